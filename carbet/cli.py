@@ -1,0 +1,25 @@
+"""The ``carbet`` command: Carbet's own subcommands plus every Django management command.
+
+Carbet's subcommands (serve, worker, demo, createadmin, backup, restore, audit, ...) are Django
+management commands of its apps, so ``carbet help`` lists them all and ``carbet X --help`` works
+on each.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carbet.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        args = ["help"]
+    execute_from_command_line(["carbet", *args])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Choice lists of the registry (categories, legal statuses, asset kinds, mandate services)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LegalStatus(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    PRIVATE_NON_PROFIT = "private_non_profit", _("Privé non lucratif")
+    PRIVATE = "private", _("Privé commercial")
+
+
+class Sector(models.TextChoices):
+    SANITAIRE = "sanitaire", _("Sanitaire")
+    MEDICO_SOCIAL = "medico_social", _("Médico-social")
+
+
+class Category(models.TextChoices):
+    # Sanitaire
+    CHU = "chu", _("CHU / CHR")
+    CH = "ch", _("Centre hospitalier")
+    CLINIQUE = "clinique", _("Clinique MCO")
+    SSR = "ssr", _("Soins médicaux et de réadaptation (SSR)")
+    PSY = "psychiatrie", _("Établissement de santé mentale")
+    HAD = "had", _("Hospitalisation à domicile")
+    CLCC = "clcc", _("Centre de lutte contre le cancer")
+    DIALYSE = "dialyse", _("Centre de dialyse")
+    CENTRE_SANTE = "centre_sante", _("Centre de santé")
+    # Médico-social
+    EHPAD = "ehpad", _("EHPAD")
+    RESIDENCE_AUTONOMIE = "residence_autonomie", _("Résidence autonomie")
+    HANDICAP_ENFANT = "handicap_enfant", _("Établissement pour enfants handicapés")
+    HANDICAP_ADULTE = "handicap_adulte", _("Établissement pour adultes handicapés")
+    SSIAD = "ssiad", _("Service de soins infirmiers à domicile")
+    AUTRE_MS = "autre_medico_social", _("Autre médico-social")
+
+
+MEDICO_SOCIAL_CATEGORIES = frozenset(
+    {
+        Category.EHPAD,
+        Category.RESIDENCE_AUTONOMIE,
+        Category.HANDICAP_ENFANT,
+        Category.HANDICAP_ADULTE,
+        Category.SSIAD,
+        Category.AUTRE_MS,
+    }
+)
+
+
+def sector_of(category: str) -> Sector:
+    return Sector.MEDICO_SOCIAL if category in MEDICO_SOCIAL_CATEGORIES else Sector.SANITAIRE
+
+
+class ContactRole(models.TextChoices):
+    DIRECTOR = "director", _("Direction")
+    CYBER_REFERENT = "cyber_referent", _("Référent cyber / RSSI")
+    IT_PROVIDER = "it_provider", _("Prestataire informatique")
+    DPO = "dpo", _("Délégué à la protection des données (DPO)")
+
+
+class AssetKind(models.TextChoices):
+    DOMAIN = "domain", _("Nom de domaine (site web)")
+    HOSTNAME = "hostname", _("Nom d'hôte")
+    IPV4 = "ipv4", _("Adresse IPv4")
+    IPV6 = "ipv6", _("Adresse IPv6")
+    CIDR = "cidr", _("Réseau (CIDR)")
+    MAIL_DOMAIN = "mail_domain", _("Domaine de messagerie")
+    AD_DOMAIN = "ad_domain", _("Domaine Active Directory")
+    APPLICATION = "application", _("Application")
+
+
+class Criticality(models.TextChoices):
+    LOW = "low", _("Faible")
+    MEDIUM = "medium", _("Moyenne")
+    HIGH = "high", _("Élevée")
+    CRITICAL = "critical", _("Vitale")
+
+
+class MandateService(models.TextChoices):
+    EXPOSURE_SCAN = "exposure_scan", _("Analyse de l'exposition sur internet")
+    DIRECTORY_AUDIT = "directory_audit", _("Audit de l'annuaire (Active Directory)")
+    PHISHING = "phishing", _("Simulation d'hameçonnage")
+    EXERCISE = "exercise", _("Exercice de crise")
+
+
+class MandateStatus(models.TextChoices):
+    ACTIVE = "active", _("En vigueur")
+    REVOKED = "revoked", _("Révoqué")

@@ -1,0 +1,43 @@
+"""The navigation bar: built from what the user may do, and grows as services land."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from carbet.accounts.roles import Perm
+from carbet.core.tenancy import can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    perm: Perm | None
+
+
+# Services add their entries here when they land; an entry only shows to those who may use it.
+NAV_ITEMS: list[NavItem] = [
+    NavItem(_("Région"), "core:region", Perm.REGION_VIEW),
+    NavItem(_("Mes structures"), "core:my_structures", Perm.STRUCTURE_VIEW),
+    NavItem(_("Indicateurs régionaux"), "web:aggregates", Perm.REGION_AGGREGATES),
+    NavItem(_("Tâches"), "jobs:list", Perm.JOB_VIEW),
+    NavItem(_("Journal d'audit"), "audit:list", Perm.AUDIT_VIEW_STRUCTURE),
+    NavItem(_("Comptes"), "accounts:users", Perm.USER_MANAGE),
+]
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        for item in NAV_ITEMS:
+            if item.perm is not None and not can(user, item.perm):
+                continue
+            if item.url_name == "core:my_structures" and can(user, Perm.REGION_VIEW):
+                continue  # centre staff have the whole region instead
+            items.append({"label": item.label, "url": reverse(item.url_name)})
+    return {"nav_items": items, "region_name": settings.CARBET_REGION_NAME}

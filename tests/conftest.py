@@ -1,0 +1,112 @@
+"""Shared fixtures: a small region with two organisations, users for every role, logins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from carbet.accounts.models import Membership, User
+from carbet.accounts.roles import CentreRole, StructureRole
+from carbet.core.models import Asset, Contact, Ght, Mandate, Organisation, Structure
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def make_user(email: str, centre_role: str = "", **memberships) -> User:
+    user = User.objects.create_user(
+        username=email, email=email, password=PASSWORD, centre_role=centre_role,
+        full_name=email.split("@")[0],
+    )
+    for role, scopes in memberships.items():
+        for scope in scopes:
+            kind = type(scope).__name__.lower()
+            Membership.objects.create(user=user, role=role, **{kind: scope})
+    return user
+
+
+def login(client: Client, user: User) -> Client:
+    """Log ``user`` in with a verified second factor (as after a correct TOTP code)."""
+    client.force_login(user)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@dataclass
+class Region:
+    """Two organisations; ``a``/``a2`` belong to org A (in a GHT), ``b`` to org B."""
+
+    ght: Ght
+    org_a: Organisation
+    org_b: Organisation
+    a: Structure
+    a2: Structure
+    b: Structure
+    users: dict[str, User] = field(default_factory=dict)
+
+    def client(self, role: str) -> Client:
+        return login(Client(), self.users[role])
+
+
+def make_mandate(structure: Structure, **overrides) -> Mandate:
+    today = dt.date.today()
+    values = dict(
+        structure=structure, reference=f"M-{structure.finess_et}", covers_exposure_scan=True,
+        covers_directory_audit=True, signed_by_name="Directrice", signed_on=today,
+        valid_from=today, valid_until=today + dt.timedelta(days=365),
+        document_sha256="0" * 64, document_name="mandat.pdf",
+    )
+    values.update(overrides)
+    mandate = Mandate(**values)
+    mandate.document.save("mandat.pdf", ContentFile(b"%PDF-1.4 signed"), save=False)
+    mandate.save()
+    return mandate
+
+
+@pytest.fixture
+def region(db) -> Region:
+    ght = Ght.objects.create(code="GHT-TEST", name="GHT des Tests")
+    org_a = Organisation.objects.create(
+        finess_ej="750712184", name="CH Alpha", legal_status="public", ght=ght
+    )
+    org_b = Organisation.objects.create(
+        finess_ej="750100125", name="Association Beta", legal_status="private_non_profit"
+    )
+    a = Structure.objects.create(
+        finess_et="970200016", name="CH Alpha — site principal", organisation=org_a,
+        category="ch", beds=300, departement="972",
+    )
+    a2 = Structure.objects.create(
+        finess_et="970200024", name="EHPAD Alpha", organisation=org_a, category="ehpad",
+        places=80, departement="972",
+    )
+    b = Structure.objects.create(
+        finess_et="970200032", name="EHPAD Beta", organisation=org_b, category="ehpad",
+        places=60, departement="971",
+    )
+    for structure, host in ((a, "alpha.test"), (a2, "ehpad-alpha.test"), (b, "beta.test")):
+        Asset.objects.create(structure=structure, kind="domain", value=host, validated=True)
+        Contact.objects.create(structure=structure, role="director", name=f"Dir {host}")
+        make_mandate(structure)
+    r = Region(ght, org_a, org_b, a, a2, b)
+    r.users = {
+        "centre_admin": make_user("admin@centre.test", CentreRole.ADMIN),
+        "centre_analyst": make_user("analyst@centre.test", CentreRole.ANALYST),
+        "ars_viewer": make_user("ars@ars.test", CentreRole.ARS),
+        "director": make_user("dir@alpha.test", **{StructureRole.DIRECTOR: [a]}),
+        "referent": make_user("ref@alpha.test", **{StructureRole.REFERENT: [a]}),
+        "it_provider": make_user("it@presta.test", **{StructureRole.IT_PROVIDER: [a]}),
+        "org_director": make_user("dg@alpha.test", **{StructureRole.DIRECTOR: [org_a]}),
+        "ght_referent": make_user("rssi@ght.test", **{StructureRole.REFERENT: [ght]}),
+        "director_b": make_user("dir@beta.test", **{StructureRole.DIRECTOR: [b]}),
+        "nobody": make_user("nobody@nowhere.test"),
+    }
+    return r
