@@ -1,0 +1,270 @@
+"""Domain operations on the registry, shared by the pages, the API, the importers and the CLI.
+
+Each function checks the actor's right on the structure concerned, validates, writes, and
+appends to the audit trail. Views and API routes stay thin: parse, call one of these, render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carbet.accounts.roles import Perm
+from carbet.audit import services as audit
+from carbet.core.models import Asset, Contact, Mandate, MandateStatus, Organisation, Structure
+from carbet.core.tenancy import can
+
+ALLOWED_MANDATE_TYPES = {
+    ".pdf": b"%PDF-",
+    ".png": b"\x89PNG",
+    ".jpg": b"\xff\xd8\xff",
+    ".jpeg": b"\xff\xd8\xff",
+}
+
+
+def require(actor: Any, perm: Perm, structure: Structure | None = None) -> None:
+    if not can(actor, perm, structure):
+        raise PermissionDenied(_("Vous n'avez pas le droit de faire cette action."))
+
+
+def _diff(instance: Any, fields: list[str], before: dict[str, Any]) -> dict[str, list[Any]]:
+    return {
+        name: [before.get(name), getattr(instance, name)]
+        for name in fields
+        if before.get(name) != getattr(instance, name)
+    }
+
+
+def _snapshot(instance: Any, fields: list[str]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in fields}
+
+
+def _save_validated(instance: Any) -> None:
+    instance.full_clean()
+    instance.save()
+
+
+# --- Organisations and structures ------------------------------------------------------------
+
+ORGANISATION_FIELDS = ["finess_ej", "name", "legal_status", "ght_id"]
+STRUCTURE_FIELDS = [
+    "finess_et",
+    "name",
+    "organisation_id",
+    "category",
+    "beds",
+    "places",
+    "activity_weight",
+    "departement",
+    "address",
+    "postal_code",
+    "city",
+]
+
+
+@transaction.atomic
+def save_organisation(actor: Any, organisation: Organisation, *, ip: str | None = None) -> None:
+    require(actor, Perm.STRUCTURE_EDIT)
+    creating = organisation.pk is None
+    before = (
+        {}
+        if creating
+        else _snapshot(Organisation.objects.get(pk=organisation.pk), ORGANISATION_FIELDS)
+    )
+    _save_validated(organisation)
+    audit.record(
+        actor,
+        "organisation.create" if creating else "organisation.update",
+        organisation,
+        changes=_diff(organisation, ORGANISATION_FIELDS, before),
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def save_structure(actor: Any, structure: Structure, *, ip: str | None = None) -> None:
+    require(actor, Perm.STRUCTURE_EDIT)
+    creating = structure.pk is None
+    before = {} if creating else _snapshot(Structure.objects.get(pk=structure.pk), STRUCTURE_FIELDS)
+    _save_validated(structure)
+    audit.record(
+        actor,
+        "structure.create" if creating else "structure.update",
+        structure,
+        structure=structure,
+        changes=_diff(structure, STRUCTURE_FIELDS, before),
+        ip=ip,
+    )
+
+
+# --- Contacts --------------------------------------------------------------------------------
+
+CONTACT_FIELDS = ["role", "name", "email", "phone", "organisation_name"]
+
+
+@transaction.atomic
+def save_contact(actor: Any, contact: Contact, *, ip: str | None = None) -> None:
+    require(actor, Perm.CONTACT_EDIT, contact.structure)
+    creating = contact.pk is None
+    before = {} if creating else _snapshot(Contact.objects.get(pk=contact.pk), CONTACT_FIELDS)
+    _save_validated(contact)
+    audit.record(
+        actor,
+        "contact.create" if creating else "contact.update",
+        contact,
+        changes=_diff(contact, CONTACT_FIELDS, before),
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def delete_contact(actor: Any, contact: Contact, *, ip: str | None = None) -> None:
+    require(actor, Perm.CONTACT_EDIT, contact.structure)
+    audit.record(actor, "contact.delete", contact, ip=ip)
+    contact.delete()
+
+
+# --- Assets ----------------------------------------------------------------------------------
+
+ASSET_FIELDS = ["kind", "value", "label", "criticality", "internet_exposed", "validated"]
+
+
+@transaction.atomic
+def save_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
+    """Create or change an asset. A change of what it designates withdraws its validation."""
+    require(actor, Perm.ASSET_EDIT, asset.structure)
+    creating = asset.pk is None
+    before = {} if creating else _snapshot(Asset.objects.get(pk=asset.pk), ASSET_FIELDS)
+    asset.full_clean()  # normalises the value (IDNA, canonical IP/CIDR)
+    if not creating and (before["kind"], before["value"]) != (asset.kind, asset.value):
+        asset.validated, asset.validated_by, asset.validated_at = False, None, None
+    if creating and asset.validated and not can(actor, Perm.ASSET_VALIDATE, asset.structure):
+        asset.validated = False
+    asset.save()
+    audit.record(
+        actor,
+        "asset.create" if creating else "asset.update",
+        asset,
+        changes=_diff(asset, ASSET_FIELDS, before),
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def validate_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
+    """The structure confirms the asset is its own: only then may services contact it."""
+    require(actor, Perm.ASSET_VALIDATE, asset.structure)
+    asset.validated, asset.validated_by, asset.validated_at = True, actor, timezone.now()
+    asset.save(update_fields=["validated", "validated_by", "validated_at"])
+    audit.record(actor, "asset.validate", asset, ip=ip)
+
+
+@transaction.atomic
+def delete_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
+    require(actor, Perm.ASSET_EDIT, asset.structure)
+    audit.record(actor, "asset.delete", asset, changes={"value": asset.value}, ip=ip)
+    asset.delete()
+
+
+# --- Mandates --------------------------------------------------------------------------------
+
+
+def _check_document(upload: UploadedFile, max_bytes: int) -> str:
+    """Return the SHA-256 of an uploaded signed document, refusing what is not a PDF/image."""
+    name = (upload.name or "").lower()
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    magic = ALLOWED_MANDATE_TYPES.get(suffix)
+    if magic is None:
+        raise ValidationError(
+            {"document": _("Déposez le mandat signé en PDF, PNG ou JPEG.")}, code="type"
+        )
+    if upload.size is not None and upload.size > max_bytes:
+        raise ValidationError(
+            {"document": _("Le fichier dépasse la taille maximale autorisée.")}, code="size"
+        )
+    digest = hashlib.sha256()
+    first = True
+    for chunk in upload.chunks():
+        if first and not chunk.startswith(magic):
+            raise ValidationError(
+                {"document": _("Le contenu du fichier ne correspond pas à son extension.")},
+                code="content",
+            )
+        first = False
+        digest.update(chunk)
+    if first:
+        raise ValidationError({"document": _("Le fichier est vide.")}, code="empty")
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def record_mandate(
+    actor: Any,
+    mandate: Mandate,
+    document: UploadedFile,
+    assets: list[Asset] | None = None,
+    *,
+    ip: str | None = None,
+) -> Mandate:
+    """Record a signed mandate with its document; the document's SHA-256 is kept and audited."""
+    from django.conf import settings
+
+    require(actor, Perm.MANDATE_EDIT, mandate.structure)
+    mandate.document_sha256 = _check_document(document, settings.CARBET_MAX_UPLOAD_BYTES)
+    mandate.document_name = (document.name or "mandat")[-255:]
+    mandate.recorded_by = actor if getattr(actor, "pk", None) else None
+    mandate.document = document
+    mandate.full_clean(exclude=["document_sha256"])
+    mandate.save()
+    chosen = [a for a in (assets or []) if a.structure_id == mandate.structure_id]
+    if len(chosen) != len(assets or []):
+        raise ValidationError(_("Un actif choisi n'appartient pas à cette structure."))
+    mandate.assets.set(chosen)
+    audit.record(
+        actor,
+        "mandate.create",
+        mandate,
+        changes={
+            "services": mandate.services,
+            "valid_from": mandate.valid_from,
+            "valid_until": mandate.valid_until,
+            "all_assets": mandate.all_assets,
+            "assets": [a.value for a in chosen],
+            "document_sha256": mandate.document_sha256,
+            "signed_by": mandate.signed_by_name,
+        },
+        ip=ip,
+    )
+    return mandate
+
+
+@transaction.atomic
+def revoke_mandate(actor: Any, mandate: Mandate, reason: str, *, ip: str | None = None) -> None:
+    require(actor, Perm.MANDATE_REVOKE, mandate.structure)
+    if not reason.strip():
+        raise ValidationError({"status_reason": _("Indiquez le motif de la révocation.")})
+    mandate.status, mandate.status_reason = MandateStatus.REVOKED, reason.strip()
+    mandate.save(update_fields=["status", "status_reason"])
+    audit.record(actor, "mandate.revoke", mandate, changes={"reason": reason.strip()}, ip=ip)
+
+
+def mandate_state(mandate: Mandate, today: date | None = None) -> str:
+    """One word for the interface: active, expiring (≤ 30 days), expired, future, revoked."""
+    today = today or timezone.localdate()
+    if mandate.status == MandateStatus.REVOKED:
+        return "revoked"
+    if mandate.valid_from > today:
+        return "future"
+    if mandate.valid_until < today:
+        return "expired"
+    if (mandate.valid_until - today).days <= 30:
+        return "expiring"
+    return "active"
