@@ -9,7 +9,7 @@ os.environ.setdefault("CARBET_TASKS_IMMEDIATE", "1")
 os.environ.setdefault("CARBET_PLAIN_STATIC", "1")
 
 from carbet.settings import *  # noqa: E402, F403
-from carbet.settings import DATA_DIR, DATABASES  # noqa: E402
+from carbet.settings import DATA_DIR, DATABASES, STATIC_ROOT  # noqa: E402
 
 # Argon2 is the production hasher (tested in tests/accounts); tests use a fast one.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -17,3 +17,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # On disk, so that worker processes started by the tests share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
