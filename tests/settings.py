@@ -8,8 +8,8 @@ os.environ.setdefault("CARBET_ALLOW_LOOPBACK_ASSETS", "1")
 os.environ.setdefault("CARBET_TASKS_IMMEDIATE", "1")
 os.environ.setdefault("CARBET_PLAIN_STATIC", "1")
 
-from carbet.settings import *  # noqa: E402, F403
-from carbet.settings import DATA_DIR, DATABASES, STATIC_ROOT  # noqa: E402
+from carbet.settings import *  # noqa: F403
+from carbet.settings import DATA_DIR, DATABASES, STATIC_ROOT
 
 # Argon2 is the production hasher (tested in tests/accounts); tests use a fast one.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

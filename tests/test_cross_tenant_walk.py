@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from carbet.accounts.models import ApiToken, User
 from carbet.accounts.roles import CentreRole, StructureRole
 from carbet.audit import services as audit
-from carbet.core.models import Asset, Contact, Mandate, Organisation, Structure
+from carbet.core.models import Asset, Contact, Organisation, Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.jobs import services as jobs
 from tests.conftest import login, make_mandate, make_user
