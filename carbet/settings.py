@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "carbet.audit",
     "carbet.core",
     "carbet.jobs",
+    "carbet.findings",
     "carbet.api",
     "carbet.web",
 ]
