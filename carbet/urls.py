@@ -10,5 +10,6 @@ urlpatterns = [
     path("registre/", include("carbet.core.urls")),
     path("journal/", include("carbet.audit.urls")),
     path("taches/", include("carbet.jobs.urls")),
+    path("vulnerabilites/", include("carbet.findings.urls")),
     path("api/v1/", include("carbet.api.urls")),
 ]

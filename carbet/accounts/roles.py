@@ -45,6 +45,17 @@ class Perm(models.TextChoices):
     AUDIT_VIEW_STRUCTURE = "audit.view_structure", _("Consulter le journal d'audit de sa structure")
     USER_MANAGE = "user.manage", _("Gérer les comptes et les rattachements")
     JOB_VIEW = "job.view", _("Suivre les tâches de fond")
+    FINDINGS_TRIAGE = "findings.triage", _("Changer l'état d'une vulnérabilité")
+    FINDINGS_WRITE = "findings.write", _("Écrire un constat ou importer un rapport")
+    ACCEPTANCE_REQUEST = "acceptance.request", _("Demander l'acceptation d'un risque")
+    ACCEPTANCE_SIGN = "acceptance.sign", _("Signer l'acceptation d'un risque")
+    ACTION_VIEW = "action.view", _("Voir le plan d'action")
+    ACTION_EDIT = "action.edit", _("Créer ou modifier une action corrective")
+    ACTION_PROGRESS = "action.progress", _("Mettre à jour l'avancement et déposer une preuve")
+    ACTION_VERIFY = "action.verify", _("Valider une preuve et clore les vulnérabilités")
+    CAMPAIGN_MANAGE = "campaign.manage", _("Lancer une campagne régionale")
+    REPORT_VIEW = "report.view", _("Télécharger les rapports d'une structure")
+    SETTINGS_MANAGE = "settings.manage", _("Régler les délais de correction de la région")
 
 
 C_ADMIN, C_ANALYST, ARS = CentreRole.ADMIN, CentreRole.ANALYST, CentreRole.ARS
@@ -70,6 +81,17 @@ MATRIX: dict[Perm, frozenset[str]] = {
     Perm.AUDIT_VIEW_STRUCTURE: frozenset({C_ADMIN, DIRECTOR}),
     Perm.USER_MANAGE: frozenset({C_ADMIN}),
     Perm.JOB_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT, IT}),
+    Perm.FINDINGS_TRIAGE: frozenset({C_ADMIN, C_ANALYST, REFERENT}),
+    Perm.FINDINGS_WRITE: frozenset({C_ADMIN, C_ANALYST}),
+    Perm.ACCEPTANCE_REQUEST: frozenset({REFERENT, DIRECTOR}),
+    Perm.ACCEPTANCE_SIGN: frozenset({DIRECTOR}),
+    Perm.ACTION_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT, IT}),
+    Perm.ACTION_EDIT: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT}),
+    Perm.ACTION_PROGRESS: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT, IT}),
+    Perm.ACTION_VERIFY: frozenset({C_ADMIN, C_ANALYST}),
+    Perm.CAMPAIGN_MANAGE: frozenset({C_ADMIN, C_ANALYST}),
+    Perm.REPORT_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT}),
+    Perm.SETTINGS_MANAGE: frozenset({C_ADMIN}),
 }
 
 CENTRE_STAFF_ROLES = frozenset({C_ADMIN, C_ANALYST})

@@ -23,6 +23,9 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Région"), "core:region", Perm.REGION_VIEW),
     NavItem(_("Mes structures"), "core:my_structures", Perm.STRUCTURE_VIEW),
+    NavItem(_("Tableau de bord"), "findings:dashboard", Perm.FINDINGS_DETAIL),
+    NavItem(_("Vulnérabilités"), "findings:list", Perm.FINDINGS_DETAIL),
+    NavItem(_("Plans d'action"), "findings:actions", Perm.ACTION_VIEW),
     NavItem(_("Indicateurs régionaux"), "web:aggregates", Perm.REGION_AGGREGATES),
     NavItem(_("Tâches"), "jobs:list", Perm.JOB_VIEW),
     NavItem(_("Journal d'audit"), "audit:list", Perm.AUDIT_VIEW_STRUCTURE),

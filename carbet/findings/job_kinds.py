@@ -1,0 +1,1 @@
+"""Job kinds of the findings app (imported by the jobs registry's autodiscovery)."""
