@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from carbet.accounts.roles import Perm
@@ -42,5 +42,9 @@ def navigation(request) -> dict:
                 continue
             if item.url_name == "core:my_structures" and can(user, Perm.REGION_VIEW):
                 continue  # centre staff have the whole region instead
-            items.append({"label": item.label, "url": reverse(item.url_name)})
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                continue  # that service's pages have not landed in this installation
+            items.append({"label": item.label, "url": url})
     return {"nav_items": items, "region_name": settings.CARBET_REGION_NAME}
