@@ -18,7 +18,15 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
-from carbet.core.models import Asset, Contact, Mandate, MandateStatus, Organisation, Structure
+from carbet.core.models import (
+    Asset,
+    Contact,
+    Ght,
+    Mandate,
+    MandateStatus,
+    Organisation,
+    Structure,
+)
 from carbet.core.tenancy import can
 
 ALLOWED_MANDATE_TYPES = {
@@ -51,7 +59,25 @@ def _save_validated(instance: Any) -> None:
     instance.save()
 
 
-# --- Organisations and structures ------------------------------------------------------------
+# --- GHTs, organisations and structures ------------------------------------------------------
+
+GHT_FIELDS = ["code", "name"]
+
+
+@transaction.atomic
+def save_ght(actor: Any, ght: Ght, *, ip: str | None = None) -> None:
+    require(actor, Perm.STRUCTURE_EDIT)
+    creating = ght.pk is None
+    before = {} if creating else _snapshot(Ght.objects.get(pk=ght.pk), GHT_FIELDS)
+    _save_validated(ght)
+    audit.record(
+        actor,
+        "ght.create" if creating else "ght.update",
+        ght,
+        changes=_diff(ght, GHT_FIELDS, before),
+        ip=ip,
+    )
+
 
 ORGANISATION_FIELDS = ["finess_ej", "name", "legal_status", "ght_id"]
 STRUCTURE_FIELDS = [

@@ -1,0 +1,343 @@
+"""Read-side queries of the registry: the region table, a structure's page, what to do next.
+
+The region table must stay fast at regional scale (hundreds of structures, tens of thousands of
+assets): every per-structure figure is a correlated subquery annotated on the one structure
+query, so a page costs a fixed number of queries whatever its length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from carbet.accounts.roles import Perm
+from carbet.core.choices import MEDICO_SOCIAL_CATEGORIES, ContactRole, Sector
+from carbet.core.models import Asset, Contact, Mandate, MandateStatus, Structure
+from carbet.core.tenancy import can
+
+# A mandate ending within this many days is shown as "expiring" (same rule as mandate_state).
+EXPIRING_DAYS = 30
+
+
+class MandateFilter:
+    """Values of the region table's mandate-state filter and column."""
+
+    VALID = "valid"
+    EXPIRING = "expiring"
+    NONE = "none"
+
+    CHOICES = [
+        (VALID, _("En vigueur")),
+        (EXPIRING, _("Expire dans moins de 30 jours")),
+        (NONE, _("Aucun mandat en vigueur")),
+    ]
+
+
+def _count_subquery(model: Any, extra: Q | None = None) -> Coalesce:
+    rows = model.objects.filter(structure=OuterRef("pk"))
+    if extra is not None:
+        rows = rows.filter(extra)
+    counted = rows.order_by().values("structure").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def valid_mandates(day: date) -> QuerySet[Mandate]:
+    """Mandates in force on ``day`` (unscoped: callers combine it with a visible queryset)."""
+    return Mandate.objects.filter(
+        status=MandateStatus.ACTIVE, valid_from__lte=day, valid_until__gte=day
+    )
+
+
+def annotate_registry(structures: QuerySet[Structure], today: date | None = None) -> QuerySet:
+    """Add the region table's figures: asset counts, contacts, latest valid mandate end."""
+    today = today or timezone.localdate()
+    latest_end = (
+        valid_mandates(today)
+        .filter(structure=OuterRef("pk"))
+        .order_by("-valid_until")
+        .values("valid_until")[:1]
+    )
+    return (
+        structures.select_related("organisation", "organisation__ght")
+        .annotate(
+            assets_total=_count_subquery(Asset),
+            assets_validated=_count_subquery(Asset, Q(validated=True)),
+            contacts_count=_count_subquery(Contact),
+            mandate_until=Subquery(latest_end),
+        )
+        .annotate(
+            mandate_flag=Case(
+                When(mandate_until__isnull=True, then=Value(MandateFilter.NONE)),
+                When(
+                    mandate_until__lte=today + timedelta(days=EXPIRING_DAYS),
+                    then=Value(MandateFilter.EXPIRING),
+                ),
+                default=Value(MandateFilter.VALID),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RegionFilters:
+    """The parsed filters of the region table (all optional)."""
+
+    q: str = ""
+    category: str = ""
+    sector: str = ""
+    departement: str = ""
+    ght_id: int | None = None
+    organisation_id: int | None = None
+    mandate: str = ""
+
+
+def filter_structures(structures: QuerySet, filters: RegionFilters) -> QuerySet:
+    """Apply the region filters to an annotated structure queryset."""
+    if filters.q:
+        term = filters.q.strip()
+        structures = structures.filter(
+            Q(name__icontains=term)
+            | Q(finess_et__icontains=term.replace(" ", ""))
+            | Q(city__icontains=term)
+            | Q(organisation__name__icontains=term)
+        )
+    if filters.category:
+        structures = structures.filter(category=filters.category)
+    if filters.sector == Sector.MEDICO_SOCIAL:
+        structures = structures.filter(category__in=MEDICO_SOCIAL_CATEGORIES)
+    elif filters.sector == Sector.SANITAIRE:
+        structures = structures.exclude(category__in=MEDICO_SOCIAL_CATEGORIES)
+    if filters.departement:
+        structures = structures.filter(departement=filters.departement)
+    if filters.ght_id:
+        structures = structures.filter(organisation__ght_id=filters.ght_id)
+    if filters.organisation_id:
+        structures = structures.filter(organisation_id=filters.organisation_id)
+    if filters.mandate:
+        structures = structures.filter(mandate_flag=filters.mandate)
+    return structures
+
+
+def region_structures(actor: Any, filters: RegionFilters, perm: Perm = Perm.REGION_VIEW):
+    """The structures ``actor`` may list under ``perm``, annotated and filtered, by name."""
+    visible = Structure.objects.visible_to(actor, perm)
+    return filter_structures(annotate_registry(visible), filters).order_by("name", "pk")
+
+
+def departements_of(structures: QuerySet[Structure]) -> list[str]:
+    return list(structures.order_by("departement").values_list("departement", flat=True).distinct())
+
+
+# --- A structure's page ---------------------------------------------------------------------
+
+
+@dataclass
+class NextStep:
+    """One plain-French piece of advice for the structure page's "what to do next" box."""
+
+    title: str
+    why: str
+    how: str
+    level: str = "warn"  # badge class: warn or danger
+
+
+@dataclass
+class StructurePage:
+    """Everything the structure page shows, already cut to what the viewer may see."""
+
+    structure: Structure
+    contacts: list[Contact]
+    assets: list[Asset] | None
+    mandates: list[tuple[Mandate, str]] | None
+    current_mandate: Mandate | None
+    next_steps: list[NextStep] = field(default_factory=list)
+    rights: dict[str, bool] = field(default_factory=dict)
+
+
+def _rights(actor: Any, structure: Structure) -> dict[str, bool]:
+    checks = {
+        "edit_structure": Perm.STRUCTURE_EDIT,
+        "edit_contacts": Perm.CONTACT_EDIT,
+        "view_assets": Perm.ASSET_VIEW,
+        "edit_assets": Perm.ASSET_EDIT,
+        "validate_assets": Perm.ASSET_VALIDATE,
+        "view_mandates": Perm.MANDATE_VIEW,
+        "record_mandates": Perm.MANDATE_EDIT,
+        "revoke_mandates": Perm.MANDATE_REVOKE,
+        "export": Perm.EXPORT_RUN,
+    }
+    return {name: can(actor, perm, structure) for name, perm in checks.items()}
+
+
+def structure_page(actor: Any, structure: Structure, today: date | None = None) -> StructurePage:
+    """Gather the structure page, each section only if ``actor`` may see it."""
+    from carbet.core.services import mandate_state
+
+    today = today or timezone.localdate()
+    rights = _rights(actor, structure)
+    contacts = list(Contact.objects.visible_to(actor).filter(structure=structure))
+    assets = None
+    if rights["view_assets"]:
+        assets = list(
+            Asset.objects.visible_to(actor, Perm.ASSET_VIEW)
+            .filter(structure=structure)
+            .select_related("validated_by")
+        )
+    mandates = None
+    current = None
+    if rights["view_mandates"]:
+        rows = list(
+            Mandate.objects.visible_to(actor, Perm.MANDATE_VIEW)
+            .filter(structure=structure)
+            .select_related("recorded_by")
+            .prefetch_related("assets")
+        )
+        mandates = [(mandate, mandate_state(mandate, today)) for mandate in rows]
+        in_force = [m for m, state in mandates if state in ("active", "expiring")]
+        current = max(in_force, key=lambda m: m.valid_until) if in_force else None
+    page = StructurePage(structure, contacts, assets, mandates, current, rights=rights)
+    page.next_steps = next_steps(page, today)
+    return page
+
+
+def _mandate_steps(page: StructurePage, today: date) -> list[NextStep]:
+    if page.mandates is None:
+        return []
+    can_sign = page.rights["record_mandates"]
+    how_sign = (
+        _(
+            "Préparez le mandat avec le centre (services couverts, actifs, durée), faites-le "
+            "signer par la direction, puis déposez le document signé avec le bouton "
+            "« Enregistrer un mandat signé »."
+        )
+        if can_sign
+        else _("Demandez à la direction de la structure de signer et déposer le mandat.")
+    )
+    if page.current_mandate is None:
+        return [
+            NextStep(
+                title=str(_("Faire signer un mandat")),
+                why=str(
+                    _(
+                        "Sans mandat signé par la direction, le centre n'a pas le droit "
+                        "d'analyser vos actifs ni de mener d'exercice : la loi interdit d'accéder "
+                        "à un système sans l'accord de son responsable."
+                    )
+                ),
+                how=str(how_sign),
+                level="danger",
+            )
+        ]
+    days_left = (page.current_mandate.valid_until - today).days
+    if days_left <= EXPIRING_DAYS:
+        return [
+            NextStep(
+                title=str(_("Renouveler le mandat")),
+                why=str(
+                    _(
+                        "Le mandat en vigueur prend fin le %(day)s. Après cette date, les "
+                        "analyses et exercices s'arrêtent."
+                    )
+                    % {"day": page.current_mandate.valid_until.strftime("%d/%m/%Y")}
+                ),
+                how=str(how_sign),
+            )
+        ]
+    return []
+
+
+def _asset_steps(page: StructurePage) -> list[NextStep]:
+    if page.assets is None:
+        return []
+    if not page.assets:
+        return [
+            NextStep(
+                title=str(_("Déclarer vos actifs")),
+                why=str(
+                    _(
+                        "Le centre ne surveille que ce que vous déclarez : votre site web, vos "
+                        "domaines de messagerie, les adresses de vos accès à distance."
+                    )
+                ),
+                how=str(
+                    _(
+                        "Ajoutez-les avec le bouton « Ajouter un actif ». Votre prestataire "
+                        "informatique peut vous aider à en dresser la liste."
+                    )
+                ),
+            )
+        ]
+    pending = [asset for asset in page.assets if not asset.validated]
+    if not pending:
+        return []
+    how = (
+        _("Vérifiez chaque actif marqué « à valider » ci-dessous et cliquez sur « Valider ».")
+        if page.rights["validate_assets"]
+        else _(
+            "Demandez à la direction ou au référent cyber de la structure de les valider "
+            "dans Carbet."
+        )
+    )
+    return [
+        NextStep(
+            title=str(_("Valider %(n)s actif(s)") % {"n": len(pending)}),
+            why=str(
+                _(
+                    "Un actif non validé n'est jamais analysé : la structure doit confirmer "
+                    "qu'il lui appartient, pour qu'on n'analyse pas le système d'un tiers."
+                )
+            ),
+            how=str(how),
+        )
+    ]
+
+
+def _contact_steps(page: StructurePage) -> list[NextStep]:
+    roles = {contact.role for contact in page.contacts}
+    missing = [
+        str(role.label)
+        for role in (ContactRole.DIRECTOR, ContactRole.CYBER_REFERENT)
+        if role not in roles
+    ]
+    if not missing:
+        return []
+    return [
+        NextStep(
+            title=str(_("Compléter les contacts")),
+            why=str(
+                _(
+                    "En cas d'alerte, le centre doit savoir qui prévenir sans délai. "
+                    "Il manque : %(roles)s."
+                )
+                % {"roles": ", ".join(missing)}
+            ),
+            how=str(
+                _("Ajoutez-les avec le bouton « Ajouter un contact ».")
+                if page.rights["edit_contacts"]
+                else _("Demandez à la direction de les ajouter.")
+            ),
+        )
+    ]
+
+
+def next_steps(page: StructurePage, today: date) -> list[NextStep]:
+    """The few things the structure should do now, most important first."""
+    return [*_mandate_steps(page, today), *_asset_steps(page), *_contact_steps(page)]

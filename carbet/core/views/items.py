@@ -1,0 +1,123 @@
+"""Contacts and assets of a structure: add, edit, delete, and validate an asset."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from carbet.accounts.roles import Perm
+from carbet.audit.services import client_ip
+from carbet.core import services
+from carbet.core.forms import AssetForm, ContactForm, apply_errors
+from carbet.core.models import Asset, Contact
+from carbet.core.views.common import owned_for, structure_for
+
+
+def _back(structure, anchor: str):
+    return redirect(f"{reverse('core:structure', args=[structure.pk])}#{anchor}")
+
+
+# --- Contacts --------------------------------------------------------------------------------
+
+
+def _contact_form(request, structure, contact: Contact | None):
+    form = ContactForm(request.POST or None, instance=contact)
+    if contact is None:
+        form.instance.structure = structure
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_contact(request.user, form.instance, ip=client_ip(request))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Le contact est enregistré."))
+            return _back(structure, "contacts")
+    return render(
+        request,
+        "core/contact_form.html",
+        {"form": form, "structure": structure, "contact": contact},
+    )
+
+
+@login_required
+def contact_add(request, pk: int):
+    structure = structure_for(request, pk, Perm.CONTACT_EDIT)
+    return _contact_form(request, structure, None)
+
+
+@login_required
+def contact_edit(request, pk: int):
+    contact = owned_for(request, Contact, pk, Perm.CONTACT_EDIT)
+    return _contact_form(request, contact.structure, contact)
+
+
+@login_required
+def contact_delete(request, pk: int):
+    contact = owned_for(request, Contact, pk, Perm.CONTACT_EDIT)
+    if request.method == "POST":
+        services.delete_contact(request.user, contact, ip=client_ip(request))
+        messages.success(request, _("Le contact est supprimé."))
+        return _back(contact.structure, "contacts")
+    return render(
+        request,
+        "core/confirm_delete.html",
+        {"structure": contact.structure, "object": contact, "anchor": "contacts"},
+    )
+
+
+# --- Assets ----------------------------------------------------------------------------------
+
+
+def _asset_form(request, structure, asset: Asset | None):
+    form = AssetForm(request.POST or None, instance=asset, structure=structure)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_asset(request.user, form.instance, ip=client_ip(request))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("L'actif est enregistré."))
+            return _back(structure, "assets")
+    return render(
+        request, "core/asset_form.html", {"form": form, "structure": structure, "asset": asset}
+    )
+
+
+@login_required
+def asset_add(request, pk: int):
+    structure = structure_for(request, pk, Perm.ASSET_EDIT)
+    return _asset_form(request, structure, None)
+
+
+@login_required
+def asset_edit(request, pk: int):
+    asset = owned_for(request, Asset, pk, Perm.ASSET_EDIT)
+    return _asset_form(request, asset.structure, asset)
+
+
+@login_required
+def asset_delete(request, pk: int):
+    asset = owned_for(request, Asset, pk, Perm.ASSET_EDIT)
+    if request.method == "POST":
+        services.delete_asset(request.user, asset, ip=client_ip(request))
+        messages.success(request, _("L'actif est supprimé."))
+        return _back(asset.structure, "assets")
+    return render(
+        request,
+        "core/confirm_delete.html",
+        {"structure": asset.structure, "object": asset, "anchor": "assets"},
+    )
+
+
+@login_required
+@require_POST
+def asset_validate(request, pk: int):
+    asset = owned_for(request, Asset, pk, Perm.ASSET_VALIDATE)
+    services.validate_asset(request.user, asset, ip=client_ip(request))
+    messages.success(request, _("L'actif « %(value)s » est validé.") % {"value": asset.value})
+    return _back(asset.structure, "assets")
