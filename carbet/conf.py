@@ -84,8 +84,8 @@ def encryption_keys(directory: Path) -> list[str]:
     configured = env_list("CARBET_ENCRYPTION_KEYS", [])
     if configured:
         return configured
-    return [
-        _read_or_create_secret(
-            directory / "keys" / "encryption.key", lambda: Fernet.generate_key().decode()
-        )
-    ]
+    stored = _read_or_create_secret(
+        directory / "keys" / "encryption.key", lambda: Fernet.generate_key().decode()
+    )
+    # One key per line, newest first (``carbet keys rotate`` prepends a new one).
+    return [line.strip() for line in stored.splitlines() if line.strip()]

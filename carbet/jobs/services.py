@@ -1,4 +1,10 @@
-"""Submitting, running and rescuing background jobs."""
+"""Submitting, running and rescuing background jobs.
+
+A job is Carbet's own row (``Job``); the task backend (database or RQ) only carries
+``run_job(job_id)``. A running job beats its heart; the reaper (``requeue_stale``, run by every
+``carbet worker`` at start and then periodically) queues again the jobs whose worker died, so
+handlers must be idempotent. ``Job.attempts`` counts the runs.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,18 @@ from carbet.jobs.models import Job, JobStatus
 from carbet.jobs.registry import get_kind
 
 log = logging.getLogger("carbet.jobs")
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
+RQ_BACKEND = "django_tasks_rq.RQBackend"
+
+
+def worker_id() -> str:
+    """Host and process that runs a job (computed at claim time: RQ forks one per job)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def backend_path() -> str:
+    """The dotted path of the configured task backend."""
+    return settings.TASKS["default"]["BACKEND"]
 
 
 def _enqueue(job: Job) -> None:
@@ -82,7 +99,7 @@ def _claim(job_id: str) -> Job | None:
         job.attempts += 1
         job.started_at = job.started_at or now
         job.heartbeat_at = now
-        job.worker = WORKER_ID
+        job.worker = worker_id()[:100]
         job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "worker"])
     return job
 
@@ -151,7 +168,40 @@ def requeue_stale(now=None, stale_after: int | None = None) -> list[str]:
             job.backend_id = ""
             job.save(update_fields=["status", "message", "backend_id"])
             rescued.append(job)
+    lost_backend_ids = [job.backend_id for job in stale if job.backend_id]
+    if lost_backend_ids:
+        _close_lost_backend_tasks(lost_backend_ids, now)
     for job in rescued:
         log.warning("job requeued after worker loss", extra={"job": str(job.pk)})
         _enqueue(job)
     return [str(job.pk) for job in rescued]
+
+
+def _close_lost_backend_tasks(backend_ids: list[str], now) -> None:
+    """Mark the database backend's rows of dead runs as failed, so its own view stays true.
+
+    RQ notices dead workers by itself (its started-job registry); the database backend would
+    show those runs as "running" forever.
+    """
+    if backend_path() != DATABASE_BACKEND:
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(id__in=_valid_uuids(backend_ids), status="RUNNING").update(
+        status="FAILED",
+        finished_at=now,
+        exception_class_path="carbet.jobs.WorkerLost",
+        traceback="The worker running this task stopped; Carbet queued the job again.",
+    )
+
+
+def _valid_uuids(values: list[str]) -> list[str]:
+    import uuid
+
+    valid = []
+    for value in values:
+        try:
+            valid.append(str(uuid.UUID(value)))
+        except ValueError:
+            continue
+    return valid

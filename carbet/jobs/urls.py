@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Background jobs pages, mounted at /taches/."""
+
+from django.urls import path
+
+from carbet.jobs import views
 
 app_name = "jobs"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("<uuid:pk>/", views.job_detail, name="detail"),
+    path("<uuid:pk>/avancement/", views.job_progress, name="progress"),
+]
