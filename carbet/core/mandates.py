@@ -1,0 +1,157 @@
+"""The mandate gate: no service touches a structure's asset or staff without a signed mandate.
+
+Every service that acts on a structure (exposure scans, directory audits, phishing simulations,
+exercises) calls ``require`` — or ``check`` when it only needs to know — before doing anything.
+The rule: an ACTIVE mandate of that structure, valid on that day, covers the service; and for
+an asset, the asset belongs to the structure, was validated by it, and lies in the mandate's
+scope (all validated assets, or the assets listed on the mandate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carbet.audit import services as audit
+from carbet.core.choices import MandateService, MandateStatus
+from carbet.core.models import Asset, Mandate, Structure
+from carbet.core.tenancy import SYSTEM
+
+
+@dataclass(frozen=True)
+class MandateDecision:
+    """Whether a service may act, under which mandate, and why (in French, for a person)."""
+
+    allowed: bool
+    mandate: Mandate | None
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+class MandateRefused(PermissionError):
+    """Raised by ``require`` when no mandate allows the action; carries the decision."""
+
+    def __init__(self, decision: MandateDecision) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
+
+
+def _refuse(reason: str, mandate: Mandate | None = None) -> MandateDecision:
+    return MandateDecision(False, mandate, reason)
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _no_mandate_in_force(covering: list[Mandate], label: str, day: date) -> MandateDecision:
+    """Explain why none of the mandates covering the service is in force on ``day``."""
+    if not covering:
+        return _refuse(
+            _("Aucun mandat signé de cette structure ne couvre le service « %(service)s ».")
+            % {"service": label}
+        )
+    active = [m for m in covering if m.status == MandateStatus.ACTIVE]
+    upcoming = sorted((m for m in active if m.valid_from > day), key=lambda m: m.valid_from)
+    if upcoming:
+        return _refuse(
+            _("Le mandat n'est pas encore en vigueur : il prend effet le %(day)s.")
+            % {"day": _day(upcoming[0].valid_from)},
+            upcoming[0],
+        )
+    expired = sorted((m for m in active if m.valid_until < day), key=lambda m: m.valid_until)
+    if expired:
+        return _refuse(
+            _("Le mandat a expiré le %(day)s : faites signer un nouveau mandat.")
+            % {"day": _day(expired[-1].valid_until)},
+            expired[-1],
+        )
+    return _refuse(
+        _("Le mandat couvrant « %(service)s » a été révoqué.") % {"service": label},
+        covering[0],
+    )
+
+
+def check(
+    structure: Structure,
+    service: MandateService | str,
+    asset: Asset | None = None,
+    at: date | None = None,
+) -> MandateDecision:
+    """Decide whether ``service`` may act on ``structure`` (and ``asset``) on day ``at``."""
+    service = MandateService(service)
+    label = str(service.label)
+    day = at or timezone.localdate()
+    if asset is not None:
+        if asset.structure_id != structure.pk:
+            return _refuse(_("Cet actif n'appartient pas à cette structure."))
+        if not asset.validated:
+            return _refuse(
+                _("L'actif « %(value)s » n'a pas été validé par la structure.")
+                % {"value": asset.value}
+            )
+    field = Mandate.SERVICE_FIELDS[service]
+    mandates = list(
+        Mandate.objects.visible_to(SYSTEM)
+        .filter(structure_id=structure.pk)
+        .order_by("-valid_until", "-pk")
+    )
+    if not mandates:
+        return _refuse(_("Aucun mandat signé n'est enregistré pour cette structure."))
+    covering = [m for m in mandates if getattr(m, field)]
+    in_force = [m for m in covering if m.is_valid_on(day)]
+    if not in_force:
+        if covering or not any(m.is_valid_on(day) for m in mandates):
+            return _no_mandate_in_force(covering, label, day)
+        return _refuse(
+            _("Le mandat en vigueur ne couvre pas le service « %(service)s ».") % {"service": label}
+        )
+    if asset is None:
+        return MandateDecision(True, in_force[0], _("Autorisé par le mandat en vigueur."))
+    for mandate in in_force:
+        if mandate.all_assets or mandate.assets.filter(pk=asset.pk).exists():
+            return MandateDecision(True, mandate, _("Autorisé par le mandat en vigueur."))
+    return _refuse(
+        _("L'actif « %(value)s » n'est pas dans le périmètre du mandat en vigueur.")
+        % {"value": asset.value},
+        in_force[0],
+    )
+
+
+def require(
+    actor: Any,
+    structure: Structure,
+    service: MandateService | str,
+    asset: Asset | None = None,
+    at: date | None = None,
+    ip: str | None = None,
+) -> Mandate:
+    """The mandate allowing the action, or ``MandateRefused`` after auditing the refusal.
+
+    The refusal is written to the audit trail (``mandate.refused``) in its own transaction
+    step; call this before opening a transaction that the exception would roll back.
+    """
+    decision = check(structure, service, asset, at)
+    if decision.allowed and decision.mandate is not None:
+        return decision.mandate
+    audit.record(
+        actor,
+        "mandate.refused",
+        asset if asset is not None else structure,
+        structure=structure,
+        changes={
+            "service": str(MandateService(service).value),
+            "asset": asset.value if asset is not None else None,
+            "day": (at or timezone.localdate()).isoformat(),
+            "mandate": decision.mandate.pk if decision.mandate else None,
+            "reason": decision.reason,
+        },
+        ip=ip,
+    )
+    raise MandateRefused(decision)
