@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_htmx",
     "django_tasks_db",
+    # Only for the Swagger UI files it ships: the API docs page must not depend on a CDN.
+    "ninja",
     "carbet.accounts",
     "carbet.audit",
     "carbet.core",
