@@ -11,10 +11,10 @@ from carbet.core.tenancy import TenantQuerySet
 
 
 class AuditEntryQuerySet(TenantQuerySet):
-    def update(self, **kwargs):  # pragma: no cover - guarded behaviour
+    def update(self, **kwargs):
         raise PermissionError("The audit trail is append-only.")
 
-    def delete(self):  # pragma: no cover - guarded behaviour
+    def delete(self):
         raise PermissionError("The audit trail is append-only.")
 
 
@@ -22,12 +22,15 @@ class AuditEntry(models.Model):
     """One sensitive action. Never updated nor deleted: ``carbet audit verify`` proves it."""
 
     sequence = models.PositiveBigIntegerField(unique=True)
+    # The actor and structure ids are part of the sealed content: deleting a user or a
+    # structure must leave them as they were (DO_NOTHING, no database constraint); the labels
+    # keep the entry readable afterwards.
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
     )
@@ -40,7 +43,7 @@ class AuditEntry(models.Model):
         "core.Structure",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
     )

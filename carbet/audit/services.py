@@ -3,6 +3,13 @@
 Each entry's hash covers its own fields and the previous entry's hash, so editing, deleting or
 re-ordering any entry breaks the chain from that point on. Appends are serialised (a database
 lock) so that two writers never chain onto the same predecessor.
+
+A chain alone cannot notice that its *last* entries were deleted: what remains is still a valid
+chain. So after each append commits, the head of the chain (sequence and hash) is written to a
+file outside the database (``DATA_DIR/audit/head``, see ``carbet.audit.anchor``); ``verify``
+checks that the entry it names is still there, unchanged. Someone who can rewrite the database
+must now also rewrite a file on the server, and the database itself refuses UPDATE and DELETE
+on the table (triggers, migration 0003).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from carbet.audit import anchor
 from carbet.audit.models import AuditEntry
 from carbet.core.tenancy import SystemActor
 
@@ -99,7 +107,22 @@ def record(
         )
         entry.entry_hash = compute_hash(entry)
         entry.save(force_insert=True)
+        # Only once the entry is committed: a rolled-back append must not move the anchor.
+        sequence, entry_hash, prev_hash = entry.sequence, entry.entry_hash, entry.prev_hash
+        transaction.on_commit(lambda: _advance_anchor(sequence, entry_hash, prev_hash))
     return entry
+
+
+def _advance_anchor(sequence: int, entry_hash: str, prev_hash: str) -> None:
+    def still_valid(head: anchor.Head) -> bool:
+        if head.sequence == sequence - 1:
+            return head.entry_hash == prev_hash  # the usual case: no query needed
+        stored = AuditEntry.objects.filter(sequence=head.sequence).values_list(
+            "entry_hash", flat=True
+        )
+        return list(stored) == [head.entry_hash]
+
+    anchor.advance(sequence, entry_hash, still_valid=still_valid)
 
 
 def client_ip(request) -> str | None:
@@ -133,12 +156,24 @@ def _iter_entries(batch: int = 5000) -> Iterator[AuditEntry]:
         last = rows[-1].sequence
 
 
-def verify() -> VerifyReport:
-    """Walk the whole chain; report every edited, deleted or re-ordered entry."""
+def verify(*, check_anchor: bool = True) -> VerifyReport:
+    """Walk the whole chain; report every edited, deleted or re-ordered entry.
+
+    With ``check_anchor`` (the default), also compare the chain's end with the head anchor
+    file, which is what reveals deleted *last* entries.
+    """
     problems: list[ChainProblem] = []
     previous_hash = GENESIS
     expected_sequence = 1
     checked = 0
+    hashes_at: dict[int, str] = {}
+    # Read before walking: entries appended meanwhile only extend the chain past the head.
+    head, unreadable = None, False
+    if check_anchor:
+        try:
+            head = anchor.read()
+        except anchor.AnchorError:
+            unreadable = True
     for entry in _iter_entries():
         checked += 1
         if entry.sequence != expected_sequence:
@@ -156,6 +191,55 @@ def verify() -> VerifyReport:
             )
         if compute_hash(entry) != entry.entry_hash:
             problems.append(ChainProblem(entry.sequence, "contenu modifié après écriture"))
+        if head is not None and entry.sequence == head.sequence:
+            hashes_at[entry.sequence] = entry.entry_hash
         previous_hash = entry.entry_hash
         expected_sequence = entry.sequence + 1
+    if unreadable:
+        problems.append(ChainProblem(0, f"ancre de fin illisible ({anchor.head_path()})"))
+    elif check_anchor:
+        problems.extend(_anchor_problems(head, checked, expected_sequence - 1, hashes_at))
     return VerifyReport(checked=checked, problems=problems)
+
+
+def _anchor_problems(
+    head: anchor.Head | None, checked: int, last_sequence: int, hashes_at: dict[int, str]
+) -> list[ChainProblem]:
+    if head is None:
+        if checked == 0:
+            return []
+        return [
+            ChainProblem(
+                last_sequence,
+                f"ancre de fin absente ({anchor.head_path()}) : la suppression des dernières "
+                "entrées ne peut pas être exclue",
+            )
+        ]
+    if head.sequence > last_sequence:
+        first = last_sequence + 1
+        return [
+            ChainProblem(
+                head.sequence,
+                f"entrées {first} à {head.sequence} supprimées (fin du journal, d'après l'ancre)",
+            )
+        ]
+    if hashes_at.get(head.sequence) != head.entry_hash:
+        return [ChainProblem(head.sequence, "l'entrée ne correspond plus à l'ancre de fin")]
+    return []
+
+
+def last_entry() -> tuple[int, str] | None:
+    """Sequence and hash of the newest entry, or ``None`` on an empty trail."""
+    row = AuditEntry.objects.order_by("-sequence").values_list("sequence", "entry_hash").first()
+    return (row[0], row[1]) if row else None
+
+
+def reanchor() -> tuple[int, str] | None:
+    """Point the head anchor at the current end of the chain (after a restore, or after an
+    operator acknowledged an anchor problem). Returns the new head, or ``None`` if empty."""
+    last = last_entry()
+    if last is None:
+        anchor.clear()
+        return None
+    anchor.advance(last[0], last[1], force=True)
+    return last

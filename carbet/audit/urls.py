@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Audit trail pages, mounted at /journal/."""
+
+from django.urls import path
+
+from carbet.audit import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.entry_list, name="list"),
+    path("integrite/", views.integrity, name="integrity"),
+]
