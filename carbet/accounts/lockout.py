@@ -70,6 +70,9 @@ def record_failure(key: str, ip: str | None, *, now: dt.datetime | None = None) 
     """Count one failure; return whether it has just locked the account or the address."""
     now = now or timezone.now()
     LoginAttempt.objects.create(username=key, ip_address=ip, at=now)
+    policy = Policy.current()
+    # Rows older than any lock could reach are noise; the audit trail keeps the history.
+    purge_older_than(policy.window + policy.duration + dt.timedelta(days=1), now=now)
     return locked_until(key, ip, now=now) is not None
 
 

@@ -44,13 +44,6 @@ def matrix_rows() -> list[PermRow]:
     ]
 
 
-def _label(code: str) -> str:
-    for column in role_columns():
-        if column.code == code:
-            return column.label
-    return code
-
-
 _INTRO = """\
 # Rôles et permissions
 
@@ -107,7 +100,9 @@ def render_markdown() -> str:
         columns = role_columns()
         regional = "\n".join(f"  - {c.label} (`{c.code}`)" for c in columns if c.regional)
         local = "\n".join(f"  - {c.label} (`{c.code}`)" for c in columns if not c.regional)
-        mfa = "\n".join(f"- {_label(code)} (`{code}`) ;" for code in sorted(MFA_REQUIRED_ROLES))
+        mfa = "\n".join(
+            f"- {c.label} (`{c.code}`) ;" for c in columns if c.code in MFA_REQUIRED_ROLES
+        )
         text = _INTRO.format(regional=regional, local=local, mfa=mfa)
         header = "| Permission | " + " | ".join(c.label for c in columns) + " |"
         rule = "|---|" + "|".join(":-:" for _c in columns) + "|"
