@@ -7,6 +7,7 @@ from carbet.findings.models.plans import (
     ActionItem,
     ActionStatus,
     Campaign,
+    CampaignNotice,
     Priority,
 )
 from carbet.findings.models.snapshots import PostureSnapshot
@@ -16,6 +17,7 @@ __all__ = [
     "ActionItem",
     "ActionStatus",
     "Campaign",
+    "CampaignNotice",
     "Finding",
     "FindingEvent",
     "PostureSnapshot",

@@ -55,6 +55,14 @@ class Campaign(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     notice_sent_at = models.DateTimeField(null=True, blank=True)
+    launched_at = models.DateTimeField(_("lancée le"), null=True, blank=True)
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("campagne régionale")
@@ -99,6 +107,7 @@ class ActionItem(models.Model):
         db_index=True,
     )
     progress = models.PositiveSmallIntegerField(_("avancement (%)"), default=0)
+    status_reason = models.TextField(_("motif"), blank=True)
     findings = models.ManyToManyField(
         "findings.Finding", blank=True, related_name="actions", verbose_name=_("vulnérabilités")
     )
@@ -151,3 +160,33 @@ class ActionEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.note[:60] or self.document.name
+
+
+class CampaignNotice(models.Model):
+    """The one notice of a campaign to one structure: recorded so it is sent exactly once."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="notices")
+    structure = models.ForeignKey(
+        "core.Structure", on_delete=models.CASCADE, related_name="campaign_notices"
+    )
+    action = models.ForeignKey(
+        ActionItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="notices"
+    )
+    recipients = models.JSONField(_("destinataires"), default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    error = models.TextField(_("erreur d'envoi"), blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_path = "structure"
+
+    class Meta:
+        verbose_name = _("avis de campagne")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "structure"], name="campaign_notice_once_per_structure"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} — {self.structure}"
