@@ -7,12 +7,10 @@ before that. Values are normalised by the registry (IDNA domains, canonical addr
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from carbet.accounts.roles import Perm
@@ -88,7 +86,7 @@ def asset_detail(request: HttpRequest, id: int) -> Asset:
     response={201: AssetOut},
     summary="Déclarer un actif (non validé tant que la structure ne l'a pas confirmé)",
 )
-def create_asset(request: HttpRequest, id: int, payload: AssetIn) -> tuple[int, Any]:
+def create_asset(request: HttpRequest, id: int, payload: AssetIn) -> Status:
     structure = get_object_or_404(
         Structure.objects.visible_to(actor(request), Perm.ASSET_VIEW).select_related(
             "organisation"
@@ -97,7 +95,7 @@ def create_asset(request: HttpRequest, id: int, payload: AssetIn) -> tuple[int, 
     )
     asset = Asset(structure=structure, **payload.model_dump())
     services.save_asset(actor(request), asset, ip=client_ip(request))
-    return 201, asset
+    return Status(201, asset)
 
 
 @router.patch(

@@ -277,7 +277,7 @@ def _on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpRespon
 
 
 def _on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-    log.exception("unexpected API error", extra={"path": request.path})
+    log.error("unexpected API error", extra={"path": request.path}, exc_info=exc)
     return error_response(500)
 
 

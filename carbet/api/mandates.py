@@ -16,7 +16,7 @@ from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from carbet.accounts.roles import Perm
@@ -134,7 +134,7 @@ def create_mandate(
     id: int,
     data: Form[MandateIn],
     document: File[UploadedFile],
-) -> tuple[int, dict]:
+) -> Status:
     user = actor(request)
     structure = get_object_or_404(
         Structure.objects.visible_to(user, Perm.STRUCTURE_VIEW).select_related("organisation"),
@@ -163,7 +163,7 @@ def create_mandate(
     for service, field in Mandate.SERVICE_FIELDS.items():
         setattr(mandate, field, service in services_chosen)
     services.record_mandate(user, mandate, document, chosen, ip=audit.client_ip(request))
-    return 201, mandate_out(mandate)
+    return Status(201, mandate_out(mandate))
 
 
 @router.post("/mandates/{int:id}/revoke", response=MandateOut, summary="Révoquer un mandat")

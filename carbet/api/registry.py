@@ -7,13 +7,11 @@ save and audit. Creating or changing organisations and structures is for centre 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from carbet.accounts.roles import Perm
@@ -101,14 +99,14 @@ def organisation_detail(request: HttpRequest, id: int) -> Organisation:
     response={201: OrganisationOut},
     summary="Créer une organisation (équipe du centre)",
 )
-def create_organisation(request: HttpRequest, payload: OrganisationIn) -> tuple[int, Any]:
+def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status:
     user = actor(request)
     services.require(user, Perm.STRUCTURE_EDIT)
     values = payload.model_dump()
     values["ght"] = _resolve_ght(request, values["ght"])
     organisation = Organisation(**values)
     services.save_organisation(user, organisation, ip=client_ip(request))
-    return 201, organisation
+    return Status(201, organisation)
 
 
 @router.patch(
@@ -180,14 +178,14 @@ def structure_detail(request: HttpRequest, id: int) -> Structure:
 @router.post(
     "/structures", response={201: StructureOut}, summary="Créer une structure (équipe du centre)"
 )
-def create_structure(request: HttpRequest, payload: StructureIn) -> tuple[int, Any]:
+def create_structure(request: HttpRequest, payload: StructureIn) -> Status:
     user = actor(request)
     services.require(user, Perm.STRUCTURE_EDIT)
     values = payload.model_dump()
     values["organisation"] = _resolve_organisation(request, values["organisation"])
     structure = Structure(**values)
     services.save_structure(user, structure, ip=client_ip(request))
-    return 201, structure
+    return Status(201, structure)
 
 
 @router.patch(
@@ -228,11 +226,11 @@ def list_contacts(request: HttpRequest, id: int, page: Query[PageQuery]) -> dict
     response={201: ContactOut},
     summary="Ajouter un contact à une structure",
 )
-def create_contact(request: HttpRequest, id: int, payload: ContactIn) -> tuple[int, Any]:
+def create_contact(request: HttpRequest, id: int, payload: ContactIn) -> Status:
     structure = _visible_structure(request, id)
     contact = Contact(structure=structure, **payload.model_dump())
     services.save_contact(actor(request), contact, ip=client_ip(request))
-    return 201, contact
+    return Status(201, contact)
 
 
 def _visible_contact(request: HttpRequest, pk: int) -> Contact:
