@@ -11,6 +11,8 @@ from django.test import Client
 from carbet.accounts.models import ApiToken, User
 
 API = "/api/v1"
+# Client errors the API may answer with (anything else, 5xx above all, is a bug).
+ERROR_STATUSES = {400, 401, 403, 404, 405, 409, 413, 422, 429}
 
 
 class ApiClient:
