@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "carbet.findings",
     "carbet.api",
     "carbet.web",
+    "carbet.demo",
 ]
 
 MIDDLEWARE = [

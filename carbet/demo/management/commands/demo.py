@@ -1,0 +1,122 @@
+"""``carbet demo``: load the fictional demo region and print its logins."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from carbet.demo import region
+from carbet.demo.services import (
+    DemoRefused,
+    choose_password,
+    load_demo,
+    password_file,
+    reset_demo,
+)
+
+LOGIN_URL = "http://127.0.0.1:8000"
+
+
+class Command(BaseCommand):
+    help = _(
+        "Charge la région de démonstration (structures, actifs, mandats, un compte par rôle). "
+        "Relancer la commande ne change rien ; --reset repart de zéro."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=_(
+                "Efface d'abord le registre et les comptes de démonstration. Refusé si la base "
+                "contient autre chose que la démonstration."
+            ),
+        )
+        parser.add_argument(
+            "--password",
+            help=_(
+                "Mot de passe commun des comptes de démonstration (12 caractères au moins). "
+                "Sans cette option, un mot de passe est tiré au sort et conservé dans le "
+                "répertoire de données."
+            ),
+        )
+
+    def handle(self, *args, reset: bool = False, password: str | None = None, **options):
+        try:
+            chosen, generated = choose_password(password)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        if reset:
+            try:
+                removed = reset_demo()
+            except DemoRefused as exc:
+                raise CommandError(
+                    _(
+                        "Remise à zéro refusée : la base contient des données qui ne viennent "
+                        "pas de la démonstration (%(what)s). Utilisez une base vide."
+                    )
+                    % {"what": exc}
+                ) from exc
+            self.stdout.write(
+                _("Démonstration effacée : %(n)s structure(s), %(u)s compte(s).")
+                % {"n": removed["structure"], "u": removed["user"]}
+            )
+        report = load_demo(chosen)
+        if report.created:
+            parts = ", ".join(
+                f"{report.created[kind]} {label}"
+                for kind, label in self._labels().items()
+                if report.created[kind]
+            )
+            self.stdout.write(self.style.SUCCESS(_("Région de démonstration créée : %s.") % parts))
+        else:
+            self.stdout.write(_("La région de démonstration est déjà en place : rien à changer."))
+        if report.passwords_set:
+            self.stdout.write(
+                _("Mot de passe commun appliqué à %d compte(s) de démonstration.")
+                % report.passwords_set
+            )
+        self._print_logins(chosen, generated)
+
+    @staticmethod
+    def _labels() -> dict[str, str]:
+        return {
+            "ght": _("GHT"),
+            "organisation": _("organisations"),
+            "structure": _("structures"),
+            "contact": _("contacts"),
+            "asset": _("actifs"),
+            "mandate": _("mandats"),
+            "user": _("comptes"),
+        }
+
+    def _print_logins(self, password: str, generated: bool) -> None:
+        rows = [(u.email, password, u.role_label) for u in region.USERS]
+        headers = (_("E-mail"), _("Mot de passe"), _("Rôle"))
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+        def line(cells) -> str:
+            padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+            return "  ".join(padded).rstrip()
+
+        self.stdout.write("")
+        self.stdout.write(_("Connectez-vous sur %s avec l'un de ces comptes :") % LOGIN_URL)
+        self.stdout.write("")
+        self.stdout.write(line(headers))
+        self.stdout.write(line("-" * w for w in widths))
+        for row in rows:
+            self.stdout.write(line(row))
+        self.stdout.write("")
+        if generated:
+            self.stdout.write(
+                _("Mot de passe tiré au sort et conservé dans %s (lisible par vous seul).")
+                % password_file()
+            )
+        self.stdout.write(
+            _(
+                "Les comptes du centre et de l'ARS doivent activer la double authentification à "
+                "la première connexion : gardez une application d'authentification (TOTP) à "
+                "portée de main."
+            )
+        )
