@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import PasswordChangeForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -88,3 +89,11 @@ class TokenCreateForm(forms.Form):
         if value > today + dt.timedelta(days=MAX_TOKEN_DAYS):
             raise forms.ValidationError(_("Un jeton ne peut pas durer plus d'un an."))
         return value
+
+
+class ProfilePasswordForm(PasswordChangeForm):
+    """Django's password change, without grabbing the focus of the whole profile page."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)

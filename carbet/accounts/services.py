@@ -194,7 +194,9 @@ def totp_secret(device: TOTPDevice) -> str:
 def totp_qr_svg(device: TOTPDevice) -> str:
     """The provisioning QR code as inline SVG markup (no script, no data: URL)."""
     qr = segno.make(device.config_url, error="m")
-    return qr.svg_inline(scale=4, omitsize=True, light="#fff", title=_("QR code à scanner"))
+    svg = qr.svg_inline(scale=4, omitsize=True, light="#fff", title=_("QR code à scanner"))
+    # A viewBox (for scaling) plus a default size, so the code stays scannable without CSS.
+    return svg.replace("<svg ", '<svg width="220" height="220" role="img" ', 1)
 
 
 def confirm_enrolment(request, device: TOTPDevice, code: str) -> list[str] | None:

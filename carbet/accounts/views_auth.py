@@ -143,10 +143,11 @@ def enrol_view(request):
     if request.method == "POST" and form.is_valid():
         codes = services.confirm_enrolment(request, device, form.cleaned_data["code"])
         if codes is not None:
+            next_url = _safe_next(request, request.session.pop(NEXT_SESSION_KEY, None))
             return render(
                 request,
                 "accounts/backup_codes.html",
-                {"codes": codes, "first_time": True},
+                {"codes": codes, "first_time": True, "continue_url": next_url},
             )
         form.add_error(
             "code",

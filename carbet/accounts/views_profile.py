@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import activate
@@ -14,7 +13,12 @@ from django.views.decorators.http import require_POST
 
 from carbet.accounts import permdoc, services
 from carbet.accounts.decorators import verified_login_required
-from carbet.accounts.forms import LanguageForm, PasswordConfirmForm, TokenCreateForm
+from carbet.accounts.forms import (
+    LanguageForm,
+    PasswordConfirmForm,
+    ProfilePasswordForm,
+    TokenCreateForm,
+)
 from carbet.accounts.models import ApiToken
 from carbet.accounts.views_auth import apply_language
 from carbet.audit.services import client_ip
@@ -31,7 +35,7 @@ def _render_profile(request, status: int = 200, **overrides):
         "backup_codes_left": services.backup_codes_left(user),
         "mfa_required": user.mfa_required,
         "tokens": user.api_tokens.order_by("-created_at"),
-        "password_form": PasswordChangeForm(user),
+        "password_form": ProfilePasswordForm(user),
         "language_form": LanguageForm(initial={"language": user.language}),
         "mfa_remove_form": PasswordConfirmForm(),
         "token_form": TokenCreateForm(),
@@ -52,7 +56,7 @@ def profile_view(request):
 @verified_login_required
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 def password_change_view(request):
-    form = PasswordChangeForm(request.user, request.POST)
+    form = ProfilePasswordForm(request.user, request.POST)
     if not form.is_valid():
         return _render_profile(request, status=400, password_form=form)
     services.change_password(request, form)
