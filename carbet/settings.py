@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "carbet.audit",
     "carbet.core",
     "carbet.jobs",
+    "carbet.ops",
     "carbet.findings",
     "carbet.api",
     "carbet.web",
@@ -194,7 +195,8 @@ USE_TZ = True
 # --- Files ---------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATICFILES_DIRS: list[Path] = []
+# Carbet's own CSS/JS (carbet/static) is not inside an app directory: list it explicitly.
+STATICFILES_DIRS: list[Path] = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "uploads"
 MEDIA_URL = "/media-not-served/"  # uploads are never served directly: views check rights first
 FILE_UPLOAD_PERMISSIONS = 0o600
@@ -208,7 +210,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if os.environ.get("CARBET_PLAIN_STATIC") == "1"
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "carbet.ops.static.CarbetStaticStorage"
         )
     },
 }

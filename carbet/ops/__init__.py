@@ -1,0 +1,1 @@
+"""Running Carbet in production: serving, backups and restores, key rotation."""
