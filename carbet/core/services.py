@@ -199,6 +199,49 @@ def delete_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
     asset.delete()
 
 
+BULK_UPDATE_FIELDS = ["label", "criticality", "internet_exposed"]
+
+
+@transaction.atomic
+def bulk_import_assets(
+    actor: Any,
+    created: list[Asset],
+    updated: list[Asset],
+    *,
+    ip: str | None = None,
+    batch_size: int = 500,
+) -> None:
+    """Write many assets at once (the importer): far fewer queries than ``save_asset``.
+
+    The caller has normalised each value (``normalize_asset_value``) and checked duplicates;
+    here the actor's right is checked once per structure, each asset's fields are validated
+    (without the per-row database checks), new assets are never validated, and the trail
+    gets one ``asset.import`` entry per structure listing what was created and updated.
+    ``updated`` assets keep their kind and value: only the fields in BULK_UPDATE_FIELDS change.
+    """
+    structures = {a.structure_id: a.structure for a in (*created, *updated)}
+    for structure in structures.values():
+        require(actor, Perm.ASSET_EDIT, structure)
+    for asset in (*created, *updated):
+        asset.clean_fields(exclude=["structure", "validated_by"])
+    for asset in created:
+        asset.validated, asset.validated_by, asset.validated_at = False, None, None
+    Asset.objects.bulk_create(created, batch_size=batch_size)
+    Asset.objects.bulk_update(updated, BULK_UPDATE_FIELDS, batch_size=batch_size)
+    for structure_id, structure in structures.items():
+        audit.record(
+            actor,
+            "asset.import",
+            structure,
+            structure=structure,
+            changes={
+                "created": [a.value for a in created if a.structure_id == structure_id],
+                "updated": [a.value for a in updated if a.structure_id == structure_id],
+            },
+            ip=ip,
+        )
+
+
 # --- Mandates --------------------------------------------------------------------------------
 
 

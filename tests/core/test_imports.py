@@ -248,6 +248,9 @@ def test_assets_csv(region):
     assert not lan.internet_exposed and not lan.validated
     existing = Asset.objects.get(value="alpha.test")
     assert existing.label == "Site principal" and existing.validated  # value unchanged
+    entry = AuditEntry.objects.get(action="asset.import")
+    assert entry.structure_id == region.a.pk
+    assert len(entry.changes["created"]) == 3 and entry.changes["updated"] == ["alpha.test"]
 
 
 def test_assets_with_bad_rows_import_nothing(region):
