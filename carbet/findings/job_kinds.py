@@ -1,1 +1,3 @@
 """Job kinds of the findings app (imported by the jobs registry's autodiscovery)."""
+
+from carbet.findings.plans import notify  # noqa: F401
