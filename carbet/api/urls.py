@@ -73,7 +73,8 @@ def build_api() -> NinjaAPI:
         urls_namespace=NAMESPACE,
         openapi_url="/openapi.json",
         docs_url="/docs",
-        docs=Swagger(settings={"persistAuthorization": False, "tryItOutEnabled": False}),
+        # validatorUrl=None: Swagger UI would otherwise send the schema to an outside validator.
+        docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
     )
     install_error_handlers(api)
     for prefix, router in CORE_ROUTERS + service_routers():

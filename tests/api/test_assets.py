@@ -18,23 +18,31 @@ from tests.api.conftest import ERROR_STATUSES, assert_error
 def test_director_declares_an_asset_in_her_structure(region, api):
     response = api("director").post(
         f"/structures/{region.a.pk}/assets",
-        {"kind": "domain", "value": "Hôpital-Alpha.TEST.", "label": "Site public",
-         "criticality": "high"},
+        {
+            "kind": "domain",
+            "value": "Hôpital-Alpha.TEST.",
+            "label": "Site public",
+            "criticality": "high",
+        },
     )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["value"] == "xn--hpital-alpha-eib.test"
     assert body["validated"] is False and body["validated_by"] is None
-    assert body["structure"] == {"id": region.a.pk, "finess_et": region.a.finess_et,
-                                 "name": region.a.name}
+    assert body["structure"] == {
+        "id": region.a.pk,
+        "finess_et": region.a.finess_et,
+        "name": region.a.name,
+    }
     entry = AuditEntry.objects.filter(action="asset.create").latest("sequence")
     assert entry.source_ip == "127.0.0.1" and entry.structure_id == region.a.pk
 
 
 def test_director_gets_404_on_another_structure(region, api):
     client = api("director")
-    response = client.post(f"/structures/{region.b.pk}/assets", {"kind": "domain",
-                                                                 "value": "evil.test"})
+    response = client.post(
+        f"/structures/{region.b.pk}/assets", {"kind": "domain", "value": "evil.test"}
+    )
     assert_error(response, 404, "not_found")
     assert not Asset.objects.filter(value="evil.test").exists()
     asset_b = Asset.objects.get(structure=region.b)
@@ -48,12 +56,15 @@ def test_director_gets_404_on_another_structure(region, api):
 
 def test_analyst_flow_create_patch_delete(region, api):
     analyst = api("centre_analyst")
-    response = analyst.post(f"/structures/{region.b.pk}/assets",
-                            {"kind": "ipv4", "value": "127.0.0.7", "internet_exposed": True})
+    response = analyst.post(
+        f"/structures/{region.b.pk}/assets",
+        {"kind": "ipv4", "value": "127.0.0.7", "internet_exposed": True},
+    )
     assert response.status_code == 201, response.content
     asset_id = response.json()["id"]
-    response = analyst.patch(f"/assets/{asset_id}", {"label": "Passerelle VPN",
-                                                     "criticality": "critical"})
+    response = analyst.patch(
+        f"/assets/{asset_id}", {"label": "Passerelle VPN", "criticality": "critical"}
+    )
     assert response.status_code == 200
     assert response.json()["label"] == "Passerelle VPN"
     # Centre staff declare, but only the structure confirms that an asset is its own.
@@ -76,16 +87,23 @@ def test_changing_the_value_withdraws_the_validation(region, api):
 
 def test_it_provider_declares_but_cannot_validate(region, api):
     client = api("it_provider")
-    response = client.post(f"/structures/{region.a.pk}/assets",
-                           {"kind": "hostname", "value": "vpn.alpha.test"})
+    response = client.post(
+        f"/structures/{region.a.pk}/assets", {"kind": "hostname", "value": "vpn.alpha.test"}
+    )
     assert response.status_code == 201
     assert_error(client.post(f"/assets/{response.json()['id']}/validate"), 403)
 
 
 def test_asset_filters(region, api):
     client = api("centre_admin")
-    Asset.objects.create(structure=region.a, kind="ipv4", value="127.0.0.9", validated=False,
-                         internet_exposed=False, label="Serveur PACS")
+    Asset.objects.create(
+        structure=region.a,
+        kind="ipv4",
+        value="127.0.0.9",
+        validated=False,
+        internet_exposed=False,
+        label="Serveur PACS",
+    )
 
     def values(**params):
         return {a["value"] for a in client.get("/assets", **params).json()["results"]}
@@ -105,8 +123,13 @@ def test_a_page_of_50_assets_costs_a_fixed_number_of_queries(
 ):
     validator = region.users["director"]
     Asset.objects.bulk_create(
-        Asset(structure=structure, kind="application", value=f"app {structure.pk}-{i}",
-              validated=True, validated_by=validator)
+        Asset(
+            structure=structure,
+            kind="application",
+            value=f"app {structure.pk}-{i}",
+            validated=True,
+            validated_by=validator,
+        )
         for structure in (region.a, region.a2, region.b)
         for i in range(30)
     )
@@ -124,18 +147,37 @@ def test_a_page_of_50_assets_costs_a_fixed_number_of_queries(
 
 # --- Property: random payloads never crash and never create an invalid asset -----------------
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False,
-                                                                       allow_infinity=False)
+json_scalars = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+)
 json_values = st.recursive(
     json_scalars | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8),
-                                                                       children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=6,
 )
 plausible_values = st.sampled_from(
-    ["alpha-new.test", "127.0.0.42", "::1", "127.0.0.0/30", "10.0.0.1", "8.8.8.8", "::ffff:1",
-     "bad value", "", " ", "a" * 300, "xn--", "EXEMPLE.fr", "192.168.0.0/8", "mail.test",
-     "\x00evil.test", "é.test", "127.0.0.1/33"]
+    [
+        "alpha-new.test",
+        "127.0.0.42",
+        "::1",
+        "127.0.0.0/30",
+        "10.0.0.1",
+        "8.8.8.8",
+        "::ffff:1",
+        "bad value",
+        "",
+        " ",
+        "a" * 300,
+        "xn--",
+        "EXEMPLE.fr",
+        "192.168.0.0/8",
+        "mail.test",
+        "\x00evil.test",
+        "é.test",
+        "127.0.0.1/33",
+    ]
 ) | st.text(max_size=60)
 payloads = st.one_of(
     st.fixed_dictionaries(

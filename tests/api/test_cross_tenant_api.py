@@ -107,7 +107,11 @@ def test_the_walks_calls_reach_real_objects(region):
         path = fill(template, {p: objects[OBJECT_PARAMETERS[p]] for p in params})
         response = call(client, method, template, path, schema)
         assert response.status_code != 404 and response.status_code < 500, (
-            method, path, response.status_code, response.content[:300])
+            method,
+            path,
+            response.status_code,
+            response.content[:300],
+        )
 
 
 def test_every_route_of_the_inventory_is_served(region):

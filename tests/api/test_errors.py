@@ -67,7 +67,9 @@ def test_unknown_id_is_a_404(region, api):
     for path in ("/assets/999999", "/structures/999999", "/mandates/999999", "/contacts/999999"):
         method = "patch" if path.startswith("/contacts") else "get"
         response = (
-            api("centre_admin").patch(path, {}) if method == "patch" else api("centre_admin").get(path)
+            api("centre_admin").patch(path, {})
+            if method == "patch"
+            else api("centre_admin").get(path)
         )
         assert_error(response, 404, "not_found")
 
@@ -102,8 +104,9 @@ def test_duplicate_asset_is_a_409_conflict(region, api):
 
 
 def test_forbidden_action_is_a_403_with_the_services_message(region, api):
-    response = api("it_provider").post(f"/structures/{region.a.pk}/contacts", {
-        "role": "dpo", "name": "Someone"})
+    response = api("it_provider").post(
+        f"/structures/{region.a.pk}/contacts", {"role": "dpo", "name": "Someone"}
+    )
     error = assert_error(response, 403, "forbidden")
     assert error["message"] == "Vous n'avez pas le droit de faire cette action."
 

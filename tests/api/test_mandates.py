@@ -54,11 +54,14 @@ def test_upload_stores_the_documents_sha256(region, api):
 
 def test_a_document_that_is_not_a_pdf_is_refused(region, api):
     client = api("director")
-    for name, content in (("mandat.exe", b"MZ\x90\x00"), ("mandat.pdf", b"<html>not a pdf"),
-                          ("mandat.pdf", b""), ("mandat", PDF)):
+    for name, content in (
+        ("mandat.exe", b"MZ\x90\x00"),
+        ("mandat.pdf", b"<html>not a pdf"),
+        ("mandat.pdf", b""),
+        ("mandat", PDF),
+    ):
         document = SimpleUploadedFile(name, content)
-        response = client.multipart(f"/structures/{region.a.pk}/mandates",
-                                    _form(document=document))
+        response = client.multipart(f"/structures/{region.a.pk}/mandates", _form(document=document))
         error = assert_error(response, 422)
         assert "document" in error["details"], (name, error)
     assert Mandate.objects.filter(structure=region.a).count() == 1
@@ -89,14 +92,18 @@ def test_a_mandate_may_cover_chosen_assets_of_its_structure_only(region, api):
     client = api("director")
     own = Asset.objects.get(structure=region.a)
     foreign = Asset.objects.get(structure=region.b)
-    response = client.multipart(f"/structures/{region.a.pk}/mandates",
-                                _form(all_assets="false", assets=[own.pk, foreign.pk]))
+    response = client.multipart(
+        f"/structures/{region.a.pk}/mandates",
+        _form(all_assets="false", assets=[own.pk, foreign.pk]),
+    )
     assert "assets" in assert_error(response, 422)["details"]
-    response = client.multipart(f"/structures/{region.a.pk}/mandates",
-                                _form(all_assets="false", assets=[own.pk]))
+    response = client.multipart(
+        f"/structures/{region.a.pk}/mandates", _form(all_assets="false", assets=[own.pk])
+    )
     assert response.status_code == 201, response.content
     assert response.json()["scope"] == {
-        "all_assets": False, "assets": [{"id": own.pk, "kind": "domain", "value": "alpha.test"}]
+        "all_assets": False,
+        "assets": [{"id": own.pk, "kind": "domain", "value": "alpha.test"}],
     }
 
 
@@ -119,9 +126,13 @@ def test_it_provider_cannot_see_mandates(region, api):
 def test_mandate_list_detail_and_filters(region, api):
     client = api("org_director")
     today = dt.date.today()
-    make_mandate(region.a2, reference="OLD", valid_from=today - dt.timedelta(days=400),
-                 signed_on=today - dt.timedelta(days=400),
-                 valid_until=today - dt.timedelta(days=35))
+    make_mandate(
+        region.a2,
+        reference="OLD",
+        valid_from=today - dt.timedelta(days=400),
+        signed_on=today - dt.timedelta(days=400),
+        valid_until=today - dt.timedelta(days=35),
+    )
     body = client.get("/mandates").json()
     assert {m["structure"]["id"] for m in body["results"]} == {region.a.pk, region.a2.pk}
     expired = client.get("/mandates", state="expired").json()["results"]
@@ -189,8 +200,13 @@ def _evaluate(condition, mandate) -> bool:
     """Evaluate a Q of simple lookups on an unsaved instance (same semantics as SQL here)."""
     import operator
 
-    ops = {"exact": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt,
-           "lte": operator.le}
+    ops = {
+        "exact": operator.eq,
+        "gt": operator.gt,
+        "gte": operator.ge,
+        "lt": operator.lt,
+        "lte": operator.le,
+    }
     results = []
     for child in condition.children:
         if hasattr(child, "children"):

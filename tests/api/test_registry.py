@@ -17,8 +17,12 @@ def test_analyst_creates_and_changes_an_organisation_and_a_structure(region, api
     client = api("centre_analyst")
     response = client.post(
         "/organisations",
-        {"finess_ej": "970100012", "name": "Clinique Gamma", "legal_status": "private",
-         "ght": region.ght.pk},
+        {
+            "finess_ej": "970100012",
+            "name": "Clinique Gamma",
+            "legal_status": "private",
+            "ght": region.ght.pk,
+        },
     )
     assert response.status_code == 201, response.content
     organisation = response.json()
@@ -30,9 +34,16 @@ def test_analyst_creates_and_changes_an_organisation_and_a_structure(region, api
 
     response = client.post(
         "/structures",
-        {"finess_et": "970100020", "name": "Clinique Gamma — site 1",
-         "organisation": organisation["id"], "category": "clinique", "beds": 40,
-         "departement": "972", "city": "Fort-de-France", "activity_weight": 0.66},
+        {
+            "finess_et": "970100020",
+            "name": "Clinique Gamma — site 1",
+            "organisation": organisation["id"],
+            "category": "clinique",
+            "beds": 40,
+            "departement": "972",
+            "city": "Fort-de-France",
+            "activity_weight": 0.66,
+        },
     )
     assert response.status_code == 201, response.content
     structure = response.json()
@@ -48,8 +59,11 @@ def test_analyst_creates_and_changes_an_organisation_and_a_structure(region, api
 def test_patch_only_changes_the_fields_sent_and_refuses_nulls(region, api):
     # The shared fixture's FINESS numbers fail their check digit: use a valid one here.
     structure = Structure.objects.create(
-        finess_et="970100038", name="EHPAD Delta", organisation=region.org_a,
-        category="ehpad", departement="972",
+        finess_et="970100038",
+        name="EHPAD Delta",
+        organisation=region.org_a,
+        category="ehpad",
+        departement="972",
     )
     client = api("centre_analyst")
     response = client.patch(f"/structures/{structure.pk}", {"city": "Le Carbet"})
@@ -63,8 +77,13 @@ def test_unknown_or_invisible_references_are_a_422_on_their_field(region, api):
     client = api("centre_analyst")
     response = client.post(
         "/structures",
-        {"finess_et": "970100020", "name": "X", "organisation": 999999, "category": "ch",
-         "departement": "972"},
+        {
+            "finess_et": "970100020",
+            "name": "X",
+            "organisation": 999999,
+            "category": "ch",
+            "departement": "972",
+        },
     )
     assert "organisation" in assert_error(response, 422)["details"]
     response = client.post(
@@ -85,14 +104,22 @@ def test_duplicate_finess_is_a_conflict(region, api):
 def test_director_gets_403_on_staff_only_endpoints(region, api):
     client = api("director")
     assert_error(
-        client.post("/organisations", {"finess_ej": "970100012", "name": "X",
-                                        "legal_status": "public"}),
+        client.post(
+            "/organisations", {"finess_ej": "970100012", "name": "X", "legal_status": "public"}
+        ),
         403,
     )
     assert_error(
-        client.post("/structures", {"finess_et": "970100020", "name": "X",
-                                     "organisation": region.org_a.pk, "category": "ch",
-                                     "departement": "972"}),
+        client.post(
+            "/structures",
+            {
+                "finess_et": "970100020",
+                "name": "X",
+                "organisation": region.org_a.pk,
+                "category": "ch",
+                "departement": "972",
+            },
+        ),
         403,
     )
     assert_error(client.patch(f"/structures/{region.a.pk}", {"name": "Renamed"}), 403)
@@ -143,8 +170,12 @@ def test_contact_flow_for_a_director(region, api):
     client = api("director")
     response = client.post(
         f"/structures/{region.a.pk}/contacts",
-        {"role": "it_provider", "name": "Info Services", "email": "support@info.test",
-         "organisation_name": "Info SARL"},
+        {
+            "role": "it_provider",
+            "name": "Info Services",
+            "email": "support@info.test",
+            "organisation_name": "Info SARL",
+        },
     )
     assert response.status_code == 201, response.content
     contact_id = response.json()["id"]

@@ -18,8 +18,7 @@ def test_ars_gets_the_regional_aggregates(region, api):
     rows = body["by_category"] + body["by_departement"]
     assert sum(r["structures"] for r in body["by_category"]) == 3
     for row in rows:
-        assert set(row) == {"label", "structures", "with_valid_mandate", "assets",
-                            "mandate_share"}
+        assert set(row) == {"label", "structures", "with_valid_mandate", "assets", "mandate_share"}
     text = response.content.decode()
     for secret in ("alpha.test", region.a.name, region.a.finess_et, "beta.test"):
         assert secret not in text
