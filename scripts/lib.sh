@@ -64,7 +64,7 @@ install_project() {
         return 0
     fi
     step "Installing Carbet and its Python packages (pip install -e \"$target\")"
-    (cd "$CARBET_ROOT" && "$VENV/bin/python" -m pip install --quiet -e "$target")
+    (cd "$CARBET_ROOT" && "$VENV/bin/python" -m pip install -qq -e "$target")
     echo "$digest" >"$stamp"
 }
 
