@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -227,7 +228,7 @@ class MandateForm(forms.Form):
             today = timezone.localdate()
             self.initial.setdefault("signed_on", today)
             self.initial.setdefault("valid_from", today)
-            self.initial.setdefault("valid_until", today.replace(year=today.year + 1))
+            self.initial.setdefault("valid_until", today + timedelta(days=365))
 
     @staticmethod
     def _asset_label(asset: Asset) -> str:
