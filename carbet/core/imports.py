@@ -12,7 +12,6 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,29 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core import services
-from carbet.core.choices import AssetKind, Category, Criticality, LegalStatus
+from carbet.core.choices import AssetKind
+from carbet.core.import_columns import (
+    ASSET_SCHEMA,
+    AUTO_IP,
+    CATEGORY_NAMES,
+    CRITICALITY_NAMES,
+    FALSE_WORDS,
+    KIND_NAMES,
+    STATUS_NAMES,
+    STRUCTURE_SCHEMA,
+    TRUE_WORDS,
+    RowErrors,
+    choice_cell,
+    count_cell,
+    finess_cell,
+    text_cell,
+    weight_cell,
+)
 from carbet.core.models import Asset, Ght, Organisation, Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.core.validators import normalize_asset_value
-from carbet.engines.identifiers import IdentifierError, normalize_departement, normalize_finess
-from carbet.engines.tabular import FILE_ROW, CellError, Column, Schema, normalize_header, read_table
+from carbet.engines.identifiers import IdentifierError, normalize_departement
+from carbet.engines.tabular import FILE_ROW, CellError, normalize_header, read_table
 
 MAX_ROWS = 20_000
 MAX_BYTES = getattr(settings, "CARBET_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
@@ -37,132 +53,6 @@ MAX_REPORTED_ERRORS = 500
 KINDS = ("structures", "assets")
 
 Progress = Callable[[int, str], None]
-
-_FINESS_ET = Column(
-    "finess_et",
-    (
-        "finess",
-        "finess geographique",
-        "finess etablissement",
-        "n finess et",
-        "establishment finess",
-        "finess establishment",
-    ),
-    required=True,
-)
-
-STRUCTURE_SCHEMA = Schema(
-    (
-        _FINESS_ET,
-        Column(
-            "nom", ("name", "nom etablissement", "raison sociale et", "establishment name"), True
-        ),
-        Column("categorie", ("category", "type etablissement", "categorie etablissement"), True),
-        Column(
-            "finess_ej", ("finess juridique", "legal entity finess", "finess legal entity"), True
-        ),
-        Column(
-            "organisation",
-            ("organization", "raison sociale", "entite juridique", "legal entity", "gestionnaire"),
-        ),
-        Column("statut", ("status", "legal status", "statut juridique")),
-        Column("ght", ("code ght", "ght code")),
-        Column("departement", ("department", "dept", "dep")),
-        Column("lits", ("beds", "nombre de lits")),
-        Column("places", ("nombre de places",)),
-        Column("poids_activite", ("activity weight", "poids", "weight")),
-        Column("adresse", ("address",)),
-        Column("code_postal", ("postal code", "cp", "zip", "zip code", "postcode")),
-        Column("commune", ("ville", "city", "town")),
-    )
-)
-
-ASSET_SCHEMA = Schema(
-    (
-        _FINESS_ET,
-        Column("type", ("kind", "type actif", "asset type"), True),
-        Column("valeur", ("value", "actif", "asset"), True),
-        Column("libelle", ("label", "description", "nom")),
-        Column("criticite", ("criticality",)),
-        Column("expose_internet", ("internet exposed", "exposed", "expose", "exposition internet")),
-    )
-)
-
-
-def _choices(enum: Any, synonyms: dict[str, str]) -> dict[str, str]:
-    table = {}
-    for value, label in enum.choices:
-        table[normalize_header(value)] = value
-        table[normalize_header(str(label))] = value
-    table.update({normalize_header(k): v for k, v in synonyms.items()})
-    return table
-
-
-CATEGORY_NAMES = _choices(
-    Category,
-    {
-        "chr": "chu",
-        "smr": "ssr",
-        "chs": "psychiatrie",
-        "epsm": "psychiatrie",
-        "psy": "psychiatrie",
-        "mco": "clinique",
-        "cds": "centre_sante",
-        "ime": "handicap_enfant",
-        "itep": "handicap_enfant",
-        "sessad": "handicap_enfant",
-        "mas": "handicap_adulte",
-        "fam": "handicap_adulte",
-        "esat": "handicap_adulte",
-        "foyer de vie": "handicap_adulte",
-    },
-)
-STATUS_NAMES = _choices(
-    LegalStatus,
-    {
-        "prive non lucratif": "private_non_profit",
-        "espic": "private_non_profit",
-        "associatif": "private_non_profit",
-        "non lucratif": "private_non_profit",
-        "prive": "private",
-        "prive lucratif": "private",
-        "commercial": "private",
-    },
-)
-KIND_NAMES = _choices(
-    AssetKind,
-    {
-        "domaine": "domain",
-        "nom de domaine": "domain",
-        "site": "domain",
-        "site web": "domain",
-        "website": "domain",
-        "hote": "hostname",
-        "nom d hote": "hostname",
-        "host": "hostname",
-        "fqdn": "hostname",
-        "reseau": "cidr",
-        "network": "cidr",
-        "plage": "cidr",
-        "messagerie": "mail_domain",
-        "mail": "mail_domain",
-        "domaine de messagerie": "mail_domain",
-        "ad": "ad_domain",
-        "active directory": "ad_domain",
-        "domaine ad": "ad_domain",
-        "appli": "application",
-        "app": "application",
-    },
-)
-AUTO_IP = "ip"  # "ip" or "adresse IP": IPv4 or IPv6, decided by the value
-KIND_NAMES.update({"ip": AUTO_IP, "adresse_ip": AUTO_IP, "ip_address": AUTO_IP})
-CRITICALITY_NAMES = _choices(
-    Criticality,
-    {"basse": "low", "moyen": "medium", "haute": "high", "forte": "high", "critique": "critical"},
-)
-TRUE_WORDS = {"oui", "o", "yes", "y", "true", "vrai", "1", "x"}
-FALSE_WORDS = {"non", "n", "no", "false", "faux", "0"}
-
 
 # --- The report ------------------------------------------------------------------------------
 
@@ -235,63 +125,6 @@ class ImportReport:
         }
 
 
-class _RowErrors:
-    def __init__(self, report: ImportReport, row: int) -> None:
-        self.report, self.row, self.count = report, row, 0
-
-    def add(self, column: str, message: str) -> None:
-        self.report.errors.append(CellError(self.row, column, message))
-        self.count += 1
-
-
-def _finess(value: str, errors: _RowErrors, column: str) -> str | None:
-    if not value:
-        errors.add(column, _("Le numéro FINESS est obligatoire."))
-        return None
-    # Spreadsheets drop the leading zero of départements 01 to 09.
-    candidate = value.zfill(9) if value.isdigit() and len(value) == 8 else value
-    try:
-        return normalize_finess(candidate)
-    except IdentifierError as exc:
-        errors.add(column, str(exc))
-        return None
-
-
-def _choice(value: str, names: dict[str, str], errors: _RowErrors, column: str, what: str):
-    found = names.get(normalize_header(value))
-    if found is None:
-        errors.add(column, _("%(what)s inconnu(e) : « %(v)s ».") % {"what": what, "v": value})
-    return found
-
-
-def _count(value: str, errors: _RowErrors, column: str) -> int | None:
-    cleaned = value.replace(" ", "").replace("\u202f", "").replace("\xa0", "")
-    if cleaned.endswith((".0", ",0")):
-        cleaned = cleaned[:-2]
-    if not cleaned.isdigit() or len(cleaned) > 7:
-        errors.add(column, _("Nombre entier positif attendu, pas « %(v)s ».") % {"v": value})
-        return None
-    return int(cleaned)
-
-
-def _weight(value: str, errors: _RowErrors, column: str) -> Decimal | None:
-    cleaned = value.replace(" ", "").replace("%", "").replace(",", ".")
-    try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite() or number < 0 or number >= Decimal(10) ** 10:
-        errors.add(column, _("Nombre positif attendu (ex. 66,5), pas « %(v)s ».") % {"v": value})
-        return None
-    return number.quantize(Decimal("0.01"))
-
-
-def _text(value: str, limit: int, errors: _RowErrors, column: str) -> str:
-    if len(value) > limit:
-        errors.add(column, _("Texte trop long (%(n)s caractères au plus).") % {"n": limit})
-    return value[:limit]
-
-
 # --- Structures ------------------------------------------------------------------------------
 
 STRUCTURE_TARGETS = {
@@ -316,17 +149,17 @@ class _OrgPlan:
     ght_key: str = ""
 
 
-def _parse_structure_row(values: dict[str, str], errors: _RowErrors) -> dict[str, Any]:
+def _parse_structure_row(values: dict[str, str], errors: RowErrors) -> dict[str, Any]:
     """The structure fields a row sets (blank optional cells are left out: no change)."""
     fields: dict[str, Any] = {}
-    fields["finess_et"] = _finess(values["finess_et"], errors, "finess_et")
-    fields["finess_ej"] = _finess(values["finess_ej"], errors, "finess_ej")
+    fields["finess_et"] = finess_cell(values["finess_et"], errors, "finess_et")
+    fields["finess_ej"] = finess_cell(values["finess_ej"], errors, "finess_ej")
     if values["nom"]:
-        fields["name"] = _text(values["nom"], 200, errors, "nom")
+        fields["name"] = text_cell(values["nom"], 200, errors, "nom")
     else:
         errors.add("nom", _("Le nom de la structure est obligatoire."))
     if values["categorie"]:
-        fields["category"] = _choice(
+        fields["category"] = choice_cell(
             values["categorie"], CATEGORY_NAMES, errors, "categorie", _("Catégorie")
         )
     else:
@@ -338,16 +171,16 @@ def _parse_structure_row(values: dict[str, str], errors: _RowErrors) -> dict[str
             errors.add("departement", str(exc))
     for column in ("lits", "places"):
         if values.get(column):
-            fields[STRUCTURE_TARGETS[column]] = _count(values[column], errors, column)
+            fields[STRUCTURE_TARGETS[column]] = count_cell(values[column], errors, column)
     if values.get("poids_activite"):
-        fields["activity_weight"] = _weight(values["poids_activite"], errors, "poids_activite")
+        fields["activity_weight"] = weight_cell(values["poids_activite"], errors, "poids_activite")
     for column, limit in (("adresse", 300), ("code_postal", 10), ("commune", 100)):
         if values.get(column):
-            fields[STRUCTURE_TARGETS[column]] = _text(values[column], limit, errors, column)
+            fields[STRUCTURE_TARGETS[column]] = text_cell(values[column], limit, errors, column)
     return fields
 
 
-def _departement_from_finess(finess: str) -> str | None:
+def _departement_fromfiness_cell(finess: str) -> str | None:
     prefix = finess[:3] if finess[:2] in ("97", "98") else finess[:2]
     try:
         return normalize_departement(prefix)
@@ -356,17 +189,18 @@ def _departement_from_finess(finess: str) -> str | None:
 
 
 def _plan_organisation(
-    plans: dict[str, _OrgPlan], values: dict[str, str], ej: str, errors: _RowErrors
+    plans: dict[str, _OrgPlan], values: dict[str, str], ej: str, errors: RowErrors
 ) -> None:
     plan = plans.setdefault(ej, _OrgPlan(ej, errors.row))
     incoming = {
-        "name": _text(values.get("organisation", ""), 200, errors, "organisation"),
+        "name": text_cell(values.get("organisation", ""), 200, errors, "organisation"),
         "legal_status": "",
         "ght_key": values.get("ght", ""),
     }
     if values.get("statut"):
         incoming["legal_status"] = (
-            _choice(values["statut"], STATUS_NAMES, errors, "statut", _("Statut juridique")) or ""
+            choice_cell(values["statut"], STATUS_NAMES, errors, "statut", _("Statut juridique"))
+            or ""
         )
     if len(incoming["ght_key"]) > 30:
         errors.add("ght", _("Le code du GHT fait 30 caractères au plus."))
@@ -390,7 +224,7 @@ def _check_structures(actor: Any, table: Any, report: ImportReport) -> tuple[lis
     plans: dict[str, _OrgPlan] = {}
     first_row: dict[str, int] = {}
     for row, values in table.rows:
-        errors = _RowErrors(report, row)
+        errors = RowErrors(report.errors, row)
         fields = _parse_structure_row(values, errors)
         et, ej = fields.get("finess_et"), fields.get("finess_ej")
         if et and et in first_row:
@@ -410,7 +244,7 @@ def _check_structures(actor: Any, table: Any, report: ImportReport) -> tuple[lis
     for ej, plan in plans.items():
         if ej in existing_orgs:
             continue
-        errors = _RowErrors(report, plan.row)
+        errors = RowErrors(report.errors, plan.row)
         if not plan.name:
             errors.add(
                 "organisation",
@@ -427,9 +261,9 @@ def _check_structures(actor: Any, table: Any, report: ImportReport) -> tuple[lis
         et = fields.get("finess_et")
         if et and et not in known and "departement" not in fields:
             # A new structure without a département: the FINESS prefix usually gives it.
-            fields["departement"] = _departement_from_finess(et)
+            fields["departement"] = _departement_fromfiness_cell(et)
             if not fields["departement"]:
-                _RowErrors(report, row).add(
+                RowErrors(report.errors, row).add(
                     "departement", _("Indiquez le département (il ne se déduit pas du FINESS).")
                 )
     return parsed, {"plans": plans, "orgs": existing_orgs, "structures": known}
@@ -492,11 +326,11 @@ def _write_structures(actor: Any, parsed: list, known: dict, report: ImportRepor
 # --- Assets ----------------------------------------------------------------------------------
 
 
-def _parse_asset_row(values: dict[str, str], errors: _RowErrors) -> dict[str, Any]:
-    fields: dict[str, Any] = {"finess_et": _finess(values["finess_et"], errors, "finess_et")}
+def _parse_asset_row(values: dict[str, str], errors: RowErrors) -> dict[str, Any]:
+    fields: dict[str, Any] = {"finess_et": finess_cell(values["finess_et"], errors, "finess_et")}
     kind = None
     if values["type"]:
-        kind = _choice(values["type"], KIND_NAMES, errors, "type", _("Type d'actif"))
+        kind = choice_cell(values["type"], KIND_NAMES, errors, "type", _("Type d'actif"))
     else:
         errors.add("type", _("Le type d'actif est obligatoire (ex. domaine, ipv4, cidr)."))
     exposed = True
@@ -521,9 +355,9 @@ def _parse_asset_row(values: dict[str, str], errors: _RowErrors) -> dict[str, An
                     errors.add("valeur", message)
     fields["kind"] = kind
     if values.get("libelle"):
-        fields["label"] = _text(values["libelle"], 200, errors, "libelle")
+        fields["label"] = text_cell(values["libelle"], 200, errors, "libelle")
     if values.get("criticite"):
-        fields["criticality"] = _choice(
+        fields["criticality"] = choice_cell(
             values["criticite"], CRITICALITY_NAMES, errors, "criticite", _("Criticité")
         )
     return fields
@@ -532,7 +366,7 @@ def _parse_asset_row(values: dict[str, str], errors: _RowErrors) -> dict[str, An
 def _check_assets(actor: Any, table: Any, report: ImportReport) -> tuple[list, dict]:
     parsed = []
     for row, values in table.rows:
-        errors = _RowErrors(report, row)
+        errors = RowErrors(report.errors, row)
         parsed.append((row, _parse_asset_row(values, errors), errors.count))
     finesses = {fields["finess_et"] for _row, fields, _count in parsed if fields["finess_et"]}
     structures = {
@@ -550,7 +384,7 @@ def _check_assets(actor: Any, table: Any, report: ImportReport) -> tuple[list, d
     first_row: dict[tuple, int] = {}
     plan = []
     for row, fields, error_count in parsed:
-        errors = _RowErrors(report, row)
+        errors = RowErrors(report.errors, row)
         structure = structures.get(fields["finess_et"]) if fields["finess_et"] else None
         if fields["finess_et"] and structure is None:
             errors.add(
