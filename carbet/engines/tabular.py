@@ -14,6 +14,7 @@ import io
 import re
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, or an encrypted .xlsx
 FILE_ROW = 0  # row number of problems that concern the whole file
 MAX_COLUMNS = 200
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
 
 
 def normalize_header(text: Any) -> str:
@@ -130,10 +132,27 @@ def _csv_records(data: bytes, table: Table) -> Iterator[list[Any]]:
             raise _Stop from None
 
 
+def _unzipped_size(data: bytes) -> int | None:
+    """The declared uncompressed size of a ZIP archive (reads never exceed it), or None."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+
+
 def _xlsx_records(data: bytes, table: Table) -> Iterator[Iterable[Any]]:
     from openpyxl import load_workbook
 
     unreadable = "Ce classeur Excel est illisible ou abîmé ; enregistrez-le à nouveau en XLSX."
+    size = _unzipped_size(data)
+    if size is None:
+        _file_error(table, unreadable)
+        return
+    if size > MAX_UNZIPPED_BYTES:
+        # A few megabytes can unzip to gigabytes: refuse before openpyxl inflates anything.
+        _file_error(table, "Ce classeur est trop volumineux une fois décompressé.")
+        return
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -294,6 +294,22 @@ def test_table_reader_never_crashes_on_random_bytes(data):
         assert isinstance(error.message, str) and error.message
 
 
+@given(st.binary(max_size=2000))
+def test_table_reader_never_crashes_on_random_zip_like_bytes(data):
+    table = read_table(b"PK\x03\x04" + data, imports.ASSET_SCHEMA, max_rows=50, max_bytes=10_000)
+    assert table.errors and not table.rows
+
+
+def test_xlsx_that_unzips_too_large_is_refused(monkeypatch):
+    from carbet.engines import tabular
+
+    data = xlsx_bytes([["finess_et", "type", "valeur"], ["750712184", "domaine", "a.example"]])
+    assert read_table(data, imports.ASSET_SCHEMA, max_rows=5, max_bytes=10**6).rows
+    monkeypatch.setattr(tabular, "MAX_UNZIPPED_BYTES", 1000)
+    table = read_table(data, imports.ASSET_SCHEMA, max_rows=5, max_bytes=10**6)
+    assert "trop volumineux" in table.errors[0].message
+
+
 @given(st.lists(st.text(max_size=12), min_size=1, max_size=6), st.sampled_from([";", ","]))
 def test_table_reader_on_random_csv_text(cells, delimiter):
     text = "finess_et;type;valeur\n" + delimiter.join(cells) + "\n"
