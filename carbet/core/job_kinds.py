@@ -7,8 +7,13 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from carbet.core import imports
-from carbet.core.tenancy import SYSTEM
 from carbet.jobs.registry import job_kind
+
+
+def _refusal(params: dict, message: str) -> dict:
+    report = imports.ImportReport(kind=params.get("kind", ""), filename=params.get("filename", ""))
+    report.errors.append(imports.CellError(imports.FILE_ROW, "", message))
+    return report.as_result()
 
 
 @job_kind("core.import", max_attempts=2)
@@ -20,22 +25,19 @@ def run_import(job: Any, report: Any) -> dict:
     deleted once read to the end, whatever the outcome.
     """
     params = job.params
-    actor = job.actor or SYSTEM
     path = imports.stored_path(params["file"])
+    # An import acts with the rights of whoever uploaded it, never with the system's: if that
+    # account is gone (the job's actor was cleared), the import does not run.
+    if job.actor is None:
+        path.unlink(missing_ok=True)
+        return _refusal(params, _("Le compte qui a déposé ce fichier n'existe plus."))
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        missing = imports.ImportReport(
-            kind=params.get("kind", ""), filename=params.get("filename", "")
+        return _refusal(
+            params, _("Le fichier déposé n'est plus disponible : déposez-le à nouveau.")
         )
-        missing.errors.append(
-            imports.CellError(
-                imports.FILE_ROW,
-                "",
-                _("Le fichier déposé n'est plus disponible : déposez-le à nouveau."),
-            )
-        )
-        return missing.as_result()
+    actor = job.actor
     try:
         outcome = imports.run_import(
             actor,

@@ -378,6 +378,20 @@ def test_import_page_refuses_empty_and_oversize_files(region, monkeypatch):
     assert "trop gros" in response.content.decode()
 
 
+def test_import_job_of_a_deleted_account_does_not_run(region):
+    from carbet.jobs.services import execute
+
+    upload = SimpleUploadedFile("structures.csv", STRUCTURES_CSV.encode())
+    job = imports.submit_import(region.users["centre_admin"], "structures", upload)
+    region.users["centre_admin"].delete()
+    execute(str(job.pk))
+    job.refresh_from_db()
+    assert job.result["created"] == 0
+    assert "n'existe plus" in job.result["errors"][0]["message"]
+    assert Structure.objects.count() == 3
+    assert not list(imports.upload_dir().iterdir())
+
+
 @pytest.mark.parametrize("role", ["director", "referent", "it_provider", "ars_viewer", "nobody"])
 def test_import_page_is_for_centre_staff(region, role):
     assert region.client(role).get(reverse("core:import")).status_code == 403
