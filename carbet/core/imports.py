@@ -49,7 +49,7 @@ from carbet.engines.tabular import FILE_ROW, CellError, normalize_header, read_t
 
 MAX_ROWS = 20_000
 MAX_BYTES = getattr(settings, "CARBET_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
-MAX_REPORTED_ERRORS = 500
+MAX_REPORTED_ERRORS = 1000
 KINDS = ("structures", "assets")
 
 Progress = Callable[[int, str], None]
@@ -108,21 +108,25 @@ class ImportReport:
         return text
 
     def as_result(self) -> dict[str, Any]:
-        shown = self.errors[:MAX_REPORTED_ERRORS]
-        return {
-            "kind": self.kind,
-            "filename": self.filename,
-            "dry_run": self.dry_run,
+        """The job result: counters, the per-row ``errors`` and a French ``summary``.
+
+        The error list is capped (a file of 20,000 bad rows would make a huge record);
+        ``errors_total`` then says how many there were. The summary already names the
+        organisations and GHTs created, so they are not repeated as counters.
+        """
+        result: dict[str, Any] = {
+            "summary": self.summary(),
             "rows": self.rows,
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            "organisations_created": self.organisations_created,
-            "ghts_created": self.ghts_created,
-            "errors": [error.as_dict() for error in shown],
-            "errors_total": len(self.errors),
-            "summary": self.summary(),
+            "errors": [error.as_dict() for error in self.errors[:MAX_REPORTED_ERRORS]],
         }
+        if len(self.errors) > MAX_REPORTED_ERRORS:
+            result["errors_total"] = len(self.errors)
+        if self.dry_run:
+            result["dry_run"] = True
+        return result
 
 
 # --- Structures ------------------------------------------------------------------------------
