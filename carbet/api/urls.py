@@ -1,10 +1,11 @@
 """The JSON API at /api/v1/: one NinjaAPI, its OpenAPI schema and its documentation page.
 
 Routers: the registry's (``carbet.api.registry``, ``assets``, ``mandates``, ``account``) and
-those of the services. A service adds routes by giving its app a module ``api.py`` that defines
-``router = ninja.Router(...)`` (and optionally ``API_PREFIX = "/exposure"``); it is mounted here
-automatically, documented in the schema, and walked by the cross-tenant test through
-``api_route_inventory()`` without anyone editing this file.
+those of the services. A service adds routes by giving its app a module ``api.py`` (or several,
+``api_<topic>.py``) that defines ``router = ninja.Router(...)`` (and optionally
+``API_PREFIX = "/exposure"``); it is mounted here automatically, documented in the schema, and
+walked by the cross-tenant test through ``api_route_inventory()`` without anyone editing this
+file.
 
 The documentation page uses the Swagger UI files shipped inside django-ninja (served from our own
 static files, no CDN) and no inline script, so it works on closed networks and under the CSP.
@@ -12,6 +13,7 @@ static files, no CDN) and no inline script, so it works on closed networks and u
 
 from __future__ import annotations
 
+import pkgutil
 import re
 from importlib import import_module
 
@@ -45,22 +47,26 @@ CORE_ROUTERS: list[tuple[str, Router]] = [
 ]
 
 
+def _api_module_names(app_name: str, app_path: str) -> list[str]:
+    """The app's ``api`` module and its ``api_*`` modules (e.g. ``api_plans``), sorted."""
+    return [
+        f"{app_name}.{info.name}"
+        for info in sorted(pkgutil.iter_modules([app_path]), key=lambda m: m.name)
+        if info.name == "api" or info.name.startswith("api_")
+    ]
+
+
 def service_routers() -> list[tuple[str, Router]]:
-    """``(prefix, router)`` of every installed Carbet app that has an ``api`` module."""
+    """``(prefix, router)`` of every ``api``/``api_*`` module of the installed Carbet apps."""
     found = []
     for config in apps.get_app_configs():
         if not config.name.startswith("carbet.") or config.name == "carbet.api":
             continue
-        module_name = f"{config.name}.api"
-        try:
+        for module_name in _api_module_names(config.name, config.path):
             module = import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        router = getattr(module, "router", None)
-        if isinstance(router, Router):
-            found.append((getattr(module, "API_PREFIX", ""), router))
+            router = getattr(module, "router", None)
+            if isinstance(router, Router):
+                found.append((getattr(module, "API_PREFIX", ""), router))
     return found
 
 

@@ -4,44 +4,59 @@ For each route of ``api_route_inventory()`` that names an object in its path, us
 structure B call it with the ids of structure A's objects, with a body the route accepts: every
 call must be refused with 403 or 404 in the error format, and A's data must be unchanged.
 A parameter the table below does not know fails the test, so a new route cannot escape the
-walk: add its object to ``OBJECT_PARAMETERS`` (and to ``a_objects``) when adding the route.
+walk: add a line to ``OBJECT_PARAMETERS`` that finds or makes A's object for it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from carbet.accounts.roles import StructureRole
 from carbet.api.urls import api_route_inventory
 from carbet.core.models import Asset, Contact, Mandate
 from carbet.core.tenancy import SYSTEM
+from carbet.findings.models import ActionEvidence, ActionItem, Campaign
 from carbet.jobs import services as jobs
+from carbet.jobs.models import Job
 from tests.api.conftest import assert_error, token_client
 from tests.api.walk import call, fill, openapi, path_parameters
 from tests.conftest import make_user
 
-# (path segment before the parameter, parameter name) → which of A's objects it designates.
-OBJECT_PARAMETERS: dict[tuple[str, str], str] = {
-    ("ghts", "id"): "ght",
-    ("organisations", "id"): "organisation",
-    ("structures", "id"): "structure",
-    ("contacts", "id"): "contact",
-    ("assets", "id"): "asset",
-    ("mandates", "id"): "mandate",
-    ("jobs", "id"): "job",
+
+def _job(region) -> Job:
+    return jobs.submit("platform.selftest", structure=region.a, actor=SYSTEM, title="A job")
+
+
+def _action(region) -> ActionItem:
+    return ActionItem.objects.get_or_create(structure=region.a, title="Action of A")[0]
+
+
+# (path segment before the parameter, parameter name) → one of A's objects (found or made).
+# A new route whose parameter is not here fails the walk: add a line for its object.
+OBJECT_PARAMETERS: dict[tuple[str, str], Callable[[Any], Any]] = {
+    ("ghts", "id"): lambda region: region.ght,
+    ("organisations", "id"): lambda region: region.org_a,
+    ("structures", "id"): lambda region: region.a,
+    ("contacts", "id"): lambda region: Contact.objects.get(structure=region.a),
+    ("assets", "id"): lambda region: Asset.objects.get(structure=region.a),
+    ("mandates", "id"): lambda region: Mandate.objects.get(structure=region.a),
+    ("jobs", "id"): _job,
+    ("actions", "id"): _action,
+    ("evidence", "id"): lambda region: ActionEvidence.objects.get_or_create(
+        action=_action(region), note="Evidence of A"
+    )[0],
+    # Regional campaigns belong to the centre: structure users get 403 on them.
+    ("campaigns", "id"): lambda region: Campaign.objects.get_or_create(
+        title="Campaign", notice="Notice"
+    )[0],
 }
 
 
-def a_objects(region) -> dict[str, str]:
-    """Structure A's objects (A belongs to org A and the GHT; no B user is in either)."""
-    job = jobs.submit("platform.selftest", structure=region.a, actor=SYSTEM, title="A job")
-    return {
-        "ght": str(region.ght.pk),
-        "organisation": str(region.org_a.pk),
-        "structure": str(region.a.pk),
-        "contact": str(Contact.objects.get(structure=region.a).pk),
-        "asset": str(Asset.objects.get(structure=region.a).pk),
-        "mandate": str(Mandate.objects.get(structure=region.a).pk),
-        "job": str(job.pk),
-    }
+def a_objects(region) -> dict[tuple[str, str], str]:
+    """The id of A's object for each known parameter (A is in org A and the GHT; no B user
+    belongs to either)."""
+    return {key: str(make(region).pk) for key, make in OBJECT_PARAMETERS.items()}
 
 
 def routes_with_objects() -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -77,8 +92,7 @@ def test_every_api_route_refuses_another_structures_objects(region):
     for role, user in b_users.items():
         client = token_client(user)
         for method, template, params in routes:
-            values = {p: objects[OBJECT_PARAMETERS[p]] for p in params}
-            path = fill(template, values)
+            path = fill(template, {p: objects[p] for p in params})
             response = call(client, method, template, path, schema)
             walked += 1
             if response.status_code not in (403, 404):
@@ -90,9 +104,9 @@ def test_every_api_route_refuses_another_structures_objects(region):
     assert walked >= 4 * 18
     assert not failures, "cross-tenant access through the API:\n" + "\n".join(failures)
     # Nothing of A's changed.
-    assert Asset.objects.filter(pk=objects["asset"], validated=True).exists()
-    assert Contact.objects.filter(pk=objects["contact"]).exists()
-    assert Mandate.objects.get(pk=objects["mandate"]).status == "active"
+    assert Asset.objects.filter(pk=objects[("assets", "id")], validated=True).exists()
+    assert Contact.objects.filter(pk=objects[("contacts", "id")]).exists()
+    assert Mandate.objects.get(pk=objects[("mandates", "id")]).status == "active"
     assert Mandate.objects.filter(structure=region.a).count() == 1
 
 
@@ -104,7 +118,7 @@ def test_the_walks_calls_reach_real_objects(region):
     client = token_client(region.users["centre_admin"])
     routes = sorted(routes_with_objects(), key=lambda r: r[0] == "DELETE")
     for method, template, params in routes:
-        path = fill(template, {p: objects[OBJECT_PARAMETERS[p]] for p in params})
+        path = fill(template, {p: objects[p] for p in params})
         response = call(client, method, template, path, schema)
         assert response.status_code != 404 and response.status_code < 500, (
             method,

@@ -64,14 +64,11 @@ def test_an_invalid_finess_is_reported_on_its_field(region, api):
 
 
 def test_unknown_id_is_a_404(region, api):
-    for path in ("/assets/999999", "/structures/999999", "/mandates/999999", "/contacts/999999"):
-        method = "patch" if path.startswith("/contacts") else "get"
-        response = (
-            api("centre_admin").patch(path, {})
-            if method == "patch"
-            else api("centre_admin").get(path)
-        )
-        assert_error(response, 404, "not_found")
+    client = api("centre_admin")
+    for path in ("/assets/999999", "/structures/999999", "/mandates/999999"):
+        assert_error(client.get(path), 404, "not_found")
+    assert_error(client.patch("/contacts/999999", {}), 404, "not_found")
+    assert_error(client.delete("/assets/999999"), 404, "not_found")
 
 
 def test_absurdly_large_ids_are_a_404_not_a_crash(region, api):
