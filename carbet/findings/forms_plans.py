@@ -153,6 +153,7 @@ class FromFindingsForm(forms.Form):
             (EACH, _("une action par vulnérabilité")),
         ],
         initial=GROUPED,
+        required=False,
         widget=forms.RadioSelect,
     )
 
@@ -160,6 +161,9 @@ class FromFindingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         posted = self.data.getlist("findings") if hasattr(self.data, "getlist") else []
         self.fields["findings"].choices = [(v, v) for v in posted if str(v).isdigit()]
+
+    def clean_mode(self) -> str:
+        return self.cleaned_data.get("mode") or self.GROUPED
 
 
 class PlanFilterForm(forms.Form):

@@ -317,8 +317,12 @@ def actions_from_findings(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Sélectionnez au moins une vulnérabilité."))
         return redirect(_findings_list_url())
+    chosen = set(form.cleaned_data["findings"])
+    visible = Finding.objects.visible_to(request.user, Perm.FINDINGS_DETAIL).filter(pk__in=chosen)
+    if visible.count() != len(chosen):
+        raise Http404
     try:
-        structure, findings = services.findings_for(request.user, form.cleaned_data["findings"])
+        structure, findings = services.findings_for(request.user, chosen)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(_findings_list_url())
@@ -341,7 +345,7 @@ def actions_from_findings(request: HttpRequest) -> HttpResponse:
         request,
         TEMPLATES + "from_findings.html",
         {
-            "form": form,
+            "grouped": grouped,
             "structure": structure,
             "findings": findings,
             "grouped_draft": services.draft_from_findings(structure, findings),
