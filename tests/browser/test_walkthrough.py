@@ -1,0 +1,178 @@
+"""A centre analyst's first steps, in headless Chromium against a live server.
+
+Log in with e-mail and password, type the real TOTP code, filter the region overview, open a
+structure, add an asset through its form and see it listed. The screenshots taken on the way
+are the ones in docs/screenshots (see docs/index.md). The page's JavaScript must run without a
+single console error: a Content-Security-Policy violation would show up there.
+
+Chromium is Debian's (/usr/bin/chromium) driven by the Playwright package; Playwright's own
+browser download is never used. On a developer machine without Chromium the test skips; in CI
+(``CI`` set) that is a failure.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from carbet.accounts.models import User
+from carbet.core.models import Asset
+from carbet.demo import region
+
+pytestmark = [pytest.mark.browser, pytest.mark.realserver]
+
+CHROMIUM = os.environ.get("CARBET_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "une démo bien gardée 2024"
+ANALYST = "analyste@centre-demo.test"
+NEW_ASSET = "portail-familles.ehpad-flamboyants.test"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def _missing(reason: str):
+    if _in_ci():
+        pytest.fail(f"{reason}: the browser test cannot be skipped in CI")
+    pytest.skip(reason)
+
+
+@contextmanager
+def chromium_page() -> Iterator:
+    """A fresh Chromium page (1280×800, French).
+
+    Playwright's sync API keeps an event loop in this thread, where Django then refuses ORM
+    calls: the database is read before the page opens or after it closes, never while open.
+    """
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        _missing(f"Chromium not found at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the playwright Python package is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.problems = []
+        page.on("console", lambda msg: _note_console(page, msg))
+        page.on("pageerror", lambda exc: page.problems.append(f"script error: {exc}"))
+        page.on("response", lambda response: _note_response(page, response))
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture
+def analyst_key(transactional_db, settings) -> bytes:
+    """The demo region, and an analyst whose authenticator app holds the returned TOTP key."""
+    # The live server speaks plain HTTP: Secure cookies would never come back from Chromium.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.CARBET_REGION_NAME = region.REGION_NAME
+    call_command("demo", password=PASSWORD, stdout=io.StringIO())
+    user = User.objects.get(email=ANALYST)
+    device = TOTPDevice.objects.create(user=user, name="Téléphone", confirmed=True)
+    return device.bin_key
+
+
+def _note_console(page, message) -> None:
+    # A failed load is reported by _note_response with its address; anything else logged as an
+    # error (a CSP violation, a script failure) is a problem.
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        page.problems.append(f"console: {message.text}")
+
+
+def _note_response(page, response) -> None:
+    if response.status >= 400:
+        page.problems.append(f"HTTP {response.status}: {response.url}")
+
+
+def _shot(page, name: str, *, full_page: bool = False) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
+
+
+def test_analyst_logs_in_with_totp_filters_the_region_and_adds_an_asset(live_server, analyst_key):
+    from playwright.sync_api import expect
+
+    with chromium_page() as page:
+        page.goto(f"{live_server.url}/")
+
+        # 1. Password stage.
+        expect(page.get_by_role("heading", name="Connexion à Carbet")).to_be_visible()
+        page.get_by_label("Adresse e-mail").fill(ANALYST)
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        _shot(page, "01-login.png")
+        page.get_by_role("button", name="Se connecter").click()
+
+        # 2. Second factor: the code the analyst's phone would show right now.
+        expect(page.get_by_role("heading", name="Code de double authentification")).to_be_visible()
+        code = f"{totp(analyst_key):06d}"
+        page.get_by_label("Code").fill(code)
+        _shot(page, "02-totp.png")
+        page.get_by_role("button", name="Valider").click()
+
+        # 3. The region overview, filtered on the EHPAD of Guadeloupe (971).
+        expect(page.get_by_role("heading", name="Structures de la région")).to_be_visible()
+        table = page.locator("#structures-table")
+        expect(table).to_contain_text("CHU de Morne-Vert")
+        page.get_by_label("Catégorie").select_option("ehpad")
+        page.get_by_label("Département").select_option("971")
+        page.get_by_role("button", name="Filtrer").click()
+        expect(table).not_to_contain_text("CHU de Morne-Vert")
+        expect(table).to_contain_text("EHPAD Les Flamboyants")
+        expect(table).to_contain_text("EHPAD Résidence Corossol")
+        expect(table).not_to_contain_text("EHPAD Les Hibiscus")  # in 972
+        _shot(page, "03-region.png", full_page=True)
+
+        # 4. One structure's page.
+        table.get_by_role("link", name="EHPAD Les Flamboyants").click()
+        expect(page.get_by_role("heading", level=1, name="EHPAD Les Flamboyants")).to_be_visible()
+        expect(page.locator("#assets")).to_contain_text("ehpad-flamboyants.test")
+        _shot(page, "04-structure.png", full_page=True)
+
+        # 5. Add an asset through the form; it is listed on the structure's page.
+        page.get_by_role("link", name="Ajouter un actif").click()
+        page.get_by_label("Type").select_option("hostname")
+        page.get_by_label("Valeur").fill(NEW_ASSET.upper())  # the form normalises the case
+        page.get_by_label("Libellé").fill("Portail des familles")
+        page.get_by_label("Criticité").select_option("high")
+        page.get_by_label("Exposé sur internet").check()
+        page.get_by_role("button", name="Enregistrer").click()
+        assets = page.locator("#assets")
+        expect(assets).to_contain_text(NEW_ASSET)
+        expect(assets).to_contain_text("Portail des familles")
+        page.locator("#assets").scroll_into_view_if_needed()
+        _shot(page, "05-asset-added.png")
+
+        problems = page.problems
+
+    assert problems == []
+    asset = Asset.objects.get(value=NEW_ASSET)
+    assert asset.structure.name == "EHPAD Les Flamboyants"
+    assert asset.criticality == "high" and asset.internet_exposed and not asset.validated
