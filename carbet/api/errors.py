@@ -319,6 +319,26 @@ def json_errors_for_plain_views(view: Callable[..., HttpResponse]) -> Callable[.
     return wrapper
 
 
+def refuse_bodies_larger_than(limit: Callable[[], int]) -> Callable[..., Any]:
+    """A ninja ``decorate_view`` decorator: refuse a request whose announced size exceeds
+    ``limit()`` bytes with a 413 before its body (an upload) is read and spooled to disk."""
+
+    def decorator(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(run)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                announced = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return error_response(400)
+            if announced > limit():
+                return error_response(413)
+            return run(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Any address under /api/v1/ that no route matches."""
     return error_response(404)

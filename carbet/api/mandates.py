@@ -17,11 +17,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
 from carbet.accounts.roles import Perm
 from carbet.api.auth import actor
-from carbet.api.errors import ApiError
+from carbet.api.errors import ApiError, refuse_bodies_larger_than
 from carbet.api.pagination import Page, PageQuery, paginate
 from carbet.api.schemas import MandateIn, MandateOut, ObjectId, RevokeIn
 from carbet.audit import services as audit
@@ -124,11 +125,21 @@ def mandate_detail(request: HttpRequest, id: int) -> dict:
     return mandate_out(_visible_mandate(request, id))
 
 
+# The document may be up to CARBET_MAX_UPLOAD_BYTES; the form fields and multipart framing
+# around it are small.
+_FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+def _largest_mandate_request() -> int:
+    return settings.CARBET_MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES
+
+
 @router.post(
     "/structures/{int:id}/mandates",
     response={201: MandateOut},
     summary="Enregistrer un mandat signé (champs de formulaire + document PDF)",
 )
+@decorate_view(refuse_bodies_larger_than(_largest_mandate_request))
 def create_mandate(
     request: HttpRequest,
     id: int,

@@ -217,3 +217,11 @@ def _evaluate(condition, mandate) -> bool:
         results.append(ops[op or "exact"](getattr(mandate, field), expected))
     combined = all(results) if condition.connector == "AND" else any(results)
     return not combined if condition.negated else combined
+
+
+@override_settings(CARBET_MAX_UPLOAD_BYTES=1024)
+def test_an_announced_oversized_upload_is_refused_before_it_is_read(region, api):
+    big = SimpleUploadedFile("mandat.pdf", PDF + b"0" * 200_000)
+    response = api("director").multipart(f"/structures/{region.a.pk}/mandates", _form(document=big))
+    assert_error(response, 413, "payload_too_large")
+    assert Mandate.objects.filter(structure=region.a).count() == 1
