@@ -1,3 +1,18 @@
-from django.urls import path  # noqa: F401
+"""Dashboards, reports and posture exports of the findings app."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from carbet.findings import views_dashboards as views
+
+urlpatterns = [
+    path("tableau-de-bord/", views.dashboard, name="dashboard"),
+    path(
+        "tableau-de-bord/structure/<int:pk>/",
+        views.structure_dashboard,
+        name="structure_dashboard",
+    ),
+    path("tableau-de-bord/regional/", views.ars_dashboard, name="ars_dashboard"),
+    path("tableau-de-bord/export/", views.posture_export, name="posture_export"),
+    path("rapports/structure/<int:pk>/", views.structure_report, name="structure_report"),
+    path("rapports/regional/", views.regional_report, name="regional_report"),
+]

@@ -1,0 +1,322 @@
+"""Read side of the dashboards: the whole region's posture in a handful of aggregate queries.
+
+Nothing here loops over structures with a query each: open findings are counted in one
+``GROUP BY structure, source, severity`` (overdue counted in the same pass), fixes of the last
+90 days in one more, and the comparison with 30 days ago comes from one day of nightly
+snapshots. Trends come from snapshots only. Every query goes through ``visible_to(actor, perm)``
+so the same functions serve centre staff (the region), a director (their structures) and the
+system actor (jobs, anonymised peer and ARS figures, see ``peers`` and ``regional``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from carbet.accounts.roles import Perm
+from carbet.core.choices import Category
+from carbet.core.models import Structure
+from carbet.engines.posture import PostureCounts, trend
+from carbet.findings.choices import OPEN_STATUSES, Severity, Source, Status
+from carbet.findings.models import Finding, PostureSnapshot
+
+SLA_WINDOW_DAYS = 90
+TREND_DAYS = 90
+COMPARE_DAYS = 30
+OPEN = sorted(OPEN_STATUSES)
+CATEGORY_LABELS = {c.value: str(c.label) for c in Category}
+SOURCE_LABELS = {s.value: s.label for s in Source}
+
+
+@dataclass
+class SourceCell:
+    """Open findings of one structure from one source (one heatmap cell)."""
+
+    open: int = 0
+    critical_high: int = 0
+    worst: int = -1
+    by_severity: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def level(self) -> int:
+        """0 nothing open, 1 only low/info, 2 medium, 3 high, 4 critical."""
+        return {-1: 0, 0: 1, 1: 1, 2: 2, 3: 3, 4: 4}[self.worst]
+
+
+@dataclass
+class PostureRow:
+    """One structure's line of the posture table."""
+
+    structure: Structure
+    counts: PostureCounts
+    by_source: dict[str, SourceCell] = field(default_factory=dict)
+    score_before: int | None = None
+
+    @property
+    def score(self) -> int:
+        return self.counts.score
+
+    @property
+    def trend(self) -> str | None:
+        """``"up"`` when the score rose (better) since the comparison snapshot."""
+        return trend(self.score, self.score_before)
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_LABELS.get(self.structure.category, self.structure.category)
+
+
+def _structures(actor: Any, perm: Perm, structure_ids: Iterable[int] | None):
+    rows = Structure.objects.visible_to(actor, perm).only(
+        "id", "name", "finess_et", "category", "departement", "beds", "places", "organisation_id"
+    )
+    if structure_ids is not None:
+        rows = rows.filter(pk__in=list(structure_ids))
+    return rows.order_by("name", "pk")
+
+
+def _findings(actor: Any, structure_ids: Iterable[int] | None):
+    rows = Finding.objects.visible_to(actor, Perm.FINDINGS_DETAIL)
+    if structure_ids is not None:
+        rows = rows.filter(structure_id__in=list(structure_ids))
+    return rows
+
+
+def start_of(day: date) -> datetime:
+    """Local midnight at the start of ``day`` (range filters on datetimes can use indexes)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def live_counts(
+    actor: Any, *, today: date, structure_ids: Iterable[int] | None = None
+) -> tuple[dict[int, PostureCounts], dict[int, dict[str, SourceCell]]]:
+    """Current counts per structure and open findings per (structure, source): two queries."""
+    ids = None if structure_ids is None else list(structure_ids)
+    per_severity: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    cells: dict[int, dict[str, SourceCell]] = defaultdict(dict)
+    grouped = (
+        _findings(actor, ids)
+        .filter(status__in=OPEN)
+        .values("structure_id", "source", "severity")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(sla_due__lt=today)))
+        .order_by()
+    )
+    keys = {
+        Severity.CRITICAL: "open_critical",
+        Severity.HIGH: "open_high",
+        Severity.MEDIUM: "open_medium",
+        Severity.LOW: "open_low",
+    }
+    for row in grouped:
+        sid, severity, n = row["structure_id"], row["severity"], row["n"]
+        numbers = per_severity[sid]
+        if severity in keys:
+            numbers[keys[severity]] += n
+        numbers["overdue"] += row["late"]
+        cell = cells[sid].setdefault(row["source"], SourceCell())
+        cell.open += n
+        cell.worst = max(cell.worst, severity)
+        cell.by_severity[severity] = cell.by_severity.get(severity, 0) + n
+        if severity >= Severity.HIGH:
+            cell.critical_high += n
+    since = start_of(today - timedelta(days=SLA_WINDOW_DAYS - 1))
+    fixed = (
+        _findings(actor, ids)
+        .filter(status=Status.VERIFIED_CLOSED, closed_at__gte=since, sla_due__isnull=False)
+        .values("structure_id")
+        .annotate(
+            in_sla=Count("id", filter=Q(closed_at__date__lte=F("sla_due"))),
+            late=Count("id", filter=Q(closed_at__date__gt=F("sla_due"))),
+        )
+        .order_by()
+    )
+    for row in fixed:
+        numbers = per_severity[row["structure_id"]]
+        numbers["closed_in_sla"] = row["in_sla"]
+        numbers["closed_late"] = row["late"]
+    counts = {sid: PostureCounts(**numbers) for sid, numbers in per_severity.items()}
+    return counts, dict(cells)
+
+
+def comparison_day(actor: Any, today: date, days: int = COMPARE_DAYS) -> date | None:
+    """The latest snapshot day at least ``days`` before ``today`` (snapshots may skip days)."""
+    return (
+        PostureSnapshot.objects.visible_to(actor, Perm.FINDINGS_DETAIL)
+        .filter(day__lte=today - timedelta(days=days), day__gte=today - timedelta(days=days * 2))
+        .aggregate(day=Max("day"))["day"]
+    )
+
+
+def scores_on(
+    actor: Any, day: date | None, structure_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """Posture score of each structure in the snapshots of ``day``."""
+    if day is None:
+        return {}
+    rows = PostureSnapshot.objects.visible_to(actor, Perm.FINDINGS_DETAIL).filter(day=day)
+    if structure_ids is not None:
+        rows = rows.filter(structure_id__in=list(structure_ids))
+    found = {}
+    for sid, scores, *numbers in rows.values_list(
+        "structure_id", "scores", "open_critical", "open_high", "open_medium", "open_low", "overdue"
+    ):
+        posture = (scores or {}).get("posture")
+        if not isinstance(posture, int | float):
+            critical, high, medium, low, overdue = numbers
+            posture = PostureCounts(critical, high, medium, low, overdue).score
+        found[sid] = int(posture)
+    return found
+
+
+def posture_rows(
+    actor: Any,
+    *,
+    today: date,
+    perm: Perm = Perm.FINDINGS_DETAIL,
+    structure_ids: Iterable[int] | None = None,
+) -> list[PostureRow]:
+    """The posture table: one row per visible structure, including those with no finding."""
+    structures = list(_structures(actor, perm, structure_ids))
+    ids = [s.pk for s in structures] if structure_ids is not None else None
+    counts, cells = live_counts(actor, today=today, structure_ids=ids)
+    before = scores_on(actor, comparison_day(actor, today), ids)
+    return [
+        PostureRow(
+            structure=s,
+            counts=counts.get(s.pk, PostureCounts()),
+            by_source=cells.get(s.pk, {}),
+            score_before=before.get(s.pk),
+        )
+        for s in structures
+    ]
+
+
+def sources_in(rows: list[PostureRow]) -> list[tuple[str, str]]:
+    """The sources (heatmap columns) that have at least one open finding, in a stable order."""
+    present = {source for row in rows for source in row.by_source}
+    return [(s.value, str(s.label)) for s in Source if s.value in present]
+
+
+@dataclass(frozen=True)
+class TrendData:
+    days: list[date]
+    open_critical: list[int | None]
+    open_high: list[int | None]
+    overdue: list[int | None]
+    structures: list[int | None]
+
+
+def trend_data(
+    actor: Any,
+    *,
+    today: date,
+    days: int = TREND_DAYS,
+    structure_ids: Iterable[int] | None = None,
+) -> TrendData:
+    """Daily sums of the snapshots over ``days`` (one query; missing days stay ``None``)."""
+    rows = PostureSnapshot.objects.visible_to(actor, Perm.FINDINGS_DETAIL).filter(
+        day__gt=today - timedelta(days=days), day__lte=today
+    )
+    if structure_ids is not None:
+        rows = rows.filter(structure_id__in=list(structure_ids))
+    by_day = {
+        row["day"]: row
+        for row in rows.values("day")
+        .annotate(c=Sum("open_critical"), h=Sum("open_high"), o=Sum("overdue"), n=Count("id"))
+        .order_by("day")
+    }
+    span = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    if by_day:
+        first = min(by_day)
+        span = [d for d in span if d >= first]
+    return TrendData(
+        days=span,
+        open_critical=[by_day[d]["c"] if d in by_day else None for d in span],
+        open_high=[by_day[d]["h"] if d in by_day else None for d in span],
+        overdue=[by_day[d]["o"] if d in by_day else None for d in span],
+        structures=[by_day[d]["n"] if d in by_day else None for d in span],
+    )
+
+
+def structure_score_trend(
+    actor: Any, structure: Structure, *, today: date, days: int = TREND_DAYS
+) -> tuple[list[date], list[int | None]]:
+    """One structure's posture score per day from its snapshots (at most ``days`` rows)."""
+    rows = (
+        PostureSnapshot.objects.visible_to(actor, Perm.FINDINGS_DETAIL)
+        .filter(structure=structure, day__gt=today - timedelta(days=days), day__lte=today)
+        .values_list(
+            "day", "scores", "open_critical", "open_high", "open_medium", "open_low", "overdue"
+        )
+        .order_by("day")
+    )
+    found: dict[date, int] = {}
+    for day, scores, *numbers in rows:
+        posture = (scores or {}).get("posture")
+        found[day] = (
+            int(posture) if isinstance(posture, int | float) else PostureCounts(*numbers).score
+        )
+    if not found:
+        return [], []
+    span = [today - timedelta(days=o) for o in range(days - 1, -1, -1)]
+    span = [d for d in span if d >= min(found)]
+    return span, [found.get(d) for d in span]
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """A weakness shared by several structures: a natural seed for a regional campaign."""
+
+    kind: str  # "cve" or "rule"
+    key: str
+    title: str
+    structures: int
+    findings: int
+    severity: int
+
+    @property
+    def severity_label(self) -> str:
+        return str(Severity(self.severity).label)
+
+
+def top_recurring(actor: Any, *, limit: int = 10, minimum: int = 2) -> list[Recurring]:
+    """Open weaknesses (same CVE, or same rule when there is no CVE) found in most structures."""
+    open_rows = _findings(actor, None).filter(status__in=OPEN, severity__gte=Severity.MEDIUM)
+    found: list[Recurring] = []
+    for kind, column, rows in (
+        ("cve", "cve", open_rows.exclude(cve="")),
+        ("rule", "rule", open_rows.filter(cve="").exclude(rule="")),
+    ):
+        grouped = (
+            rows.values(column)
+            .annotate(
+                structures=Count("structure_id", distinct=True),
+                findings=Count("id"),
+                worst=Max("severity"),
+                sample=Min("title"),
+            )
+            .filter(structures__gte=minimum)
+            .order_by("-structures", "-worst", column)[:limit]
+        )
+        found.extend(
+            Recurring(kind, g[column], g["sample"], g["structures"], g["findings"], g["worst"])
+            for g in grouped
+        )
+    found.sort(key=lambda r: (-r.structures, -r.severity, r.key))
+    return found[:limit]
+
+
+SEVERITY_WORDS = {
+    Severity.CRITICAL: _("critique"),
+    Severity.HIGH: _("élevée"),
+    Severity.MEDIUM: _("moyenne"),
+    Severity.LOW: _("faible"),
+    Severity.INFO: _("pour information"),
+}
