@@ -1,6 +1,7 @@
 """Models of the findings store and corrective action plans."""
 
 from carbet.findings.models.acceptance import RiskAcceptance, RiskAcceptanceStatus
+from carbet.findings.models.digest import DigestSent
 from carbet.findings.models.findings import Finding, FindingEvent, Run, SlaPolicy, Stream
 from carbet.findings.models.plans import (
     ActionEvidence,
@@ -18,6 +19,7 @@ __all__ = [
     "ActionStatus",
     "Campaign",
     "CampaignNotice",
+    "DigestSent",
     "Finding",
     "FindingEvent",
     "PostureSnapshot",
