@@ -281,6 +281,7 @@ def action_detail(request: HttpRequest, id: int) -> dict:
 @router.post("/actions", response={201: ActionOut}, summary="Ajouter une action à un plan")
 def create_action(request: HttpRequest, payload: ActionIn) -> Status:
     user = actor(request)
+    services.require(user, Perm.ACTION_EDIT)
     values = payload.model_dump()
     structure = (
         Structure.objects.visible_to(user, Perm.ACTION_VIEW)

@@ -471,6 +471,7 @@ def create_from_findings(
     ``overrides`` (owner, effort, funding…) apply to every action created; with ``grouped``
     they may also replace the pre-filled title, why and how.
     """
+    require(actor, Perm.ACTION_EDIT)  # anywhere first: no hint about ids to those without it
     structure, findings = findings_for(actor, finding_ids)
     require(actor, Perm.ACTION_EDIT, structure)
     now = now or timezone.now()
