@@ -29,7 +29,7 @@ from carbet.audit.services import client_ip
 from carbet.core.forms import apply_errors
 from carbet.core.models import Asset, Structure
 from carbet.core.tenancy import can
-from carbet.findings.choices import OPEN_STATUSES, Severity
+from carbet.findings.choices import OPEN_STATUSES, EventKind, Severity, Status
 from carbet.findings.forms_findings import (
     BulkStatusForm,
     FindingFilterForm,
@@ -37,12 +37,13 @@ from carbet.findings.forms_findings import (
     ManualFindingForm,
     StatusForm,
 )
-from carbet.findings.models import ActionItem, Finding, RiskAcceptance
+from carbet.findings.models import ActionItem, Finding, FindingEvent, RiskAcceptance
 from carbet.findings.services import io, lifecycle, manual, queries
 from carbet.findings.services.io_format import COLUMNS, REQUIRED
 
 PAGE_SIZE = 50
 MAX_EVIDENCE_ITEMS = 200
+MAX_EVENTS = 200
 MAX_EVIDENCE_DEPTH = 6
 
 
@@ -54,7 +55,12 @@ def _require(user: Any, perm: Perm) -> None:
 def _visible_finding(request: Any, pk: int) -> Finding:
     return get_object_or_404(
         Finding.objects.visible_to(request.user, Perm.FINDINGS_DETAIL).select_related(
-            "structure__organisation", "asset", "duplicate_of", "status_changed_by", "stream"
+            "structure__organisation",
+            "asset",
+            "duplicate_of",
+            "status_changed_by",
+            "stream",
+            "first_run",
         ),
         pk=pk,
     )
@@ -273,7 +279,19 @@ def _status_context(request: Any, finding: Finding, form: StatusForm | None = No
 def finding_detail(request, pk: int):
     finding = _visible_finding(request, pk)
     user = request.user
-    events = list(finding.events.select_related("actor", "run").order_by("-at", "-id")[:200])
+    events: list[Any] = list(
+        finding.events.select_related("actor", "run").order_by("-at", "-id")[:MAX_EVENTS]
+    )
+    if len(events) < MAX_EVENTS and not any(e.kind == EventKind.CREATED for e in events):
+        # Ingest records a finding's first sighting on the row itself, not as an event.
+        events.append(
+            FindingEvent(
+                kind=EventKind.CREATED,
+                at=finding.first_seen,
+                run=finding.first_run,
+                to_status=Status.NEW,
+            )
+        )
     actions = ActionItem.objects.visible_to(user, Perm.ACTION_VIEW).filter(findings=finding)
     acceptances = RiskAcceptance.objects.visible_to(user, Perm.FINDINGS_DETAIL).filter(
         findings=finding

@@ -298,7 +298,7 @@ def _csv_records(text: str, parsed: ParsedFile) -> Iterator[list[Any]]:
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     counts = {sep: first_line.count(sep) for sep in (";", ",", "\t")}
     delimiter = max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     number = 0
     while True:
         number += 1
