@@ -351,3 +351,33 @@ def test_rescan_that_no_longer_sees_a_finding_closes_it(region):
     ingest(region.a, "exposure", [item("Stays")], complete=True, scope="s")
     assert Finding.objects.get(title="Gone").status == Status.VERIFIED_CLOSED
     assert Finding.objects.get(title="Stays").status == Status.IN_REMEDIATION
+
+
+def test_plan_moves_follow_the_lifecycle_rule_book():
+    from carbet.findings.plans.finding_status import route
+
+    assert route(Status.NEW, Status.IN_REMEDIATION) == [Status.IN_REMEDIATION]
+    assert route(Status.NEW, Status.MITIGATION_CLAIMED) == [
+        Status.IN_REMEDIATION,
+        Status.MITIGATION_CLAIMED,
+    ]
+    assert route(Status.IN_REMEDIATION, Status.VERIFIED_CLOSED) == [
+        Status.MITIGATION_CLAIMED,
+        Status.VERIFIED_CLOSED,
+    ]
+    assert route(Status.MITIGATION_CLAIMED, Status.CONFIRMED) == [
+        Status.IN_REMEDIATION,
+        Status.CONFIRMED,
+    ]
+    assert route(Status.RISK_ACCEPTED, Status.VERIFIED_CLOSED) == []
+
+
+def test_director_linking_findings_needs_no_triage_right(region):
+    """Putting a finding in remediation is a consequence of the plan, not a triage decision."""
+    [finding] = seed(region.a, item("Director's"))
+    services.create_action(
+        region.users["director"], ActionItem(structure=region.a, title="D"), [finding]
+    )
+    finding.refresh_from_db()
+    assert finding.status == Status.IN_REMEDIATION
+    assert finding.status_changed_by == region.users["director"]

@@ -3,8 +3,11 @@
 Linking a finding to an action puts it *in remediation*, claiming the action done makes it
 *mitigation claimed*, approved evidence closes it as *verified closed*. These changes are
 consequences of an action-plan right (ACTION_EDIT, ACTION_PROGRESS, ACTION_VERIFY) the caller
-already checked, not a triage decision; each one still leaves a status event on the finding and
-an entry in the audit trail, exactly as a triage change does.
+already checked, not a triage decision, so they do not require the triage right; but they follow
+the lifecycle's rule book (``carbet.findings.services.lifecycle.TRANSITIONS``): a finding that
+must pass through an intermediate status does so (e.g. *in remediation* before *mitigation
+claimed*), and each step is written by the lifecycle's own writer, leaving a STATUS event on the
+finding and a ``finding.status`` entry in the audit trail, exactly as a triage change does.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from carbet.audit import services as audit
-from carbet.findings.choices import CLOSED_STATUSES, EventKind, Status
-from carbet.findings.models import Finding, FindingEvent
+from carbet.findings.choices import OPEN_STATUSES, Status
+from carbet.findings.models import Finding
+from carbet.findings.services.lifecycle import TRANSITIONS, apply_status
 
 # Where each plan-driven transition may start from: decisions (false positive, accepted risk…)
 # and closed findings are never moved by an action plan.
@@ -31,8 +34,20 @@ BACK_TO_REMEDIATION_FROM = frozenset({Status.MITIGATION_CLAIMED})
 BACK_TO_CONFIRMED_FROM = frozenset({Status.IN_REMEDIATION, Status.MITIGATION_CLAIMED})
 
 
-def _actor_user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
+def route(current: str, target: str) -> list[str]:
+    """The statuses a finding passes through from ``current`` to ``target`` (target last),
+    by the shortest path of the lifecycle's transitions through open statuses."""
+    frontier: list[tuple[str, list[str]]] = [(current, [])]
+    seen = {current}
+    while frontier:
+        status, path = frontier.pop(0)
+        for following in sorted(TRANSITIONS.get(status, frozenset())):
+            if following == target:
+                return [*path, following]
+            if following in OPEN_STATUSES and following not in seen:
+                seen.add(following)
+                frontier.append((following, [*path, following]))
+    return []
 
 
 @transaction.atomic
@@ -48,49 +63,18 @@ def move(
 ) -> list[int]:
     """Move each of ``findings`` whose status is in ``allowed_from`` to ``to_status``.
 
-    Returns the ids of the findings that changed. Each change writes a STATUS event (from, to,
-    reason) and an audit entry ``finding.status``.
+    Returns the ids of the findings that changed. Every step writes a STATUS event (from, to,
+    reason) and an audit entry ``finding.status`` through the lifecycle's writer.
     """
     now = now or timezone.now()
-    user = _actor_user(actor)
     moved: list[int] = []
-    events: list[FindingEvent] = []
     for finding in findings:
-        previous = finding.status
-        if previous not in allowed_from or previous == to_status:
+        if finding.status not in allowed_from or finding.status == to_status:
             continue
-        finding.status = to_status
-        finding.status_reason = str(reason)
-        finding.status_changed_at = now
-        finding.status_changed_by = user
-        finding.closed_at = now if to_status in CLOSED_STATUSES else None
-        finding.save(
-            update_fields=[
-                "status",
-                "status_reason",
-                "status_changed_at",
-                "status_changed_by",
-                "closed_at",
-            ]
-        )
-        events.append(
-            FindingEvent(
-                finding=finding,
-                kind=EventKind.STATUS,
-                at=now,
-                actor=user,
-                from_status=previous,
-                to_status=to_status,
-                note=str(reason),
-            )
-        )
-        audit.record(
-            actor,
-            "finding.status",
-            finding,
-            changes={"status": [previous, to_status], "reason": str(reason)},
-            ip=ip,
-        )
+        steps = route(finding.status, to_status)
+        if not steps:
+            continue
+        for status in steps:
+            apply_status(actor, finding, status, str(reason), now=now, ip=ip)
         moved.append(finding.pk)
-    FindingEvent.objects.bulk_create(events)
     return moved
