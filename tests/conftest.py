@@ -81,15 +81,15 @@ def region(db) -> Region:
         finess_ej="750100125", name="Association Beta", legal_status="private_non_profit"
     )
     a = Structure.objects.create(
-        finess_et="970200016", name="CH Alpha — site principal", organisation=org_a,
+        finess_et="970200010", name="CH Alpha — site principal", organisation=org_a,
         category="ch", beds=300, departement="972",
     )
     a2 = Structure.objects.create(
-        finess_et="970200024", name="EHPAD Alpha", organisation=org_a, category="ehpad",
+        finess_et="970200028", name="EHPAD Alpha", organisation=org_a, category="ehpad",
         places=80, departement="972",
     )
     b = Structure.objects.create(
-        finess_et="970200032", name="EHPAD Beta", organisation=org_b, category="ehpad",
+        finess_et="970200036", name="EHPAD Beta", organisation=org_b, category="ehpad",
         places=60, departement="971",
     )
     for structure, host in ((a, "alpha.test"), (a2, "ehpad-alpha.test"), (b, "beta.test")):

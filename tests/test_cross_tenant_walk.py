@@ -29,7 +29,7 @@ from carbet.core.tenancy import SYSTEM
 from carbet.jobs import services as jobs
 from tests.conftest import login, make_mandate, make_user
 
-A_MARKERS = ("970200016", "secret-alpha-asset.test", "CH Alpha-Secret", "Mme Alpha Secrète")
+A_MARKERS = ("970200010", "secret-alpha-asset.test", "CH Alpha-Secret", "Mme Alpha Secrète")
 B_ID_OFFSET = 100_000
 # 401: the JSON API ignores sessions (tokens only), so these session clients are refused
 # there before any lookup; the same walk with tokens is tests/api/test_cross_tenant_api.py.
@@ -90,7 +90,7 @@ def walk_region(db):
         finess_ej="750712184", name="CH Alpha-Secret", legal_status="public"
     )
     a = Structure.objects.create(
-        finess_et="970200016",
+        finess_et="970200010",
         name="CH Alpha-Secret site",
         organisation=org_a,
         category="ch",
@@ -101,7 +101,7 @@ def walk_region(db):
     )
     b = Structure.objects.create(
         pk=B_ID_OFFSET,
-        finess_et="970200032",
+        finess_et="970200036",
         name="EHPAD Beta",
         organisation=org_b,
         category="ehpad",

@@ -52,7 +52,7 @@ def test_region_requires_login(client, region):
         ({"sector": "medico_social"}, {"a2", "b"}),
         ({"departement": "971"}, {"b"}),
         ({"q": "beta"}, {"b"}),
-        ({"q": "970200016"}, {"a"}),
+        ({"q": "970200010"}, {"a"}),
         ({"q": "Fort-de-France"}, {"a"}),
         ({"mandate": "none"}, {"a2"}),
         ({"mandate": "expiring"}, {"b"}),
