@@ -214,7 +214,7 @@ def test_verify_command_exit_codes(append):
     append(3)
     out = StringIO()
     call_command("audit", "verify", stdout=out)
-    assert "intact" in out.getvalue() and "3 entrées" in out.getvalue()
+    assert "intact" in out.getvalue() and "3 entrée(s)" in out.getvalue()
     with triggers_lifted():
         raw("DELETE FROM audit_auditentry WHERE sequence = 2")
     out = StringIO()

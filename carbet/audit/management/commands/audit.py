@@ -18,6 +18,9 @@ class Command(BaseCommand):
         "« anchor » ré-ancre la fin du journal après un incident reconnu."
     )
 
+    # An operator's tool must work even when an unrelated setting is off: no system checks.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         actions.add_parser(
@@ -62,7 +65,8 @@ class Command(BaseCommand):
         if report.ok:
             self.stdout.write(
                 self.style.SUCCESS(
-                    _("Journal d'audit intact : %(n)d entrées vérifiées.") % {"n": report.checked}
+                    _("Journal d'audit intact : %(n)d entrée(s) vérifiée(s).")
+                    % {"n": report.checked}
                 )
             )
             return

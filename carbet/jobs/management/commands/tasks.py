@@ -16,6 +16,9 @@ from carbet.jobs.models import Job, JobStatus
 class Command(BaseCommand):
     help = "Outils des tâches de fond. « selftest » vérifie qu'un processus de travail répond."
 
+    # An operator's tool must work even when an unrelated setting is off: no system checks.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         selftest = actions.add_parser(

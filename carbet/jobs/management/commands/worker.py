@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from carbet.jobs.reaper import Reaper
 from carbet.jobs.services import DATABASE_BACKEND, RQ_BACKEND, backend_path
+from carbet.ops import running
 
 
 class Command(BaseCommand):
@@ -38,6 +39,11 @@ class Command(BaseCommand):
                 "Les tâches s'exécutent immédiatement dans le processus qui les crée "
                 f"({backend}) : aucun processus de travail n'est nécessaire."
             )
+        try:
+            # Held until this process ends: "carbet restore" refuses to run meanwhile.
+            self._running_lock = running.hold_shared()
+        except running.AlreadyRunning as exc:
+            raise CommandError("Une restauration est en cours : attendez sa fin.") from exc
         reaper = Reaper()
         reaper.start()
         try:

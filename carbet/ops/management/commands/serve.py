@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from carbet.conf import env_bool
 from carbet.jobs.services import DATABASE_BACKEND, RQ_BACKEND, backend_path
-from carbet.ops import preparation
+from carbet.ops import preparation, running
 from carbet.ops.supervisor import Child, Supervisor
 
 LOCAL_NAMES = {"localhost", "ip6-localhost"}
@@ -88,6 +88,11 @@ class Command(BaseCommand):
             raise CommandError(_("Port invalide : %(port)s.") % {"port": port})
         if workers < 1 or threads < 1:
             raise CommandError(_("--workers et --threads doivent valoir au moins 1."))
+        try:
+            # Held until this process ends: "carbet restore" refuses to run meanwhile.
+            self._running_lock = running.hold_shared()
+        except running.AlreadyRunning as exc:
+            raise CommandError(_("Une restauration est en cours : attendez sa fin.")) from exc
         env = dict(os.environ)
         self._choose_cookie_security(host, env)
 
