@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from carbet.core.forms import DateInput
 from carbet.core.models import Structure
 from carbet.findings.models import ActionItem, Campaign, Finding, Priority
+from carbet.findings.models.plans import Effort
 from carbet.findings.plans.selectors import (
     OWNER_FILTER_CHOICES,
     STATUS_FILTER_CHOICES,
@@ -85,6 +86,7 @@ class ActionForm(forms.ModelForm):
         self.fields["owner_user"].required = False
         self.fields["owner_user"].empty_label = _("— personne —")
         self.fields["findings"].queryset = findings
+        self.fields["effort"].choices = [("", _("— non estimé —")), *Effort.choices]
         if self.instance.pk:
             self.fields["findings"].initial = list(
                 self.instance.findings.values_list("pk", flat=True)
@@ -157,8 +159,12 @@ class FromFindingsForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        if data is not None and not data.getlist("findings") and data.getlist("finding"):
+            # The findings list names its checkboxes "finding": accept its selection as is.
+            data = data.copy()
+            data.setlist("findings", data.getlist("finding"))
+        super().__init__(data, **kwargs)
         posted = self.data.getlist("findings") if hasattr(self.data, "getlist") else []
         self.fields["findings"].choices = [(v, v) for v in posted if str(v).isdigit()]
 

@@ -193,6 +193,9 @@ def test_actions_from_selected_findings(region, plans):
     f1, f2 = seed(region.a, item("Port RDP ouvert", "high"), item("SMBv1", "low"))
     client = region.client("referent")
     data = {"findings": [f1.pk, f2.pk], "mode": "each"}
+    # the findings list posts its checkboxes as "finding": accepted too
+    confirm = client.post(url("actions_from_findings"), {"finding": [f1.pk, f2.pk]})
+    assert 'id="mode-grouped" name="mode" value="grouped" checked' in confirm.content.decode()
     confirm = client.post(url("actions_from_findings"), data)
     assert confirm.status_code == 200
     assert "Port RDP ouvert" in confirm.content.decode()
