@@ -196,16 +196,30 @@ def _visible_action(request: HttpRequest, pk: int) -> ActionItem:
     )
 
 
-def action_out(request: HttpRequest, action: ActionItem) -> dict[str, Any]:
-    user = actor(request)
-    visible_findings = Finding.objects.visible_to(user, Perm.FINDINGS_DETAIL).filter(actions=action)
+def linked_findings(request: HttpRequest, actions: list[ActionItem]) -> dict[int, list[int]]:
+    """Ids of the findings each action carries that the caller may see (one query)."""
+    visible = Finding.objects.visible_to(actor(request), Perm.FINDINGS_DETAIL)
+    links = ActionItem.findings.through.objects.filter(
+        actionitem_id__in=[a.pk for a in actions], finding__in=visible
+    ).values_list("actionitem_id", "finding_id")
+    found: dict[int, list[int]] = {a.pk: [] for a in actions}
+    for action_id, finding_id in links:
+        found[action_id].append(finding_id)
+    return {pk: sorted(ids) for pk, ids in found.items()}
+
+
+def action_out(
+    request: HttpRequest, action: ActionItem, findings: list[int] | None = None
+) -> dict[str, Any]:
+    if findings is None:
+        findings = linked_findings(request, [action])[action.pk]
     campaign = action.campaign
     return {
         **{name: getattr(action, name) for name in ActionOut.model_fields if hasattr(action, name)},
         "structure": action.structure,
         "owner": services.owner_display(action),
         "overdue": selectors.is_overdue(action, timezone.localdate()),
-        "findings": sorted(visible_findings.values_list("pk", flat=True)),
+        "findings": findings,
         "campaign": {"id": campaign.pk, "title": campaign.title, "notice": campaign.notice}
         if campaign
         else None,
@@ -269,7 +283,8 @@ def list_actions(
         overdue = selectors.overdue_q(timezone.localdate())
         actions = actions.filter(overdue) if filters.overdue else actions.exclude(overdue)
     listing = paginate(request, actions, page, ACTION_ORDER)
-    listing["results"] = [action_out(request, a) for a in listing["results"]]
+    links = linked_findings(request, listing["results"])
+    listing["results"] = [action_out(request, a, links[a.pk]) for a in listing["results"]]
     return listing
 
 

@@ -207,3 +207,15 @@ def test_campaign_routes_are_for_centre_staff(api, region, plan):
     seen = api("director").get(f"/actions/{action.pk}").json()
     assert seen["campaign"]["notice"] == "Mettez à jour Exchange."
     assert_error(api("director_b").get(f"/actions/{action.pk}"), 404)
+
+
+def test_action_list_has_a_query_budget(api, region, django_assert_max_num_queries):
+    findings = seed(region.a, *[item(f"F{i}") for i in range(60)])
+    services.create_from_findings(region.users["director"], [f.pk for f in findings], grouped=False)
+    for role, budget in (("centre_admin", 6), ("org_director", 7), ("it_provider", 7)):
+        client = api(role)
+        client.get("/me")  # the token's first use is recorded: measure the steady state
+        with django_assert_max_num_queries(budget):
+            body = client.get("/actions", page_size=50).json()
+        assert len(body["results"]) == 50
+        assert all(len(a["findings"]) == 1 for a in body["results"])
