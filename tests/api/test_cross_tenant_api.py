@@ -9,6 +9,7 @@ walk: add a line to ``OBJECT_PARAMETERS`` that finds or makes A's object for it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,8 @@ from carbet.accounts.roles import StructureRole
 from carbet.api.urls import api_route_inventory
 from carbet.core.models import Asset, Contact, Mandate
 from carbet.core.tenancy import SYSTEM
-from carbet.findings.models import ActionEvidence, ActionItem, Campaign
+from carbet.findings.ingest import FindingInput, ingest
+from carbet.findings.models import ActionEvidence, ActionItem, Campaign, Finding, RiskAcceptance
 from carbet.jobs import services as jobs
 from carbet.jobs.models import Job
 from tests.api.conftest import assert_error, token_client
@@ -30,6 +32,30 @@ def _job(region) -> Job:
 
 def _action(region) -> ActionItem:
     return ActionItem.objects.get_or_create(structure=region.a, title="Action of A")[0]
+
+
+def _finding(region) -> Finding:
+    ingest(
+        region.a,
+        "exposure",
+        [FindingInput(title="Finding of A", fingerprint="walk-a")],
+        complete=False,
+    )
+    return Finding.objects.get(structure=region.a, fingerprint="walk-a")
+
+
+def _acceptance(region) -> RiskAcceptance:
+    acceptance, created = RiskAcceptance.objects.get_or_create(
+        structure=region.a,
+        defaults={
+            "justification": "Acceptance of A",
+            "compensating_measures": "Measures",
+            "expires_on": dt.date.today() + dt.timedelta(days=30),
+        },
+    )
+    if created:
+        acceptance.findings.add(_finding(region))
+    return acceptance
 
 
 # (path segment before the parameter, parameter name) → one of A's objects (found or made).
@@ -46,6 +72,8 @@ OBJECT_PARAMETERS: dict[tuple[str, str], Callable[[Any], Any]] = {
     ("evidence", "id"): lambda region: ActionEvidence.objects.get_or_create(
         action=_action(region), note="Evidence of A"
     )[0],
+    ("findings", "id"): lambda region: _finding(region),
+    ("acceptances", "id"): lambda region: _acceptance(region),
     # Regional campaigns belong to the centre: structure users get 403 on them.
     ("campaigns", "id"): lambda region: Campaign.objects.get_or_create(
         title="Campaign", notice="Notice"
