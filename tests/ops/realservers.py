@@ -196,3 +196,47 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def migrated_template(base: Path, **extra: str) -> Path:
+    """A data directory migrated once, to be copied by tests (migrating takes a while)."""
+    data = base / "data"
+    result = run_carbet(carbet_env(data, **extra), "migrate", "--verbosity", "0")
+    assert result.returncode == 0, result.stderr
+    return data
+
+
+def read_job(env: dict[str, str], job_id: str) -> dict | None:
+    """A job row read straight from the database the subprocesses use."""
+    columns = "status, attempts, progress, result, worker, backend_id"
+    if "DATABASE_URL" in env:
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
+            row = connection.execute(
+                f"SELECT {columns} FROM jobs_job WHERE id = %s", [job_id]
+            ).fetchone()
+    else:
+        import sqlite3
+        import uuid
+
+        connection = sqlite3.connect(Path(env["CARBET_DATA_DIR"]) / "carbet.sqlite3", timeout=30)
+        try:
+            row = connection.execute(
+                f"SELECT {columns} FROM jobs_job WHERE id = ?", [uuid.UUID(job_id).hex]
+            ).fetchone()
+        finally:
+            connection.close()
+    if row is None:
+        return None
+    status, attempts, progress, result, worker, backend_id = row
+    if isinstance(result, str):
+        result = json.loads(result)
+    return {
+        "status": status,
+        "attempts": attempts,
+        "progress": progress,
+        "result": result,
+        "worker": worker,
+        "backend_id": backend_id,
+    }
