@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import os
-import socket
 import sys
 import time
 
@@ -37,18 +37,36 @@ def bind_address(host: str, port: int) -> str:
     return f"[{bare}]:{port}" if ":" in bare else f"{bare}:{port}"
 
 
-def wait_for_port(host: str, port: int, timeout: float, still_alive) -> bool:
-    """Until something accepts connections on host:port (or the web child died)."""
+def _probe_host(host: str) -> str:
+    bare = host.strip("[]")
+    return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(bare, bare)  # noqa: S104 - a probe target
+
+
+def answers_as_carbet(host: str, port: int) -> bool:
+    """Whether Carbet itself answers on host:port (its responses carry X-Request-Id).
+
+    Only an accepted TCP connection is not enough: another program may hold the port while
+    gunicorn retries to bind it.
+    """
+    connection = http.client.HTTPConnection(_probe_host(host), port, timeout=2)
+    try:
+        connection.request("GET", "/sante/")
+        return bool(connection.getresponse().getheader("X-Request-Id"))
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def wait_until_ready(host: str, port: int, timeout: float, still_alive) -> bool:
+    """Until Carbet answers on host:port, or the web server died, or time ran out."""
     deadline = time.monotonic() + timeout
-    target = host.strip("[]")
     while time.monotonic() < deadline:
         if not still_alive():
             return False
-        try:
-            with socket.create_connection((target, port), timeout=1):
-                return True
-        except OSError:
-            time.sleep(0.2)
+        if answers_as_carbet(host, port):
+            return still_alive()
+        time.sleep(0.3)
     return False
 
 
@@ -141,7 +159,7 @@ class Command(BaseCommand):
         supervisor.install_signal_handlers()
         supervisor.start_all()
         web = children[0]
-        if not wait_for_port(host, port, 60, web.alive):
+        if not wait_until_ready(host, port, 90, web.alive):
             supervisor.stopping = True
             supervisor.stop_all()
             raise CommandError(
