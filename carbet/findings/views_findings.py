@@ -94,8 +94,7 @@ def finding_list(request):
     _require(user, Perm.FINDINGS_DETAIL)
     form = _filter_form(request)
     filters = form.filters()
-    rows = queries.list_rows(queries.findings_for(user, filters))
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = queries.page_of(queries.findings_for(user, filters), request.GET.get("page"), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
