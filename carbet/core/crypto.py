@@ -86,6 +86,15 @@ def rotate(token: str) -> str:
         ) from exc
 
 
+def decrypts_with(token: str, keys: list[str]) -> bool:
+    """Whether ``token`` can be decrypted with ``keys`` alone (before retiring older keys)."""
+    try:
+        _fernet_for(tuple(keys)).decrypt(token.encode("ascii"))
+    except (InvalidToken, UnicodeEncodeError):
+        return False
+    return True
+
+
 class EncryptedTextField(models.TextField):
     """Text stored encrypted; Python code only ever sees the plaintext.
 

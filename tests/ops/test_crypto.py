@@ -9,36 +9,14 @@ from pathlib import Path
 
 import pytest
 from django import forms
-from django.db import connection, models
+from django.db import connection
 
 from carbet.core import crypto
 from carbet.core.crypto import EncryptedTextField, SecretField, SecretInput
+from tests.ops.conftest import StoredCredential
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAINTEXT = "Mot-de-passe LDAP très secret 42 !"
-
-
-class StoredCredential(models.Model):
-    """A throw-away model: the table is created and dropped by the fixture below."""
-
-    name = models.CharField(max_length=50)
-    secret = EncryptedTextField(blank=True, null=True)
-
-    class Meta:
-        app_label = "ops"
-        db_table = "test_ops_stored_credential"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-@pytest.fixture
-def credential_table(transactional_db):
-    with connection.schema_editor() as editor:
-        editor.create_model(StoredCredential)
-    yield StoredCredential
-    with connection.schema_editor() as editor:
-        editor.delete_model(StoredCredential)
 
 
 def _raw_secret(pk: int) -> str:
