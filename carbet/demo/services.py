@@ -128,8 +128,8 @@ def load_demo(password: str, *, today: dt.date | None = None) -> LoadReport:
 def _ensure_ght(report: LoadReport) -> Ght:
     ght = Ght.objects.filter(code=region.GHT_CODE).first()
     if ght is None:
-        ght = Ght.objects.create(code=region.GHT_CODE, name=region.GHT_NAME)
-        audit.record(SYSTEM, "ght.create", ght, changes={"code": region.GHT_CODE})
+        ght = Ght(code=region.GHT_CODE, name=region.GHT_NAME)
+        registry.save_ght(SYSTEM, ght)
         report.created["ght"] += 1
     return ght
 
