@@ -20,6 +20,8 @@ import hashlib
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
+from django.utils.translation import gettext as _
+
 FORMAT = "carbet-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -38,30 +40,30 @@ class BackupError(Exception):
 def check_member_name(name: str) -> str | None:
     """Why ``name`` may not appear in an archive, or ``None`` when it is acceptable."""
     if not name or "\\" in name or "\x00" in name:
-        return "nom de fichier invalide"
+        return _("nom de fichier invalide")
     if name.startswith("/"):
-        return "chemin absolu"
+        return _("chemin absolu")
     path = PurePosixPath(name)
     if any(part in ("..", ".") for part in name.split("/")):
-        return "chemin qui sort de l'archive (« .. »)"
+        return _("chemin qui sort de l'archive (« .. »)")
     if str(path) != name:
-        return "chemin non normalisé"
+        return _("chemin non normalisé")
     if name == MANIFEST:
         return None
     parts = path.parts
     if len(parts) < 2:
-        return "fichier inattendu à la racine"
+        return _("fichier inattendu à la racine")
     if parts[0] == "database":
         if name not in DATABASE_MEMBERS.values():
-            return "fichier de base de données inconnu"
+            return _("fichier de base de données inconnu")
         return None
     if parts[0] == KEYS:
         if len(parts) != 2 or parts[1] not in KEY_FILES:
-            return "fichier de clés inconnu"
+            return _("fichier de clés inconnu")
         return None
     if parts[0] == UPLOADS:
         return None
-    return "dossier inconnu dans l'archive"
+    return _("dossier inconnu dans l'archive")
 
 
 class HashingReader:

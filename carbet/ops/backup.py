@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from carbet import __version__
 from carbet.audit import anchor
@@ -62,7 +63,7 @@ def cli_actor_label() -> str:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid())
-    return f"ligne de commande ({user}@{socket.gethostname()})"
+    return _("ligne de commande (%(who)s)") % {"who": f"{user}@{socket.gethostname()}"}
 
 
 def default_output() -> Path:
@@ -80,7 +81,10 @@ def migration_state(database: str = "default") -> dict[str, list[str]]:
 def _database_vendor() -> str:
     vendor = connections["default"].vendor
     if vendor not in DATABASE_MEMBERS:
-        raise BackupError(f"Base de données « {vendor} » non prise en charge par la sauvegarde.")
+        raise BackupError(
+            _("Base de données « %(vendor)s » non prise en charge par la sauvegarde.")
+            % {"vendor": vendor}
+        )
     return vendor
 
 
@@ -188,7 +192,7 @@ def create_backup(
             "size": size,
             "files": len(files),
             "includes_keys": include_keys,
-            "reason": reason,
+            "reason": str(reason),
         },
         actor_label=cli_actor_label(),
     )

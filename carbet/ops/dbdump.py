@@ -15,6 +15,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from carbet.ops.archive import BackupError
 
 # Drops every table of the schema Carbet uses (tables newer than the backup included), so the
@@ -31,6 +33,13 @@ END $$;
 
 
 # --- SQLite ----------------------------------------------------------------------------------
+def database_in_use() -> str:
+    return _(
+        "La base SQLite est en cours d'utilisation par un autre processus : arrêtez "
+        "« carbet serve » et « carbet worker » avant de restaurer."
+    )
+
+
 def sqlite_snapshot(source: Path, destination: Path) -> None:
     """Copy the live database into ``destination`` with SQLite's online backup API."""
     # Read-write open: a read-only one cannot join a WAL database whose -shm is missing.
@@ -67,17 +76,11 @@ def sqlite_take_offline(live: Path) -> None:
     try:
         mode = con.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
     except sqlite3.OperationalError as exc:
-        raise BackupError(
-            "La base SQLite est en cours d'utilisation par un autre processus : arrêtez "
-            "« carbet serve » et « carbet worker » avant de restaurer."
-        ) from exc
+        raise BackupError(database_in_use()) from exc
     finally:
         con.close()
     if str(mode).lower() != "delete":
-        raise BackupError(
-            "La base SQLite est en cours d'utilisation par un autre processus : arrêtez "
-            "« carbet serve » et « carbet worker » avant de restaurer."
-        )
+        raise BackupError(database_in_use())
 
 
 def sqlite_replace(live: Path, restored: Path) -> None:
@@ -127,12 +130,18 @@ def pg_env(database: dict[str, Any]) -> dict[str, str]:
 def _run(argv: list[str], env: dict[str, str], what: str) -> None:
     if shutil.which(argv[0]) is None:
         raise BackupError(
-            f"{argv[0]} est introuvable : installez le client PostgreSQL (paquet "
-            "postgresql-client, même version majeure que le serveur ou plus récente)."
+            _(
+                "%(program)s est introuvable : installez le client PostgreSQL (paquet "
+                "postgresql-client, même version majeure que le serveur ou plus récente)."
+            )
+            % {"program": argv[0]}
         )
     result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise BackupError(f"{what} a échoué : {result.stderr.strip()[-2000:]}")
+        raise BackupError(
+            _("%(what)s a échoué : %(error)s")
+            % {"what": what, "error": result.stderr.strip()[-2000:]}
+        )
 
 
 def pg_dump(database: dict[str, Any], destination: Path) -> None:
@@ -145,7 +154,7 @@ def pg_dump(database: dict[str, Any], destination: Path) -> None:
 
 def pg_check_dump(dump: Path) -> None:
     """``pg_restore --list`` reads the dump's table of contents: a cheap validity check."""
-    _run(["pg_restore", "--list", str(dump)], dict(os.environ), "La lecture du dump PostgreSQL")
+    _run(["pg_restore", "--list", str(dump)], dict(os.environ), _("La lecture du dump PostgreSQL"))
 
 
 def pg_restore(database: dict[str, Any], dump: Path, workdir: Path) -> None:
@@ -182,5 +191,5 @@ def pg_restore(database: dict[str, Any], dump: Path, workdir: Path) -> None:
             str(script),
         ],
         env,
-        "La restauration PostgreSQL",
+        _("La restauration PostgreSQL"),
     )

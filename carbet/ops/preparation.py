@@ -15,6 +15,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
 
 from carbet import __version__
 from carbet.conf import ensure_private_dir
@@ -69,16 +70,18 @@ def prepare(write: Callable[[str], None] = print) -> list[str]:
     """Bring the installation up to date; returns what was done, in plain words."""
     done = []
     for path in ensure_directories():
-        done.append(f"Répertoire créé : {path}")
+        done.append(_("Répertoire créé : %(path)s") % {"path": path})
     pending = pending_migrations()
     if pending:
-        write(f"Mise à jour de la base de données ({len(pending)} étape(s))…")
+        write(_("Mise à jour de la base de données (%(n)d étape(s))…") % {"n": len(pending)})
         call_command("migrate", interactive=False, verbosity=0)
-        done.append(f"Base de données à jour ({len(pending)} migration(s) appliquée(s)).")
+        done.append(
+            _("Base de données à jour (%(n)d migration(s) appliquée(s)).") % {"n": len(pending)}
+        )
     if not static_is_current():
-        write("Préparation des fichiers statiques…")
+        write(_("Préparation des fichiers statiques…"))
         collect_static()
-        done.append("Fichiers statiques prêts.")
+        done.append(_("Fichiers statiques prêts."))
     return done
 
 

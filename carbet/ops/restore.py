@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.core.tenancy import SYSTEM
@@ -85,9 +86,11 @@ class RestoreResult:
 
 def _refuse(problems: list[str]) -> BackupError:
     listing = "\n".join(f"  - {problem}" for problem in problems[:50])
-    more = f"\n  … et {len(problems) - 50} autre(s)" if len(problems) > 50 else ""
+    more = ""
+    if len(problems) > 50:
+        more = "\n  … " + _("et %(n)d autre(s)") % {"n": len(problems) - 50}
     return BackupError(
-        "Archive refusée, rien n'a été modifié. Problèmes trouvés :\n" + listing + more
+        _("Archive refusée, rien n'a été modifié. Problèmes trouvés :") + "\n" + listing + more
     )
 
 
@@ -106,23 +109,28 @@ def _extract(path: Path, files_dir: Path) -> tuple[dict[str, tuple[str, int]], l
                     problems.append(f"{name!r} : {why}")
                     continue
                 if not member.isreg():
-                    problems.append(f"{name} : n'est pas un fichier ordinaire (lien, dossier…)")
+                    problems.append(
+                        f"{name} : " + _("n'est pas un fichier ordinaire (lien, dossier…)")
+                    )
                     continue
                 if name in seen:
-                    problems.append(f"{name} : présent deux fois")
+                    problems.append(f"{name} : " + _("présent deux fois"))
                     continue
                 if name == MANIFEST and member.size > MAX_MANIFEST_BYTES:
-                    problems.append(f"{name} : taille anormale")
+                    problems.append(f"{name} : " + _("taille anormale"))
                     continue
                 budget -= member.size
                 if budget < 0:
                     raise BackupError(
-                        "Pas assez d'espace disque pour vérifier l'archive : libérez de la "
-                        f"place dans {files_dir.parent.parent}. Rien n'a été modifié."
+                        _(
+                            "Pas assez d'espace disque pour vérifier l'archive : libérez de la "
+                            "place dans %(dir)s. Rien n'a été modifié."
+                        )
+                        % {"dir": files_dir.parent.parent}
                     )
                 target = files_dir / name
                 if not target.resolve().is_relative_to(root):
-                    problems.append(f"{name!r} : chemin qui sort de l'archive")
+                    problems.append(f"{name!r} : " + _("chemin qui sort de l'archive"))
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 seen[name] = _copy_member(tar, member, target)
@@ -130,8 +138,11 @@ def _extract(path: Path, files_dir: Path) -> tuple[dict[str, tuple[str, int]], l
         raise
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise BackupError(
-            f"Archive illisible ou tronquée ({exc}). Rien n'a été modifié : vérifiez la copie "
-            "du fichier (taille, transfert complet)."
+            _(
+                "Archive illisible ou tronquée (%(error)s). Rien n'a été modifié : vérifiez la "
+                "copie du fichier (taille, transfert complet)."
+            )
+            % {"error": exc}
         ) from exc
     return seen, problems
 
@@ -156,46 +167,54 @@ def _check_manifest(
     manifest: Any, seen: dict[str, tuple[str, int]], vendor: str, problems: list[str]
 ) -> None:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        problems.append("manifest.json : ce n'est pas une sauvegarde Carbet")
+        problems.append(_("manifest.json : ce n'est pas une sauvegarde Carbet"))
         return
     version = manifest.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         problems.append(
-            f"format de sauvegarde {version!r} inconnu de cette version de Carbet "
-            "(sauvegarde faite par une version plus récente ?)"
+            _(
+                "format de sauvegarde %(version)r inconnu de cette version de Carbet "
+                "(sauvegarde faite par une version plus récente ?)"
+            )
+            % {"version": version}
         )
         return
     declared = manifest.get("files")
     if not isinstance(declared, dict):
-        problems.append("manifest.json : liste des fichiers absente")
+        problems.append(_("manifest.json : liste des fichiers absente"))
         return
     for name in sorted(set(seen) - {MANIFEST} - set(declared)):
-        problems.append(f"{name} : fichier non déclaré dans le manifeste (ajouté ?)")
+        problems.append(f"{name} : " + _("fichier non déclaré dans le manifeste (ajouté ?)"))
     for name, expected in sorted(declared.items()):
         if not isinstance(expected, dict) or check_member_name(name) or name == MANIFEST:
-            problems.append(f"{name!r} : entrée invalide dans le manifeste")
+            problems.append(f"{name!r} : " + _("entrée invalide dans le manifeste"))
             continue
         if name not in seen:
-            problems.append(f"{name} : fichier manquant dans l'archive")
+            problems.append(f"{name} : " + _("fichier manquant dans l'archive"))
             continue
         digest, size = seen[name]
         if size != expected.get("size"):
             problems.append(
-                f"{name} : taille différente ({size} au lieu de {expected.get('size')})"
+                f"{name} : "
+                + _("taille différente (%(size)s au lieu de %(expected)s)")
+                % {"size": size, "expected": expected.get("size")}
             )
         elif digest != expected.get("sha256"):
-            problems.append(f"{name} : contenu altéré (empreinte SHA-256 différente)")
+            problems.append(f"{name} : " + _("contenu altéré (empreinte SHA-256 différente)"))
     database = manifest.get("database") or {}
     if database.get("vendor") != vendor:
         problems.append(
-            f"sauvegarde d'une base « {database.get('vendor')} », alors que cette installation "
-            f"utilise « {vendor} »"
+            _(
+                "sauvegarde d'une base « %(archived)s », alors que cette installation utilise "
+                "« %(vendor)s »"
+            )
+            % {"archived": database.get("vendor"), "vendor": vendor}
         )
     elif database.get("member") != DATABASE_MEMBERS[vendor] or database.get("member") not in seen:
-        problems.append("copie de la base de données absente de l'archive")
+        problems.append(_("copie de la base de données absente de l'archive"))
     migrations = manifest.get("migrations")
     if not isinstance(migrations, dict):
-        problems.append("manifest.json : état des migrations absent")
+        problems.append(_("manifest.json : état des migrations absent"))
         return
     known = _known_migrations()
     unknown = sorted(
@@ -206,9 +225,11 @@ def _check_manifest(
     )
     if unknown:
         problems.append(
-            "sauvegarde faite par une version plus récente de Carbet (migrations inconnues : "
-            + ", ".join(unknown[:5])
-            + ") : installez au moins cette version avant de restaurer"
+            _(
+                "sauvegarde faite par une version plus récente de Carbet (migrations inconnues : "
+                "%(names)s) : installez au moins cette version avant de restaurer"
+            )
+            % {"names": ", ".join(unknown[:5])}
         )
 
 
@@ -216,10 +237,12 @@ def verify_archive(path: Path) -> VerifiedArchive:
     """Extract and check everything; raise ``BackupError`` (nothing changed) on any problem."""
     path = Path(path)
     if not path.is_file():
-        raise BackupError(f"Fichier introuvable : {path}")
+        raise BackupError(_("Fichier introuvable : %(path)s") % {"path": path})
     vendor = connections["default"].vendor
     if vendor not in DATABASE_MEMBERS:
-        raise BackupError(f"Base de données « {vendor} » non prise en charge.")
+        raise BackupError(
+            _("Base de données « %(vendor)s » non prise en charge.") % {"vendor": vendor}
+        )
     archive_sha256, _size = sha256_of(path)
     staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=settings.DATA_DIR))
     verified = VerifiedArchive(path, archive_sha256, staging, {})
@@ -228,12 +251,12 @@ def verify_archive(path: Path) -> VerifiedArchive:
         seen, problems = _extract(path, staging / "files")
         manifest: Any = None
         if MANIFEST not in seen:
-            problems.append("manifest.json absent : ce n'est pas une sauvegarde Carbet complète")
+            problems.append(_("manifest.json absent : ce n'est pas une sauvegarde Carbet complète"))
         else:
             try:
                 manifest = json.loads((staging / "files" / MANIFEST).read_text(encoding="utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError):
-                problems.append("manifest.json illisible")
+                problems.append(_("manifest.json illisible"))
         if manifest is not None:
             _check_manifest(manifest, seen, vendor, problems)
         if problems:
@@ -242,7 +265,9 @@ def verify_archive(path: Path) -> VerifiedArchive:
         if vendor == "sqlite":
             state = dbdump.sqlite_integrity(verified.database_file)
             if state != "ok":
-                raise _refuse([f"base SQLite de l'archive endommagée : {state}"])
+                raise _refuse(
+                    [_("base SQLite de l'archive endommagée : %(state)s") % {"state": state}]
+                )
         else:
             dbdump.pg_check_dump(verified.database_file)
         return verified
@@ -290,7 +315,8 @@ def _anchor_problems(manifest: dict[str, Any]) -> list[str]:
     from carbet.audit.models import AuditEntry
 
     problems = [
-        f"journal d'audit restauré, entrée n° {p.sequence} : {p.problem}"
+        _("journal d'audit restauré, entrée n° %(seq)s : %(problem)s")
+        % {"seq": p.sequence, "problem": p.problem}
         for p in audit.verify(check_anchor=False).problems
     ]
     head = manifest.get("audit_head")
@@ -300,8 +326,11 @@ def _anchor_problems(manifest: dict[str, Any]) -> list[str]:
         )
         if list(stored) != [head.get("entry_hash")]:
             problems.append(
-                f"la base sauvegardée ne contient plus l'entrée n° {head.get('sequence')} "
-                "que son ancre désignait (journal tronqué avant la sauvegarde ?)"
+                _(
+                    "la base sauvegardée ne contient plus l'entrée n° %(seq)s que son ancre "
+                    "désignait (journal tronqué avant la sauvegarde ?)"
+                )
+                % {"seq": head.get("sequence")}
             )
     return problems
 
@@ -314,12 +343,15 @@ def restore(verified: VerifiedArchive, *, safety_backup: bool = True) -> Restore
             safety = None
             if safety_backup:
                 try:
-                    safety = create_backup(reason="avant restauration")
+                    safety = create_backup(reason=_("avant restauration"))
                 except Exception as exc:
                     raise BackupError(
-                        f"La sauvegarde de sécurité de l'état actuel a échoué ({exc}). Rien n'a "
-                        "été modifié. Si la base actuelle est inutilisable, relancez avec "
-                        "--no-safety-backup."
+                        _(
+                            "La sauvegarde de sécurité de l'état actuel a échoué (%(error)s). "
+                            "Rien n'a été modifié. Si la base actuelle est inutilisable, "
+                            "relancez avec --no-safety-backup."
+                        )
+                        % {"error": exc}
                     ) from exc
             connections.close_all()
             database = settings.DATABASES["default"]
@@ -356,11 +388,16 @@ def restore(verified: VerifiedArchive, *, safety_backup: bool = True) -> Restore
                 actor_label=cli_actor_label(),
             )
             final = audit.verify()
-            problems += [f"entrée n° {p.sequence} : {p.problem}" for p in final.problems]
+            problems += [
+                _("entrée n° %(seq)s : %(problem)s") % {"seq": p.sequence, "problem": p.problem}
+                for p in final.problems
+            ]
     except running.AlreadyRunning as exc:
         raise BackupError(
-            "Carbet tourne encore sur ce répertoire de données (carbet serve ou carbet worker) : "
-            "arrêtez-le, puis relancez la restauration. Rien n'a été modifié."
+            _(
+                "Carbet tourne encore sur ce répertoire de données (carbet serve ou carbet "
+                "worker) : arrêtez-le, puis relancez la restauration. Rien n'a été modifié."
+            )
         ) from exc
     finally:
         verified.cleanup()

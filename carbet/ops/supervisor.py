@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 log = logging.getLogger("carbet.serve")
 
 PR_SET_PDEATHSIG = 1
@@ -96,7 +98,10 @@ class Supervisor:
     def _on_stop_signal(self, signum: int, frame) -> None:
         if not self.stopping:
             log.info("stopping", extra={"signal": signal.Signals(signum).name})
-            self.on_event(f"Arrêt demandé ({signal.Signals(signum).name}) : arrêt en douceur…")
+            self.on_event(
+                _("Arrêt demandé (%(signal)s) : arrêt en douceur…")
+                % {"signal": signal.Signals(signum).name}
+            )
         self.stopping = True
 
     def _on_hangup(self, signum: int, frame) -> None:
@@ -128,11 +133,17 @@ class Supervisor:
                 if now >= child.restart_at and not self.stopping:
                     child.restarts += 1
                     self.start(child)
-                    self.on_event(f"Processus « {child.name} » relancé (pid {child.pid}).")
+                    self.on_event(
+                        _("Processus « %(name)s » relancé (pid %(pid)s).")
+                        % {"name": child.name, "pid": child.pid}
+                    )
                 continue
             log.warning("child exited", extra={"child": child.name, "exit_code": code})
             if not child.restart:
-                self.on_event(f"Le processus « {child.name} » s'est arrêté (code {code}).")
+                self.on_event(
+                    _("Le processus « %(name)s » s'est arrêté (code %(code)s).")
+                    % {"name": child.name, "code": code}
+                )
                 self.exit_code = code if code else 1
                 self.stopping = True
                 return
@@ -140,8 +151,11 @@ class Supervisor:
             delay = min(MAX_BACKOFF_SECONDS, 2.0 ** (child.failures - 1))
             child.restart_at = now + delay
             self.on_event(
-                f"Le processus « {child.name} » s'est arrêté (code {code}) ; "
-                f"relance dans {delay:g} s."
+                _(
+                    "Le processus « %(name)s » s'est arrêté (code %(code)s) ; "
+                    "relance dans %(delay)s s."
+                )
+                % {"name": child.name, "code": code, "delay": f"{delay:g}"}
             )
 
     def stop_all(self) -> None:

@@ -7,6 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from carbet.core.tenancy import SYSTEM
 from carbet.jobs import services
@@ -48,7 +49,7 @@ class Command(BaseCommand):
 
     def selftest(self, wait: float, seconds: float) -> None:
         if wait < 0 or seconds < 0:
-            raise CommandError("--wait et --seconds doivent être positifs.")
+            raise CommandError(_("--wait et --seconds doivent être positifs."))
         with transaction.atomic():
             job = services.submit(
                 "platform.selftest",
@@ -71,16 +72,20 @@ class Command(BaseCommand):
                 break
             if time.monotonic() >= deadline:
                 raise CommandError(
-                    f"La tâche est toujours « {job.get_status_display()} » après {wait:g} s. "
-                    "Un processus de travail tourne-t-il ? (« carbet worker », ou "
-                    "« carbet serve » qui en lance un)."
+                    _(
+                        "La tâche est toujours « %(state)s » après %(wait)s s. Un processus de "
+                        "travail tourne-t-il ? (« carbet worker », ou « carbet serve » qui en "
+                        "lance un)."
+                    )
+                    % {"state": job.get_status_display(), "wait": f"{wait:g}"}
                 )
             time.sleep(0.5)
         if job.status != JobStatus.SUCCEEDED:
-            raise CommandError(f"La tâche a échoué : {job.error or job.message}")
+            raise CommandError(_("La tâche a échoué : %(why)s") % {"why": job.error or job.message})
         self.stdout.write(
             self.style.SUCCESS(
-                f"OK : tâche terminée par {job.worker or '?'} (essai n° {job.attempts})."
+                _("OK : tâche terminée par %(worker)s (essai n° %(attempt)d).")
+                % {"worker": job.worker or "?", "attempt": job.attempts}
             )
         )
         self.stdout.write(json.dumps(job.result, ensure_ascii=False, sort_keys=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from carbet.jobs.reaper import Reaper
 from carbet.jobs.services import DATABASE_BACKEND, RQ_BACKEND, backend_path
@@ -36,14 +37,17 @@ class Command(BaseCommand):
         backend = backend_path()
         if backend not in (DATABASE_BACKEND, RQ_BACKEND):
             raise CommandError(
-                "Les tâches s'exécutent immédiatement dans le processus qui les crée "
-                f"({backend}) : aucun processus de travail n'est nécessaire."
+                _(
+                    "Les tâches s'exécutent immédiatement dans le processus qui les crée "
+                    "(%(backend)s) : aucun processus de travail n'est nécessaire."
+                )
+                % {"backend": backend}
             )
         try:
             # Held until this process ends: "carbet restore" refuses to run meanwhile.
             self._running_lock = running.hold_shared()
         except running.AlreadyRunning as exc:
-            raise CommandError("Une restauration est en cours : attendez sa fin.") from exc
+            raise CommandError(_("Une restauration est en cours : attendez sa fin.")) from exc
         reaper = Reaper()
         reaper.start()
         try:
