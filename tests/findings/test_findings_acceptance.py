@@ -226,3 +226,16 @@ def test_the_sweep_runs_as_a_job_and_from_the_command(region, capsys):
     assert job.result["expired"] == 1
     call_command("findings", "sweep", "--today", end)
     assert "0 acceptation(s) expirée(s)" in capsys.readouterr().out
+
+
+@override_settings(MAILERS=LOCMEM)
+def test_the_director_is_told_a_request_waits_for_signature(
+    region, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        item = request(region, [make_finding(region.a)])
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert f"n° {item.pk}" in message.body and region.a.name in message.subject
+    # directors only (the structure's own and its organisation's), not the referent
+    assert set(message.to) == {"dir@alpha.test", "dg@alpha.test"}
