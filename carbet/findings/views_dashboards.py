@@ -25,6 +25,7 @@ from carbet.core.models import Structure
 from carbet.core.tenancy import can, grants
 from carbet.engines.posture import sla_compliance
 from carbet.findings.dashboards import exports, figures, peers, reports, selectors, structure
+from carbet.findings.dashboards import rows as rows_html
 from carbet.findings.dashboards.selectors import PostureRow
 
 SORTS = {
@@ -69,27 +70,6 @@ def _totals(rows: list[PostureRow]) -> dict:
     }
 
 
-def _heat_rows(rows: list[PostureRow], sources: list[tuple[str, str]]) -> list[dict]:
-    """Cells prepared in Python (the template only prints them: 200 × 8 cells stay fast)."""
-    words = {0: "", 1: "faible", 2: "moyenne", 3: "élevée", 4: "critique"}
-    heat = []
-    for row in rows:
-        cells = []
-        for key, _label in sources:
-            cell = row.by_source.get(key)
-            level = cell.level if cell else 0
-            cells.append(
-                {
-                    "value": cell.critical_high if cell else 0,
-                    "open": cell.open if cell else 0,
-                    "level": level,
-                    "word": words[level],
-                }
-            )
-        heat.append({"row": row, "cells": cells})
-    return heat
-
-
 def _campaign_link(item: selectors.Recurring) -> str | None:
     query = {"title": item.title[:200]}
     query["match_cve" if item.kind == "cve" else "match_rule"] = item.key
@@ -127,7 +107,8 @@ def _centre(request, today):
             "sort_choices": SORT_CHOICES,
             "totals": _totals(rows),
             "sources": sources,
-            "heat": _heat_rows(rows, sources),
+            "heat_html": rows_html.heatmap_rows_html(rows, sources),
+            "rows_html": rows_html.posture_rows_html(rows),
             "recurring": [(item, _campaign_link(item)) for item in recurring],
             "trend_chart": figures.region_trend(trend),
             "trend_table": [
@@ -162,6 +143,7 @@ def _my_structures(request, today):
         "findings/dashboards/my_structures.html",
         {
             "rows": rows,
+            "rows_html": rows_html.posture_rows_html(rows),
             "sort": sort,
             "sort_choices": SORT_CHOICES,
             "totals": _totals(rows),
