@@ -135,6 +135,18 @@ def test_the_job_of_a_killed_worker_is_rerun_by_the_next_one(backend_env, tmp_pa
         assert done["result"] == {"worker_ok": True, "attempt": 2}
         assert done["worker"] != running["worker"]
         assert "job requeued after worker loss" in _log_text(second_log)
+        if backend_env["_BACKEND"] == "database":
+            # The dead run's row in the database queue no longer claims to be running.
+            import sqlite3
+            import uuid
+
+            path = Path(backend_env["CARBET_DATA_DIR"]) / "carbet.sqlite3"
+            with sqlite3.connect(path) as connection:
+                (status,) = connection.execute(
+                    "SELECT status FROM django_tasks_database_dbtaskresult WHERE id = ?",
+                    [uuid.UUID(running["backend_id"]).hex],
+                ).fetchone()
+            assert status == "FAILED"
     finally:
         stop_process(first)
         if second is not None:
