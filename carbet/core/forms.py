@@ -8,7 +8,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from carbet.core.choices import Category, MandateService, Sector
@@ -37,6 +40,27 @@ class DateInput(forms.DateInput):
 # --- Region table filters -------------------------------------------------------------------
 
 
+class FastSelect(forms.Select):
+    """A <select> rendered in Python rather than through the widget templates.
+
+    The region filters list every organisation (hundreds): Django's template-based option
+    rendering made that one drop-down cost more than all the page's queries together.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = "" if value is None else str(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (str(key), mark_safe(" selected") if str(key) == chosen else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+
 class RegionFilterForm(forms.Form):
     """GET filters of the region table: bookmarkable, all optional, never an error page."""
 
@@ -46,19 +70,24 @@ class RegionFilterForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("nom, FINESS, commune")}),
     )
-    category = forms.ChoiceField(label=_("Catégorie"), required=False)
-    sector = forms.ChoiceField(label=_("Secteur"), required=False)
-    departement = forms.ChoiceField(label=_("Département"), required=False)
+    category = forms.ChoiceField(label=_("Catégorie"), required=False, widget=FastSelect)
+    sector = forms.ChoiceField(label=_("Secteur"), required=False, widget=FastSelect)
+    departement = forms.ChoiceField(label=_("Département"), required=False, widget=FastSelect)
     ght = forms.ModelChoiceField(
-        label=_("GHT"), required=False, queryset=Ght.objects.none(), empty_label=_("Tous")
+        label=_("GHT"),
+        required=False,
+        queryset=Ght.objects.none(),
+        empty_label=_("Tous"),
+        widget=FastSelect,
     )
     organisation = forms.ModelChoiceField(
         label=_("Organisation"),
         required=False,
         queryset=Organisation.objects.none(),
         empty_label=_("Toutes"),
+        widget=FastSelect,
     )
-    mandate = forms.ChoiceField(label=_("Mandat"), required=False)
+    mandate = forms.ChoiceField(label=_("Mandat"), required=False, widget=FastSelect)
 
     def __init__(
         self,

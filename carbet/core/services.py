@@ -187,7 +187,8 @@ def save_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
 def validate_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
     """The structure confirms the asset is its own: only then may services contact it."""
     require(actor, Perm.ASSET_VALIDATE, asset.structure)
-    asset.validated, asset.validated_by, asset.validated_at = True, actor, timezone.now()
+    validator = actor if getattr(actor, "pk", None) else None  # SYSTEM validates as nobody
+    asset.validated, asset.validated_by, asset.validated_at = True, validator, timezone.now()
     asset.save(update_fields=["validated", "validated_by", "validated_at"])
     audit.record(actor, "asset.validate", asset, ip=ip)
 
@@ -291,7 +292,8 @@ def record_mandate(
     mandate.document_name = (document.name or "mandat")[-255:]
     mandate.recorded_by = actor if getattr(actor, "pk", None) else None
     mandate.document = document
-    mandate.full_clean(exclude=["document_sha256"])
+    # recorded_by stays empty when the platform itself records (demo, imports as SYSTEM).
+    mandate.full_clean(exclude=["document_sha256", "recorded_by"])
     mandate.save()
     chosen = [a for a in (assets or []) if a.structure_id == mandate.structure_id]
     if len(chosen) != len(assets or []):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from carbet.accounts.middleware import needs_second_factor
 from carbet.accounts.roles import Perm
 from carbet.core.tenancy import can
 
@@ -36,7 +37,8 @@ NAV_ITEMS: list[NavItem] = [
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     items = []
-    if user is not None and user.is_authenticated:
+    # Until the second factor is checked, the menu would only lead back to the code page.
+    if user is not None and user.is_authenticated and not needs_second_factor(user):
         for item in NAV_ITEMS:
             if item.perm is not None and not can(user, item.perm):
                 continue
