@@ -156,6 +156,7 @@ def requeue_stale(now=None, stale_after: int | None = None) -> list[str]:
         stale = list(
             Job.objects.select_for_update().filter(status=JobStatus.RUNNING, heartbeat_at__lt=limit)
         )
+        lost_backend_ids = [job.backend_id for job in stale if job.backend_id]
         for job in stale:
             if job.attempts >= job.max_attempts:
                 job.status = JobStatus.FAILED
@@ -168,7 +169,6 @@ def requeue_stale(now=None, stale_after: int | None = None) -> list[str]:
             job.backend_id = ""
             job.save(update_fields=["status", "message", "backend_id"])
             rescued.append(job)
-    lost_backend_ids = [job.backend_id for job in stale if job.backend_id]
     if lost_backend_ids:
         _close_lost_backend_tasks(lost_backend_ids, now)
     for job in rescued:
