@@ -143,6 +143,22 @@ def _content_hash(item: FindingInput, severity: int) -> str:
     return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 
 
+def _score_error(item: FindingInput) -> str | None:
+    """Why the CVSS/EPSS of ``item`` is unusable (normalising them to floats), or ``None``."""
+    for name, upper, label in (("cvss", 10, "CVSS hors de 0–10"), ("epss", 1, "EPSS hors de 0–1")):
+        value = getattr(item, name)
+        if value is None:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return f"{name.upper()} n'est pas un nombre : {value!r}"
+        if not 0 <= number <= upper:  # also refuses NaN
+            return label
+        setattr(item, name, number)
+    return None
+
+
 def _prepare(
     source: str, items: Iterable[FindingInput], exposed_assets: dict[int, bool]
 ) -> tuple[dict[str, _Prepared], int, int]:
@@ -164,11 +180,9 @@ def _prepare(
         except ValueError:
             errors.append((index, f"gravité inconnue : {item.severity!r}"))
             continue
-        if item.cvss is not None and not 0 <= float(item.cvss) <= 10:
-            errors.append((index, "CVSS hors de 0–10"))
-            continue
-        if item.epss is not None and not 0 <= float(item.epss) <= 1:
-            errors.append((index, "EPSS hors de 0–1"))
+        score_error = _score_error(item)
+        if score_error:
+            errors.append((index, score_error))
             continue
         if item.asset_id is not None and item.asset_id not in exposed_assets:
             errors.append((index, "actif d'une autre structure ou inconnu"))

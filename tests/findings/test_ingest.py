@@ -173,3 +173,17 @@ def test_ingest_is_audited(region):
     entry = AuditEntry.objects.get(action="findings.ingest")
     assert entry.structure_id == region.a.pk
     assert entry.changes["created"] == 1
+
+
+def test_non_numeric_scores_are_errors_not_crashes(region):
+    items = [
+        FindingInput(title="a", cvss="high"),
+        FindingInput(title="b", epss=float("nan")),
+        FindingInput(title="c", cvss="7.5", epss="0.2"),
+    ]
+    with pytest.raises(IngestError) as error:
+        ingest(region.a, "manual", items, complete=False)
+    assert [index for index, _ in error.value.errors] == [0, 1]
+    report = ingest(region.a, "manual", items[2:], complete=False)
+    assert report.created == 1
+    assert float(Finding.objects.get(title="c").cvss) == 7.5
