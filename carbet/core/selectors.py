@@ -183,6 +183,9 @@ def _rights(actor: Any, structure: Structure) -> dict[str, bool]:
         "record_mandates": Perm.MANDATE_EDIT,
         "revoke_mandates": Perm.MANDATE_REVOKE,
         "export": Perm.EXPORT_RUN,
+        "view_findings": Perm.FINDINGS_DETAIL,
+        "view_actions": Perm.ACTION_VIEW,
+        "view_reports": Perm.REPORT_VIEW,
     }
     return {name: can(actor, perm, structure) for name, perm in checks.items()}
 
