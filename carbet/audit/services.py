@@ -107,22 +107,52 @@ def record(
         )
         entry.entry_hash = compute_hash(entry)
         entry.save(force_insert=True)
-        # Only once the entry is committed: a rolled-back append must not move the anchor.
-        sequence, entry_hash, prev_hash = entry.sequence, entry.entry_hash, entry.prev_hash
-        transaction.on_commit(lambda: _advance_anchor(sequence, entry_hash, prev_hash))
+        _anchor_after_commit(entry.sequence)
     return entry
 
 
-def _advance_anchor(sequence: int, entry_hash: str, prev_hash: str) -> None:
+def _anchor_after_commit(sequence: int) -> None:
+    """Advance the tail anchor once the transaction that appended ``sequence`` commits.
+
+    Only committed entries may move the anchor. One anchor write per transaction, however
+    many entries it appends (an import records one per row): every append registers a
+    callback, the first one to run after the commit handles them all and the others find
+    nothing left to do. Callbacks of a rolled-back savepoint never run, and the entries they
+    stood for are looked up in the database, so a rolled-back append is never anchored.
+    """
+    owner = connection.atomic_blocks[0] if connection.atomic_blocks else None
+    pending = getattr(connection, "_carbet_audit_pending", None)
+    if pending is None or pending["owner"] is not owner or pending["done"]:
+        pending = {"owner": owner, "sequences": [], "done": False}
+        connection._carbet_audit_pending = pending
+    pending["sequences"].append(sequence)
+    transaction.on_commit(lambda: _advance_anchor(pending))
+
+
+def _advance_anchor(pending: dict) -> None:
+    if pending["done"]:
+        return
+    pending["done"] = True
+    pending["owner"] = None  # do not keep the finished transaction's objects alive
+    rows = list(
+        AuditEntry.objects.filter(sequence__in=pending["sequences"])
+        .order_by("sequence")
+        .values_list("sequence", "entry_hash", "prev_hash")
+    )
+    if not rows:
+        return
+    first_sequence, _first_hash, first_prev = rows[0]
+    last_sequence, last_hash, _last_prev = rows[-1]
+
     def still_valid(head: anchor.Head) -> bool:
-        if head.sequence == sequence - 1:
-            return head.entry_hash == prev_hash  # the usual case: no query needed
+        if head.sequence == first_sequence - 1:
+            return head.entry_hash == first_prev  # the usual case: no query needed
         stored = AuditEntry.objects.filter(sequence=head.sequence).values_list(
             "entry_hash", flat=True
         )
         return list(stored) == [head.entry_hash]
 
-    anchor.advance(sequence, entry_hash, still_valid=still_valid)
+    anchor.advance(last_sequence, last_hash, still_valid=still_valid)
 
 
 def client_ip(request) -> str | None:

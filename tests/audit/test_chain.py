@@ -259,3 +259,28 @@ def test_anchor_writes_are_atomic(append, audit_head_file):
     append(1)
     leftovers = [name for name in os.listdir(audit_head_file.parent) if name.endswith(".tmp")]
     assert leftovers == []
+
+
+def test_one_anchor_write_per_transaction(db, django_capture_on_commit_callbacks, monkeypatch):
+    writes = []
+    original = anchor._write
+    monkeypatch.setattr(
+        anchor, "_write", lambda path, head: (writes.append(head), original(path, head))
+    )
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for index in range(30):
+            services.record(SYSTEM, "test.bulk", changes={"n": index})
+    assert len(writes) == 1 and writes[0].sequence == 30
+    assert services.verify().ok
+
+
+def test_a_rolled_back_savepoint_is_not_anchored(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        services.record(SYSTEM, "test.kept")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.record(SYSTEM, "test.rolled_back")
+            raise RuntimeError("inner step failed")
+    head = anchor.read()
+    kept = AuditEntry.objects.get(action="test.kept")
+    assert head == anchor.Head(kept.sequence, kept.entry_hash)
+    assert services.verify().ok
