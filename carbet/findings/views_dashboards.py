@@ -96,7 +96,7 @@ def _centre(request, today):
     user = request.user
     rows, sort = _sorted(request, selectors.posture_rows(user, today=today))
     sources = selectors.sources_in(rows)
-    recurring = selectors.top_recurring(user)
+    recurring = selectors.region_recurring(today=today)
     trend = selectors.trend_data(user, today=today)
     return render(
         request,

@@ -175,3 +175,37 @@ def test_ars_dashboard_tenancy(seeded):
         assert seeded.client(role).get(url).status_code == 403, role
     for role in ("ars_viewer", "centre_admin"):
         assert seeded.client(role).get(url).status_code == 200, role
+
+
+def test_region_figures_follow_every_audited_change(seeded):
+    """The region's figures are kept between requests, until the next audited change."""
+    client = seeded.client("centre_admin")
+    before = page(client, DASHBOARD)
+    assert "Nouvelle faille très grave" not in before
+    ingest(
+        seeded.b,
+        "manual",
+        [
+            FindingInput(
+                title="Nouvelle faille très grave", cve="CVE-2025-0001", severity="critical"
+            )
+        ],
+        complete=False,
+    )
+    ingest(
+        seeded.a,
+        "manual",
+        [FindingInput(title="Même faille chez A", cve="CVE-2025-0001", severity="critical")],
+        complete=False,
+    )
+    after = page(client, DASHBOARD)
+    assert "CVE-2025-0001" in after  # now shared by two structures: a campaign seed
+    totals = after.split("vulnérabilités critiques ouvertes")[0].rsplit('class="kpi', 1)[1]
+    assert ">6<" in totals  # 4 seeded + 2 new
+
+
+@pytest.mark.parametrize("seconds", [0, 300])
+def test_dashboard_with_and_without_the_region_cache(seeded, settings, seconds):
+    settings.CARBET_DASHBOARD_CACHE_SECONDS = seconds
+    html = page(seeded.client("centre_admin"), DASHBOARD)
+    assert seeded.a.name in html and SHARED_CVE in html

@@ -25,7 +25,13 @@ from carbet.engines.posture import (
     sla_compliance,
     spread,
 )
-from carbet.findings.dashboards.selectors import CATEGORY_LABELS, TrendData, live_counts, trend_data
+from carbet.findings.dashboards.selectors import (
+    CATEGORY_LABELS,
+    TrendData,
+    live_counts,
+    region_counts,
+    trend_data,
+)
 
 MIN_GROUP = 3
 
@@ -165,7 +171,7 @@ def regional_view(*, today: date) -> RegionalView:
     )
     if len(structures) < MIN_GROUP:
         return RegionalView(None, [], [], None)
-    counts, _cells = live_counts(SYSTEM, today=today)
+    counts, _cells = region_counts(today=today)
     others = _("Autres (petits groupes)")
     by_category: dict[str, list[int]] = defaultdict(list)
     by_departement: dict[str, list[int]] = defaultdict(list)

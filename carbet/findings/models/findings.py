@@ -145,7 +145,7 @@ class Finding(models.Model):
             # Partial indexes would be smaller, but SQLite cannot use one when the status list
             # arrives as bound parameters, which is how Django sends it.
             models.Index(
-                fields=["structure", "status", "source", "severity", "sla_due"],
+                fields=["status", "structure", "source", "severity", "sla_due"],
                 name="finding_posture_idx",
             ),
             models.Index(
@@ -153,7 +153,7 @@ class Finding(models.Model):
                 name="finding_closed_sla_idx",
             ),
             models.Index(
-                fields=["cve", "rule", "status", "severity", "structure"],
+                fields=["status", "cve", "rule", "severity", "structure"],
                 name="finding_recurring_idx",
             ),
         ]
