@@ -224,7 +224,11 @@ def line_chart(
 
     if count:
         every = max(1, math.ceil(count / max_x_ticks))
-        ticks = sorted({*range(0, count, every), count - 1})
+        ticks = list(range(0, count, every))
+        if ticks[-1] != count - 1:
+            if count - 1 - ticks[-1] < every / 2 and len(ticks) > 1:
+                ticks.pop()  # too close to the last label: they would overlap
+            ticks.append(count - 1)
         for i in ticks:
             anchor = "end" if i == count - 1 and count > 1 else "middle" if i else "start"
             out.append(

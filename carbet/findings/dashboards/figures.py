@@ -85,7 +85,8 @@ def region_trend(trend: TrendData, *, title: str | None = None) -> SafeString | 
             desc,
             [_day(d) for d in trend.days],
             series,
-            width=640,
+            width=900,
+            height=260,
         )
     )
 

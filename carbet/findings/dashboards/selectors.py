@@ -283,7 +283,7 @@ def trend_data(
     days: int = TREND_DAYS,
     structure_ids: Iterable[int] | None = None,
 ) -> TrendData:
-    """Daily sums of the snapshots over ``days`` (one query; missing days stay ``None``)."""
+    """Daily sums of the snapshots over ``days`` (one query)."""
     rows = PostureSnapshot.objects.visible_to(actor, Perm.FINDINGS_DETAIL).filter(
         day__gt=today - timedelta(days=days), day__lte=today
     )
@@ -295,10 +295,9 @@ def trend_data(
         .annotate(c=Sum("open_critical"), h=Sum("open_high"), o=Sum("overdue"), n=Count("id"))
         .order_by("day")
     }
-    span = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    if by_day:
-        first = min(by_day)
-        span = [d for d in span if d >= first]
+    # Only the days that have a snapshot: a night without one (server off) is skipped, not
+    # drawn as a gap.
+    span = sorted(by_day)
     return TrendData(
         days=span,
         open_critical=[by_day[d]["c"] if d in by_day else None for d in span],
@@ -326,11 +325,8 @@ def structure_score_trend(
         found[day] = (
             int(posture) if isinstance(posture, int | float) else PostureCounts(*numbers).score
         )
-    if not found:
-        return [], []
-    span = [today - timedelta(days=o) for o in range(days - 1, -1, -1)]
-    span = [d for d in span if d >= min(found)]
-    return span, [found.get(d) for d in span]
+    span = sorted(found)
+    return span, [found[d] for d in span]
 
 
 @dataclass(frozen=True)
