@@ -28,6 +28,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Vulnérabilités"), "findings:list", Perm.FINDINGS_DETAIL),
     NavItem(_("Plans d'action"), "findings:actions", Perm.ACTION_VIEW),
     NavItem(_("Indicateurs régionaux"), "web:aggregates", Perm.REGION_AGGREGATES),
+    NavItem(_("Sécurité régionale"), "findings:ars_dashboard", Perm.REGION_AGGREGATES),
     NavItem(_("Tâches"), "jobs:list", Perm.JOB_VIEW),
     NavItem(_("Journal d'audit"), "audit:list", Perm.AUDIT_VIEW_STRUCTURE),
     NavItem(_("Comptes"), "accounts:users", Perm.USER_MANAGE),
@@ -44,6 +45,8 @@ def navigation(request) -> dict:
                 continue
             if item.url_name == "core:my_structures" and can(user, Perm.REGION_VIEW):
                 continue  # centre staff have the whole region instead
+            if item.url_name == "findings:ars_dashboard" and can(user, Perm.FINDINGS_DETAIL):
+                continue  # those who see findings reach it from their dashboard
             try:
                 url = reverse(item.url_name)
             except NoReverseMatch:

@@ -209,3 +209,11 @@ def test_dashboard_with_and_without_the_region_cache(seeded, settings, seconds):
     settings.CARBET_DASHBOARD_CACHE_SECONDS = seconds
     html = page(seeded.client("centre_admin"), DASHBOARD)
     assert seeded.a.name in html and SHARED_CVE in html
+
+
+def test_the_ars_finds_its_page_in_the_menu(seeded):
+    ars_dashboard = reverse("findings:ars_dashboard")
+    home = seeded.client("ars_viewer").get("/", follow=True).content.decode()
+    assert f'href="{ars_dashboard}"' in home
+    staff = seeded.client("centre_admin").get(DASHBOARD).content.decode()
+    assert staff.count(f'href="{ars_dashboard}"') == 1  # the button, not a second menu entry
