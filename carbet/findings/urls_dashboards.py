@@ -6,6 +6,7 @@ from carbet.findings import views_dashboards as views
 
 urlpatterns = [
     path("tableau-de-bord/", views.dashboard, name="dashboard"),
+    path("tableau-de-bord/region/", views.centre_dashboard, name="centre_dashboard"),
     path(
         "tableau-de-bord/structure/<int:pk>/",
         views.structure_dashboard,

@@ -80,7 +80,7 @@ def _campaign_link(item: selectors.Recurring) -> str | None:
 def dashboard(request):
     user = request.user
     today = timezone.localdate()
-    if can(user, Perm.REGION_VIEW) and grants(user, Perm.FINDINGS_DETAIL).everything:
+    if _is_centre_staff(user):
         return _centre(request, today)
     if can(user, Perm.FINDINGS_DETAIL):
         mine = list(Structure.objects.visible_to(user, Perm.FINDINGS_DETAIL).only("pk")[:2])
@@ -90,6 +90,18 @@ def dashboard(request):
     if can(user, Perm.REGION_AGGREGATES):
         return redirect("findings:ars_dashboard")
     raise PermissionDenied
+
+
+def _is_centre_staff(user) -> bool:
+    return can(user, Perm.REGION_VIEW) and grants(user, Perm.FINDINGS_DETAIL).everything
+
+
+@login_required
+def centre_dashboard(request):
+    """The region's dashboard, for centre staff only (``dashboard`` shows it to them too)."""
+    if not _is_centre_staff(request.user):
+        raise PermissionDenied
+    return _centre(request, timezone.localdate())
 
 
 def _centre(request, today):

@@ -119,6 +119,28 @@ def test_people_without_rights_are_refused(seeded, role):
 
 
 @pytest.mark.parametrize(
+    "role",
+    [
+        "director",
+        "referent",
+        "it_provider",
+        "org_director",
+        "ght_referent",
+        "director_b",
+        "ars_viewer",
+        "nobody",
+    ],
+)
+def test_the_centre_dashboard_is_refused_to_everyone_but_centre_staff(seeded, role):
+    assert seeded.client(role).get(reverse("findings:centre_dashboard")).status_code == 403
+
+
+def test_centre_staff_reach_the_centre_dashboard_by_its_own_address(seeded):
+    html = page(seeded.client("centre_analyst"), reverse("findings:centre_dashboard"))
+    assert "Posture par structure" in html and seeded.b.name in html
+
+
+@pytest.mark.parametrize(
     "role,expected",
     [
         ("director_b", 404),
