@@ -15,16 +15,19 @@ on the table (triggers, migration 0003).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from carbet.audit import anchor
 from carbet.audit.models import AuditEntry
+from carbet.conf import env_bool, env_list
 from carbet.core.tenancy import SystemActor
 
 GENESIS = "0" * 64
@@ -155,9 +158,31 @@ def _advance_anchor(pending: dict) -> None:
     anchor.advance(last_sequence, last_hash, still_valid=still_valid)
 
 
+def _trusted_proxies() -> set[str]:
+    configured = getattr(settings, "CARBET_TRUSTED_PROXIES", None)
+    if configured is None:
+        configured = env_list("CARBET_FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"])
+    return {str(address).strip() for address in configured}
+
+
 def client_ip(request) -> str | None:
-    """The caller's address as seen by Django (the proxy sets REMOTE_ADDR when trusted)."""
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    """The caller's address, for the audit trail and the login lockout.
+
+    Behind the reverse proxy (``CARBET_BEHIND_PROXY=1``) every request comes from the proxy:
+    the caller is then the last address the proxy appended to ``X-Forwarded-For``, believed
+    only when the request really comes from a trusted proxy (``CARBET_FORWARDED_ALLOW_IPS``),
+    so nobody can forge it by sending the header directly.
+    """
+    if request is None:
+        return None
+    remote = request.META.get("REMOTE_ADDR")
+    if not env_bool("CARBET_BEHIND_PROXY", False) or remote not in _trusted_proxies():
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    try:
+        return str(ipaddress.ip_address(hops[-1])) if hops[-1] else remote
+    except ValueError:
+        return remote
 
 
 @dataclass(frozen=True)
