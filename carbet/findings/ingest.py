@@ -40,6 +40,7 @@ from carbet.findings.models import Finding, FindingEvent, Run, Stream
 
 CHUNK = 5000
 MAX_TITLE = 300
+# The columns a producer controls; a change in any of them is a "changed" finding.
 _CONTENT_FIELDS = (
     "title",
     "description",
@@ -246,26 +247,7 @@ def _rewrite_content(changed: list[tuple[int, _Prepared]], now: datetime, run: R
     """Rewrite changed rows in one executemany (only our own column names are interpolated)."""
     table = Finding._meta.db_table
     j = _json_param()
-    columns = (
-        "title",
-        "description",
-        "remediation",
-        "severity",
-        "cvss",
-        "epss",
-        "kev",
-        "cve",
-        "references",
-        "product",
-        "evidence",
-        "rule",
-        "tool_id",
-        "asset_id",
-        "internet_exposed",
-        "content_hash",
-        "last_seen",
-        "last_run_id",
-    )
+    columns = (*_CONTENT_FIELDS, "internet_exposed", "content_hash", "last_seen", "last_run_id")
     json_columns = {"references", "evidence"}
     assignments = ", ".join(
         f"{connection.ops.quote_name(c)}={j if c in json_columns else '%s'}" for c in columns
