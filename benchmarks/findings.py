@@ -520,7 +520,8 @@ def print_table(results: list[dict]) -> None:
             )
         for row in result["dashboard"]:
             verdict = "ok" if row["p95"] < AIM_DASHBOARD_P95_MS else "missed"
-            if row["p95"] >= AIM_DASHBOARD_P95_MS and row["cpu_p95"] < AIM_DASHBOARD_P95_MS:
+            in_process = backend == "sqlite"  # PostgreSQL's own work is not in our CPU time
+            if in_process and row["p95"] >= AIM_DASHBOARD_P95_MS > row["cpu_p95"]:
                 verdict += " (ok in CPU time)"
             measure = f"{row['measure']} p95"
             print(

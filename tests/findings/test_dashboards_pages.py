@@ -181,6 +181,10 @@ def test_peer_comparison_is_anonymous_and_needs_three(seeded):
     assert "Médiane du groupe" in html and "EHPAD de taille petite" in html
     for other in ("Gamma-Secret", "Delta-Secret", seeded.a2.name, seeded.a2.finess_et, "Alpha2"):
         assert other not in html
+    # Once nightly snapshots exist, the group's figures come from last night's.
+    snapshots.take_snapshots(timezone.localdate() - dt.timedelta(days=1))
+    html = page(seeded.client("director_b"), url)
+    assert "Chiffres du groupe : photo du" in html and "Gamma-Secret" not in html
 
 
 @pytest.mark.parametrize(

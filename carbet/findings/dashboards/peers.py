@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,8 +33,10 @@ from carbet.findings.dashboards.selectors import (
     region_counts,
     trend_data,
 )
+from carbet.findings.models import PostureSnapshot
 
 MIN_GROUP = 3
+SNAPSHOT_MAX_AGE = 3  # days: an older snapshot is not "last night" any more
 
 
 def size_class(beds: int, places: int) -> str:
@@ -68,6 +71,7 @@ class PeerComparison:
     group_label: str
     size: int
     metrics: list[PeerMetric]
+    as_of: date | None = None  # the snapshot the group's figures come from (None: live)
 
 
 def _metrics(counts: PostureCounts) -> dict[str, float | None]:
@@ -79,10 +83,37 @@ def _metrics(counts: PostureCounts) -> dict[str, float | None]:
     }
 
 
-def peer_comparison(structure: Structure, *, today: date) -> PeerComparison | None:
+def _group_counts(members: list[int], today: date) -> tuple[dict[int, PostureCounts], date | None]:
+    """The group's figures from last night's snapshots (one small query), or counted live when
+    there is no recent snapshot yet (a new installation)."""
+    snapshots = PostureSnapshot.objects.visible_to(SYSTEM).filter(
+        structure_id__in=members, day__lte=today, day__gt=today - timedelta(days=SNAPSHOT_MAX_AGE)
+    )
+    latest = snapshots.aggregate(day=Max("day"))["day"]
+    if latest is None:
+        counts, _cells = live_counts(SYSTEM, today=today, structure_ids=members)
+        return counts, None
+    fields = (
+        "open_critical",
+        "open_high",
+        "open_medium",
+        "open_low",
+        "overdue",
+        "closed_in_sla",
+        "closed_late",
+    )
+    rows = snapshots.filter(day=latest).values_list("structure_id", *fields)
+    return {sid: PostureCounts(*numbers) for sid, *numbers in rows}, latest
+
+
+def peer_comparison(
+    structure: Structure, *, today: date, own_counts: PostureCounts | None = None
+) -> PeerComparison | None:
     """The structure against comparable ones (same category and size, else same category).
 
-    ``None`` when fewer than ``MIN_GROUP`` structures (the structure included) are comparable.
+    The group's median and quartiles come from the latest nightly snapshot (``as_of``); the
+    structure's own figures are ``own_counts`` (live) when given. ``None`` when fewer than
+    ``MIN_GROUP`` structures (the structure included) are comparable.
     """
     same_category = list(
         Structure.objects.visible_to(SYSTEM)
@@ -103,9 +134,9 @@ def peer_comparison(structure: Structure, *, today: date) -> PeerComparison | No
         label = _("%(category)s, toutes tailles") % {"category": category}
     else:
         return None
-    counts, _cells = live_counts(SYSTEM, today=today, structure_ids=members)
+    counts, as_of = _group_counts(members, today)
     values = {pk: _metrics(counts.get(pk, PostureCounts())) for pk in members}
-    own = values[structure.pk] if structure.pk in values else _metrics(PostureCounts())
+    own = _metrics(own_counts) if own_counts is not None else values[structure.pk]
     specs = (
         ("score", _("Score de posture (sur 100)"), True, ""),
         ("critical_high", _("Vulnérabilités critiques ou élevées ouvertes"), False, ""),
@@ -125,7 +156,7 @@ def peer_comparison(structure: Structure, *, today: date) -> PeerComparison | No
                 higher_is_better,
             )
         )
-    return PeerComparison(label, len(members), metrics)
+    return PeerComparison(label, len(members), metrics, as_of)
 
 
 @dataclass(frozen=True)

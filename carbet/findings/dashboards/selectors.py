@@ -126,7 +126,7 @@ def live_counts(
         _findings(actor, ids)
         .filter(status__in=OPEN)
         .values("status", "structure_id", "source", "severity")
-        .annotate(n=Count("id"), late=Count("id", filter=Q(sla_due__lt=today)))
+        .annotate(n=Count("*"), late=Count("structure_id", filter=Q(sla_due__lt=today)))
         .order_by()
     )
     keys = {
@@ -153,8 +153,8 @@ def live_counts(
         .filter(status=Status.VERIFIED_CLOSED, closed_at__gte=since, sla_due__isnull=False)
         .values("structure_id")
         .annotate(
-            in_sla=Count("id", filter=Q(sla_due__gte=ClosedDay("closed_at"))),
-            late=Count("id", filter=Q(sla_due__lt=ClosedDay("closed_at"))),
+            in_sla=Count("structure_id", filter=Q(sla_due__gte=ClosedDay("closed_at"))),
+            late=Count("structure_id", filter=Q(sla_due__lt=ClosedDay("closed_at"))),
         )
         .order_by()
     )
@@ -292,7 +292,7 @@ def trend_data(
     by_day = {
         row["day"]: row
         for row in rows.values("day")
-        .annotate(c=Sum("open_critical"), h=Sum("open_high"), o=Sum("overdue"), n=Count("id"))
+        .annotate(c=Sum("open_critical"), h=Sum("open_high"), o=Sum("overdue"), n=Count("*"))
         .order_by("day")
     }
     # Only the days that have a snapshot: a night without one (server off) is skipped, not
@@ -360,7 +360,7 @@ def top_recurring(actor: Any, *, limit: int = 10, minimum: int = 2) -> list[Recu
             rows.values(column)
             .annotate(
                 structures=Count("structure_id", distinct=True),
-                findings=Count("id"),
+                findings=Count("*"),
                 worst=Max("severity"),
             )
             .filter(structures__gte=minimum)

@@ -85,11 +85,43 @@ def _why(finding: Finding, today: date) -> tuple[str, int]:
     return " ".join(parts), overdue_days
 
 
-def priorities(actor: Any, structure: Structure, *, today: date, limit: int = 5):
-    """The open findings to fix first: worst first, then exploited, then earliest deadline."""
+def _severity_floor(counts: PostureCounts | None, limit: int) -> int:
+    """The lowest severity the first ``limit`` priorities can have, from the open counts: a
+    structure with 50,000 open findings then sorts its few critical ones, not all of them."""
+    if counts is None:
+        return Severity.INFO
+    running = 0
+    for severity, n in (
+        (Severity.CRITICAL, counts.open_critical),
+        (Severity.HIGH, counts.open_high),
+        (Severity.MEDIUM, counts.open_medium),
+        (Severity.LOW, counts.open_low),
+    ):
+        running += n
+        if running >= limit:
+            return severity
+    return Severity.INFO
+
+
+def priorities(
+    actor: Any,
+    structure: Structure,
+    *,
+    today: date,
+    limit: int = 5,
+    counts: PostureCounts | None = None,
+):
+    """The open findings to fix first: worst first, then exploited, then earliest deadline.
+
+    ``counts`` (the structure's open counts, when known) narrows the sort to the severities
+    that can make the list."""
     rows = (
         Finding.objects.visible_to(actor, Perm.FINDINGS_DETAIL)
-        .filter(structure=structure, status__in=selectors.OPEN)
+        .filter(
+            structure=structure,
+            status__in=selectors.OPEN,
+            severity__gte=_severity_floor(counts, limit),
+        )
         .only(
             "id",
             "title",
@@ -232,21 +264,21 @@ class StructureDashboard:
 def structure_dashboard(actor: Any, structure: Structure, *, today: date) -> StructureDashboard:
     """Everything the structure page and the director's summary show (a dozen queries)."""
     counts, cells = selectors.live_counts(actor, today=today, structure_ids=[structure.pk])
-    before = selectors.scores_on(actor, selectors.comparison_day(actor, today), [structure.pk]).get(
-        structure.pk
-    )
+    own = counts.get(structure.pk, PostureCounts())
+    comparison = selectors.comparison_day(actor, today)
+    before = selectors.scores_on(actor, comparison, [structure.pk]).get(structure.pk)
     days, scores = selectors.structure_score_trend(actor, structure, today=today)
     return StructureDashboard(
         structure=structure,
         today=today,
-        counts=counts.get(structure.pk, PostureCounts()),
+        counts=own,
         score_before=before,
-        priorities=priorities(actor, structure, today=today),
+        priorities=priorities(actor, structure, today=today, counts=own),
         deadlines=deadlines(actor, structure, today=today),
         actions=open_actions(actor, structure),
         trend_days=days,
         trend_scores=scores,
-        peers=peers.peer_comparison(structure, today=today),
+        peers=peers.peer_comparison(structure, today=today, own_counts=own),
         by_source=cells.get(structure.pk, {}),
     )
 
