@@ -1,9 +1,11 @@
 """Loading, and on request wiping, the demo region described in ``carbet.demo.region``.
 
 Every row goes through the same services as the pages and the API (registry, mandates,
-accounts), so the demo exercises the real validation and leaves a complete audit trail. The
-loader is idempotent: it looks each object up by its natural key (FINESS number, e-mail address,
-mandate reference...) and only creates what is missing, so a second run writes nothing.
+accounts, then findings, action plans and campaigns), so the demo exercises the real validation
+and leaves a complete audit trail. The loader is idempotent: it looks each object up by its
+natural key (FINESS number, e-mail address, mandate reference...) and only creates what is
+missing, so a second run writes nothing. The findings side (``carbet.demo.findings``) is loaded
+once, as a whole, and only into a database that holds nothing but the demo.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from carbet.core import services as registry
 from carbet.core.choices import MEDICO_SOCIAL_CATEGORIES, ContactRole
 from carbet.core.models import Asset, Contact, Ght, Mandate, Organisation, Structure
 from carbet.core.tenancy import SYSTEM, can
+from carbet.demo import findings as demo_findings
 from carbet.demo import region
+from carbet.demo.findings import FindingsReport
 from carbet.demo.pdf import mandate_pdf
 
 DEMO_LOGIN_FILE = "demo-password"
@@ -50,6 +54,7 @@ class LoadReport:
 
     created: Counter[str] = field(default_factory=Counter)
     passwords_set: int = 0
+    findings: FindingsReport = field(default_factory=FindingsReport)
 
 
 # --- Password -------------------------------------------------------------------------------
@@ -106,7 +111,12 @@ def finess_numbers() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def load_demo(password: str, *, today: dt.date | None = None) -> LoadReport:
-    """Create whatever part of the demo region is missing; everything in one transaction."""
+    """Create whatever part of the demo region is missing, then its findings history.
+
+    The registry and the accounts are written in one transaction, the findings side in a
+    second one (``carbet.demo.findings``), skipped when the database holds anything that is not
+    the demo: its campaign and snapshots span the whole region.
+    """
     today = today or timezone.localdate()
     report = LoadReport()
     # The demo's lab hosts live on loopback addresses, which production validation refuses.
@@ -122,6 +132,11 @@ def load_demo(password: str, *, today: dt.date | None = None) -> LoadReport:
             new_assets = _ensure_assets(structure, spec, index, report)
             _validate_assets(new_assets, users)
             _ensure_mandate(structure, spec, today, recorder, report)
+    foreign = foreign_data()
+    if foreign:
+        report.findings = FindingsReport(foreign=foreign)
+    else:
+        report.findings = demo_findings.load_findings(structures, users, today=today)
     return report
 
 
@@ -430,6 +445,7 @@ def foreign_data() -> list[str]:
         "organisation(s)": Organisation.objects.exclude(finess_ej__in=ej.values()).count(),
         "structure(s)": Structure.objects.exclude(finess_et__in=et.values()).count(),
         "compte(s)": User.objects.exclude(email__in=emails).count(),
+        "campagne(s)": demo_findings.foreign_campaigns(),
     }
     return [f"{count} {what}" for what, count in counts.items() if count]
 
@@ -437,8 +453,9 @@ def foreign_data() -> list[str]:
 def reset_demo() -> Counter[str]:
     """Wipe the registry and the demo accounts, refusing if anything else is in the database.
 
-    The audit trail is append-only: it keeps the history of the wiped rows and records the
-    reset itself.
+    The structures take their findings, action plans, acceptances and snapshots with them;
+    the demo's regional campaign goes too. The audit trail is append-only: it keeps the history
+    of the wiped rows and records the reset itself.
     """
     foreign = foreign_data()
     if foreign:
@@ -453,8 +470,10 @@ def reset_demo() -> Counter[str]:
     )
     with transaction.atomic():
         documents = [m.document.name for m in Mandate.objects.all() if m.document]
+        documents += demo_findings.evidence_files()
         audit.record(SYSTEM, "demo.reset", changes=dict(removed))
         Structure.objects.all().delete()
+        demo_findings.wipe_campaigns()
         Organisation.objects.all().delete()
         Ght.objects.all().delete()
         User.objects.filter(email__in=[u.email for u in region.USERS]).delete()

@@ -155,6 +155,7 @@ EXPECTED_VISIBLE = {
     "directrice@ehpad-hibiscus.test": 1,
     "direction@flamboyants.test": 2,
     "rssi@ght-caraibe-sud.test": 5,
+    "direction@ch-anse-bleue.test": 1,
     "technicien@caraibe-infogerance.test": 2,
 }
 

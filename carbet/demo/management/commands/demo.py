@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from carbet.demo import region
+from carbet.demo.findings import FindingsReport
 from carbet.demo.services import (
     DemoRefused,
     choose_password,
@@ -20,8 +21,9 @@ LOGIN_URL = "http://127.0.0.1:8000"
 
 class Command(BaseCommand):
     help = _(
-        "Charge la région de démonstration (structures, actifs, mandats, un compte par rôle). "
-        "Relancer la commande ne change rien ; --reset repart de zéro."
+        "Charge la région de démonstration (structures, actifs, mandats, un compte par rôle, "
+        "vulnérabilités, plans d'action et trois mois d'historique). Relancer la commande ne "
+        "change rien ; --reset repart de zéro."
     )
 
     def add_arguments(self, parser) -> None:
@@ -70,14 +72,55 @@ class Command(BaseCommand):
                 if report.created[kind]
             )
             self.stdout.write(self.style.SUCCESS(_("Région de démonstration créée : %s.") % parts))
-        else:
+        elif not report.findings.loaded:
             self.stdout.write(_("La région de démonstration est déjà en place : rien à changer."))
+        self._print_findings(report.findings)
         if report.passwords_set:
             self.stdout.write(
                 _("Mot de passe commun appliqué à %d compte(s) de démonstration.")
                 % report.passwords_set
             )
         self._print_logins(chosen, generated)
+
+    def _print_findings(self, findings: FindingsReport) -> None:
+        if findings.foreign:
+            self.stdout.write(
+                self.style.WARNING(
+                    _(
+                        "Vulnérabilités et plans d'action de démonstration non chargés : la base "
+                        "contient d'autres données (%s)."
+                    )
+                    % ", ".join(findings.foreign)
+                )
+            )
+            return
+        if findings.loaded:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _(
+                        "Vulnérabilités de démonstration chargées : %(f)s vulnérabilités dans "
+                        "%(s)s structures, %(a)s actions correctives, %(c)s campagne(s) "
+                        "régionale(s), %(d)s jours de suivi pour les courbes d'évolution."
+                    )
+                    % {
+                        "f": findings.findings,
+                        "s": findings.structures,
+                        "a": findings.actions,
+                        "c": findings.campaigns,
+                        "d": findings.snapshot_days,
+                    }
+                )
+            )
+        if findings.mail_error:
+            self.stdout.write(
+                self.style.WARNING(
+                    _(
+                        "Un courriel de notification n'a pas pu partir (%s) ; les données sont "
+                        "bien enregistrées."
+                    )
+                    % findings.mail_error
+                )
+            )
 
     @staticmethod
     def _labels() -> dict[str, str]:
