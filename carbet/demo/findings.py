@@ -34,7 +34,7 @@ from carbet.demo.pdf import mandate_pdf
 from carbet.findings.choices import Source, Status
 from carbet.findings.dashboards.snapshots import take_snapshots
 from carbet.findings.ingest import FindingInput, ingest
-from carbet.findings.models import ActionEvidence, ActionItem, Campaign, Finding
+from carbet.findings.models import ActionEvidence, ActionItem, ActionStatus, Campaign, Finding
 from carbet.findings.models.plans import Effort, OwnerKind
 from carbet.findings.plans import campaigns, evidence
 from carbet.findings.plans import services as plans
@@ -216,6 +216,7 @@ class _History:
             "asset": asset.value if asset else "",
             "domain": roles["site"].value,
             "expiry": f"{self.today - timedelta(days=seen.since - 27):%d/%m/%Y}",
+            "expired": f"{self.today - timedelta(days=seen.since + 3):%d/%m/%Y}",
             "range_host": str(ipaddress.ip_network(roles["range"].value)[5])
             if "range" in roles
             else "",
@@ -263,12 +264,29 @@ class _History:
         )
 
     def one_off(self, key: str, day: int, minute: int) -> None:
-        """Audit visits and imported reports of that day: partial runs, they close nothing."""
+        """Audit visits and imported reports of that day: partial runs, they close nothing.
+
+        A follow-up visit goes through the whole checklist again: a complete run of the audit
+        stream, which closes what the first visit found and this one no longer does."""
+        when = self.today - timedelta(days=day)
+        if day in data.FOLLOW_UP_VISITS.get(key, ()):
+            ingest(
+                self.structures[key],
+                Source.MANUAL,
+                [
+                    self.item(key, s)
+                    for s in data.PROFILES[key]
+                    if s.source == Source.MANUAL and _present(s, day)
+                ],
+                complete=True,
+                label=f"Visite de contrôle du centre du {when:%d/%m/%Y}",
+                actor=self.person(ANALYST),
+                now=self.moment(day, minute),
+            )
         batches: dict[tuple[str, str], list[data.Seen]] = {}
         for seen in data.PROFILES[key]:
             if seen.since == day and seen.source in (Source.MANUAL, Source.IMPORT):
                 batches.setdefault((seen.source, seen.via), []).append(seen)
-        when = self.today - timedelta(days=day)
         for (source, via), seens in batches.items():
             title = data.IMPORT_LABELS[via] if via else "Visite d'audit du centre"
             ingest(
@@ -291,6 +309,7 @@ class _History:
             if s.source in (Source.MANUAL, Source.IMPORT)
         }
         days = {
+            *(day for visits in data.FOLLOW_UP_VISITS.values() for day in visits),
             *data.EXPOSURE_SCAN_DAYS,
             *data.DIRECTORY_AUDIT_DAYS,
             *data.SNAPSHOT_DAYS,
@@ -320,6 +339,7 @@ class _History:
             40: [self.epsm_false_positive],
             35: [self.anse_bleue_plan],
             30: [self.anse_bleue_progress],
+            25: [self.anse_bleue_krbtgt_done],
             20: [self.chu_krbtgt_in_remediation, self.hibiscus_progress],
             10: [self.kev_campaign],
             5: [self.ti_kaz_progress],
@@ -363,8 +383,8 @@ class _History:
         plans.update_progress(
             self.person(HIBISCUS_DIRECTOR),
             self.plan_actions["hibiscus-mail"],
-            progress=40,
-            note="DMARC publié en observation ; le prestataire corrige la règle SPF.",
+            progress=50,
+            note="Règle SPF corrigée ; le prestataire publie l'enregistrement DMARC.",
             now=self.moment(day),
         )
 
@@ -426,7 +446,7 @@ class _History:
     def anse_bleue_plan(self, day: int) -> None:
         """The GHT's security officer puts the hospital's two gravest findings in its plan."""
         chosen = [self.finding("ch-anse-bleue", w).pk for w in ("dicom", "krbtgt")]
-        dicom, _krbtgt = plans.create_from_findings(
+        dicom, krbtgt = plans.create_from_findings(
             self.person(GHT_REFERENT),
             chosen,
             grouped=False,
@@ -434,6 +454,17 @@ class _History:
             now=self.moment(day),
         )
         self.plan_actions["anse-bleue-dicom"] = dicom
+        self.plan_actions["anse-bleue-krbtgt"] = krbtgt
+
+    def anse_bleue_krbtgt_done(self, day: int) -> None:
+        """Declared done; the next directory audit no longer sees it and closes the finding."""
+        plans.update_progress(
+            self.person(GHT_REFERENT),
+            self.plan_actions["anse-bleue-krbtgt"],
+            status=ActionStatus.DONE,
+            note="Mot de passe du compte krbtgt changé deux fois, à 48 heures d'intervalle.",
+            now=self.moment(day),
+        )
 
     def anse_bleue_progress(self, day: int) -> None:
         plans.update_progress(

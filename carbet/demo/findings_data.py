@@ -23,6 +23,9 @@ from carbet.findings.choices import Severity, Source
 EXPOSURE_SCAN_DAYS = (84, 70, 56, 42, 28, 14, 3)
 DIRECTORY_AUDIT_DAYS = (77, 21)
 SNAPSHOT_DAYS = (84, 77, 70, 63, 56, 49, 42, 35, 28, 21, 14, 7, 0)
+# Second audit visits: they go through the whole checklist again (a complete run), so what
+# was fixed since the first visit is closed.
+FOLLOW_UP_VISITS = {"ssr-bois-cannelle": (21,)}
 
 KEV_CVE = "CVE-2024-21762"
 
@@ -47,7 +50,8 @@ class Weakness:
     cvss: float | None = None
     kev: bool = False
     product: str = ""
-    # Values are formatted with ``asset`` (the asset's value), ``domain`` and ``expiry``.
+    # Values are formatted with ``asset`` (the asset's value), ``domain``, ``range_host`` (an
+    # address of the structure's public range), ``expiry`` and ``expired`` (dates).
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,6 +73,28 @@ CATALOGUE: dict[str, Weakness] = {
         "authentification. Demandez ensuite à votre prestataire de vérifier dans les journaux "
         "de connexion de Windows qu'aucune connexion inconnue n'a réussi.",
         evidence={"port": 3389, "service": "RDP (bureau à distance Windows)", "adresse": "{asset}"},
+    ),
+    "smb": W(
+        "port.smb", E, Severity.CRITICAL,
+        "Partage de fichiers Windows (SMB, port 445) accessible depuis internet",
+        "Le partage de fichiers de Windows répond sur le port 445 depuis internet. Ce service "
+        "n'est pas fait pour être exposé : des failles graves l'ont déjà visé (le rançongiciel "
+        "WannaCry s'est propagé ainsi) et il laisse essayer des mots de passe sans fin.",
+        "Faites bloquer les ports 445 et 139 sur le pare-feu pour tout ce qui vient "
+        "d'internet. Si des fichiers doivent être partagés avec l'extérieur, utilisez un "
+        "service prévu pour cela, derrière le VPN.",
+        evidence={"port": 445, "service": "SMB (partage Windows)", "adresse": "{asset}"},
+    ),
+    "ftp": W(
+        "port.ftp", E, Severity.HIGH,
+        "Serveur FTP accessible depuis internet, sans chiffrement",
+        "Un serveur FTP répond sur le port 21. Avec FTP, les identifiants et les fichiers "
+        "circulent en clair : quiconque se trouve sur le chemin peut les lire, et des robots y "
+        "essaient des mots de passe en permanence.",
+        "Si ce serveur ne sert plus, faites-le arrêter. Sinon, remplacez-le par un transfert "
+        "chiffré (SFTP ou un service d'échange de fichiers sécurisé) et limitez son accès aux "
+        "seules adresses qui en ont besoin.",
+        evidence={"port": 21, "service": "FTP", "adresse": "{asset}"},
     ),
     "tls10": W(
         "tls.protocol.tls10", E, Severity.MEDIUM,
@@ -92,6 +118,26 @@ CATALOGUE: dict[str, Weakness] = {
         "Demandez à votre prestataire ou à votre hébergeur de renouveler le certificat avant la "
         "date indiquée et, si possible, de rendre son renouvellement automatique.",
         evidence={"adresse": "{asset}", "expire le": "{expiry}"},
+    ),
+    "cert_expired": W(
+        "tls.cert.expired", E, Severity.HIGH,
+        "Certificat de sécurité expiré",
+        "Le certificat qui protège les connexions à ce service a expiré. Les navigateurs "
+        "affichent une alerte de sécurité à chaque visite : le personnel prend l'habitude de "
+        "l'ignorer et ne fera plus la différence avec un vrai piège.",
+        "Faites renouveler le certificat au plus vite par votre prestataire ou votre hébergeur, "
+        "et rendez son renouvellement automatique.",
+        evidence={"adresse": "{asset}", "expiré le": "{expired}"},
+    ),
+    "https_missing": W(
+        "web.https.missing", E, Severity.MEDIUM,
+        "Site internet sans connexion chiffrée (HTTPS)",
+        "Le site ne propose pas de connexion chiffrée : ce que les visiteurs y écrivent "
+        "(formulaire de contact, demande d'admission) circule en clair, et les navigateurs "
+        "le signalent comme « non sécurisé ».",
+        "Demandez à votre hébergeur d'activer HTTPS avec un certificat renouvelé "
+        "automatiquement, puis de rediriger toutes les pages vers leur version HTTPS.",
+        evidence={"adresse": "http://{asset}/", "HTTPS": "pas de réponse sur le port 443"},
     ),
     "dmarc": W(
         "mail.dmarc.missing", E, Severity.MEDIUM,
@@ -315,21 +361,23 @@ _ACCOUNTS = "comptes concernés"
 PROFILES: dict[str, tuple[Seen, ...]] = {
     # The CHU's mandate covers its web site and its remote-access gateway only.
     "chu-mornevert": (
+        Seen("smb", "gateway", until=70),
         Seen("tls10", "site", until=42),
         Seen("cert", "site", since=14),
-        Seen("hsts", "site"),
+        Seen("hsts", "site", until=14),
         Seen("dnssec", "site"),
         Seen("krbtgt", "ad", since=77, detail={_KRBTGT: "02/09/2016"}),
         Seen("dont_expire", "ad", since=77, detail={_ACCOUNTS: 14}),
         Seen("spn_priv", "ad", since=77, until=21, detail={"comptes": ["svc_sql_dpi"]}),
-        Seen("restore_untested", since=49),
+        Seen("restore_untested", since=77),
     ),
     "ch-anse-bleue": (
         Seen("rdp", "gateway", until=70),
+        Seen("ftp", "gateway", until=56),
         Seen("dicom", "range", since=42),
-        Seen("dmarc", "mail"),
+        Seen("dmarc", "mail", until=14),
         Seen("tls10", "webmail", until=28),
-        Seen("krbtgt", "ad", since=77, detail={_KRBTGT: "11/01/2015"}),
+        Seen("krbtgt", "ad", since=77, until=21, detail={_KRBTGT: "11/01/2015"}),
         Seen(
             "dont_expire",
             "ad",
@@ -338,30 +386,33 @@ PROFILES: dict[str, tuple[Seen, ...]] = {
         ),
     ),
     "ch-saint-ilet": (
+        Seen("rdp", "gateway", until=56),
         Seen("kev", "vpn", since=28, until=14),
-        Seen("spf", "mail"),
+        Seen("spf", "mail", until=14),
         Seen("cert", "webmail", since=14),
         Seen("dnssec", "site"),
         Seen("dont_expire", "ad", since=77, until=21, detail={_ACCOUNTS: 9}),
     ),
     # The region's worst: remote desktop open, the exploited VPN flaw, a weak directory.
     "ch-fleuve": (
-        Seen("rdp", "gateway", since=70),
+        Seen("smb", "gateway", until=42),
+        Seen("rdp", "gateway", until=3),
         Seen("kev", "vpn", since=14),
-        Seen("tls10", "webmail"),
+        Seen("tls10", "webmail", until=3),
         Seen("dmarc", "mail"),
-        Seen("spf", "mail"),
+        Seen("spf", "mail", until=3),
         Seen("spn_priv", "ad", since=77, detail={"comptes": ["svc_backup", "svc_sql"]}),
         Seen("krbtgt", "ad", since=77, detail={_KRBTGT: "23/06/2012"}),
         Seen("dont_expire", "ad", since=77, detail={_ACCOUNTS: 31}),
-        Seen("offline_backup", since=49),
-        Seen("restore_untested", since=49),
+        Seen("offline_backup"),
+        Seen("restore_untested"),
     ),
     "epsm-pointe": (
         Seen("admin_page", "site"),
+        Seen("cert_expired", "webmail", until=70),
         Seen("dmarc", "mail", until=28),
         Seen("dnssec", "site"),
-        Seen("dont_expire", "ad", since=77, detail={_ACCOUNTS: 4}),
+        Seen("dont_expire", "ad", since=77, until=21, detail={_ACCOUNTS: 4}),
     ),
     # No validated asset to scan: what is known comes from reports the centre imported.
     "clinique-alizes": (
@@ -373,17 +424,19 @@ PROFILES: dict[str, tuple[Seen, ...]] = {
         Seen("dmarc", "mail", since=60, via="assureur"),
         Seen("kev", "vpn", since=16, via="cert-sante"),
     ),
+    # The follow-up visit (FOLLOW_UP_VISITS) found the offline copy in place.
     "ssr-bois-cannelle": (
-        Seen("offline_backup", since=49),
-        Seen("restore_untested", since=49),
+        Seen("offline_backup", since=77, until=21),
+        Seen("restore_untested", since=77),
     ),
     "had-caraibe": (
-        Seen("laptops", since=35),
-        Seen("restore_untested", since=35),
+        Seen("laptops", since=70),
+        Seen("restore_untested", since=70),
     ),
     "ehpad-flamboyants": (
         Seen("rdp", "gateway", since=56, until=54),
-        Seen("dmarc", "mail"),
+        Seen("https_missing", "site", until=28),
+        Seen("dmarc", "mail", until=28),
         Seen("cert", "webmail", since=21),
         Seen("dnssec", "site"),
     ),
@@ -391,22 +444,25 @@ PROFILES: dict[str, tuple[Seen, ...]] = {
     "ehpad-corossol": (
         Seen("tls10", "webmail"),
         Seen("spf", "mail"),
-        Seen("rdp", "gateway", since=56),
+        Seen("rdp", "gateway"),
+        Seen("cert_expired", "site"),
     ),
     "ehpad-hibiscus": (
+        Seen("ftp", "gateway", until=56),
         Seen("dmarc", "mail"),
-        Seen("spf", "mail", until=14),
-        Seen("hsts", "site"),
+        Seen("spf", "mail", until=45),
+        Seen("hsts", "site", until=3),
         Seen("dnssec", "site"),
         Seen("offline_backup", since=63),
         Seen("restore_untested", since=63),
     ),
     "ehpad-ti-kaz": (Seen("kev", "gateway", since=16, via="cert-sante"),),
     "ime-colibris": (
-        Seen("restore_untested", since=30),
-        Seen("incident_sheet", since=30),
+        Seen("restore_untested", since=63),
+        Seen("incident_sheet", since=63),
     ),
 }
+
 
 # The regional campaign on the flaw several structures share.
 CAMPAIGN_TITLE = f"Faille {KEV_CVE} : mettre à jour les VPN Fortinet"

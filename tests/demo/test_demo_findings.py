@@ -99,7 +99,7 @@ def test_most_structures_have_findings_of_every_severity_and_source(demo):
             "structure__name", flat=True
         )
     )
-    assert open_critical["Centre hospitalier du Fleuve"] >= 3
+    assert open_critical["Centre hospitalier du Fleuve"] >= 2
     assert open_critical["EHPAD Les Hibiscus"] == 0
     for finding in Finding.objects.all():
         assert finding.title and finding.description and finding.remediation
