@@ -31,8 +31,9 @@ class Command(BaseCommand):
             "--reset",
             action="store_true",
             help=_(
-                "Efface d'abord le registre et les comptes de démonstration. Refusé si la base "
-                "contient autre chose que la démonstration."
+                "Efface d'abord le registre, les comptes, les vulnérabilités et les plans "
+                "d'action de démonstration. Refusé si la base contient autre chose que la "
+                "démonstration."
             ),
         )
         parser.add_argument(
