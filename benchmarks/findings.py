@@ -524,9 +524,10 @@ def print_table(results: list[dict]) -> None:
             if in_process and row["p95"] >= AIM_DASHBOARD_P95_MS > row["cpu_p95"]:
                 verdict += " (ok in CPU time)"
             measure = f"{row['measure']} p95"
+            cpu = f"cpu {row['cpu_p95']:.0f}" if in_process else ""
             print(
                 f"{backend:<11} {measure:<58} {row['p95']:>9.0f} ms "
-                f"{'p50 ' + format(row['p50'], '.0f'):>9} {'':>6} {'':>7} "
+                f"{'p50 ' + format(row['p50'], '.0f'):>9} {'':>6} {cpu:>7} "
                 f"{str(row['queries']) + ' q':>8}  {verdict} (aim < {AIM_DASHBOARD_P95_MS:g} ms)"
             )
 
