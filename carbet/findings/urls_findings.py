@@ -4,6 +4,7 @@ from django.urls import path
 
 from carbet.findings import views_acceptance as acceptance
 from carbet.findings import views_findings as views
+from carbet.findings import views_settings
 
 urlpatterns = [
     path("", views.finding_list, name="list"),
@@ -11,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/etat/", views.finding_status, name="status"),
     path("etat/", views.bulk_status, name="bulk_status"),
     path("en-retard/", views.overdue, name="overdue"),
+    path("delais/", views_settings.sla_settings, name="sla_settings"),
     path("nouvelle/", views.manual_create, name="manual_create"),
     path("nouvelle/actifs/", views.manual_assets, name="manual_assets"),
     path("importer/", views.import_upload, name="import"),

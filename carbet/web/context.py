@@ -32,6 +32,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Tâches"), "jobs:list", Perm.JOB_VIEW),
     NavItem(_("Journal d'audit"), "audit:list", Perm.AUDIT_VIEW_STRUCTURE),
     NavItem(_("Comptes"), "accounts:users", Perm.USER_MANAGE),
+    NavItem(_("Délais"), "findings:sla_settings", Perm.SETTINGS_MANAGE),
 ]
 
 
