@@ -54,8 +54,13 @@ def seed_findings(region) -> dict:
         now=long_ago,
     )
     # Found and fixed (a complete rescan no longer sees it) within its deadline.
-    ingest(region.a, "manual", _items(A_SECRET, ("Mot de passe par défaut", "high", "")),
-           complete=True, now=now - dt.timedelta(days=5))
+    ingest(
+        region.a,
+        "manual",
+        _items(A_SECRET, ("Mot de passe par défaut", "high", "")),
+        complete=True,
+        now=now - dt.timedelta(days=5),
+    )
     ingest(region.a, "manual", [], complete=True, now=now - dt.timedelta(days=2))
     ingest(
         region.a2,
