@@ -49,3 +49,13 @@ def test_inconsistent_deadlines_are_refused_with_a_clear_error(region):
     response = client.post(URL, {**VALUES, "exposed_factor_percent": 0})
     assert "Entre 1 et 100" in response.content.decode()
     assert not SlaPolicy.objects.exists()
+
+
+def test_campaign_form_is_prefilled_from_the_dashboard_link(region):
+    client = region.client("centre_analyst")
+    response = client.get(
+        "/vulnerabilites/plans/campagnes/nouvelle/?title=VPN&match_cve=CVE-2024-21762"
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'value="CVE-2024-21762"' in body and 'value="VPN"' in body

@@ -48,7 +48,13 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_create(request: HttpRequest) -> HttpResponse:
     campaign_services.require_manage(request.user)
-    form = CampaignForm(request.POST or None)
+    # The dashboard's "most shared weaknesses" link prefills the criteria it already knows.
+    prefill = {
+        name: request.GET[name][:200]
+        for name in ("title", "match_cve", "match_rule", "match_product")
+        if request.GET.get(name)
+    }
+    form = CampaignForm(request.POST or None, initial=prefill)
     if request.method == "POST" and form.is_valid():
         try:
             campaign = campaign_services.save_campaign(
