@@ -59,14 +59,8 @@ def contact_edit(request, pk: int):
 @login_required
 def contact_delete(request, pk: int):
     contact = owned_for(request, Contact, pk, Perm.CONTACT_EDIT)
-    if request.method == "POST":
-        services.delete_contact(request.user, contact, ip=client_ip(request))
-        messages.success(request, _("Le contact est supprimé."))
-        return _back(contact.structure, "contacts")
-    return render(
-        request,
-        "core/confirm_delete.html",
-        {"structure": contact.structure, "object": contact, "anchor": "contacts"},
+    return _confirm_delete(
+        request, contact, services.delete_contact, _("Le contact est supprimé."), "contacts"
     )
 
 
@@ -103,14 +97,8 @@ def asset_edit(request, pk: int):
 @login_required
 def asset_delete(request, pk: int):
     asset = owned_for(request, Asset, pk, Perm.ASSET_EDIT)
-    if request.method == "POST":
-        services.delete_asset(request.user, asset, ip=client_ip(request))
-        messages.success(request, _("L'actif est supprimé."))
-        return _back(asset.structure, "assets")
-    return render(
-        request,
-        "core/confirm_delete.html",
-        {"structure": asset.structure, "object": asset, "anchor": "assets"},
+    return _confirm_delete(
+        request, asset, services.delete_asset, _("L'actif est supprimé."), "assets"
     )
 
 
@@ -121,3 +109,16 @@ def asset_validate(request, pk: int):
     services.validate_asset(request.user, asset, ip=client_ip(request))
     messages.success(request, _("L'actif « %(value)s » est validé.") % {"value": asset.value})
     return _back(asset.structure, "assets")
+
+
+def _confirm_delete(request, obj, delete, done_message: str, anchor: str):
+    """Ask for confirmation (GET), then delete through the service (POST)."""
+    if request.method == "POST":
+        delete(request.user, obj, ip=client_ip(request))
+        messages.success(request, done_message)
+        return _back(obj.structure, anchor)
+    return render(
+        request,
+        "core/confirm_delete.html",
+        {"structure": obj.structure, "object": obj, "anchor": anchor},
+    )
