@@ -11,5 +11,11 @@ urlpatterns = [
     path("journal/", include("carbet.audit.urls")),
     path("taches/", include("carbet.jobs.urls")),
     path("vulnerabilites/", include("carbet.findings.urls")),
+    path("exposition/", include("carbet.exposure.urls")),
+    path("annuaire/", include("carbet.directory.urls")),
+    path("feuille-de-route/", include("carbet.roadmap.urls")),
+    path("sensibilisation/", include("carbet.awareness.urls")),
+    # Phishing simulations' public space: recipients' links, no staff session involved.
+    path("s/", include("carbet.awareness.public_urls")),
     path("api/v1/", include("carbet.api.urls")),
 ]

@@ -28,6 +28,7 @@ from carbet.core.models import Asset, Contact, Organisation, Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.jobs import services as jobs
 from tests.conftest import login, make_mandate, make_user
+from tests.walk_seeds import seed_services
 
 A_MARKERS = ("970200010", "secret-alpha-asset.test", "CH Alpha-Secret", "Mme Alpha Secrète")
 B_ID_OFFSET = 100_000
@@ -122,6 +123,7 @@ def walk_region(db):
     make_mandate(b, pk=B_ID_OFFSET)
     audit.record(SYSTEM, "walk.seed", a)
     _seed_findings(a)
+    seed_services(a)  # each service's tests/<app>/walk_seed.py
     job = jobs.submit("platform.selftest", structure=a, actor=SYSTEM, title="Alpha job")
     owner_a = make_user("owner@alpha.test", **{StructureRole.DIRECTOR: [a]})
     token, _raw = ApiToken.issue(owner_a, "alpha token")

@@ -24,6 +24,7 @@ from carbet.jobs.models import Job
 from tests.api.conftest import assert_error, token_client
 from tests.api.walk import call, fill, openapi, path_parameters
 from tests.conftest import make_user
+from tests.walk_seeds import api_object_parameters
 
 
 def _job(region) -> Job:
@@ -79,6 +80,8 @@ OBJECT_PARAMETERS: dict[tuple[str, str], Callable[[Any], Any]] = {
         title="Campaign", notice="Notice"
     )[0],
 }
+# Services add theirs in tests/<app>/walk_seed.py (API_OBJECT_PARAMETERS).
+OBJECT_PARAMETERS.update(api_object_parameters())
 
 
 def a_objects(region) -> dict[tuple[str, str], str]:

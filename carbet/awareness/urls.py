@@ -1,0 +1,4 @@
+"""Pages of the awareness service."""
+
+app_name = "awareness"
+urlpatterns: list = []

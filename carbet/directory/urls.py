@@ -1,0 +1,4 @@
+"""Pages of the directory service."""
+
+app_name = "directory"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Pages of the exposure service."""
+
+app_name = "exposure"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Pages of the roadmap service."""
+
+app_name = "roadmap"
+urlpatterns: list = []
