@@ -1,0 +1,180 @@
+"""The exposure engine's shared vocabulary: what a scan is given, what it finds, and its limits.
+
+Pure asyncio and standard library (plus dnspython and cryptography in the modules that need
+them); no Django. Every probe module (``services``, ``tls``, ``web``, ``maildns``, ``vulns``)
+speaks in these types, and ``runner`` ties them together. The check registry lives in
+``checks``; the scores in ``scoring``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+USER_AGENT = "Carbet-Exposure/1.0 (+regional health cyber resource centre; mandated scan)"
+
+# Risky-and-medical ports probed by default (the issue's contract, plus a few remote-access ones).
+DEFAULT_PORTS: tuple[int, ...] = (
+    21, 22, 23, 25, 80, 104, 443, 445, 1433, 1521, 2575, 3306, 3389, 4242, 5432, 5900,
+    6379, 8080, 8443, 9200, 10443, 11112, 27017,
+)  # fmt: skip
+
+
+class BudgetExceeded(Exception):
+    """A target used up its request budget: the scan of that target stops, marked partial."""
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """Everything a scan may be tuned by. Defaults are polite to a hospital's servers."""
+
+    ports: tuple[int, ...] = DEFAULT_PORTS
+    global_concurrency: int = 512  # open sockets across all targets
+    per_target_concurrency: int = 8  # one target never sees more than this at once
+    per_target_budget: int = 400  # connections/requests a single target may receive
+    connect_timeout: float = 3.0
+    read_timeout: float = 5.0
+    target_timeout: float = 180.0  # the whole scan of one target, whatever happens
+    max_read_bytes: int = 256 * 1024  # never read more than this from one reply
+    user_agent: str = USER_AGENT
+    nameserver: str | None = None  # "IP" or "IP:PORT"; None = the system resolver
+    ca_file: str | None = None  # PEM trust store; None = the system's
+    tls_full: bool = True  # enumerate every protocol and suite, not only the negotiated one
+    web_paths: bool = True  # probe sensitive paths (/.git/HEAD, /.env, ...) with safe GETs
+    mail_dns: bool = True  # MX/SPF/DMARC/DKIM/MTA-STS/TLS-RPT/DNSSEC/CAA for domain targets
+
+    def nameserver_address(self) -> tuple[str, int] | None:
+        if not self.nameserver:
+            return None
+        host, _, port = self.nameserver.rpartition(":")
+        if host and port.isdigit() and not self.nameserver.endswith("]"):
+            return host.strip("[]"), int(port)
+        return self.nameserver.strip("[]"), 53
+
+
+@dataclass
+class Observation:
+    """One check that fired on one target (a finding in the making), with its evidence."""
+
+    check: str  # a registered check id, e.g. "tls.protocol.tls10"
+    port: int | None = None
+    detail: str = ""  # short factual text ("TLS 1.0 accepted", "HSTS max-age=300")
+    evidence: dict[str, Any] = field(default_factory=dict)
+    # Overrides of the registry's defaults for this occurrence (e.g. a KEV CVE's own title).
+    severity: int | None = None
+    title: str | None = None
+    cve: str = ""
+    cvss: float | None = None
+    epss: float | None = None
+    kev: bool = False
+    product: str = ""
+
+    def key(self) -> str:
+        """Stable identity within a target: the fingerprint's tail for the findings store."""
+        return f"{self.check}|{self.port or ''}|{self.cve}"
+
+
+@dataclass
+class ServiceInfo:
+    """An open port and what answers on it."""
+
+    port: int
+    service: str = "unknown"  # http, https, ssh, smtp, rdp, smb, dicom, hl7, fhir, ...
+    product: str = ""  # "OpenSSH", "nginx", "Fortinet FortiOS", ...
+    version: str = ""
+    vendor: str = ""  # CPE vendor when known ("openbsd", "f5", "fortinet")
+    cpe: str = ""  # cpe:2.3:a:vendor:product:version:*:*:*:*:*:*:*
+    tls: bool = False  # speaks TLS on connect
+    starttls: bool = False  # offers STARTTLS (SMTP, ...)
+    banner: str = ""  # first bytes, printable, truncated
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TargetResult:
+    """Everything learnt about one target (a host name, an address or a mail domain)."""
+
+    target: str
+    kind: str = "host"  # host | ip | domain
+    addresses: list[str] = field(default_factory=list)
+    services: list[ServiceInfo] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)  # tls/web/dns details per port
+    errors: list[str] = field(default_factory=list)  # what could not be checked, and why
+    complete: bool = True  # False when a timeout or the budget cut the scan short
+    scores: dict[str, Any] = field(default_factory=dict)  # filled by scoring
+    duration: float = 0.0
+
+
+class ScanContext:
+    """Limits shared by a whole scan: concurrency, per-target budgets, timeouts, trust store."""
+
+    def __init__(self, config: ScanConfig | None = None) -> None:
+        self.config = config or ScanConfig()
+        self._global = asyncio.Semaphore(self.config.global_concurrency)
+        self._per_target: dict[str, asyncio.Semaphore] = {}
+        self._spent: dict[str, int] = {}
+        self._ssl_verify: ssl.SSLContext | None = None
+
+    def spend(self, target: str, cost: int = 1) -> None:
+        """Count a connection or request against ``target``'s budget; raise when exhausted."""
+        spent = self._spent.get(target, 0) + cost
+        self._spent[target] = spent
+        if spent > self.config.per_target_budget:
+            raise BudgetExceeded(target)
+
+    def spent(self, target: str) -> int:
+        return self._spent.get(target, 0)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, target: str, cost: int = 1) -> AsyncIterator[None]:
+        """Hold one global and one per-target slot while talking to ``target``."""
+        self.spend(target, cost)
+        per_target = self._per_target.setdefault(
+            target, asyncio.Semaphore(self.config.per_target_concurrency)
+        )
+        async with self._global, per_target:
+            yield
+
+    async def open_connection(
+        self, target: str, address: str, port: int, **kwargs: Any
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """TCP (or TLS, with ``ssl=``) connect under the connect timeout. Caller holds a slot."""
+        return await asyncio.wait_for(
+            asyncio.open_connection(address, port, limit=self.config.max_read_bytes, **kwargs),
+            self.config.connect_timeout,
+        )
+
+    def verifying_ssl_context(self) -> ssl.SSLContext:
+        """A client context that verifies chains against the configured trust store."""
+        if self._ssl_verify is None:
+            context = ssl.create_default_context(cafile=self.config.ca_file)
+            self._ssl_verify = context
+        return self._ssl_verify
+
+    @staticmethod
+    def insecure_ssl_context() -> ssl.SSLContext:
+        """For looking at what a server offers, whatever its certificate: never for trusting."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+
+
+async def read_some(reader: asyncio.StreamReader, size: int, timeout: float) -> bytes:
+    """Read up to ``size`` bytes, or what arrived before ``timeout``: never hangs, never raises
+    on a closed or silent peer (returns b"")."""
+    try:
+        return await asyncio.wait_for(reader.read(size), timeout)
+    except (TimeoutError, ConnectionError, OSError, asyncio.IncompleteReadError):
+        return b""
+
+
+async def close_quietly(writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(Exception):
+        writer.close()
+        await asyncio.wait_for(writer.wait_closed(), 1.0)
