@@ -46,6 +46,9 @@ class ScanConfig:
     tls_full: bool = True  # enumerate every protocol and suite, not only the negotiated one
     web_paths: bool = True  # probe sensitive paths (/.git/HEAD, /.env, ...) with safe GETs
     mail_dns: bool = True  # MX/SPF/DMARC/DKIM/MTA-STS/TLS-RPT/DNSSEC/CAA for domain targets
+    # Extra "port → probe" pairs for services on unusual ports, e.g. ((8104, "dicom"),); probes:
+    # http https rdp smb dicom hl7 redis mongodb postgresql mssql oracle (see services).
+    port_hints: tuple[tuple[int, str], ...] = ()
     smtp_port: int = 25  # where MX hosts are probed for STARTTLS (tests point it elsewhere)
     mta_sts_port: int = 443  # HTTPS port of mta-sts.<domain> (tests point it elsewhere)
     dns_timeout: float = 3.0  # one DNS query, retries included

@@ -216,7 +216,7 @@ class Prober:
     # -- entry point --
 
     async def run(self) -> ServiceInfo:
-        hint = CLIENT_FIRST.get(self.port)
+        hint = dict(self.config.port_hints).get(self.port) or CLIENT_FIRST.get(self.port)
         info: dict[str, Any] | None = None
         try:
             if hint in ("http", "https"):
