@@ -27,6 +27,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Tableau de bord"), "findings:dashboard", Perm.FINDINGS_DETAIL),
     NavItem(_("Vulnérabilités"), "findings:list", Perm.FINDINGS_DETAIL),
     NavItem(_("Plans d'action"), "findings:actions", Perm.ACTION_VIEW),
+    NavItem(_("Exposition"), "exposure:overview", Perm.EXPOSURE_VIEW),
     NavItem(_("Annuaire"), "directory:index", Perm.DIRECTORY_VIEW),
     NavItem(_("Indicateurs régionaux"), "web:aggregates", Perm.REGION_AGGREGATES),
     NavItem(_("Sécurité régionale"), "findings:ars_dashboard", Perm.REGION_AGGREGATES),

@@ -1,0 +1,148 @@
+"""Finishing a scan: completeness, counts, the diff with the previous scan, scores, findings
+and alerts. Every step can run twice without harm (a rerun after a killed worker)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from carbet.audit import services as audit
+from carbet.exposure import alerts
+from carbet.exposure import services_scores as scoring
+from carbet.exposure.models import Scan, ScanObservation, ScanStatus, ScanTarget, TargetStatus
+from carbet.exposure.services_run import write_findings
+
+
+def previous_scan(scan: Scan) -> Scan | None:
+    """The structure's last successful scan before this one."""
+    return (
+        Scan.objects.filter(
+            structure_id=scan.structure_id,
+            status=ScanStatus.SUCCEEDED,
+            created_at__lte=scan.created_at,
+        )
+        .exclude(pk=scan.pk)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def _service_keys(scan: Scan) -> dict[str, dict[str, Any]]:
+    keys = {}
+    for target, services in scan.targets.values_list("target", "services"):
+        for service in services or []:
+            key = f"{target}:{service.get('port')}"
+            keys[key] = {
+                "target": target,
+                "port": service.get("port"),
+                "service": service.get("service", ""),
+                "product": service.get("product", ""),
+            }
+    return keys
+
+
+def _observation_summaries(scan: Scan) -> dict[str, dict[str, Any]]:
+    return {
+        fp: {
+            "fingerprint": fp,
+            "check": check,
+            "title": title,
+            "severity": severity,
+            "target": target,
+            "port": port,
+        }
+        for fp, check, title, severity, target, port in scan.observations.values_list(
+            "fingerprint", "check_id", "title", "severity", "target__target", "port"
+        )
+    }
+
+
+def compute_diff(scan: Scan, previous: Scan | None) -> dict[str, Any]:
+    """New and gone observations and services against ``previous`` (all new when none)."""
+    current = _observation_summaries(scan)
+    services = _service_keys(scan)
+    if previous is None:
+        return {
+            "first": True,
+            "new": sorted(current),
+            "gone": [],
+            "services_new": sorted(services.values(), key=lambda s: (s["target"], s["port"])),
+            "services_gone": [],
+        }
+    before = _observation_summaries(previous)
+    before_services = _service_keys(previous)
+    # Only targets scanned both times can lose something: a target refused or unreachable
+    # this time says nothing about what it exposes.
+    scanned_now = set(
+        scan.targets.filter(status=TargetStatus.DONE).values_list("target", flat=True)
+    )
+    return {
+        "previous": previous.pk,
+        "new": sorted(fp for fp in current if fp not in before),
+        "gone": sorted(
+            (
+                item
+                for fp, item in before.items()
+                if fp not in current and item["target"] in scanned_now
+            ),
+            key=lambda item: (-item["severity"], item["title"]),
+        ),
+        "services_new": sorted(
+            (s for k, s in services.items() if k not in before_services),
+            key=lambda s: (s["target"], s["port"]),
+        ),
+        "services_gone": sorted(
+            (
+                s
+                for k, s in before_services.items()
+                if k not in services and s["target"] in scanned_now
+            ),
+            key=lambda s: (s["target"], s["port"]),
+        ),
+    }
+
+
+def finish(scan: Scan, actor: Any) -> None:
+    scan.refresh_from_db()
+    targets = list(ScanTarget.objects.filter(scan=scan))
+    done = [t for t in targets if t.status == TargetStatus.DONE]
+    previous = previous_scan(scan)
+    diff = compute_diff(scan, previous)
+    structure_scores = scoring.structure_scores(done)
+    observations = ScanObservation.objects.filter(scan=scan)
+    with transaction.atomic():
+        scan.previous = previous
+        scan.diff = diff
+        scan.complete = (
+            bool(targets) and len(done) == len(targets) and all(t.complete for t in done)
+        )
+        scan.targets_done = len(done)
+        scan.services_count = sum(len(t.services or []) for t in done)
+        scan.observations_count = observations.count()
+        scan.critical_count = observations.filter(severity=4).count()
+        scan.scores = structure_scores
+        scan.score = structure_scores.get("overall", {}).get("score")
+        scan.grade = structure_scores.get("overall", {}).get("grade", "")
+        scan.save()
+    scan.ingest_report = write_findings(scan, actor)
+    sent = alerts.alert_new_critical(scan)
+    scan.status = ScanStatus.SUCCEEDED
+    scan.finished_at = timezone.now()
+    scan.save(update_fields=["ingest_report", "status", "finished_at"])
+    audit.record(
+        actor,
+        "exposure.scan.finished",
+        scan,
+        structure=scan.structure,
+        changes={
+            "complete": scan.complete,
+            "targets": scan.targets_done,
+            "observations": scan.observations_count,
+            "new": len(diff.get("new", [])),
+            "gone": len(diff.get("gone", [])),
+            "alerts": sent,
+            "score": scan.score,
+        },
+    )
