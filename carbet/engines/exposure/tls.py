@@ -1,0 +1,586 @@
+"""TLS probe: protocol versions, cipher suites per version, groups, certificate chain.
+
+Enumeration uses hand-built ClientHellos (``tls_hello``): each probe is one connection and one
+round trip, reading the server's first flight and never finishing the handshake. Versions are
+probed in parallel; within a version the suites are split by key exchange family and each
+family is enumerated in parallel (offer all, note the server's pick, offer the rest...), so a
+server with N suites costs about N + 3 probes per version. Chain trust is decided by OpenSSL
+against the configured store in one real handshake (what browsers and the anchors do), with
+expiry and host name judged separately so each weakness has its own check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import tls_checks  # noqa: F401 - registers the TLS checks
+from .core import BudgetExceeded, Observation, ScanContext, TargetResult, close_quietly
+from .tls_cert import (
+    EXPIRY_WARNING_DAYS,
+    CertificateError,
+    CertificateSummary,
+    hostname_matches,
+    key_is_weak,
+    signature_is_weak,
+    summarise,
+)
+from .tls_hello import (
+    HS_CERTIFICATE,
+    HS_SERVER_HELLO,
+    HS_SERVER_HELLO_DONE,
+    HS_SERVER_KEY_EXCHANGE,
+    KeyExchangeParameters,
+    RecordReader,
+    ServerHello,
+    TLSParseError,
+    build_client_hello,
+    parse_certificate,
+    parse_server_hello,
+    parse_server_key_exchange,
+)
+from .tls_suites import (
+    CLASS_RANK,
+    DEFAULT_GROUPS,
+    LEGACY,
+    LEGACY_VERSIONS,
+    PROTOCOL_KEYS,
+    PROTOCOL_NAMES,
+    SSL3,
+    TLS10,
+    TLS11,
+    TLS12,
+    TLS13,
+    TLS13_GROUPS,
+    WEAK,
+    WEAK_GROUPS,
+    describe,
+    group_name,
+    suites_for,
+)
+
+X509_V_FLAG_NO_CHECK_TIME = 0x200000  # expiry is its own check, trust is about the chain only
+
+
+@dataclass
+class ProbeResult:
+    hello: ServerHello | None = None
+    alert: int | None = None
+    certificates: list[bytes] = field(default_factory=list)
+    key_exchange: KeyExchangeParameters | None = None
+    error: str = ""  # garbage, timeout, refused connection: the probe says nothing
+
+
+class _PortScan:
+    """State of one TLS port's scan: probe counter, errors (deduplicated), findings."""
+
+    def __init__(
+        self, ctx: ScanContext, target: str, address: str, port: int, server_name: str | None
+    ) -> None:
+        self.ctx = ctx
+        self.target = target
+        self.address = address
+        self.port = port
+        self.server_name = server_name
+        self.probes = 0
+        self.errors: dict[str, int] = {}
+        self.garbage = False
+
+    async def probe(self, hello_bytes: bytes, want_flight: bool) -> ProbeResult:
+        """Send one ClientHello, read until the ServerHello (or the end of the first flight)."""
+        config = self.ctx.config
+        result = ProbeResult()
+        self.probes += 1
+        try:
+            async with self.ctx.slot(self.target):
+                reader, writer = await self.ctx.open_connection(
+                    self.target, self.address, self.port
+                )
+                try:
+                    writer.write(hello_bytes)
+                    await asyncio.wait_for(writer.drain(), config.read_timeout)
+                    await asyncio.wait_for(
+                        self._read_flight(reader, result, want_flight), config.read_timeout
+                    )
+                finally:
+                    writer.transport.abort()  # no close_notify: the handshake is abandoned
+        except BudgetExceeded:
+            raise
+        except TLSParseError as exc:
+            self.garbage = True
+            result.error = f"réponse non TLS: {exc}"
+        except TimeoutError:
+            result.error = "délai dépassé"
+        except (OSError, ConnectionError) as exc:
+            result.error = f"connexion impossible: {exc.strerror or type(exc).__name__}"
+        if result.error:
+            self.errors[result.error] = self.errors.get(result.error, 0) + 1
+        return result
+
+    async def _read_flight(
+        self, reader: asyncio.StreamReader, result: ProbeResult, want_flight: bool
+    ) -> None:
+        records = RecordReader(max_bytes=self.ctx.config.max_read_bytes)
+        while True:
+            chunk = await reader.read(16384)
+            if not chunk:
+                return  # peer closed: whatever was parsed stands
+            records.feed(chunk)
+            if records.alerts:
+                result.alert = records.alerts[0].description
+            hello_body = records.find(HS_SERVER_HELLO)
+            if hello_body is not None and result.hello is None:
+                result.hello = parse_server_hello(hello_body)
+            if result.alert is not None and result.hello is None:
+                return
+            if result.hello is None:
+                continue
+            negotiated = result.hello.negotiated_version
+            if not want_flight or negotiated >= TLS13 or result.hello.is_retry_request:
+                return
+            if records.find(HS_SERVER_HELLO_DONE) is not None or result.alert is not None:
+                break
+        certificate_body = records.find(HS_CERTIFICATE)
+        if certificate_body is not None:
+            result.certificates = parse_certificate(certificate_body)
+        key_exchange_body = records.find(HS_SERVER_KEY_EXCHANGE)
+        if key_exchange_body is not None:
+            suite = describe(result.hello.cipher_suite)
+            result.key_exchange = parse_server_key_exchange(key_exchange_body, suite.key_exchange)
+
+    # -- enumeration -------------------------------------------------------------------------
+
+    def _hello(
+        self,
+        version: int,
+        suites: list[int],
+        groups: tuple[int, ...] | list[int] = DEFAULT_GROUPS,
+        key_shares: tuple[int, ...] = (0x001D, 0x0017),
+    ) -> bytes:
+        return build_client_hello(
+            version,
+            suites,
+            self.server_name,
+            groups=groups,
+            key_share_groups=key_shares if version >= TLS13 else (),
+        )
+
+    @staticmethod
+    def accepted(result: ProbeResult, version: int, offered: list[int]) -> bool:
+        hello = result.hello
+        if hello is None or hello.cipher_suite not in offered:
+            return False
+        return hello.negotiated_version == version
+
+    async def enumerate_version(self, version: int) -> tuple[list[int], list[ProbeResult]]:
+        """Suites accepted under ``version`` (server's first pick first) and the probes' results."""
+        candidates = suites_for(version)
+        first = await self.probe(self._hello(version, candidates), want_flight=version < TLS13)
+        if not self.accepted(first, version, candidates):
+            return [], [first]
+        found = [first.hello.cipher_suite]  # type: ignore[union-attr]
+        results = [first]
+        families: dict[str, list[int]] = {}
+        for code in candidates:
+            if code in found:
+                continue
+            key_exchange = describe(code).key_exchange
+            family = key_exchange.split("_")[0] if version < TLS13 else "tls13"
+            families.setdefault(family, []).append(code)
+
+        async def walk(family_codes: list[int]) -> None:
+            remaining = list(family_codes)
+            while remaining:
+                result = await self.probe(self._hello(version, remaining), want_flight=True)
+                if not self.accepted(result, version, remaining):
+                    return
+                chosen = result.hello.cipher_suite  # type: ignore[union-attr]
+                found.append(chosen)
+                results.append(result)
+                remaining.remove(chosen)
+
+        await asyncio.gather(*(walk(codes) for codes in families.values()))
+        return found, results
+
+    async def tls13_groups(self) -> list[int]:
+        """Groups a TLS 1.3 server accepts: one probe per group, empty key_share (HRR says yes)."""
+
+        async def try_group(group: int) -> int | None:
+            suites = suites_for(TLS13)
+            result = await self.probe(
+                self._hello(TLS13, suites, groups=(group,), key_shares=()), want_flight=False
+            )
+            hello = result.hello
+            if hello is None or hello.negotiated_version != TLS13:
+                return None
+            chosen = hello.key_share_group
+            return group if chosen in (group, None) else None
+
+        found = await asyncio.gather(*(try_group(group) for group in TLS13_GROUPS))
+        return [group for group in found if group is not None]
+
+    async def ecdhe_groups(self, version: int, ecdhe_suites: list[int]) -> list[int]:
+        """Curves a TLS ≤ 1.2 server accepts for ECDHE, read from its ServerKeyExchange."""
+
+        async def try_group(group: int) -> int | None:
+            result = await self.probe(
+                self._hello(version, ecdhe_suites, groups=(group,)), want_flight=True
+            )
+            if not self.accepted(result, version, ecdhe_suites):
+                return None
+            if result.key_exchange is not None and result.key_exchange.group is not None:
+                return result.key_exchange.group if result.key_exchange.group == group else None
+            return group
+
+        candidates = [group for group in DEFAULT_GROUPS if group < 0x0100]
+        found = await asyncio.gather(*(try_group(group) for group in candidates))
+        return [group for group in found if group is not None]
+
+
+_VERIFY_CONTEXTS: dict[tuple[str | None, float], ssl.SSLContext] = {}
+
+
+def _verify_context(ca_file: str | None) -> ssl.SSLContext:
+    """OpenSSL chain verification against the store, lenient on protocol so old servers verify."""
+    stamp = os.path.getmtime(ca_file) if ca_file and os.path.exists(ca_file) else 0.0
+    key = (ca_file, stamp)
+    context = _VERIFY_CONTEXTS.get(key)
+    if context is None:
+        context = ssl.create_default_context(cafile=ca_file)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.verify_flags = context.verify_flags | X509_V_FLAG_NO_CHECK_TIME
+        context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        context.set_ciphers("ALL:@SECLEVEL=0")
+        context.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0)
+        _VERIFY_CONTEXTS[key] = context
+    return context
+
+
+async def verify_chain(
+    ctx: ScanContext, target: str, address: str, port: int, server_name: str | None
+) -> tuple[bool | None, str, bytes | None]:
+    """(trusted?, OpenSSL's reason when not, leaf DER when the handshake got that far)."""
+    context = _verify_context(ctx.config.ca_file)
+    try:
+        async with ctx.slot(target):
+            _reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    address,
+                    port,
+                    ssl=context,
+                    server_hostname=server_name or None,
+                    ssl_handshake_timeout=ctx.config.read_timeout,
+                ),
+                ctx.config.connect_timeout + ctx.config.read_timeout,
+            )
+            ssl_object = writer.get_extra_info("ssl_object")
+            leaf = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+            await close_quietly(writer)
+            return True, "", leaf
+    except ssl.SSLCertVerificationError as exc:
+        return False, str(exc.verify_message or exc.reason or exc), None
+    except BudgetExceeded:
+        raise
+    except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as exc:
+        return None, f"poignée de main impossible: {type(exc).__name__}", None
+
+
+async def fetch_leaf(
+    ctx: ScanContext, target: str, address: str, port: int, server_name: str | None
+) -> bytes | None:
+    """The leaf certificate by a full, non-verifying handshake (TLS 1.3-only servers)."""
+    context = ScanContext.insecure_ssl_context()
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    try:
+        async with ctx.slot(target):
+            _reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    address,
+                    port,
+                    ssl=context,
+                    server_hostname=server_name or None,
+                    ssl_handshake_timeout=ctx.config.read_timeout,
+                ),
+                ctx.config.connect_timeout + ctx.config.read_timeout,
+            )
+            ssl_object = writer.get_extra_info("ssl_object")
+            leaf = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+            await close_quietly(writer)
+            return leaf
+    except BudgetExceeded:
+        raise
+    except (ssl.SSLError, OSError, TimeoutError, ConnectionError):
+        return None
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or dt.datetime.now(dt.UTC)
+
+
+async def scan_tls(
+    ctx: ScanContext,
+    target: str,
+    address: str,
+    port: int,
+    server_name: str | None,
+    result: TargetResult,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
+    """Probe one TLS port; add observations and ``evidence["tls"][port]``. Never raises on a
+    hostile peer: what could not be checked goes to ``result.errors``."""
+    started = time.monotonic()
+    scan = _PortScan(ctx, target, address, port, server_name)
+    evidence: dict[str, Any] = result.evidence.setdefault("tls", {}).setdefault(str(port), {})
+    versions = (*LEGACY_VERSIONS, TLS13) if ctx.config.tls_full else (TLS12, TLS13)
+    try:
+        enumerations, chain_check = await asyncio.gather(
+            asyncio.gather(*(scan.enumerate_version(version) for version in versions)),
+            verify_chain(ctx, target, address, port, server_name),
+        )
+    except BudgetExceeded:
+        result.complete = False
+        result.errors.append(f"tls:{port}: budget de requêtes épuisé, analyse TLS partielle")
+        return
+    accepted = {
+        version: found for version, (found, _) in zip(versions, enumerations, strict=True) if found
+    }
+    probe_results = {
+        version: probes for version, (_, probes) in zip(versions, enumerations, strict=True)
+    }
+    evidence["protocols"] = {PROTOCOL_KEYS[v]: v in accepted for v in versions}
+    if not accepted:
+        reason = "réponses non TLS" if scan.garbage else "aucune version de TLS acceptée"
+        details = "; ".join(sorted(scan.errors))[:300]
+        result.errors.append(f"tls:{port}: {reason}" + (f" ({details})" if details else ""))
+        evidence["error"] = reason
+        evidence["probes"] = scan.probes
+        return
+
+    suites_evidence: dict[str, list[dict[str, Any]]] = {}
+    for version, codes in accepted.items():
+        suites_evidence[PROTOCOL_KEYS[version]] = [describe(code).as_dict() for code in codes]
+    evidence["suites"] = suites_evidence
+    evidence["preferred"] = {
+        PROTOCOL_KEYS[version]: describe(codes[0]).name for version, codes in accepted.items()
+    }
+
+    # Key exchange groups and DHE prime sizes.
+    try:
+        if TLS13 in accepted:
+            groups = await scan.tls13_groups()
+        else:
+            best = max(v for v in accepted if v < TLS13)
+            ecdhe = [
+                code for code in accepted[best] if describe(code).key_exchange.startswith("ECDHE")
+            ]
+            groups = await scan.ecdhe_groups(best, ecdhe) if ecdhe else []
+    except BudgetExceeded:
+        groups = []
+        result.complete = False
+        result.errors.append(f"tls:{port}: budget de requêtes épuisé (groupes non testés)")
+    evidence["groups"] = [group_name(group) for group in groups]
+    weak_groups = [group_name(group) for group in groups if group in WEAK_GROUPS]
+    dh_sizes = sorted(
+        {
+            probe.key_exchange.dh_bits
+            for probes in probe_results.values()
+            for probe in probes
+            if probe.key_exchange is not None and probe.key_exchange.dh_bits
+        }
+    )
+    evidence["dh_bits"] = dh_sizes[0] if dh_sizes else None
+
+    _protocol_observations(result, port, accepted)
+    _suite_observations(result, port, accepted, dh_sizes, weak_groups)
+
+    # Certificate: from the best ≤ 1.2 probe's Certificate message, else a full handshake.
+    trusted, trust_error, verified_leaf = chain_check
+    chain_der: list[bytes] = []
+    for version in sorted((v for v in accepted if v < TLS13), reverse=True):
+        for probe in probe_results[version]:
+            if probe.certificates:
+                chain_der = probe.certificates
+                break
+        if chain_der:
+            break
+    if not chain_der:
+        leaf = verified_leaf
+        if leaf is None:
+            try:
+                leaf = await fetch_leaf(ctx, target, address, port, server_name)
+            except BudgetExceeded:
+                leaf = None
+        chain_der = [leaf] if leaf else []
+    evidence["certificate"] = _certificate_findings(
+        result, port, chain_der, trusted, trust_error, server_name, _now(now)
+    )
+    if scan.errors:
+        evidence["probe_errors"] = dict(sorted(scan.errors.items())[:10])
+    evidence["probes"] = scan.probes
+    evidence["duration"] = round(time.monotonic() - started, 3)
+
+
+def _protocol_observations(result: TargetResult, port: int, accepted: dict[int, list[int]]) -> None:
+    for version, check in (
+        (SSL3, "tls.protocol.ssl3"),
+        (TLS10, "tls.protocol.tls10"),
+        (TLS11, "tls.protocol.tls11"),
+    ):
+        if version in accepted:
+            result.observations.append(
+                Observation(
+                    check,
+                    port,
+                    f"{PROTOCOL_NAMES[version]} accepté",
+                    {"protocol": PROTOCOL_NAMES[version]},
+                )
+            )
+    if TLS13 not in accepted:
+        best = PROTOCOL_NAMES[max(accepted)]
+        result.observations.append(
+            Observation(
+                "tls.protocol.tls13_missing", port, f"meilleure version: {best}", {"best": best}
+            )
+        )
+
+
+def _suite_observations(
+    result: TargetResult,
+    port: int,
+    accepted: dict[int, list[int]],
+    dh_sizes: list[int],
+    weak_groups: list[str],
+) -> None:
+    all_codes = {code for codes in accepted.values() for code in codes}
+    suites = [describe(code) for code in all_codes]
+    suites.sort(key=lambda suite: (-CLASS_RANK[suite.classification], suite.name))
+    weak = [suite.name for suite in suites if suite.classification == WEAK]
+    if weak or weak_groups:
+        detail = ", ".join(weak[:5]) + (f" (+{len(weak) - 5})" if len(weak) > 5 else "")
+        if weak_groups:
+            detail = (
+                (detail + "; " if detail else "") + "courbes faibles: " + ", ".join(weak_groups)
+            )
+        result.observations.append(
+            Observation("tls.cipher.weak", port, detail, {"suites": weak, "groups": weak_groups})
+        )
+    legacy_fs = [s.name for s in suites if s.classification == LEGACY and s.forward_secrecy]
+    if legacy_fs:
+        result.observations.append(
+            Observation("tls.cipher.legacy", port, ", ".join(legacy_fs[:5]), {"suites": legacy_fs})
+        )
+    no_fs = [suite.name for suite in suites if not suite.forward_secrecy]
+    if no_fs:
+        any_fs = any(suite.forward_secrecy for suite in suites)
+        result.observations.append(
+            Observation(
+                "tls.no_forward_secrecy",
+                port,
+                f"{len(no_fs)} suite(s) sans confidentialité persistante",
+                {"suites": no_fs, "forward_secrecy_available": any_fs},
+                severity=None if any_fs else 3,
+            )
+        )
+    if dh_sizes and dh_sizes[0] < 2048:
+        result.observations.append(
+            Observation("tls.dh.weak", port, f"DHE {dh_sizes[0]} bits", {"dh_bits": dh_sizes[0]})
+        )
+
+
+def _certificate_findings(
+    result: TargetResult,
+    port: int,
+    chain_der: list[bytes],
+    trusted: bool | None,
+    trust_error: str,
+    server_name: str | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    summary_dict: dict[str, Any] = {"trusted": trusted, "trust_error": trust_error}
+    if not chain_der:
+        result.errors.append(f"tls:{port}: certificat non obtenu")
+        return summary_dict
+    try:
+        leaf = summarise(chain_der[0])
+    except CertificateError as exc:
+        result.errors.append(f"tls:{port}: certificat illisible ({exc})"[:300])
+        summary_dict["error"] = "certificat illisible"
+        return summary_dict
+    chain: list[dict[str, str]] = []
+    for der in chain_der[1:6]:
+        try:
+            intermediate = summarise(der)
+            chain.append({"subject": intermediate.subject, "issuer": intermediate.issuer})
+        except CertificateError:
+            chain.append({"subject": "?", "issuer": "certificat illisible"})
+    summary_dict.update(leaf.as_dict())
+    summary_dict["chain"] = chain
+    days_left = leaf.days_left(now)
+    summary_dict["days_left"] = round(days_left, 1)
+    hostname_ok = hostname_matches(leaf, server_name) if server_name else None
+    summary_dict["hostname_ok"] = hostname_ok
+    add = result.observations.append
+    evidence = {"subject": leaf.subject, "not_after": leaf.not_after.isoformat()}
+    if days_left < 0:
+        add(Observation("tls.cert.expired", port, f"expiré le {leaf.not_after:%Y-%m-%d}", evidence))
+    elif days_left < EXPIRY_WARNING_DAYS:
+        add(
+            Observation("tls.cert.expiring", port, f"expire le {leaf.not_after:%Y-%m-%d}", evidence)
+        )
+    if leaf.not_before > now:
+        add(
+            Observation(
+                "tls.cert.not_yet_valid",
+                port,
+                f"valide à partir du {leaf.not_before:%Y-%m-%d}",
+                evidence,
+            )
+        )
+    if leaf.self_signed and not trusted:
+        add(Observation("tls.cert.self_signed", port, leaf.subject, evidence))
+    elif trusted is False:
+        add(
+            Observation(
+                "tls.cert.untrusted", port, trust_error[:200], {**evidence, "issuer": leaf.issuer}
+            )
+        )
+    if hostname_ok is False:
+        names = (leaf.dns_names + leaf.ip_addresses) or leaf.common_names
+        add(
+            Observation(
+                "tls.cert.hostname_mismatch",
+                port,
+                f"{server_name} absent de: {', '.join(names[:5])}",
+                {"host": server_name, "names": names[:20]},
+            )
+        )
+    if key_is_weak(leaf):
+        add(
+            Observation(
+                "tls.cert.weak_key",
+                port,
+                f"{leaf.key_type} {leaf.key_bits} bits",
+                {"key_type": leaf.key_type, "key_bits": leaf.key_bits},
+            )
+        )
+    if signature_is_weak(leaf) and not leaf.self_signed:
+        add(
+            Observation(
+                "tls.cert.sha1_signature",
+                port,
+                leaf.signature_algorithm,
+                {"signature": leaf.signature_algorithm},
+            )
+        )
+    return summary_dict
+
+
+__all__ = ["CertificateSummary", "scan_tls", "verify_chain"]

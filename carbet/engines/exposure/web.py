@@ -1,0 +1,377 @@
+"""Web probe: HTTPS and its redirect, security headers, cookies, security.txt, version
+disclosure, sensitive files (safe GETs only), and an Observatory-style score per port.
+
+Only this target's own host is ever requested: a redirect to another host is noted, not
+followed. Sensitive paths are judged on their content (a Git HEAD looks like a Git HEAD), and
+compared with the answer to a random path, so "soft 404" sites that answer 200 to everything
+raise nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+from . import web_checks  # noqa: F401 - registers the web checks
+from .core import BudgetExceeded, Observation, ScanContext, TargetResult, close_quietly
+from .web_http import Cookie, HttpError, HttpResponse, fetch, parse_set_cookie, split_location
+from .web_score import HSTS_MIN_SECONDS, analyse_headers, grade, observatory_score
+
+MAX_REDIRECTS = 4
+VERSION_PATTERN = re.compile(r"\d+\.\d+")
+_HTML = re.compile(rb"<\s*(!doctype|html|head|body)\b", re.IGNORECASE)
+
+
+def _looks_like_html(body: bytes) -> bool:
+    return bool(_HTML.search(body[:2048]))
+
+
+def _git_head(body: bytes) -> bool:
+    return bool(re.fullmatch(rb"(ref: refs/[\w./-]+|[0-9a-f]{40}|[0-9a-f]{64})\s*", body[:300]))
+
+
+def _dotenv(body: bytes) -> bool:
+    if _looks_like_html(body):
+        return False
+    lines = [line.strip() for line in body[:4096].splitlines() if line.strip()]
+    assignments = [line for line in lines if re.match(rb"^(export\s+)?[A-Z][A-Z0-9_]*\s*=", line)]
+    return len(assignments) >= 2 and len(assignments) >= len(lines) // 2
+
+
+def _zip(body: bytes) -> bool:
+    return body.startswith(b"PK\x03\x04")
+
+
+def _gzip(body: bytes) -> bool:
+    return body.startswith(b"\x1f\x8b")
+
+
+def _sql_dump(body: bytes) -> bool:
+    head = body[:8192].upper()
+    return not _looks_like_html(body) and any(
+        marker in head for marker in (b"CREATE TABLE", b"INSERT INTO", b"-- MYSQL DUMP", b"PG_DUMP")
+    )
+
+
+def _git_config(body: bytes) -> bool:
+    return b"[core]" in body[:2048] and b"repositoryformatversion" in body[:2048]
+
+
+def _listing(body: bytes) -> bool:
+    head = body[:4096]
+    return bool(re.search(rb"<title>\s*Index of /", head, re.IGNORECASE)) or (
+        b"Directory listing for /" in head
+    )
+
+
+# Path → (what it is, content test). Only GETs of small, well-known names: never a crawl.
+SENSITIVE_PATHS: dict[str, tuple[str, Callable[[bytes], bool]]] = {
+    "/.git/HEAD": ("dépôt Git", _git_head),
+    "/.git/config": ("configuration Git", _git_config),
+    "/.env": ("fichier de configuration .env", _dotenv),
+    "/backup.zip": ("archive de sauvegarde", _zip),
+    "/backup.tar.gz": ("archive de sauvegarde", _gzip),
+    "/db.sql": ("sauvegarde de base de données", _sql_dump),
+    "/backup.sql": ("sauvegarde de base de données", _sql_dump),
+    "/dump.sql": ("sauvegarde de base de données", _sql_dump),
+}
+LISTING_PATHS = ("/", "/backup/", "/uploads/", "/files/")
+
+
+class _WebScan:
+    def __init__(
+        self,
+        ctx: ScanContext,
+        target: str,
+        address: str,
+        port: int,
+        use_tls: bool,
+        host_header: str,
+    ) -> None:
+        self.ctx = ctx
+        self.target = target
+        self.address = address
+        self.port = port
+        self.use_tls = use_tls
+        self.host_header = host_header
+        self.errors: list[str] = []
+
+    async def get(self, path: str, body_cap: int = 64 * 1024) -> HttpResponse | None:
+        try:
+            return await fetch(
+                self.ctx,
+                self.target,
+                self.address,
+                self.port,
+                self.use_tls,
+                self.host_header,
+                path,
+                body_cap,
+            )
+        except BudgetExceeded:
+            raise
+        except HttpError as exc:
+            self.errors.append(f"{path}: {exc}")
+        except (TimeoutError, OSError, ssl.SSLError, ConnectionError) as exc:
+            self.errors.append(f"{path}: {type(exc).__name__}")
+        return None
+
+
+def _same_host(host_a: str, host_b: str) -> bool:
+    def bare(host: str) -> str:
+        return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+    return bare(host_a).lower() == bare(host_b).lower()
+
+
+async def _https_available(ctx: ScanContext, target: str, address: str, ports: set[int]) -> bool:
+    """Does any of ``ports`` complete a TLS handshake (any certificate)?"""
+    from .web_http import _INSECURE
+
+    for port in sorted(ports):
+        try:
+            async with ctx.slot(target):
+                _reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(
+                        address, port, ssl=_INSECURE, ssl_handshake_timeout=ctx.config.read_timeout
+                    ),
+                    ctx.config.connect_timeout + ctx.config.read_timeout,
+                )
+                await close_quietly(writer)
+                return True
+        except BudgetExceeded:
+            raise
+        except (OSError, TimeoutError, ssl.SSLError, ConnectionError):
+            continue
+    return False
+
+
+async def scan_web(
+    ctx: ScanContext,
+    target: str,
+    address: str,
+    port: int,
+    use_tls: bool,
+    host_header: str,
+    result: TargetResult,
+) -> None:
+    """Probe one HTTP(S) port; add observations and ``evidence["web"][port]``. Never raises on
+    a hostile peer: what could not be checked goes to ``result.errors``."""
+    scan = _WebScan(ctx, target, address, port, use_tls, host_header)
+    evidence: dict[str, Any] = result.evidence.setdefault("web", {}).setdefault(str(port), {})
+    evidence["scheme"] = "https" if use_tls else "http"
+    try:
+        await _scan(scan, result, evidence)
+    except BudgetExceeded:
+        result.complete = False
+        result.errors.append(f"web:{port}: budget de requêtes épuisé, analyse web partielle")
+    if scan.errors:
+        evidence["errors"] = scan.errors[:10]
+        if "status" not in evidence:
+            result.errors.append(f"web:{port}: pas de réponse HTTP exploitable ({scan.errors[0]})")
+
+
+async def _scan(scan: _WebScan, result: TargetResult, evidence: dict[str, Any]) -> None:
+    port = scan.port
+    add = result.observations.append
+    scheme = "https" if scan.use_tls else "http"
+    path = "/"
+    redirects: list[dict[str, Any]] = []
+    responses: list[HttpResponse] = []
+    redirect_to_https = False
+    left_host = False
+    for _hop in range(MAX_REDIRECTS + 1):
+        response = await scan.get(path)
+        if response is None:
+            return
+        responses.append(response)
+        if not response.is_redirect:
+            break
+        location = response.header("location") or ""
+        next_scheme, next_host, next_path = split_location(location, scheme, scan.host_header)
+        redirects.append({"status": response.status, "location": location[:300]})
+        if next_scheme == "https" and not scan.use_tls:
+            # Any HTTPS destination counts; a different host is noted (Observatory does too).
+            redirect_to_https = True
+            if not _same_host(next_host, scan.host_header):
+                evidence["redirect_host"] = next_host[:200]
+            break
+        if next_scheme != scheme or not _same_host(next_host, scan.host_header):
+            left_host = True
+            break
+        path = next_path
+    final = responses[-1]
+    evidence["status"] = final.status
+    evidence["redirects"] = redirects
+    evidence["headers"] = {name: value[:500] for name, value in final.headers[:60]}
+    cookies: list[Cookie] = []
+    for response in responses:
+        for value in response.header_all("set-cookie"):
+            cookie = parse_set_cookie(value)
+            if cookie is not None:
+                cookies.append(cookie)
+    evidence["cookies"] = [cookie.as_dict() for cookie in cookies[:30]]
+
+    # HTTP → HTTPS.
+    if not scan.use_tls:
+        if redirect_to_https:
+            redirection = "redirection-to-https"
+        else:
+            redirection = "redirection-not-to-https" if redirects else "redirection-missing"
+            https_ports = {s.port for s in result.services if s.tls or s.service == "https"}
+            https_ports.add(443)
+            if await _https_available(scan.ctx, scan.target, scan.address, https_ports):
+                add(Observation("web.https.no_redirect", port, "pas de redirection vers HTTPS"))
+            else:
+                add(Observation("web.https.missing", port, "aucun port HTTPS ne répond"))
+        evidence["redirect_to_https"] = redirect_to_https
+    else:
+        redirection = "redirection-not-needed"
+
+    # Headers are judged where the content is served: not on a plain port that sends to HTTPS.
+    judge_headers = scan.use_tls or not redirect_to_https
+    if judge_headers:
+        headers = {name.lower(): value for name, value in reversed(final.headers)}
+        if scan.use_tls:
+            for response in responses:
+                hsts = response.header("strict-transport-security")
+                if hsts is not None:
+                    headers["strict-transport-security"] = hsts
+                    break
+        verdicts = analyse_headers(headers, cookies, scan.use_tls, redirection)
+        score, reasons = observatory_score(verdicts)
+        evidence["verdicts"] = verdicts.as_dict()
+        evidence["observatory_score"] = score
+        evidence["observatory_grade"] = grade(score)
+        evidence["observatory_reasons"] = reasons
+        _header_observations(add, port, scan.use_tls, verdicts, cookies, headers)
+    _version_disclosure(add, port, final)
+    if left_host:
+        evidence["left_host"] = True
+    if judge_headers:
+        root_listing = path == "/" and final.status == 200 and _listing(final.body)
+        await _well_known_and_paths(scan, result, evidence, root_listing)
+
+
+def _header_observations(
+    add: Callable[[Observation], None],
+    port: int,
+    use_tls: bool,
+    verdicts: Any,
+    cookies: list[Cookie],
+    headers: dict[str, str],
+) -> None:
+    if use_tls:
+        if verdicts.hsts in ("hsts-not-implemented", "hsts-header-invalid"):
+            add(Observation("web.hsts.missing", port, "Strict-Transport-Security absent"))
+        elif verdicts.hsts_max_age is not None and verdicts.hsts_max_age < HSTS_MIN_SECONDS:
+            add(
+                Observation(
+                    "web.hsts.short",
+                    port,
+                    f"max-age={verdicts.hsts_max_age}",
+                    {"max_age": verdicts.hsts_max_age},
+                )
+            )
+    if verdicts.csp in ("csp-not-implemented", "csp-header-invalid"):
+        add(Observation("web.csp.missing", port, "Content-Security-Policy absent"))
+    elif verdicts.csp in ("csp-implemented-with-unsafe-inline", "csp-implemented-with-unsafe-eval"):
+        csp = headers.get("content-security-policy", "")[:300]
+        add(Observation("web.csp.unsafe", port, verdicts.csp, {"csp": csp}))
+    if verdicts.xfo in ("x-frame-options-not-implemented", "x-frame-options-header-invalid"):
+        add(Observation("web.xfo.missing", port, "ni X-Frame-Options ni frame-ancestors"))
+    if verdicts.xcto != "x-content-type-options-nosniff":
+        add(Observation("web.xcto.missing", port, "X-Content-Type-Options: nosniff absent"))
+    if verdicts.referrer not in ("referrer-policy-private",):
+        value = headers.get("referrer-policy", "")
+        add(Observation("web.referrer.missing", port, value or "absent", {"value": value[:100]}))
+    bad = [
+        cookie
+        for cookie in cookies
+        if (use_tls and not cookie.secure)
+        or (cookie.looks_like_session and (not cookie.http_only or not cookie.same_site))
+    ]
+    if bad:
+        names = ", ".join(cookie.name for cookie in bad[:5])
+        add(
+            Observation(
+                "web.cookie.insecure",
+                port,
+                names,
+                {"cookies": [cookie.as_dict() for cookie in bad[:10]]},
+                severity=3 if any(c.looks_like_session and not c.secure for c in bad) else None,
+            )
+        )
+
+
+def _version_disclosure(add: Callable[[Observation], None], port: int, final: HttpResponse) -> None:
+    disclosed = {}
+    for name in ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version"):
+        value = final.header(name)
+        if value and VERSION_PATTERN.search(value):
+            disclosed[name] = value[:120]
+    if disclosed:
+        add(
+            Observation(
+                "web.version_disclosure",
+                port,
+                "; ".join(disclosed.values()),
+                {"headers": disclosed},
+            )
+        )
+
+
+def _fingerprint(response: HttpResponse) -> tuple[int, str]:
+    return response.status, hashlib.sha256(response.body[:65536]).hexdigest()
+
+
+async def _well_known_and_paths(
+    scan: _WebScan, result: TargetResult, evidence: dict[str, Any], root_listing: bool
+) -> None:
+    port = scan.port
+    add = result.observations.append
+    security_txt, baseline = await asyncio.gather(
+        scan.get("/.well-known/security.txt", 16 * 1024),
+        scan.get(f"/carbet-{secrets.token_hex(8)}.html", 16 * 1024),
+    )
+    has_security_txt = (
+        security_txt is not None
+        and security_txt.status == 200
+        and not _looks_like_html(security_txt.body)
+        and re.search(rb"(?im)^contact:\s*\S", security_txt.body) is not None
+    )
+    evidence["security_txt"] = has_security_txt
+    if not has_security_txt:
+        add(Observation("web.securitytxt.missing", port, "/.well-known/security.txt"))
+    soft_404 = baseline is not None and baseline.status == 200
+    evidence["soft_404"] = soft_404
+    if not scan.ctx.config.web_paths:
+        return
+    baseline_print = _fingerprint(baseline) if baseline is not None else None
+    paths = list(SENSITIVE_PATHS)
+    listings = [p for p in LISTING_PATHS if p != "/"]
+    answers = await asyncio.gather(*(scan.get(path, 16 * 1024) for path in paths + listings))
+    exposed: list[dict[str, str]] = []
+    for path, response in zip(paths, answers[: len(paths)], strict=True):
+        if response is None or response.status != 200:
+            continue
+        if baseline_print is not None and _fingerprint(response) == baseline_print:
+            continue
+        label, looks_right = SENSITIVE_PATHS[path]
+        if looks_right(response.body):
+            exposed.append({"path": path, "what": label})
+    for item in exposed:
+        add(Observation("web.sensitive_path", port, f"{item['path']} ({item['what']})", item))
+    evidence["sensitive_paths"] = exposed
+    listed = ["/"] if root_listing else []
+    for path, response in zip(listings, answers[len(paths) :], strict=True):
+        if response is not None and response.status == 200 and _listing(response.body):
+            listed.append(path)
+    for path in listed:
+        add(Observation("web.directory_listing", port, path, {"path": path}))
+    evidence["directory_listing"] = listed
