@@ -339,11 +339,13 @@ def active_exceptions(structure: Structure, today=None) -> list[Any]:
     rows = RuleException.objects.filter(structure=structure, revoked=False, expires_on__gte=today)
     return [
         EngineException(
-            rule=row.rule, object=row.object_name, justification=row.justification,
+            rule=row.rule,
+            object=row.object_name,
+            justification=row.justification,
             expires=row.expires_on,
         )
         for row in rows
-    ]  # fmt: skip
+    ]
 
 
 def analyse_kept(audit_row: DirectoryAudit, now: datetime | None = None) -> Any:
