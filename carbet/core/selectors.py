@@ -170,6 +170,32 @@ class StructurePage:
     current_mandate: Mandate | None
     next_steps: list[NextStep] = field(default_factory=list)
     rights: dict[str, bool] = field(default_factory=dict)
+    services: list[tuple[str, str]] = field(default_factory=list)  # (label, url) per service
+
+
+# The services' pages of one structure, shown on its page to those who may use them. A link
+# whose URL name does not resolve (service not installed) is left out.
+SERVICE_LINKS: list[tuple[Any, str, Perm]] = [
+    (_("Exposition sur internet"), "exposure:structure", Perm.EXPOSURE_VIEW),
+    (_("Annuaire (Active Directory)"), "directory:structure", Perm.DIRECTORY_VIEW),
+    (_("Feuille de route"), "roadmap:structure", Perm.ROADMAP_VIEW),
+    (_("Sauvegardes"), "roadmap:backups", Perm.ROADMAP_VIEW),
+    (_("Sensibilisation"), "awareness:structure", Perm.AWARENESS_VIEW),
+]
+
+
+def service_links(actor: Any, structure: Structure) -> list[tuple[str, str]]:
+    from django.urls import NoReverseMatch, reverse
+
+    links = []
+    for label, url_name, perm in SERVICE_LINKS:
+        if not can(actor, perm, structure):
+            continue
+        try:
+            links.append((str(label), reverse(url_name, args=[structure.pk])))
+        except NoReverseMatch:
+            continue
+    return links
 
 
 def _rights(actor: Any, structure: Structure) -> dict[str, bool]:
@@ -217,6 +243,7 @@ def structure_page(actor: Any, structure: Structure, today: date | None = None) 
         in_force = [m for m, state in mandates if state in ("active", "expiring")]
         current = max(in_force, key=lambda m: m.valid_until) if in_force else None
     page = StructurePage(structure, contacts, assets, mandates, current, rights=rights)
+    page.services = service_links(actor, structure)
     page.next_steps = next_steps(page, today)
     return page
 
