@@ -1,0 +1,218 @@
+"""The local vulnerability feed store: NVD CVE 2.0, CISA KEV, EPSS and CERT-FR, in one SQLite file.
+
+These machines have no internet: an analyst downloads the feeds elsewhere and imports them
+with ``carbet feeds import FILE`` (see :mod:`.feeds_import`). The store is a plain SQLite file
+(``CARBET_FEEDS_DB``, or ``feeds.sqlite`` in ``CARBET_DATA_DIR``), independent of the
+platform's database, so the CLI scanner uses it without Django. Every import runs in one
+transaction: a bad file changes nothing. Re-importing the same file changes nothing either
+(rows are keyed by CVE id / alert id and replaced).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cve (
+    id TEXT PRIMARY KEY, published TEXT, modified TEXT, cvss REAL, cvss_version TEXT,
+    vector TEXT, description TEXT
+);
+CREATE TABLE IF NOT EXISTS cpe_match (
+    cve_id TEXT NOT NULL, vendor TEXT NOT NULL, product TEXT NOT NULL, version TEXT,
+    start_incl TEXT, start_excl TEXT, end_incl TEXT, end_excl TEXT, criteria TEXT
+);
+CREATE INDEX IF NOT EXISTS cpe_match_product ON cpe_match(product, vendor);
+CREATE INDEX IF NOT EXISTS cpe_match_cve ON cpe_match(cve_id);
+CREATE TABLE IF NOT EXISTS kev (
+    cve_id TEXT PRIMARY KEY, vendor TEXT, product TEXT, name TEXT, date_added TEXT,
+    due_date TEXT, ransomware TEXT, required_action TEXT
+);
+CREATE TABLE IF NOT EXISTS epss (
+    cve_id TEXT PRIMARY KEY, epss REAL NOT NULL, percentile REAL, score_date TEXT
+);
+CREATE TABLE IF NOT EXISTS certfr (
+    id TEXT PRIMARY KEY, title TEXT, date TEXT, url TEXT, products TEXT
+);
+CREATE TABLE IF NOT EXISTS certfr_cve (
+    alert_id TEXT NOT NULL, cve_id TEXT NOT NULL, PRIMARY KEY (alert_id, cve_id)
+);
+CREATE INDEX IF NOT EXISTS certfr_cve_cve ON certfr_cve(cve_id);
+CREATE TABLE IF NOT EXISTS imports (
+    kind TEXT NOT NULL, source TEXT, records INTEGER, source_date TEXT, imported_at TEXT
+);
+"""
+
+KINDS = ("nvd", "kev", "epss", "certfr")
+
+MATCH_QUERY = """
+SELECT m.cve_id, m.vendor, m.product, m.version, m.start_incl, m.start_excl, m.end_incl,
+       m.end_excl, c.cvss, c.description, k.cve_id IS NOT NULL, coalesce(k.name, ''),
+       coalesce(k.ransomware, ''), e.epss, e.percentile
+FROM cpe_match m JOIN cve c ON c.id = m.cve_id
+LEFT JOIN kev k ON k.cve_id = m.cve_id LEFT JOIN epss e ON e.cve_id = m.cve_id
+WHERE m.product = ? AND (? = '' OR m.vendor = ?)
+"""
+
+
+class FeedError(Exception):
+    """A feed file that cannot be imported; the message says why, for a human."""
+
+
+def feeds_path() -> Path:
+    explicit = os.environ.get("CARBET_FEEDS_DB")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(os.environ.get("CARBET_DATA_DIR", "data")).expanduser() / "feeds.sqlite"
+
+
+@dataclass
+class MatchRow:
+    """One vulnerable cpeMatch of one CVE, with what the feeds say about that CVE."""
+
+    cve_id: str
+    vendor: str
+    product: str
+    version: str
+    start_incl: str
+    start_excl: str
+    end_incl: str
+    end_excl: str
+    cvss: float | None
+    description: str
+    kev: bool
+    kev_name: str
+    ransomware: str
+    epss: float | None
+    percentile: float | None
+
+
+class FeedStore:
+    """The SQLite file. Cheap to open; one instance may serve a whole scan (read-only use)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    # ------------------------------------------------------------------ writing (imports)
+
+    def begin(self) -> None:
+        self.connection.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.connection.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+
+    def put_cves(self, rows: Iterable[tuple[tuple, list[tuple]]]) -> int:
+        """Rows of (cve row, cpe_match rows); replaces what a previous import said."""
+        count = 0
+        execute = self.connection.execute
+        for cve_row, matches in rows:
+            execute("INSERT OR REPLACE INTO cve VALUES (?, ?, ?, ?, ?, ?, ?)", cve_row)
+            execute("DELETE FROM cpe_match WHERE cve_id = ?", (cve_row[0],))
+            if matches:
+                self.connection.executemany(
+                    "INSERT INTO cpe_match VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", matches
+                )
+            count += 1
+        return count
+
+    def put_kev(self, rows: Iterable[tuple]) -> int:
+        rows = list(rows)
+        self.connection.executemany(
+            "INSERT OR REPLACE INTO kev VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+        return len(rows)
+
+    def put_epss(self, rows: Iterable[tuple]) -> int:
+        count = 0
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 5000:
+                self.connection.executemany(
+                    "INSERT OR REPLACE INTO epss VALUES (?, ?, ?, ?)", batch
+                )
+                count += len(batch)
+                batch = []
+        self.connection.executemany("INSERT OR REPLACE INTO epss VALUES (?, ?, ?, ?)", batch)
+        return count + len(batch)
+
+    def put_certfr(self, alerts: Iterable[tuple[tuple, list[str]]]) -> int:
+        count = 0
+        for alert_row, cves in alerts:
+            self.connection.execute(
+                "INSERT OR REPLACE INTO certfr VALUES (?, ?, ?, ?, ?)", alert_row
+            )
+            self.connection.execute("DELETE FROM certfr_cve WHERE alert_id = ?", (alert_row[0],))
+            self.connection.executemany(
+                "INSERT OR IGNORE INTO certfr_cve VALUES (?, ?)", [(alert_row[0], c) for c in cves]
+            )
+            count += 1
+        return count
+
+    def record_import(self, kind: str, source: str, records: int, source_date: str) -> None:
+        self.connection.execute(
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
+            (
+                kind,
+                source,
+                records,
+                source_date,
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            ),
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def matches(self, pairs: list[tuple[str, str]]) -> list[MatchRow]:
+        """Vulnerable cpeMatch rows for these (vendor, product) pairs (vendor "" = any)."""
+        rows: list[MatchRow] = []
+        for vendor, product in pairs:
+            cursor = self.connection.execute(MATCH_QUERY, (product, vendor, vendor))
+            rows.extend(MatchRow(*row[:10], bool(row[10]), *row[11:]) for row in cursor)
+        return rows
+
+    def certfr_alerts(self, cve_id: str) -> list[str]:
+        cursor = self.connection.execute(
+            "SELECT alert_id FROM certfr_cve WHERE cve_id = ? ORDER BY alert_id", (cve_id,)
+        )
+        return [row[0] for row in cursor]
+
+    def counts(self) -> dict[str, int]:
+        tables = {"nvd": "cve", "kev": "kev", "epss": "epss", "certfr": "certfr"}
+        return {
+            kind: self.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            for kind, table in tables.items()
+        }
+
+    def last_imports(self) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        cursor = self.connection.execute(
+            "SELECT kind, source, records, source_date, imported_at FROM imports ORDER BY rowid"
+        )
+        for kind, source, records, source_date, imported_at in cursor:
+            out[kind] = {
+                "source": source,
+                "records": records,
+                "source_date": source_date,
+                "imported_at": imported_at,
+            }
+        return out
+
+
+def open_store(path: str | os.PathLike[str] | None = None) -> FeedStore:
+    return FeedStore(path or feeds_path())

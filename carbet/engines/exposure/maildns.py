@@ -1,0 +1,428 @@
+"""Mail and DNS protection of a domain: MX, SPF, DMARC, DKIM, MTA-STS, TLS-RPT, STARTTLS on
+every MX, DNSSEC, CAA and dangling CNAMEs.
+
+Entry point: :func:`scan_domain` (called by the runner for domain targets). All DNS questions
+go to the configured nameserver (``ScanConfig.nameserver``) through :mod:`.maildns_dns`; the
+SMTP and MTA-STS connections go to the addresses that nameserver gives, on
+``ScanConfig.smtp_port`` / ``ScanConfig.mta_sts_port``. What was seen lands in
+``result.evidence["dns"]``; what is wrong becomes Observations of the "mail" checks declared
+in :mod:`.maildns_checks`.
+
+DNSSEC, what "validated" means here: either the resolver set the AD bit (it validated the
+whole chain), or our own check passed: the DNSKEY set is signed by one of its keys, the SOA
+set is signed by the zone's keys, and one DS published at the parent matches a key that signs
+the DNSKEY set. The parent's own chain up to the root is not checked by us (a validating
+resolver does that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import dns.dnssec
+import dns.exception
+import dns.name
+
+from . import maildns_checks  # noqa: F401  (registers the checks)
+from .core import Observation, ScanContext, TargetResult
+from .maildns_dmarc import (
+    authorisation_name,
+    is_dmarc,
+    needs_authorisation,
+    organisational_domain,
+    parse_dmarc,
+)
+from .maildns_dns import Answer, DnsClient, client_for
+from .maildns_smtp import fetch_mta_sts_policy, mx_matches, parse_mta_sts_policy, probe_starttls
+from .maildns_spf import MAX_LOOKUPS, MAX_VOID_LOOKUPS, analyse_spf
+
+DKIM_SELECTORS = ("default", "selector1", "selector2", "google", "k1", "s1", "s2", "mail", "dkim")
+CNAME_PREFIXES = ("", "www.", "mail.", "webmail.", "autodiscover.", "mta-sts.")
+MAX_MX = 10
+
+
+async def scan_domain(ctx: ScanContext, domain: str, result: TargetResult) -> None:
+    """Check ``domain``'s mail and DNS protection; append Observations, fill evidence["dns"]."""
+    domain = domain.strip().lower().rstrip(".")
+    dns_client = client_for(ctx)
+    evidence: dict[str, Any] = {"domain": domain, "nameserver": ctx.config.nameserver or ""}
+    result.evidence["dns"] = evidence
+    started = time.monotonic()
+    mx_hosts = await _mx(dns_client, domain, evidence, result)
+    observations = await asyncio.gather(
+        _spf(dns_client, domain, evidence, result),
+        _dmarc(dns_client, domain, evidence),
+        _dkim(dns_client, domain, evidence, has_mail=bool(mx_hosts)),
+        _mail_transport(ctx, dns_client, domain, mx_hosts, evidence),
+        _dnssec(dns_client, domain, evidence),
+        _caa(dns_client, domain, evidence),
+        _dangling(dns_client, domain, evidence),
+    )
+    for batch in observations:
+        result.observations.extend(batch)
+    evidence["queries"] = dns_client.queries
+    evidence["seconds"] = round(time.monotonic() - started, 3)
+
+
+def _obs(check: str, detail: str, port: int | None = None, **evidence: Any) -> Observation:
+    return Observation(check=check, port=port, detail=detail, evidence=evidence)
+
+
+async def _mx(client: DnsClient, domain: str, evidence: dict, result: TargetResult) -> list[str]:
+    answer = await client.query(domain, "MX")
+    if answer.error:
+        result.errors.append(f"MX {domain}: {answer.error}")
+    records = sorted(
+        ((r.preference, r.exchange.to_text(omit_final_dot=True).lower()) for r in answer.rdatas()),
+    )
+    evidence["mx"] = [{"preference": p, "host": h} for p, h in records]
+    hosts = [host for _, host in records if host not in ("", ".")]
+    evidence["null_mx"] = bool(records) and not hosts  # RFC 7505: "this domain takes no mail"
+    return list(dict.fromkeys(hosts))[:MAX_MX]
+
+
+async def _spf(client: DnsClient, domain: str, evidence: dict, result: TargetResult) -> list:
+    report = await analyse_spf(client, domain)
+    evidence["spf"] = report.as_evidence()
+    if report.lookup_error:
+        result.errors.append(f"SPF {domain}: {report.lookup_error}")
+        return []
+    if not report.records:
+        return [_obs("mail.spf.missing", f"no v=spf1 TXT record at {domain}")]
+    found: list[Observation] = []
+    if report.errors:
+        found.append(_obs("mail.spf.syntax", "; ".join(report.errors[:3]), errors=report.errors))
+    if report.record is not None and report.record.valid:
+        qualifier = report.all_qualifier
+        if qualifier in ("+", "?", ""):
+            shown = f"{qualifier}all" if qualifier else "no all mechanism"
+            found.append(_obs("mail.spf.permissive", shown, record=report.records[0]))
+    if report.lookups > MAX_LOOKUPS:
+        found.append(
+            _obs(
+                "mail.spf.too_many_lookups",
+                f"{report.lookups} DNS lookups (10 at most)",
+                lookups=report.lookups,
+            )
+        )
+    if report.void_lookups > MAX_VOID_LOOKUPS:
+        found.append(
+            _obs(
+                "mail.spf.void_lookups",
+                f"{report.void_lookups} void lookups (2 at most)",
+                void_lookups=report.void_lookups,
+            )
+        )
+    return found
+
+
+async def _dmarc_records(client: DnsClient, name: str) -> tuple[list[str], Answer]:
+    answer = await client.query(f"_dmarc.{name}", "TXT")
+    return [t for t in answer.texts() if is_dmarc(t)], answer
+
+
+async def _dmarc(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
+    records, answer = await _dmarc_records(client, domain)
+    info: dict[str, Any] = {"records": records, "inherited_from": ""}
+    evidence["dmarc"] = info
+    if answer.error:
+        info["error"] = answer.error
+        return []
+    inherited = False
+    org = organisational_domain(domain)
+    if not records and org != domain:
+        records, _ = await _dmarc_records(client, org)
+        if records:
+            inherited = True
+            info.update(records=records, inherited_from=org)
+    if not records:
+        return [_obs("mail.dmarc.missing", f"no v=DMARC1 TXT record at _dmarc.{domain}")]
+    if len(records) > 1:
+        return [_obs("mail.dmarc.invalid", f"{len(records)} DMARC records (one at most)")]
+    record = parse_dmarc(records[0])
+    policy = record.subdomain_policy if inherited else record.policy
+    info.update(
+        policy=policy,
+        sp=record.tags.get("sp", ""),
+        pct=record.pct,
+        rua=[u for u, _ in record.rua],
+        ruf=[u for u, _ in record.ruf],
+        errors=record.errors,
+        warnings=record.warnings,
+    )
+    found: list[Observation] = []
+    if record.errors:
+        found.append(_obs("mail.dmarc.invalid", "; ".join(record.errors[:3])))
+    if policy == "none":
+        found.append(_obs("mail.dmarc.none", "p=none: spoofed mail is still delivered"))
+    elif not policy:
+        found.append(_obs("mail.dmarc.missing", "the DMARC record has no usable policy"))
+    if policy in ("quarantine", "reject") and record.pct < 100:
+        found.append(_obs("mail.dmarc.pct", f"pct={record.pct}"))
+    if not inherited and record.tags.get("sp", "").lower() == "none" and policy != "none":
+        found.append(_obs("mail.dmarc.sp_none", "sp=none"))
+    policy_domain = org if inherited else domain
+    external = sorted({d for _, d in record.rua if needs_authorisation(policy_domain, d)})
+    checks = await asyncio.gather(
+        *(client.query(authorisation_name(policy_domain, d), "TXT") for d in external)
+    )
+    unauthorised = [
+        d
+        for d, auth in zip(external, checks, strict=True)
+        if not auth.error and not any(is_dmarc(t) for t in auth.texts())
+    ]
+    info["rua_external"] = external
+    info["rua_unauthorised"] = unauthorised
+    if unauthorised:
+        found.append(
+            _obs(
+                "mail.dmarc.rua_unauthorised",
+                "reports to " + ", ".join(unauthorised) + " without their authorisation",
+                domains=unauthorised,
+            )
+        )
+    return found
+
+
+async def _dkim(client: DnsClient, domain: str, evidence: dict, has_mail: bool) -> list:
+    base = await client.query(f"_domainkey.{domain}", "TXT")
+    info: dict[str, Any] = {"domainkey": base.rcode if not base.error else base.error}
+    evidence["dkim"] = info
+    selectors: list[str] = []
+    # RFC 8020: NXDOMAIN at _domainkey means nothing exists below it, so no selector can.
+    if not base.nxdomain:
+        answers = await asyncio.gather(
+            *(client.query(f"{s}._domainkey.{domain}", "TXT") for s in DKIM_SELECTORS)
+        )
+        selectors = [
+            s
+            for s, a in zip(DKIM_SELECTORS, answers, strict=True)
+            if any("p=" in t for t in a.texts())
+        ]
+    info["selectors"] = selectors
+    if has_mail and base.nxdomain and not selectors:
+        return [_obs("mail.dkim.missing", f"_domainkey.{domain} does not exist")]
+    return []
+
+
+async def _addresses(client: DnsClient, host: str) -> list[str]:
+    v4, v6 = await asyncio.gather(client.query(host, "A"), client.query(host, "AAAA"))
+    return v4.hosts() + v6.hosts()
+
+
+async def _mail_transport(
+    ctx: ScanContext, client: DnsClient, domain: str, mx_hosts: list[str], evidence: dict
+) -> list[Observation]:
+    if not mx_hosts:
+        return []
+    sts, rpt, smtp = await asyncio.gather(
+        _mta_sts(ctx, client, domain, mx_hosts, evidence),
+        _tls_rpt(client, domain, evidence),
+        _starttls_all(ctx, client, mx_hosts, evidence),
+    )
+    return sts + rpt + smtp
+
+
+async def _mta_sts(
+    ctx: ScanContext, client: DnsClient, domain: str, mx_hosts: list[str], evidence: dict
+) -> list[Observation]:
+    answer = await client.query(f"_mta-sts.{domain}", "TXT")
+    records = [t for t in answer.texts() if t.replace(" ", "").startswith("v=STSv1")]
+    info: dict[str, Any] = {"records": records}
+    evidence["mta_sts"] = info
+    if answer.error:
+        info["error"] = answer.error
+        return []
+    if not records:
+        return [_obs("mail.mtasts.missing", f"no v=STSv1 TXT record at _mta-sts.{domain}")]
+    addresses = await _addresses(client, f"mta-sts.{domain}")
+    if not addresses:
+        info["error"] = f"mta-sts.{domain} has no address"
+        return [_obs("mail.mtasts.invalid", info["error"])]
+    fetched = await fetch_mta_sts_policy(ctx, domain, addresses[0])
+    info.update(fetched)
+    if "error" in fetched:
+        return [_obs("mail.mtasts.invalid", fetched["error"])]
+    policy = parse_mta_sts_policy(fetched.get("policy_text", ""))
+    info.update(
+        mode=policy.mode, mx_patterns=policy.mx, max_age=policy.max_age, policy_errors=policy.errors
+    )
+    if not policy.valid:
+        return [_obs("mail.mtasts.invalid", "; ".join(policy.errors))]
+    found: list[Observation] = []
+    if policy.mode in ("testing", "none"):
+        found.append(_obs("mail.mtasts.testing", f"mode: {policy.mode}"))
+    if policy.mode != "none":
+        uncovered = [h for h in mx_hosts if not any(mx_matches(p, h) for p in policy.mx)]
+        info["mx_uncovered"] = uncovered
+        if uncovered:
+            found.append(
+                _obs(
+                    "mail.mtasts.mx_not_covered",
+                    "not covered: " + ", ".join(uncovered),
+                    hosts=uncovered,
+                )
+            )
+    return found
+
+
+async def _tls_rpt(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
+    answer = await client.query(f"_smtp._tls.{domain}", "TXT")
+    records = [t for t in answer.texts() if t.replace(" ", "").startswith("v=TLSRPTv1")]
+    evidence["tls_rpt"] = {"records": records}
+    if not answer.error and not records:
+        return [_obs("mail.tlsrpt.missing", f"no v=TLSRPTv1 TXT record at _smtp._tls.{domain}")]
+    return []
+
+
+async def _starttls_all(
+    ctx: ScanContext, client: DnsClient, mx_hosts: list[str], evidence: dict
+) -> list[Observation]:
+    async def one(host: str) -> dict[str, Any]:
+        addresses = await _addresses(client, host)
+        if not addresses:
+            return {"host": host, "reachable": False, "error": "no address"}
+        return await probe_starttls(ctx, host, addresses[0])
+
+    probes = await asyncio.gather(*(one(host) for host in mx_hosts))
+    evidence["smtp"] = probes
+    port = ctx.config.smtp_port
+    without = [p["host"] for p in probes if p.get("reachable") and not p.get("starttls")]
+    bad_cert = [p["host"] for p in probes if p.get("starttls") and p.get("cert_ok") is False]
+    unreachable = [p["host"] for p in probes if not p.get("reachable")]
+    found: list[Observation] = []
+    if without:
+        found.append(
+            _obs("mail.starttls.missing", "no STARTTLS: " + ", ".join(without), port, hosts=without)
+        )
+    if bad_cert:
+        reasons = {
+            p["host"]: p.get("cert_error") or p.get("tls_error", "")
+            for p in probes
+            if p["host"] in bad_cert
+        }
+        found.append(
+            _obs(
+                "mail.starttls.cert_invalid",
+                "; ".join(f"{h}: {r}" for h, r in reasons.items())[:300],
+                port,
+                hosts=bad_cert,
+            )
+        )
+    if unreachable:
+        found.append(
+            _obs(
+                "mail.mx.unreachable",
+                "unreachable: " + ", ".join(unreachable),
+                port,
+                hosts=unreachable,
+            )
+        )
+    return found
+
+
+async def zone_apex(client: DnsClient, domain: str) -> str:
+    """The zone that holds ``domain`` (the owner of its SOA)."""
+    answer = await client.query(domain, "SOA")
+    if answer.records:
+        return answer.records[0].name.to_text(omit_final_dot=True).lower()
+    if answer.authority_soa:
+        return answer.authority_soa
+    return domain
+
+
+async def _dnssec(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
+    apex = await zone_apex(client, domain)
+    keys, soa, ds = await asyncio.gather(
+        client.query(apex, "DNSKEY", dnssec=True),
+        client.query(apex, "SOA", dnssec=True),
+        client.query(apex, "DS", dnssec=True),
+    )
+    info: dict[str, Any] = {"zone": apex, "ad": keys.authenticated or soa.authenticated}
+    evidence["dnssec"] = info
+    if keys.error:
+        info["status"] = "unknown"
+        info["error"] = keys.error
+        return []
+    if not keys.records:
+        info["status"] = "unsigned"
+        return [_obs("dns.dnssec.missing", f"no DNSKEY at {apex}", zone=apex)]
+    info["algorithms"] = sorted({dns.dnssec.algorithm_to_text(k.algorithm) for k in keys.rdatas()})
+    info["ds"] = [r.to_text() for r in ds.rdatas()][:10]
+    problems = _verify_zone(apex, keys, soa, ds)
+    info["problems"] = problems
+    if info["ad"]:
+        info["status"] = "validated"  # by the resolver, whole chain
+        return []
+    if problems:
+        info["status"] = "bogus"
+        return [_obs("dns.dnssec.bogus", "; ".join(problems), zone=apex)]
+    if not ds.rdatas():
+        info["status"] = "signed_no_ds"
+        return [_obs("dns.dnssec.incomplete", f"{apex} is signed but has no DS", zone=apex)]
+    info["status"] = "validated"  # our own check: keys, SOA signature and DS match
+    return []
+
+
+def _verify_zone(apex: str, keys: Answer, soa: Answer, ds: Answer) -> list[str]:
+    problems: list[str] = []
+    zone = dns.name.from_text(apex)
+    key_set = keys.records[0]
+    keyring = {zone: key_set}
+    for label, answer in (("DNSKEY", keys), ("SOA", soa)):
+        if not answer.records or not answer.signatures:
+            problems.append(f"{label} set is not signed")
+            continue
+        try:
+            dns.dnssec.validate(answer.records[0], answer.signatures[0], keyring)
+        except (dns.dnssec.ValidationFailure, dns.exception.DNSException, ValueError) as exc:
+            problems.append(f"{label} signature does not verify: {exc}"[:160])
+    ds_records = ds.rdatas()
+    if ds_records:
+        matched = False
+        for ds_record in ds_records:
+            for key in key_set:
+                try:
+                    candidate = dns.dnssec.make_ds(zone, key, ds_record.digest_type)
+                except (dns.dnssec.UnsupportedAlgorithm, ValueError, dns.exception.DNSException):
+                    continue
+                if candidate == ds_record:
+                    matched = True
+        if not matched:
+            problems.append("no DS at the parent matches a DNSKEY")
+    return problems
+
+
+async def _caa(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
+    """RFC 8659: the relevant CAA set is the closest one climbing toward the root."""
+    labels = domain.split(".")
+    for index in range(len(labels) - 1):  # stop before the TLD
+        name = ".".join(labels[index:])
+        answer = await client.query(name, "CAA")
+        if answer.error:
+            evidence["caa"] = {"error": answer.error}
+            return []
+        if answer.records:
+            evidence["caa"] = {"owner": name, "records": [r.to_text() for r in answer.rdatas()]}
+            return []
+    evidence["caa"] = {"owner": "", "records": []}
+    return [_obs("dns.caa.missing", f"no CAA record for {domain} or its parents")]
+
+
+async def _dangling(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
+    names = [f"{prefix}{domain}" for prefix in CNAME_PREFIXES]
+    answers = await asyncio.gather(*(client.query(name, "A") for name in names))
+    chains = []
+    dangling = []
+    for name, answer in zip(names, answers, strict=True):
+        if not answer.cnames:
+            continue
+        chains.append({"name": name, "chain": [t for _, t in answer.cnames], "rcode": answer.rcode})
+        if answer.nxdomain:
+            dangling.append(f"{name} → {answer.cnames[-1][1]}")
+    evidence["cnames"] = chains
+    if dangling:
+        return [_obs("dns.cname.dangling", "; ".join(dangling), names=dangling)]
+    return []
