@@ -552,7 +552,13 @@ def smb1_negotiate_request() -> bytes:
 
 
 def parse_smb1_negotiate(data: bytes) -> bool:
-    """True when the server answered an SMB1-only NEGOTIATE in SMB1: SMBv1 is enabled."""
-    return (
-        len(data) >= 13 and data[4:8] == b"\xffSMB" and data[8] == 0x72 and data[9:13] == bytes(4)
-    )
+    """True when the server accepted our SMB1-only dialect: SMBv1 is enabled.
+
+    A server with SMBv1 disabled either drops the connection or answers with DialectIndex
+    0xFFFF ("none of those"), as Samba does.
+    """
+    if len(data) < 4 + 32 + 3 or data[4:8] != b"\xffSMB" or data[8] != 0x72:
+        return False
+    if data[9:13] != bytes(4) or data[36] < 1:
+        return False
+    return int.from_bytes(data[37:39], "little") != 0xFFFF
