@@ -302,14 +302,14 @@ def _store_pingcastle(actor, structure, result, data, filename, ip) -> Directory
 
 def collect_online(audit_row: DirectoryAudit, progress: Callable[[str, int], None]) -> Any:
     """Collect the connection's directory; the mandate is checked again at run time."""
-    from carbet.engines.directory import collector
-
     connection = audit_row.connection
     if connection is None:
         raise ValidationError(_("La connexion à l'annuaire a été supprimée."))
     mandates.require(
         SYSTEM, audit_row.structure, MandateService.DIRECTORY_AUDIT, asset=connection.asset
     )
+    from carbet.engines.directory import collector
+
     with tempfile.NamedTemporaryFile("w", suffix=".pem") as ca_file:
         ca_path = None
         if connection.ca_pem.strip():

@@ -192,5 +192,5 @@ def test_api_start_needs_the_right_and_a_mandate(region, listener):
     analyst = token_client(region.users["centre_analyst"])
     response = analyst.post(f"/api/v1/directory/connections/{connection.pk}/audits")
     assert response.status_code == 403
-    assert response.json()["code"] == "mandate_refused"
+    assert response.json()["error"]["code"] == "mandate_refused"
     assert listener.accepted == 0
