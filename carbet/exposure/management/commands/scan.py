@@ -1,0 +1,432 @@
+"""``carbet scan``: a one-off exposure scan from the command line, without any database.
+
+``carbet scan TARGET...`` scans addresses, host names, mail domains (or small networks, one
+address at a time) straight away with the exposure engine and prints a table, or the JSON
+contract with ``--json`` (see ``carbet.engines.exposure.report``). Nothing is written anywhere
+and no database is needed: the analyst is responsible for being mandated to scan the targets.
+
+``carbet scan --structure FINESS`` goes through the platform instead: only the structure's
+validated assets covered by a valid "exposure scan" mandate are scanned, as a background job
+(the mandate gate and the audit trail apply); ``--wait`` follows it to the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from carbet.engines.exposure.core import DEFAULT_PORTS, ScanConfig
+
+MAX_NETWORK_ADDRESSES = 1024
+PROBES = (
+    "http",
+    "https",
+    "rdp",
+    "smb",
+    "dicom",
+    "hl7",
+    "redis",
+    "mongodb",
+    "postgresql",
+    "mssql",
+    "oracle",
+)
+
+
+def parse_ports(value: str) -> tuple[tuple[int, ...], tuple[tuple[int, str], ...]]:
+    """``22,80,8000-8010,8104:dicom,default`` → (ports, hints)."""
+    ports: list[int] = []
+    hints: list[tuple[int, str]] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        if item.lower() == "default":
+            ports += DEFAULT_PORTS
+            continue
+        spec, _sep, probe = item.partition(":")
+        if probe and probe.lower() not in PROBES:
+            raise argparse.ArgumentTypeError(
+                _("Sonde inconnue « %(probe)s » : choisissez parmi %(probes)s.")
+                % {"probe": probe, "probes": ", ".join(PROBES)}
+            )
+        low, dash, high = spec.partition("-")
+        try:
+            first, last = int(low), int(high if dash else low)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                _("Port invalide « %(item)s » : écrivez par exemple 22,80,8000-8010.")
+                % {"item": item}
+            ) from None
+        if not (1 <= first <= last <= 65535) or last - first > 65535:
+            raise argparse.ArgumentTypeError(
+                _("Port hors limites « %(item)s » : de 1 à 65535.") % {"item": item}
+            )
+        for port in range(first, last + 1):
+            ports.append(port)
+            if probe:
+                hints.append((port, probe.lower()))
+    if not ports:
+        raise argparse.ArgumentTypeError(_("Aucun port donné."))
+    return tuple(dict.fromkeys(ports)), tuple(hints)
+
+
+def parse_nameserver(value: str) -> str:
+    host, port = value, "53"
+    if value.startswith("["):
+        host, _sep, rest = value[1:].partition("]")
+        port = rest.lstrip(":") or "53"
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(
+            _("Serveur DNS invalide « %(value)s » : donnez une adresse IP, ex. 127.0.0.53:5353.")
+            % {"value": value}
+        )
+    return f"[{host}]:{number}" if ":" in host else f"{host}:{number}"
+
+
+def positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if not 0 < number <= 3600:
+        raise argparse.ArgumentTypeError(
+            _("Durée invalide « %(value)s » : un nombre de secondes entre 0 et 3600.")
+            % {"value": value}
+        )
+    return number
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 10000:
+        raise argparse.ArgumentTypeError(
+            _("Nombre invalide « %(value)s » : un entier entre 1 et 10000.") % {"value": value}
+        )
+    return number
+
+
+def expand_targets(raw: list[str]) -> list[str]:
+    """Targets as given; a network (CIDR) becomes its addresses, within a sane limit."""
+    targets: list[str] = []
+    for item in raw:
+        if "/" in item and "://" not in item:
+            try:
+                network = ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise CommandError(
+                    _("Réseau invalide « %(item)s ».") % {"item": item}, returncode=2
+                ) from None
+            if network.num_addresses > MAX_NETWORK_ADDRESSES:
+                raise CommandError(
+                    _("Le réseau %(item)s compte plus de %(max)d adresses : découpez-le.")
+                    % {"item": item, "max": MAX_NETWORK_ADDRESSES},
+                    returncode=2,
+                )
+            hosts = list(network.hosts()) or [network.network_address]
+            targets += [str(address) for address in hosts]
+        else:
+            targets.append(item)
+    return targets
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.enabled = hasattr(stream, "isatty") and stream.isatty()
+
+    def __call__(self, done: int, total: int, target: str) -> None:
+        if not self.enabled or not total:
+            return
+        width = 30
+        filled = int(width * done / total)
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r[{bar}] {done}/{total} {target[:40]:<40}")
+        if done == total:
+            self.stream.write("\r" + " " * (width + 60) + "\r")
+        self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = (
+        "Analyse ponctuelle de l'exposition sur internet de cibles (adresses, noms, domaines "
+        "de messagerie), sans base de données : services ouverts, TLS, sites web, messagerie "
+        "et DNS, vulnérabilités connues. Avec --structure, passe par la plateforme (mandat "
+        "vérifié, tâche de fond, journal d'audit)."
+    )
+    # Works without a database: no system checks, no migration check, no ORM on this path.
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "targets",
+            nargs="*",
+            metavar="TARGET",
+            help=_("Adresse IP, nom d'hôte, domaine de messagerie ou petit réseau (CIDR)."),
+        )
+        parser.add_argument(
+            "--ports",
+            type=parse_ports,
+            metavar="LIST",
+            help=_(
+                "Ports à analyser, ex. 22,80,8000-8010,8104:dicom (« default » : la liste "
+                "par défaut)."
+            ),
+        )
+        parser.add_argument(
+            "--nameserver",
+            type=parse_nameserver,
+            metavar="IP[:PORT]",
+            help=_("Serveur DNS à interroger (par défaut : celui du système)."),
+        )
+        parser.add_argument(
+            "--ca-file",
+            metavar="PEM",
+            help=_("Magasin de certificats de confiance (PEM) pour vérifier les chaînes TLS."),
+        )
+        parser.add_argument(
+            "--json", action="store_true", help=_("Résultat en JSON sur la sortie standard.")
+        )
+        parser.add_argument(
+            "--timeout",
+            type=positive_float,
+            metavar="S",
+            help=_("Durée maximale de l'analyse d'une cible, en secondes (180 par défaut)."),
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=positive_int,
+            metavar="N",
+            help=_("Connexions simultanées au plus, toutes cibles confondues (512 par défaut)."),
+        )
+        parser.add_argument(
+            "--structure",
+            metavar="FINESS",
+            help=_(
+                "Analyser, par la plateforme, les actifs couverts par le mandat de cette "
+                "structure (FINESS géographique)."
+            ),
+        )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help=_("Avec --structure : attendre la fin de l'analyse et afficher le résultat."),
+        )
+        parser.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="EMAIL",
+            help=_("Avec --structure : agir au nom de ce compte (ses droits s'appliquent)."),
+        )
+
+    def handle(self, *args, **options) -> None:
+        if options["structure"]:
+            if options["targets"]:
+                raise CommandError(
+                    _("Donnez soit des cibles, soit --structure, pas les deux."), returncode=2
+                )
+            run_structure_scan(self, options)
+            return
+        if options["wait"] or options["as_user"]:
+            raise CommandError(_("--wait et --as vont avec --structure."), returncode=2)
+        if not options["targets"]:
+            raise CommandError(
+                _("Donnez au moins une cible (adresse, nom ou domaine), ou --structure FINESS."),
+                returncode=2,
+            )
+        config = self.config(options)
+        targets = expand_targets(options["targets"])
+        from carbet.engines.exposure import report, runner
+
+        started = time.monotonic()
+        results = runner.scan(targets, config, progress=ProgressBar(sys.stderr))
+        if options["json"]:
+            for result in results:
+                for error in result.errors:
+                    self.stderr.write(f"{result.target}: {error}")
+            self.stdout.write(report.to_json(results))
+            return
+        self.stdout.write(report.to_table(results))
+        self.stdout.write(
+            _("%(count)d cible(s) analysée(s) en %(seconds).1f s.")
+            % {"count": len(results), "seconds": time.monotonic() - started}
+        )
+
+    @staticmethod
+    def config(options: dict[str, Any]) -> ScanConfig:
+        values: dict[str, Any] = {}
+        if options["ports"]:
+            values["ports"], values["port_hints"] = options["ports"]
+        if options["nameserver"]:
+            values["nameserver"] = options["nameserver"]
+        if options["ca_file"]:
+            try:
+                with open(options["ca_file"], "rb") as handle:
+                    if b"-----BEGIN CERTIFICATE-----" not in handle.read():
+                        raise CommandError(
+                            _("%(path)s ne contient aucun certificat PEM.")
+                            % {"path": options["ca_file"]},
+                            returncode=2,
+                        )
+            except OSError as exc:
+                raise CommandError(
+                    _("Magasin de certificats illisible : %(error)s") % {"error": exc},
+                    returncode=2,
+                ) from None
+            values["ca_file"] = options["ca_file"]
+        if options["timeout"]:
+            timeout = options["timeout"]
+            values["target_timeout"] = timeout
+            values["connect_timeout"] = min(ScanConfig.connect_timeout, timeout / 3)
+            values["read_timeout"] = min(ScanConfig.read_timeout, timeout / 3)
+        if options["concurrency"]:
+            values["global_concurrency"] = options["concurrency"]
+            values["per_target_concurrency"] = min(
+                ScanConfig.per_target_concurrency, options["concurrency"]
+            )
+        return ScanConfig(**values)
+
+
+# --- through the platform (this path needs the database) -----------------------------------------
+
+SEVERITY_NAMES = {0: "info", 1: "low", 2: "medium", 3: "high", 4: "critical"}
+
+
+def run_structure_scan(command: BaseCommand, options: dict[str, Any]) -> None:
+    """Queue (and with --wait, follow) a mandate-gated scan of a structure's assets."""
+    from django.core.exceptions import PermissionDenied
+
+    from carbet.core.models import Structure
+    from carbet.core.tenancy import SYSTEM
+
+    try:
+        from carbet.exposure.services import NothingToScan, request_structure_scan
+    except ImportError:
+        raise CommandError(
+            _("L'analyse par la plateforme n'est pas encore disponible dans cette version.")
+        ) from None
+    finess = options["structure"].strip()
+    structure = Structure.objects.filter(finess_et=finess).first()
+    if structure is None:
+        raise CommandError(
+            _("Aucune structure de FINESS géographique %(finess)s.") % {"finess": finess},
+            returncode=2,
+        )
+    actor: Any = SYSTEM
+    if options["as_user"]:
+        from carbet.accounts.models import User
+
+        actor = User.objects.filter(email__iexact=options["as_user"], is_active=True).first()
+        if actor is None:
+            raise CommandError(
+                _("Aucun compte actif « %(email)s ».") % {"email": options["as_user"]},
+                returncode=2,
+            )
+    try:
+        scan = request_structure_scan(structure, actor=actor, on_demand=True)
+    except NothingToScan as exc:
+        raise CommandError(str(exc)) from None
+    except PermissionDenied as exc:
+        raise CommandError(str(exc) or _("Action refusée.")) from None
+    except PermissionError as exc:  # the mandate gate (MandateRefused)
+        raise CommandError(str(exc)) from None
+    if not options["wait"]:
+        command.stdout.write(
+            _(
+                "Analyse n°%(id)s de %(name)s demandée : %(count)d cible(s) couverte(s) par le "
+                "mandat. Suivez-la dans l'application (Exposition)."
+            )
+            % {"id": scan.pk, "name": structure.name, "count": scan.targets_total}
+        )
+        return
+    _wait_for(scan, ProgressBar(sys.stderr))
+    document = _scan_document(scan)
+    if options["json"]:
+        command.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+        return
+    command.stdout.write(
+        _("Analyse n°%(id)s de %(name)s : %(status)s, note %(grade)s (%(score)s/100).")
+        % {
+            "id": scan.pk,
+            "name": structure.name,
+            "status": scan.get_status_display(),
+            "grade": scan.grade or "—",
+            "score": scan.score if scan.score is not None else "—",
+        }
+    )
+    for target in document["targets"]:
+        command.stdout.write(f"{target['target']} — {target['grade'] or '—'}")
+        for finding in target["findings"]:
+            command.stdout.write(
+                f"  {finding['severity']:<9} {finding['check']:<32} "
+                f"{finding['port'] or '':<6} {finding['title']}"
+            )
+
+
+def _wait_for(scan: Any, progress: ProgressBar, poll: float = 1.0) -> None:
+    finished = {"succeeded", "failed"}
+    while True:
+        scan.refresh_from_db()
+        progress(scan.targets_done, max(1, scan.targets_total), scan.structure.name)
+        if scan.status in finished:
+            return
+        time.sleep(poll)
+
+
+def _scan_document(scan: Any) -> dict[str, Any]:
+    """The same JSON contract as a direct scan, read back from the platform's scan rows."""
+    targets = []
+    for row in scan.targets.order_by("target"):
+        services = [
+            {
+                "port": s.get("port"),
+                "service": s.get("service", ""),
+                "product": s.get("product", ""),
+                "version": s.get("version", ""),
+            }
+            for s in row.services or []
+            if isinstance(s, dict)
+        ]
+        findings = [
+            {
+                "check": obs.check_id,
+                "severity": SEVERITY_NAMES.get(obs.severity, "medium"),
+                "title": obs.title,
+                "port": obs.port,
+                "evidence": {
+                    **(obs.evidence if isinstance(obs.evidence, dict) else {}),
+                    **({"detail": obs.detail} if obs.detail else {}),
+                },
+            }
+            for obs in row.observations.order_by("-severity", "check_id", "port")
+        ]
+        targets.append(
+            {
+                "target": row.target,
+                "addresses": row.addresses or [],
+                "score": row.score,
+                "grade": row.grade,
+                "services": services,
+                "findings": findings,
+            }
+        )
+    return {"targets": targets}
