@@ -1,0 +1,193 @@
+"""TLS probe against real OpenSSL servers on loopback, one weakness per server.
+
+Every required check id is asserted where the weakness is, and absent from the good server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+import pytest
+
+from carbet.engines.exposure.checks import all_checks
+from carbet.engines.exposure.core import ScanContext, TargetResult
+from carbet.engines.exposure.tls import scan_tls
+
+pytestmark = pytest.mark.realserver
+
+REQUIRED = {
+    "tls.protocol.ssl3": "ssl3",
+    "tls.protocol.tls10": "tls10",
+    "tls.protocol.tls11": "tls11",
+    "tls.cipher.weak": "tls10",  # anonymous ECDH suite accepted
+    "tls.no_forward_secrecy": "nofs",
+    "tls.cert.expired": "expired",
+    "tls.cert.expiring": "expiring",
+    "tls.cert.self_signed": "selfsigned",
+    "tls.cert.untrusted": "untrusted",
+    "tls.cert.hostname_mismatch": "wronghost",
+    "tls.cert.weak_key": "rsa1024",
+    "tls.cert.sha1_signature": "sha1",
+    "tls.protocol.tls13_missing": "nofs",
+}
+
+
+def checks_of(result: TargetResult) -> set[str]:
+    return {observation.check for observation in result.observations}
+
+
+def tls_evidence(result: TargetResult) -> dict:
+    (evidence,) = result.evidence["tls"].values()
+    return evidence
+
+
+@pytest.mark.parametrize(("check", "server"), sorted(REQUIRED.items()))
+def test_check_fires_on_the_weak_server(tls_lab, check, server):
+    assert check in checks_of(tls_lab.results[server]), tls_lab.results[server].observations
+
+
+@pytest.mark.parametrize("check", sorted(REQUIRED))
+def test_check_silent_on_the_good_server(tls_lab, check):
+    assert check not in checks_of(tls_lab.results["good"])
+
+
+def test_good_server_is_clean_and_fully_described(tls_lab):
+    result = tls_lab.results["good"]
+    assert result.observations == []
+    assert result.errors == []
+    evidence = tls_evidence(result)
+    assert evidence["protocols"] == {
+        "ssl3": False,
+        "tls10": False,
+        "tls11": False,
+        "tls12": True,
+        "tls13": True,
+    }
+    assert {suite["name"] for suite in evidence["suites"]["tls13"]} == {
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+    }
+    assert {suite["class"] for suite in evidence["suites"]["tls12"]} == {"recommended"}
+    assert "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" in {
+        s["name"] for s in evidence["suites"]["tls12"]
+    }
+    assert "x25519" in evidence["groups"]
+    certificate = evidence["certificate"]
+    assert certificate["trusted"] is True
+    assert certificate["hostname_ok"] is True
+    assert certificate["key_type"] == "RSA"
+    assert certificate["key_bits"] == 2048
+    assert certificate["signature_algorithm"] == "sha256WithECDSAEncryption" or certificate[
+        "signature_algorithm"
+    ].startswith("ecdsa-with-SHA256")
+    assert "good.example.test" in certificate["sans"]
+    assert (
+        certificate["issuer"].endswith("Carbet Test Root CA")
+        or "Carbet Test Root CA" in (certificate["issuer"])
+    )
+
+
+def test_tls13_only_server(tls_lab):
+    result = tls_lab.results["tls13"]
+    evidence = tls_evidence(result)
+    assert [key for key, accepted in evidence["protocols"].items() if accepted] == ["tls13"]
+    assert checks_of(result) == set()
+    # The leaf came from a full handshake (TLS 1.3 encrypts the Certificate message).
+    assert evidence["certificate"]["subject"].endswith("CN=tls13.example.test") or (
+        "tls13.example.test" in evidence["certificate"]["sans"]
+    )
+
+
+def test_tls10_server_suites_are_classified(tls_lab):
+    evidence = tls_evidence(tls_lab.results["tls10"])
+    classes = {suite["name"]: suite["class"] for suite in evidence["suites"]["tls10"]}
+    assert classes["TLS_ECDH_anon_WITH_AES_128_CBC_SHA"] == "weak"
+    assert classes["TLS_RSA_WITH_AES_128_CBC_SHA"] == "legacy"
+    assert classes["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"] == "legacy"
+
+
+def test_no_forward_secrecy_is_high_when_no_suite_has_it(tls_lab):
+    (observation,) = [
+        o for o in tls_lab.results["nofs"].observations if o.check == "tls.no_forward_secrecy"
+    ]
+    assert observation.severity == 3
+    assert observation.evidence["forward_secrecy_available"] is False
+
+
+def test_certificate_verdicts_are_separate(tls_lab):
+    expired = tls_evidence(tls_lab.results["expired"])["certificate"]
+    assert expired["trusted"] is True  # the chain is fine; only the date is wrong
+    assert expired["days_left"] < 0
+    assert tls_evidence(tls_lab.results["selfsigned"])["certificate"]["self_signed"] is True
+    assert "tls.cert.untrusted" not in checks_of(tls_lab.results["selfsigned"])
+    untrusted = tls_evidence(tls_lab.results["untrusted"])["certificate"]
+    assert untrusted["trusted"] is False and untrusted["trust_error"]
+    assert tls_evidence(tls_lab.results["wronghost"])["certificate"]["hostname_ok"] is False
+
+
+def test_ssl3_detected_on_a_crafted_responder(tls_lab):
+    """OpenSSL 3 on this machine cannot serve SSLv3: the SSLv3 server is a crafted responder
+    that sends a genuine SSLv3 ServerHello + Certificate flight (see servers.ssl3_responder)."""
+    evidence = tls_evidence(tls_lab.results["ssl3"])
+    assert [key for key, accepted in evidence["protocols"].items() if accepted] == ["ssl3"]
+    names = {suite["name"] for suite in evidence["suites"]["ssl3"]}
+    assert names == {"TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA"}
+    assert evidence["certificate"]["trusted"] is None  # no real handshake possible
+
+
+def test_injected_clock_moves_expiry(tls_lab):
+    endpoint = tls_lab.servers.endpoints["good"]
+    result = TargetResult("good")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=350)
+    asyncio.run(
+        scan_tls(
+            ScanContext(tls_lab.config(tls_full=False)),
+            "good",
+            endpoint.address,
+            endpoint.port,
+            endpoint.server_name,
+            result,
+            now=later,
+        )
+    )
+    assert "tls.cert.expiring" in checks_of(result)
+    assert tls_evidence(result)["protocols"] == {"tls12": True, "tls13": True}
+
+
+def test_every_tls_check_is_registered_with_both_languages(tls_lab):
+    registry = all_checks()
+    fired = {check for result in tls_lab.results.values() for check in checks_of(result)}
+    for check in fired | set(REQUIRED):
+        definition = registry[check]
+        assert definition.category == "tls"
+        assert definition.title_fr and definition.title_en and definition.remediation_fr
+
+
+def test_budget_exhaustion_marks_the_scan_partial(tls_lab):
+    endpoint = tls_lab.servers.endpoints["tls10"]
+    result = TargetResult("tls10")
+    config = tls_lab.config(per_target_budget=3)
+    asyncio.run(
+        scan_tls(ScanContext(config), "tls10", endpoint.address, endpoint.port, None, result)
+    )
+    assert result.complete is False
+    assert any("budget" in error for error in result.errors)
+
+
+@pytest.mark.parametrize("server", ["garbage", "slowdrip", "silent", "endless", "badcert"])
+def test_hostile_servers_never_hang_nor_crash(tls_lab, server):
+    config = tls_lab.config(read_timeout=1.0, connect_timeout=1.0)
+    started = time.monotonic()
+    results = asyncio.run(tls_lab.scan_many([server], config))
+    elapsed = time.monotonic() - started
+    result = results[server]
+    # Each probe is bounded by the read timeout; probes run in parallel waves of 8.
+    assert elapsed < 8, elapsed
+    assert result.errors, "a hostile server must leave a trace in errors"
+    if server == "badcert":
+        evidence = tls_evidence(result)
+        assert evidence["protocols"]["tls12"] is True
+        assert any("certificat illisible" in error for error in result.errors)
