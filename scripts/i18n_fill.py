@@ -35,6 +35,8 @@ def main() -> int:
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
             entry.previous_msgid = None
+            entry.previous_msgid_plural = None
+            entry.previous_msgctxt = None
             filled += 1
         translated = (
             all(v.strip() for v in entry.msgstr_plural.values()) and len(entry.msgstr_plural) == 2
