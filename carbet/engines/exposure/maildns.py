@@ -157,7 +157,7 @@ async def _dmarc(client: DnsClient, domain: str, evidence: dict) -> list[Observa
         found.append(_obs("mail.dmarc.invalid", "; ".join(record.errors[:3])))
     if policy == "none":
         found.append(_obs("mail.dmarc.none", "p=none: spoofed mail is still delivered"))
-    elif not policy:
+    elif not policy and not record.errors:
         found.append(_obs("mail.dmarc.missing", "the DMARC record has no usable policy"))
     if policy in ("quarantine", "reject") and record.pct < 100:
         found.append(_obs("mail.dmarc.pct", f"pct={record.pct}"))
