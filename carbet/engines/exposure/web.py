@@ -209,12 +209,13 @@ async def _scan(scan: _WebScan, result: TargetResult, evidence: dict[str, Any]) 
     evidence["status"] = final.status
     evidence["redirects"] = redirects
     evidence["headers"] = {name: value[:500] for name, value in final.headers[:60]}
-    cookies: list[Cookie] = []
+    by_name: dict[str, Cookie] = {}  # the same cookie set at each redirect hop counts once
     for response in responses:
         for value in response.header_all("set-cookie"):
             cookie = parse_set_cookie(value)
             if cookie is not None:
-                cookies.append(cookie)
+                by_name[cookie.name] = cookie
+    cookies = list(by_name.values())
     evidence["cookies"] = [cookie.as_dict() for cookie in cookies[:30]]
 
     # HTTP → HTTPS.
@@ -365,13 +366,15 @@ async def _well_known_and_paths(
         label, looks_right = SENSITIVE_PATHS[path]
         if looks_right(response.body):
             exposed.append({"path": path, "what": label})
-    for item in exposed:
-        add(Observation("web.sensitive_path", port, f"{item['path']} ({item['what']})", item))
+    if exposed:
+        # One observation per port (its key is the findings fingerprint); the paths are evidence.
+        detail = ", ".join(f"{item['path']} ({item['what']})" for item in exposed)
+        add(Observation("web.sensitive_path", port, detail, {"paths": exposed}))
     evidence["sensitive_paths"] = exposed
     listed = ["/"] if root_listing else []
     for path, response in zip(listings, answers[len(paths) :], strict=True):
         if response is not None and response.status == 200 and _listing(response.body):
             listed.append(path)
-    for path in listed:
-        add(Observation("web.directory_listing", port, path, {"path": path}))
+    if listed:
+        add(Observation("web.directory_listing", port, ", ".join(listed), {"paths": listed}))
     evidence["directory_listing"] = listed

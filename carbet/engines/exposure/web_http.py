@@ -160,8 +160,9 @@ def decode_chunked(data: bytes, cap: int) -> tuple[bytes, bool]:
             return bytes(body), True
         start = line_end + 2
         chunk = data[start : start + size]
-        body += chunk[: max(0, cap - len(body))]
-        if len(chunk) < size or len(body) >= cap:
+        kept = chunk[: max(0, cap - len(body))]
+        body += kept
+        if len(chunk) < size or len(kept) < len(chunk):
             return bytes(body), False
         offset = start + size + 2
 
