@@ -58,7 +58,7 @@ class RuleFinding:
 
     def sort_key(self) -> tuple:
         return (
-            not (self.exploitable_now and self.objects),
+            not (self.exploitable_now and not self.fully_excepted),
             -self.points,
             -self.severity,
             self.level or 9,
