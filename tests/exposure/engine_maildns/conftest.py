@@ -68,12 +68,12 @@ def _port_free_on(hosts: list[str]) -> int:
 
 
 class _Sink:
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         return "250 OK"
 
 
 class _PolicyHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's hook name
+    def do_GET(self):
         host = (self.headers.get("Host") or "").split(":")[0].lower()
         policy = MTA_STS_POLICIES.get(host)
         if self.path != "/.well-known/mta-sts.txt" or policy is None:
@@ -129,18 +129,19 @@ def mail_lab(tmp_path_factory):
     directory = tmp_path_factory.mktemp("maildns-pki")
     ca = TestCA(directory)
     smtp_cert = ca.issue("mx", ["mx.good.carbet.test"])
-    https_cert = ca.issue(
-        "mta-sts", list(MTA_STS_POLICIES) + ["mta-sts.mtasts-nopolicy.carbet.test"]
-    )
+    https_cert = ca.issue("mta-sts", [*MTA_STS_POLICIES, "mta-sts.mtasts-nopolicy.carbet.test"])
 
     dns_server = AuthoritativeServer(build_zones(), host=DNS_HOST).start()
 
     smtp_port = _port_free_on([SMTP_TLS_HOST, SMTP_PLAIN_HOST, HOSTILE_SMTP_HOST])
     hostile = _HostileSmtp(HOSTILE_SMTP_HOST, smtp_port)
-    with_tls = Controller(_Sink(), hostname=SMTP_TLS_HOST, port=smtp_port,
-                          tls_context=smtp_cert.server_context(), server_hostname="mx.good.carbet.test")  # fmt: skip
-    plain = Controller(_Sink(), hostname=SMTP_PLAIN_HOST, port=smtp_port,
-                       server_hostname="mx.broken.carbet.test")  # fmt: skip
+    with_tls = Controller(
+        _Sink(), hostname=SMTP_TLS_HOST, port=smtp_port,
+        tls_context=smtp_cert.server_context(), server_hostname="mx.good.carbet.test",
+    )  # fmt: skip
+    plain = Controller(
+        _Sink(), hostname=SMTP_PLAIN_HOST, port=smtp_port, server_hostname="mx.broken.carbet.test"
+    )
     with_tls.start()
     plain.start()
 

@@ -24,7 +24,12 @@ HTTPS_HOST = "127.53.1.3"
 DEAD_HOST = "127.53.1.9"
 HOSTILE_SMTP_HOST = "127.53.1.4"
 
-SOA = "@ 300 IN SOA ns.carbet.test. hostmaster.carbet.test. 1 3600 600 86400 300\n@ NS ns.carbet.test.\n"
+SOA = (
+    "@ 300 IN SOA ns.carbet.test. hostmaster.carbet.test. 1 3600 600 86400 300\n"
+    "@ NS ns.carbet.test.\n"
+)
+SPF_MANY = " ".join(f"include:i{n}.spf-many.carbet.test" for n in range(1, 5))
+SPF_TEN = " ".join(f"a:x{n}.spf-ten.carbet.test" for n in range(1, 9))
 DKIM_KEY = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 
 GOOD = f"""{SOA}
@@ -63,7 +68,7 @@ spf-neutral TXT "v=spf1 ?all"
 spf-noall TXT "v=spf1 ip4:192.0.2.1"
 spf-softfail TXT "v=spf1 ip4:192.0.2.1 ~all"
 spf-redirect TXT "v=spf1 redirect=_spf.good.carbet.test"
-spf-many TXT "v=spf1 include:i1.spf-many.carbet.test include:i2.spf-many.carbet.test include:i3.spf-many.carbet.test include:i4.spf-many.carbet.test -all"
+spf-many TXT "v=spf1 {SPF_MANY} -all"
 i1.spf-many TXT "v=spf1 a mx -all"
 i2.spf-many TXT "v=spf1 a mx -all"
 i3.spf-many TXT "v=spf1 a mx -all"
@@ -76,7 +81,7 @@ i1.spf-many MX 10 i1.spf-many.carbet.test.
 i2.spf-many MX 10 i2.spf-many.carbet.test.
 i3.spf-many MX 10 i3.spf-many.carbet.test.
 i4.spf-many MX 10 i4.spf-many.carbet.test.
-spf-ten TXT "v=spf1 a mx a:x1.spf-ten.carbet.test a:x2.spf-ten.carbet.test a:x3.spf-ten.carbet.test a:x4.spf-ten.carbet.test a:x5.spf-ten.carbet.test a:x6.spf-ten.carbet.test a:x7.spf-ten.carbet.test a:x8.spf-ten.carbet.test -all"
+spf-ten TXT "v=spf1 a mx {SPF_TEN} -all"
 spf-ten A 192.0.2.10
 spf-ten MX 10 mx.dead.carbet.test.
 x1.spf-ten A 192.0.2.11
