@@ -36,7 +36,7 @@ UAC_NORMAL = 0x200
 UAC_TRUST_ACCOUNT = 0x800
 GET_CHANGES = "1131f6aa-9c07-11d1-f79f-00c04fc2dcd2"
 GET_CHANGES_ALL = "1131f6ad-9c07-11d1-f79f-00c04fc2dcd2"
-CHANGE_PASSWORD = "ab721a53-1e2f-11d0-9819-00aa0040529b"  # noqa: S105 (a right's GUID)
+CHANGE_PASSWORD = "ab721a53-1e2f-11d0-9819-00aa0040529b"
 CONTROL_ACCESS = 0x100
 GENERIC_ALL = 0x10000000
 
@@ -194,7 +194,7 @@ def clean_snapshot(now: datetime = NOW) -> Snapshot:
                 lockout_threshold=10,
                 lockout_duration_minutes=15,
                 lockout_window_minutes=15,
-            ),  # fmt: skip
+            ),
             krbtgt_pwd_last_set=days_ago(100),
             laps_schema=True,
             adcs_present=True,
@@ -215,7 +215,7 @@ def clean_snapshot(now: datetime = NOW) -> Snapshot:
                 sid="S-1-5-21-9-9-9",
                 when_changed=days_ago(5),
             )
-        ],  # fmt: skip
+        ],
         psos=[
             PasswordPolicy(
                 name="pso-admins",
@@ -225,7 +225,7 @@ def clean_snapshot(now: datetime = NOW) -> Snapshot:
                 applies_to=[domain_admins.dn],
                 precedence=1,
             )
-        ],  # fmt: skip
+        ],
         domain_descriptor=domain_descriptor,
         adminsdholder_descriptor=adminsdholder,
         dns_zones=[DnsZone(name=DOMAIN, dynamic_update="secure")],
