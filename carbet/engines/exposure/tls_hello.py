@@ -40,6 +40,14 @@ SIGNATURE_ALGORITHMS = (
 )  # fmt: skip
 
 
+_SIGNATURE_ALGORITHMS_EXTENSION = struct.pack(
+    "!HHH",
+    EXT_SIGNATURE_ALGORITHMS,
+    2 + 2 * len(SIGNATURE_ALGORITHMS),
+    2 * len(SIGNATURE_ALGORITHMS),
+) + struct.pack(f"!{len(SIGNATURE_ALGORITHMS)}H", *SIGNATURE_ALGORITHMS)
+
+
 class TLSParseError(ValueError):
     """The peer's bytes are not the TLS we expect (garbage, truncated, oversized)."""
 
@@ -81,7 +89,7 @@ def build_client_hello(
 ) -> bytes:
     """One TLS record holding a ClientHello for ``version`` (TLS 1.3 via supported_versions)."""
     legacy_version = min(version, TLS12)
-    suite_bytes = b"".join(struct.pack("!H", code) for code in suites)
+    suite_bytes = struct.pack(f"!{len(suites)}H", *suites)
     if version < TLS13:
         suite_bytes += b"\x00\xff"  # empty renegotiation info SCSV: old servers expect it
     extensions = b""
@@ -90,12 +98,11 @@ def build_client_hello(
         entry = b"\x00" + _u16_list(name)
         extensions += _extension(EXT_SERVER_NAME, _u16_list(entry))
     if groups:
-        group_bytes = b"".join(struct.pack("!H", group) for group in groups)
+        group_bytes = struct.pack(f"!{len(groups)}H", *groups)
         extensions += _extension(EXT_SUPPORTED_GROUPS, _u16_list(group_bytes))
         extensions += _extension(EXT_EC_POINT_FORMATS, _u8_list(b"\x00"))
     if version >= TLS12:
-        algorithms = b"".join(struct.pack("!H", alg) for alg in SIGNATURE_ALGORITHMS)
-        extensions += _extension(EXT_SIGNATURE_ALGORITHMS, _u16_list(algorithms))
+        extensions += _SIGNATURE_ALGORITHMS_EXTENSION
     if version >= TLS13:
         extensions += _extension(EXT_SUPPORTED_VERSIONS, _u8_list(struct.pack("!H", TLS13)))
         shares = b"".join(_key_share_entry(group) for group in key_share_groups)

@@ -309,8 +309,13 @@ def describe(code: int) -> Suite:
 
 def suites_for(version: int) -> list[int]:
     """Candidate suites to offer for a protocol version (TLS 1.2-only suites left out before)."""
+    return list(_suites_for(version))
+
+
+@cache
+def _suites_for(version: int) -> tuple[int, ...]:
     if version == TLS13:
-        return list(TLS13_SUITES)
+        return tuple(TLS13_SUITES)
     codes = list(LEGACY_SUITES)
     if version < TLS12:
         # SHA-256/384 MACs and AEAD modes only exist from TLS 1.2 on.
@@ -319,7 +324,7 @@ def suites_for(version: int) -> list[int]:
             for code in codes
             if not describe(code).aead and describe(code).mac not in ("SHA256", "SHA384")
         ]
-    return codes
+    return tuple(codes)
 
 
 def group_name(code: int) -> str:
