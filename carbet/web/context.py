@@ -31,6 +31,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Annuaire"), "directory:index", Perm.DIRECTORY_VIEW),
     NavItem(_("Indicateurs régionaux"), "web:aggregates", Perm.REGION_AGGREGATES),
     NavItem(_("Sécurité régionale"), "findings:ars_dashboard", Perm.REGION_AGGREGATES),
+    NavItem(_("Sensibilisation"), "awareness:index", Perm.AWARENESS_VIEW),
     NavItem(_("Tâches"), "jobs:list", Perm.JOB_VIEW),
     NavItem(_("Journal d'audit"), "audit:list", Perm.AUDIT_VIEW_STRUCTURE),
     NavItem(_("Comptes"), "accounts:users", Perm.USER_MANAGE),

@@ -1,0 +1,300 @@
+"""Sending a campaign: one SMTP connection, messages due now, never a message sent twice.
+
+Idempotence is built on the recipient's ``state``: a batch is marked SENDING (with the fresh
+tokens' digests) and committed *before* any message leaves; a message is marked SENT or FAILED
+after. A rerun of the job (worker killed) finds SENDING rows whose fate is unknown and marks
+them UNCERTAIN — never sending them again: a person may miss one simulation, but nobody ever
+gets the same lure twice. The mandate is checked again before every batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from carbet.audit import services as audit
+from carbet.awareness.choices import CampaignStatus, Security, SendState
+from carbet.awareness.models import (
+    AwarenessSettings,
+    Campaign,
+    EmailTemplate,
+    Recipient,
+    SmtpProfile,
+)
+from carbet.awareness.services_campaigns import throttle_of
+from carbet.core import mandates
+from carbet.core.choices import MandateService
+from carbet.core.tenancy import SYSTEM
+from carbet.engines.awareness import tokens
+
+log = logging.getLogger("carbet.awareness")
+BATCH = 200
+SMTP_TIMEOUT = 30
+PLACEHOLDER_RE = re.compile(r"\{\{\s*(nom|lien|prenom)\s*\}\}", re.IGNORECASE)
+MAX_IDLE_SLEEP = 5.0
+
+
+def public_base_url() -> str:
+    row = AwarenessSettings.objects.first()
+    url = (row.public_url if row else "") or os.environ.get("CARBET_PUBLIC_URL", "")
+    return (url or "http://127.0.0.1:8000").rstrip("/")
+
+
+def links(token: str, base: str | None = None) -> dict[str, str]:
+    base = base or public_base_url()
+    return {
+        "click": f"{base}/s/{token}/c",
+        "open": f"{base}/s/{token}/o.gif",
+        "report": f"{base}/s/{token}/r",
+    }
+
+
+def render_message(
+    template: EmailTemplate,
+    profile: SmtpProfile,
+    to_address: str,
+    full_name: str,
+    token: str,
+    base: str,
+    campaign_id: int | None,
+) -> EmailMessage:
+    urls = links(token, base)
+    first = full_name.split()[0] if full_name.strip() else ""
+
+    def text_value(match: re.Match[str]) -> str:
+        key = match.group(1).lower()
+        return urls["click"] if key == "lien" else (full_name if key == "nom" else first)
+
+    def html_value(match: re.Match[str]) -> str:
+        key = match.group(1).lower()
+        if key == "lien":
+            return f'<a href="{escape(urls["click"])}">{escape(urls["click"])}</a>'
+        return escape(full_name if key == "nom" else first)
+
+    message = EmailMessage()
+    message["From"] = formataddr((template.sender_name, profile.from_address))
+    message["To"] = to_address
+    message["Subject"] = template.subject
+    message["Date"] = format_datetime(timezone.now())
+    message["Message-ID"] = make_msgid(domain=profile.from_address.rsplit("@", 1)[-1])
+    if campaign_id is not None:
+        # Lets the structure's mail gateway allow-list simulations; reporting tools read it.
+        message["X-Carbet-Campaign"] = str(campaign_id)
+        message["X-Carbet-Report"] = urls["report"]
+    message.set_content(PLACEHOLDER_RE.sub(text_value, template.text_body))
+    if template.html_body:
+        body = PLACEHOLDER_RE.sub(html_value, template.html_body)
+    else:
+        paragraphs = escape(template.text_body).split("\n\n")
+        body = "".join(f"<p>{p}</p>" for p in paragraphs).replace("\n", "<br>")
+        body = re.sub(r"\{\{\s*(nom|lien|prenom)\s*\}\}", html_value, body, flags=re.IGNORECASE)
+    pixel = f'<img src="{escape(urls["open"])}" width="1" height="1" alt="">'
+    message.add_alternative(f"<html><body>{body}{pixel}</body></html>", subtype="html")
+    return message
+
+
+def connect(profile: SmtpProfile) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    if profile.security == Security.SSL:
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            profile.host, profile.port, timeout=SMTP_TIMEOUT, context=context
+        )
+    else:
+        server = smtplib.SMTP(profile.host, profile.port, timeout=SMTP_TIMEOUT)
+        if profile.security == Security.STARTTLS:
+            server.starttls(context=context)
+    if profile.username:
+        server.login(profile.username, profile.password or "")
+    return server
+
+
+def send_test(
+    actor: Any,
+    profile: SmtpProfile,
+    to_address: str,
+    template: EmailTemplate,
+    *,
+    ip: str | None = None,
+) -> None:
+    """Send one sample of ``template`` to ``to_address`` (a link that leads nowhere)."""
+    message = render_message(
+        template, profile, to_address, _("Prénom Nom"), "0" * 32, public_base_url(), None
+    )
+    message.replace_header("Subject", f"[TEST] {template.subject}")
+    with connect(profile) as server:
+        server.send_message(message)
+    audit.record(
+        actor,
+        "awareness.smtp.test",
+        profile,
+        ip=ip,
+        changes={"to_domain": to_address.rsplit("@", 1)[-1]},
+    )
+
+
+def _claim_batch(campaign: Campaign, now: datetime, limit: int) -> list[tuple[Recipient, str]]:
+    """Mark up to ``limit`` due recipients SENDING with fresh tokens, committed before sending."""
+    with transaction.atomic():
+        due = list(
+            Recipient.objects.select_for_update()
+            .filter(campaign=campaign, state=SendState.PENDING, scheduled_at__lte=now)
+            .select_related("target")
+            .order_by("scheduled_at", "pk")[:limit]
+        )
+        claimed = []
+        for recipient in due:
+            token = tokens.new_token()
+            recipient.state = SendState.SENDING
+            recipient.token_digest = tokens.digest(token)
+            claimed.append((recipient, token))
+        Recipient.objects.bulk_update(due, ["state", "token_digest"], batch_size=500)
+    return claimed
+
+
+def _finish(campaign: Campaign) -> None:
+    from carbet.awareness import results
+
+    campaign.status = CampaignStatus.DONE
+    campaign.finished_at = timezone.now()
+    campaign.save(update_fields=["status", "finished_at"])
+    results.refresh_summary(campaign)
+    audit.record(SYSTEM, "awareness.campaign.done", campaign, structure=campaign.structure)
+
+
+def run(
+    campaign_id: int,
+    progress: Callable[[int, str], None] | None = None,
+    *,
+    clock: Callable[[], datetime] = timezone.now,
+    sleep: Callable[[float], None] = time.sleep,
+    idle_limit: float | None = None,
+) -> dict[str, int]:
+    """Send what is due until nothing is left (the job's body; safe to run again)."""
+    campaign = Campaign.objects.select_related("template", "smtp_profile", "structure").get(
+        pk=campaign_id
+    )
+    interrupted = Recipient.objects.filter(campaign=campaign, state=SendState.SENDING).update(
+        state=SendState.UNCERTAIN, error="interrompu : jamais renvoyé"
+    )
+    counts = {"sent": 0, "failed": 0, "uncertain": interrupted, "skipped": 0}
+    base = public_base_url()
+    per_minute = throttle_of(campaign)
+    gap = 60.0 / per_minute if per_minute > 0 else 0.0
+    total = Recipient.objects.filter(campaign=campaign).count() or 1
+    server: smtplib.SMTP | None = None
+    last_sent = 0.0
+    idle = 0.0
+    try:
+        while True:
+            campaign.refresh_from_db(fields=["status"])
+            if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DONE):
+                break
+            now = clock()
+            if not mandates.check(campaign.structure, MandateService.PHISHING, at=now.date()):
+                counts["skipped"] += Recipient.objects.filter(
+                    campaign=campaign, state=SendState.PENDING
+                ).update(state=SendState.SKIPPED, error="mandat plus en vigueur")
+                campaign.status = CampaignStatus.CANCELLED
+                campaign.finished_at = now
+                campaign.save(update_fields=["status", "finished_at"])
+                audit.record(
+                    SYSTEM,
+                    "awareness.campaign.stopped",
+                    campaign,
+                    structure=campaign.structure,
+                    changes={"reason": "mandate"},
+                )
+                break
+            batch = _claim_batch(campaign, now, BATCH if not gap else max(1, int(5 / gap)))
+            if not batch:
+                following = (
+                    Recipient.objects.filter(campaign=campaign, state=SendState.PENDING)
+                    .order_by("scheduled_at")
+                    .values_list("scheduled_at", flat=True)
+                    .first()
+                )
+                if following is None:
+                    _finish(campaign)
+                    break
+                if server is not None:  # do not hold a connection open while waiting
+                    server.quit()
+                    server = None
+                wait = min(MAX_IDLE_SLEEP, max(0.05, (following - now).total_seconds()))
+                if idle_limit is not None and idle + wait > idle_limit:
+                    break
+                idle += wait
+                sleep(wait)
+                continue
+            if campaign.status == CampaignStatus.SCHEDULED:
+                campaign.status = CampaignStatus.SENDING
+                campaign.save(update_fields=["status"])
+            sent_ids: list[int] = []
+            sent_times: dict[int, datetime] = {}
+            for recipient, token in batch:
+                if gap:
+                    pause = last_sent + gap - time.monotonic()
+                    if pause > 0:
+                        sleep(pause)
+                name = recipient.target.full_name if recipient.target else ""
+                message = render_message(
+                    campaign.template,
+                    campaign.smtp_profile,
+                    recipient.email,
+                    name,
+                    token,
+                    base,
+                    campaign.pk,
+                )
+                try:
+                    if server is None:
+                        server = connect(campaign.smtp_profile)
+                    server.send_message(message)
+                except (smtplib.SMTPException, OSError) as exc:
+                    server = _drop(server)
+                    Recipient.objects.filter(pk=recipient.pk).update(
+                        state=SendState.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
+                    )
+                    counts["failed"] += 1
+                    continue
+                last_sent = time.monotonic()
+                sent_ids.append(recipient.pk)
+                sent_times[recipient.pk] = clock()
+            _mark_sent(sent_ids, sent_times)
+            counts["sent"] += len(sent_ids)
+            if progress is not None:
+                done = counts["sent"] + counts["failed"] + counts["uncertain"]
+                progress(int(100 * done / total), _("%(n)s messages envoyés") % {"n": done})
+    finally:
+        _drop(server)
+    return counts
+
+
+def _mark_sent(ids: list[int], times: dict[int, datetime]) -> None:
+    if not ids:
+        return
+    rows = [Recipient(pk=pk, state=SendState.SENT, sent_at=times[pk]) for pk in ids]
+    Recipient.objects.bulk_update(rows, ["state", "sent_at"], batch_size=500)
+
+
+def _drop(server: smtplib.SMTP | None) -> None:
+    if server is None:
+        return None
+    try:
+        server.quit()
+    except (smtplib.SMTPException, OSError):
+        server.close()
+    return None
