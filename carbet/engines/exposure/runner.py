@@ -106,8 +106,9 @@ class Resolver:
             return await self._system_addresses(name)
         found: list[str] = []
         reasons: list[str] = []
-        for rdtype in ("A", "AAAA"):
-            records, reason = await self._query(name, rdtype)
+        for records, reason in await asyncio.gather(
+            self._query(name, "A"), self._query(name, "AAAA")
+        ):
             found += [record.address for record in records]
             if reason:
                 reasons.append(reason)

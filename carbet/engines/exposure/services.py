@@ -145,6 +145,8 @@ async def is_open(ctx: ScanContext, target: str, address: str, port: int) -> boo
         async with ctx.slot(target):
             _, writer = await ctx.open_connection(target, address, port)
             writer.transport.abort()  # a reset is enough: nothing was said
+    except (ConnectionResetError, ConnectionAbortedError):
+        return True  # the handshake completed, then the service dropped us: it listens
     except (TimeoutError, OSError):
         return False
     return True
@@ -250,43 +252,43 @@ class Prober:
     # -- server-first protocols and unknown ports --
 
     async def greeting(self) -> dict[str, Any] | None:
+        reply = b""
         async with self.connect() as (reader, writer):
             data = await read_until(
                 reader, lambda d: b"\n" in d, BANNER_READ_CAP, self.greeting_wait
             )
-            if not data:
-                # Silent: maybe a client-first protocol on an unusual port; HTTP is the likeliest.
-                if not await send(
-                    writer,
-                    parsers.http_request("/", self.host_header(False), self.config.user_agent),
-                    self.config.read_timeout,
-                ):
-                    return None
+            if data:
+                return await self._banner(reader, writer, data)
+            # Silent: maybe a client-first protocol on an unusual port; HTTP is the likeliest.
+            request = parsers.http_request("/", self.host_header(False), self.config.user_agent)
+            if await send(writer, request, self.config.read_timeout):
                 reply = await read_until(
                     reader, _head_complete, HTTP_READ_CAP, self.config.read_timeout
                 )
-                response = parsers.parse_http_response(reply)
-                if response:
-                    return await self._http_info(response, use_tls=False)
-                if not reply or _looks_like_tls(reply):
-                    info = await self.http(use_tls=True)
-                    if info:
-                        return info
-                self.notes.append("le service accepte la connexion mais ne répond pas")
-                return None
-            info = parsers.classify_banner(data, self.port)
-            if info is None:
-                self.notes.append(f"bannière non reconnue : {parsers.printable(data, 80)}")
-                return {"service": "unknown", "banner": parsers.printable(data)}
-            follow = {"smtp": self._smtp, "telnet": self._telnet, "vnc": self._vnc}.get(
-                info["service"]
-            )
-            if follow:
-                await follow(reader, writer, data, info)
-            elif info["service"] == "ftp":
-                await send(writer, b"QUIT\r\n", 1.0)
-            info.setdefault("banner", parsers.printable(data))
-            return info
+        # Follow-ups open their own connection once this one is closed: a probe never holds
+        # two slots at once (with a small per-target limit, nesting would deadlock).
+        response = parsers.parse_http_response(reply)
+        if response:
+            return await self._http_info(response, use_tls=False)
+        if not reply or _looks_like_tls(reply):
+            info = await self.http(use_tls=True)
+            if info:
+                return info
+        self.notes.append("le service accepte la connexion mais ne répond pas")
+        return None
+
+    async def _banner(self, reader, writer, data: bytes) -> dict[str, Any]:
+        info = parsers.classify_banner(data, self.port)
+        if info is None:
+            note = f"bannière non reconnue : {parsers.printable(data, 80)}"
+            return {"service": "unknown", "banner": parsers.printable(data), "unidentified": note}
+        follow = {"smtp": self._smtp, "telnet": self._telnet, "vnc": self._vnc}.get(info["service"])
+        if follow:
+            await follow(reader, writer, data, info)
+        elif info["service"] == "ftp":
+            await send(writer, b"QUIT\r\n", 1.0)
+        info.setdefault("banner", parsers.printable(data))
+        return info
 
     async def _smtp(self, reader, writer, data: bytes, info: dict[str, Any]) -> None:
         if not await send(writer, b"EHLO carbet-scan.invalid\r\n", self.config.read_timeout):
@@ -338,8 +340,9 @@ class Prober:
                 reply = await read_until(
                     reader, lambda d: False, HTTP_READ_CAP, self.config.read_timeout
                 )
-        except (ssl.SSLError, ConnectionError) as exc:
-            self.notes.append(f"{'https' if use_tls else 'http'}: {exc}"[:200])
+        except (ssl.SSLError, TimeoutError, OSError) as exc:  # OSError covers resets
+            reason = str(exc) or type(exc).__name__
+            self.notes.append(f"{'https' if use_tls else 'http'} : {reason}"[:200])
             return None
         response = parsers.parse_http_response(reply)
         if response is None:
@@ -359,6 +362,8 @@ class Prober:
             "status": response["status"],
             **parsers.http_product(response),
         }
+        if not response["complete_head"]:
+            info["warning"] = "en-têtes HTTP sans fin (délai ou taille dépassés)"
         if (
             not use_tls
             and response["status"] == 400
@@ -554,6 +559,8 @@ async def scan_address(
                 f"{address}:{port} : port ouvert, service non identifié "
                 f"({service.extra['unidentified']})"
             )
+        if "warning" in service.extra:
+            result.errors.append(f"{address}:{port} : {service.extra['warning']}")
         if on_service:
             on_service(service)
         return service
