@@ -300,6 +300,7 @@ def dns_admins(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     ),
     command="Get-ADUser -Identity <compte> -Properties adminCount, nTSecurityDescriptor",
     needs=("users", "groups"),
+    samba=False,
 )
 def no_admincount(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     items = [*ctx.accounts, *snapshot.groups]

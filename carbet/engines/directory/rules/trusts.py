@@ -61,6 +61,7 @@ def _trust_names(trusts: list[Trust]) -> list[str]:
     ),
     command="netdom trust <notre domaine> /domain:<domaine approuvé> /quarantine:yes",
     needs=("trusts",),
+    samba=False,
 )
 def not_filtered(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names(
@@ -92,6 +93,7 @@ def not_filtered(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     remediation_fr="Désactiver l'historique de SID sur la relation une fois la migration finie.",
     command="netdom trust <notre forêt> /domain:<autre forêt> /EnableSIDHistory:no",
     needs=("trusts",),
+    samba=False,
 )
 def forest_sid_history(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names(
@@ -119,6 +121,7 @@ def forest_sid_history(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     remediation_fr="Désactiver la délégation des TGT sur la relation d'approbation.",
     command="netdom trust <notre forêt> /domain:<autre forêt> /EnableTGTDelegation:no",
     needs=("trusts",),
+    samba=False,
 )
 def tgt_delegation(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names(
@@ -153,6 +156,7 @@ def tgt_delegation(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
         "netdom trust <notre domaine> /domain:<autre domaine> /resetOneSide /passwordT:<secret>"
     ),
     needs=("users",),
+    samba=False,
 )
 def stale_trust_accounts(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return names(
@@ -180,6 +184,7 @@ def stale_trust_accounts(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     remediation_fr="Supprimer les relations d'approbation qui ne servent plus.",
     command="Get-ADTrust -Filter * | Select-Object Name, Direction, Modified",
     needs=("trusts",),
+    samba=False,
 )
 def inactive_trusts(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names(
@@ -204,6 +209,7 @@ def inactive_trusts(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     remediation_fr="Supprimer la relation ou migrer l'autre domaine vers Active Directory.",
     command="Remove-ADTrust  # ou : netdom trust <domaine> /domain:<autre> /remove",
     needs=("trusts",),
+    samba=False,
 )
 def downlevel(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names([t for t in _external(snapshot) if t.trust_type == TYPE_DOWNLEVEL])
@@ -225,6 +231,7 @@ def downlevel(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     ),
     command="netdom trust <notre domaine> /domain:<autre domaine> /SelectiveAUTH:yes",
     needs=("trusts",),
+    samba=False,
 )
 def no_selective_auth(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names(
