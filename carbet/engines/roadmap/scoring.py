@@ -129,11 +129,18 @@ def activity_coverage(
 # --- Automatic evidence -------------------------------------------------------------------
 
 
+def _same(actual: Any, expected: Any) -> bool:
+    # JSON's true is not 1: a boolean only equals a boolean.
+    if isinstance(actual, bool) != isinstance(expected, bool):
+        return False
+    return actual == expected
+
+
 def _compare(actual: Any, op: str, expected: Any) -> bool:
     if op == "==":
-        return actual == expected
+        return _same(actual, expected)
     if op == "!=":
-        return actual != expected
+        return not _same(actual, expected)
     numeric = (int, float)
     if (
         isinstance(actual, bool)
