@@ -1,10 +1,10 @@
-"""Scores per target and per structure: 0–100 per category with a letter grade and the reasons.
+"""Scores as the exposure pages keep them, computed by the engine's scoring rules.
 
-The engine's scoring (``carbet.engines.exposure.scoring``) fills ``TargetResult.scores`` when
-it is available; otherwise the same rule is applied here from the check registry: each check
-that fires costs its points in its category, once per check. A structure's category score is
-its worst target's (a single exposed server is enough for an attacker), and its overall score
-the average of the categories that were evaluated.
+``carbet.engines.exposure.scoring`` owns the scale (0–100 per category, the worst target sets a
+structure's category, overall = the lower of the average and the worst + 20, letter grades).
+This module stores its result on each ``ScanTarget``/``Scan`` in a flat, page-friendly shape:
+``{category: {"score", "grade", "reasons", "lost"}, "overall": {"score", "grade"}}``, with only
+the categories that were evaluated (a structure without a mail domain has no mail grade).
 """
 
 from __future__ import annotations
@@ -13,21 +13,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from carbet.engines.exposure import checks
+from carbet.engines.exposure import checks, scoring
 from carbet.engines.exposure.core import TargetResult
 
 CATEGORIES = checks.CATEGORIES
-MAX_REASONS = 6
-GRADES = ((90, "A"), (80, "B"), (65, "C"), (50, "D"), (35, "E"))
-
-
-def grade_of(score: int | None) -> str:
-    if score is None:
-        return ""
-    for floor, letter in GRADES:
-        if score >= floor:
-            return letter
-    return "F"
+grade_of = scoring.grade
 
 
 def category_label(category: str) -> str:
@@ -40,60 +30,33 @@ def category_label(category: str) -> str:
     }.get(category, category)
 
 
-def _cost(check_id: str) -> tuple[str, int]:
-    try:
-        definition = checks.get(check_id)
-    except KeyError:
-        return "exposure", 10
-    return definition.category, definition.cost()
+def _flat(engine_scores: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for category, value in (engine_scores.get("categories") or {}).items():
+        if value.get("score") is None:
+            continue
+        flat[category] = {
+            "score": int(value["score"]),
+            "grade": value.get("grade", ""),
+            "reasons": list(value.get("reasons", [])),
+            "lost": [
+                {"check": e.get("check"), "points": e.get("points"), "title": e.get("title")}
+                for e in value.get("lost", [])
+            ],
+        }
+    flat["overall"] = {"score": engine_scores.get("score"), "grade": engine_scores.get("grade", "")}
+    return flat
 
 
-def _from_engine(scores: dict[str, Any]) -> dict[str, Any] | None:
-    """Read the engine's scores when they carry per-category numbers we understand."""
-    categories = scores.get("categories", scores)
-    found = {}
-    for category in CATEGORIES:
-        value = categories.get(category) if isinstance(categories, dict) else None
-        if isinstance(value, dict) and isinstance(value.get("score"), int | float):
-            found[category] = {
-                "score": int(value["score"]),
-                "grade": str(value.get("grade") or grade_of(int(value["score"]))),
-                "reasons": [str(r) for r in value.get("reasons", [])][:MAX_REASONS],
-            }
-        elif isinstance(value, int | float):
-            found[category] = {"score": int(value), "grade": grade_of(int(value)), "reasons": []}
-    return found or None
-
-
-def target_scores(result: TargetResult, observations: list[Any]) -> dict[str, Any]:
-    """``{category: {score, grade, reasons}, "overall": {...}}`` for one target."""
-    found = _from_engine(result.scores or {}) if result.scores else None
-    if found is None:
-        lost: dict[str, dict[str, int]] = {category: {} for category in CATEGORIES}
-        for obs in observations:
-            category, cost = _cost(obs.check_id)
-            title = obs.title
-            lost.setdefault(category, {})[title] = max(lost[category].get(title, 0), cost)
-        found = {}
-        for category, costs in lost.items():
-            score = max(0, 100 - sum(costs.values()))
-            reasons = [
-                f"{title} (−{points})"
-                for title, points in sorted(costs.items(), key=lambda item: -item[1])
-            ][:MAX_REASONS]
-            found[category] = {"score": score, "grade": grade_of(score), "reasons": reasons}
-    return _with_overall(found)
-
-
-def _with_overall(found: dict[str, Any]) -> dict[str, Any]:
-    numbers = [found[c]["score"] for c in CATEGORIES if c in found]
-    overall = round(sum(numbers) / len(numbers)) if numbers else None
-    return {**found, "overall": {"score": overall, "grade": grade_of(overall), "reasons": []}}
+def target_scores(result: TargetResult, observations: list[Any] | None = None) -> dict[str, Any]:
+    """One target's scores (the runner computes them; computed here if it did not)."""
+    engine_scores = result.scores if result.scores.get("categories") else None
+    return _flat(engine_scores or scoring.score_target(result))
 
 
 def structure_scores(targets: list[Any]) -> dict[str, Any]:
-    """Worst target per category, with the reasons of that target."""
-    found: dict[str, Any] = {}
+    """Worst target per category, with that target's reasons; overall by the engine's rule."""
+    categories: dict[str, dict[str, Any]] = {}
     for category in CATEGORIES:
         worst = None
         for target in targets:
@@ -104,11 +67,12 @@ def structure_scores(targets: list[Any]) -> dict[str, Any]:
                 worst = (value, target.target)
         if worst is not None:
             value, name = worst
-            found[category] = {
+            categories[category] = {
                 "score": value["score"],
                 "grade": value.get("grade") or grade_of(value["score"]),
                 "reasons": [f"{name} : {reason}" for reason in value.get("reasons", [])],
+                "lost": value.get("lost", []),
             }
-    if not found:
+    if not categories:
         return {}
-    return _with_overall(found)
+    return {**categories, "overall": scoring.overall(categories)}
