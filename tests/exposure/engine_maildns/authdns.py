@@ -67,8 +67,14 @@ class ZoneSet:
         response.set_rcode(rcode)
         return response
 
-    def _resolve(self, response: dns.message.Message, qname: dns.name.Name, qtype: int,
-                 want_dnssec: bool, depth: int) -> int:  # fmt: skip
+    def _resolve(
+        self,
+        response: dns.message.Message,
+        qname: dns.name.Name,
+        qtype: int,
+        want_dnssec: bool,
+        depth: int,
+    ) -> int:
         zone = self.find_zone(qname, for_ds=qtype == dns.rdatatype.DS)
         if zone is None:
             return dns.rcode.REFUSED if depth == 0 else dns.rcode.NOERROR
@@ -93,8 +99,9 @@ class ZoneSet:
         return dns.rcode.NXDOMAIN
 
     @staticmethod
-    def _add(section: list, name: dns.name.Name, rdataset, node, rdtype: int,
-             want_dnssec: bool) -> None:  # fmt: skip
+    def _add(
+        section: list, name: dns.name.Name, rdataset, node, rdtype: int, want_dnssec: bool
+    ) -> None:
         rrset = dns.rrset.RRset(name, rdataset.rdclass, rdataset.rdtype)
         rrset.update(rdataset)
         section.append(rrset)
@@ -105,8 +112,9 @@ class ZoneSet:
                 sig_rrset.update(sigs)
                 section.append(sig_rrset)
 
-    def _add_soa(self, response: dns.message.Message, zone: dns.zone.Zone,
-                 want_dnssec: bool) -> None:  # fmt: skip
+    def _add_soa(
+        self, response: dns.message.Message, zone: dns.zone.Zone, want_dnssec: bool
+    ) -> None:
         node = zone.get_node(zone.origin)
         soa = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.SOA) if node else None
         if soa is not None:

@@ -43,9 +43,15 @@ class MailLab:
     ca_file: str
 
     def config(self, **overrides) -> ScanConfig:
-        values = dict(nameserver=self.nameserver, smtp_port=self.smtp_port,
-                      mta_sts_port=self.https_port, ca_file=self.ca_file, dns_timeout=2.0,
-                      connect_timeout=2.0, read_timeout=3.0)  # fmt: skip
+        values = dict(
+            nameserver=self.nameserver,
+            smtp_port=self.smtp_port,
+            mta_sts_port=self.https_port,
+            ca_file=self.ca_file,
+            dns_timeout=4.0,
+            connect_timeout=3.0,
+            read_timeout=5.0,
+        )
         values.update(overrides)
         return ScanConfig(**values)
 
@@ -136,9 +142,12 @@ def mail_lab(tmp_path_factory):
     smtp_port = _port_free_on([SMTP_TLS_HOST, SMTP_PLAIN_HOST, HOSTILE_SMTP_HOST])
     hostile = _HostileSmtp(HOSTILE_SMTP_HOST, smtp_port)
     with_tls = Controller(
-        _Sink(), hostname=SMTP_TLS_HOST, port=smtp_port,
-        tls_context=smtp_cert.server_context(), server_hostname="mx.good.carbet.test",
-    )  # fmt: skip
+        _Sink(),
+        hostname=SMTP_TLS_HOST,
+        port=smtp_port,
+        tls_context=smtp_cert.server_context(),
+        server_hostname="mx.good.carbet.test",
+    )
     plain = Controller(
         _Sink(), hostname=SMTP_PLAIN_HOST, port=smtp_port, server_hostname="mx.broken.carbet.test"
     )

@@ -128,25 +128,37 @@ def hostile_dns():
     server.stop()
 
 
-def test_hostile_answers_neither_crash_nor_hang(hostile_dns):
-    config = ScanConfig(nameserver=f"{HOST}:{hostile_dns.port}", dns_timeout=1.0,
-                        connect_timeout=1.0, read_timeout=1.0)  # fmt: skip
+def _scan(port: int, modes: tuple[str, ...], dns_timeout: float) -> dict[str, TargetResult]:
+    config = ScanConfig(
+        nameserver=f"{HOST}:{port}", dns_timeout=dns_timeout, connect_timeout=1.0, read_timeout=1.0
+    )
 
     async def run():
         ctx = ScanContext(config)
-        results = {m: TargetResult(target=f"{m}.hostile.test", kind="domain") for m in MODES}
-        started = time.monotonic()
+        results = {m: TargetResult(target=f"{m}.hostile.test", kind="domain") for m in modes}
         await asyncio.wait_for(
-            asyncio.gather(*(scan_domain(ctx, r.target, r) for r in results.values())), 30
+            asyncio.gather(*(scan_domain(ctx, r.target, r) for r in results.values())), 60
         )
-        return results, time.monotonic() - started
+        return results
 
-    results, elapsed = asyncio.run(run())
-    assert elapsed < 30
-    for mode in ("silent", "wrongid", "garbage", "trunc", "slow"):
+    return asyncio.run(run())
+
+
+def test_hostile_answers_neither_crash_nor_hang(hostile_dns):
+    modes = ("silent", "wrongid", "garbage", "trunc", "slow")
+    started = time.monotonic()
+    results = _scan(hostile_dns.port, modes, dns_timeout=1.0)
+    # Each question costs at most its timeout; chains of questions are short. (No tight
+    # bound here: the machine is shared; the point is that it ends, and says why.)
+    assert time.monotonic() - started < 60
+    for mode in modes:
         result = results[mode]
         assert result.errors, mode  # what could not be checked is said, with the reason
         # Unanswered questions are not findings: nothing claims "SPF missing" on a dead server.
         assert "mail.spf.missing" not in {o.check for o in result.observations}, mode
-    huge = results["huge"].evidence["dns"]["spf"]
-    assert huge["records"] and len(huge["records"][0]) <= 8192  # read, and cut
+
+
+def test_huge_answer_is_read_over_tcp_and_cut(hostile_dns):
+    results = _scan(hostile_dns.port, ("huge",), dns_timeout=6.0)
+    spf = results["huge"].evidence["dns"]["spf"]
+    assert spf["records"] and len(spf["records"][0]) <= 8192

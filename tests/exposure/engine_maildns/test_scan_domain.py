@@ -100,9 +100,12 @@ def test_broken_domain_evidence(scanned):
     evidence = scanned[BROKEN].evidence["dns"]
     assert evidence["dnssec"]["status"] == "unsigned"
     assert evidence["cnames"] == [
-        {"name": "www.broken.carbet.test", "chain": ["old-app.gone.carbet.test"],
-         "rcode": "NXDOMAIN"}
-    ]  # fmt: skip
+        {
+            "name": "www.broken.carbet.test",
+            "chain": ["old-app.gone.carbet.test"],
+            "rcode": "NXDOMAIN",
+        }
+    ]
     starttls = next(o for o in scanned[BROKEN].observations if o.check == "mail.starttls.missing")
     assert starttls.evidence["hosts"] == ["mx.broken.carbet.test"]
     assert starttls.port == scanned[BROKEN].evidence["dns"]["smtp"][0]["port"]
