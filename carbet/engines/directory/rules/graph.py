@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from carbet.engines.directory.model import (
     UAC_ACCOUNTDISABLE,
@@ -89,6 +89,7 @@ WELL_KNOWN_NAMES = {
 }
 
 
+@lru_cache(maxsize=65536)
 def rid_of(sid: str) -> int | None:
     """The relative id of a domain SID (S-1-5-21-a-b-c-RID), None for other SIDs."""
     if not sid.startswith("S-1-5-21-"):
@@ -198,12 +199,22 @@ class RuleContext:
             if rid is not None and self._in_domain(group.sid):
                 primary_groups[rid] = group.dn.lower()
         for account in self.accounts:
+            key = self.key(account)
             for parent in account.member_of:
-                members.setdefault(parent.lower(), set()).add(account.dn.lower())
+                members.setdefault(parent.lower(), set()).add(key)
             primary = primary_groups.get(account.primary_group_id)
             if primary:
-                members.setdefault(primary, set()).add(account.dn.lower())
+                members.setdefault(primary, set()).add(key)
         return members
+
+    @cached_property
+    def _keys(self) -> dict[int, str]:
+        return {id(item): item.dn.lower() for item in [*self.accounts, *self.snapshot.groups]}
+
+    def key(self, item: Account | Group) -> str:
+        """The lower-case DN, computed once per object."""
+        found = self._keys.get(id(item))
+        return found if found is not None else item.dn.lower()
 
     def nested_members(self, group: Group) -> set[str]:
         """DNs (lower case) of every account and group reached through nesting."""
@@ -248,14 +259,14 @@ class RuleContext:
         sources: dict[str, list[str]] = {}
         for group in self.privileged_groups:
             for account in self.nested_accounts(group):
-                sources.setdefault(account.dn.lower(), []).append(group.sam)
+                sources.setdefault(self.key(account), []).append(group.sam)
         for account in self.accounts:
             if rid_of(account.sid) == RID_ADMINISTRATOR:
-                sources.setdefault(account.dn.lower(), []).append("Administrator")
+                sources.setdefault(self.key(account), []).append("Administrator")
         return sources
 
     def is_privileged(self, account: Account) -> bool:
-        return account.dn.lower() in self.privilege_sources
+        return self.key(account) in self.privilege_sources
 
     @cached_property
     def privileged_users(self) -> list[Account]:

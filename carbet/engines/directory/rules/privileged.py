@@ -227,7 +227,7 @@ def not_protected(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
         return NotEvaluated(
             "groupe « Protected Users » absent (niveau fonctionnel antérieur à 2012 R2)"
         )
-    return names([a for a in _admins(ctx) if a.dn.lower() not in protected])
+    return names([a for a in _admins(ctx) if ctx.key(a) not in protected])
 
 
 @rule(
@@ -251,7 +251,7 @@ def not_protected(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
 def delegable_admins(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     protected = ctx.protected_users or set()
     return names(
-        [a for a in _admins(ctx) if not a.uac & UAC_NOT_DELEGATED and a.dn.lower() not in protected]
+        [a for a in _admins(ctx) if not a.uac & UAC_NOT_DELEGATED and ctx.key(a) not in protected]
     )
 
 
