@@ -31,7 +31,7 @@ from typing import Any, TextIO
 from .cpe import parse_cpe
 from .feeds import KINDS, FeedError, FeedStore
 
-CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
+CVE_ID = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
 CHUNK = 1 << 20
 MAX_ELEMENT = 64 << 20  # one CVE entry larger than this is not an NVD file
 

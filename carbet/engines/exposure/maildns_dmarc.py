@@ -16,7 +16,7 @@ KNOWN_TAGS = frozenset(
     {"v", "p", "sp", "np", "pct", "rua", "ruf", "adkim", "aspf", "fo", "rf", "ri", "psd", "t"}
 )
 _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
-_MAILTO = re.compile(r"^mailto:([^@\s!]+)@([A-Za-z0-9.-]+\.?)(?:!\d+[kmgt]?)?$", re.IGNORECASE)
+_MAILTO = re.compile(r"^mailto:([^@\s!]+)@([A-Za-z0-9.-]+\.?)(?:![0-9]+[kmgt]?)?$", re.IGNORECASE)
 
 
 def is_dmarc(text: str) -> bool:
@@ -54,7 +54,7 @@ class DmarcRecord:
     @property
     def pct(self) -> int:
         value = self.tags.get("pct", "100")
-        return int(value) if value.isdigit() and int(value) <= 100 else 100
+        return int(value) if value.isascii() and value.isdigit() and int(value) <= 100 else 100
 
 
 def parse_dmarc(text: str) -> DmarcRecord:
@@ -93,14 +93,16 @@ def _check_values(record: DmarcRecord) -> None:
     for name in ("sp", "np"):
         if name in tags and tags[name].lower() not in POLICIES:
             record.errors.append(f"invalid {name}={tags[name][:30]}")
-    if "pct" in tags and not (tags["pct"].isdigit() and int(tags["pct"]) <= 100):
+    if "pct" in tags and not (
+        tags["pct"].isascii() and tags["pct"].isdigit() and int(tags["pct"]) <= 100
+    ):
         record.errors.append(f"pct must be 0 to 100: {tags['pct'][:30]}")
     for name in ("adkim", "aspf"):
         if name in tags and tags[name].lower() not in ("r", "s"):
             record.errors.append(f"{name} must be r or s")
     if "fo" in tags and not re.fullmatch(r"[01ds](\s*:\s*[01ds])*", tags["fo"].lower()):
         record.warnings.append(f"invalid fo={tags['fo'][:30]}")
-    if "ri" in tags and not tags["ri"].isdigit():
+    if "ri" in tags and not (tags["ri"].isascii() and tags["ri"].isdigit()):
         record.warnings.append("ri must be a number of seconds")
     for name in ("rua", "ruf"):
         if name not in tags:

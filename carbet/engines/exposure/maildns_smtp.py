@@ -37,7 +37,7 @@ async def _smtp_reply(reader: asyncio.StreamReader, timeout: float) -> tuple[int
             return 0, lines
         line = raw[:1000].decode("latin-1").rstrip("\r\n")
         lines.append(line)
-        if len(line) < 3 or not line[:3].isdigit():
+        if len(line) < 3 or not (line[:3].isascii() and line[:3].isdigit()):
             return 0, lines
         if len(line) == 3 or line[3] != "-":
             return int(line[:3]), lines
@@ -165,7 +165,9 @@ def parse_mta_sts_policy(text: str) -> MtaStsPolicy:
         elif key == "mode":
             policy.mode = value.lower()
         elif key == "max_age":
-            policy.max_age = int(value) if value.isdigit() and len(value) <= 10 else None
+            policy.max_age = (
+                int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else None
+            )
         elif key == "mx":
             policy.mx.append(value.lower().rstrip("."))
     if policy.version != "STSv1":
@@ -188,7 +190,7 @@ def mx_matches(pattern: str, host: str) -> bool:
     return pattern == host
 
 
-_STATUS = re.compile(rb"^HTTP/1\.[01] (\d{3})")
+_STATUS = re.compile(rb"^HTTP/1\.[01] ([0-9]{3})")
 
 
 async def fetch_mta_sts_policy(ctx: ScanContext, domain: str, address: str) -> dict[str, Any]:

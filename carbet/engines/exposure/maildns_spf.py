@@ -25,7 +25,7 @@ MECHANISMS = frozenset({"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exist
 QUALIFIERS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
 
 _MODIFIER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
-_MACRO = re.compile(r"%(?:\{[slodiphcrtv]\d*r?[.\-+,/_=]*\}|%|_|-)", re.IGNORECASE)
+_MACRO = re.compile(r"%(?:\{[slodiphcrtv][0-9]*r?[.\-+,/_=]*\}|%|_|-)", re.IGNORECASE)
 _LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _TOPLABEL = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
@@ -96,14 +96,14 @@ def _valid_domain_spec(spec: str) -> bool:
 
 def _split_cidr(value: str) -> tuple[str, str]:
     """'example.com/24//64' -> ('example.com', '/24//64')."""
-    match = re.search(r"(/\d*(?://\d*)?|//\d*)$", value)
+    match = re.search(r"(/[0-9]*(?://[0-9]*)?|//[0-9]*)$", value)
     if not match:
         return value, ""
     return value[: match.start()], match.group(1)
 
 
 def _valid_cidr(cidr: str) -> bool:
-    match = re.fullmatch(r"(?:/(\d{1,2}))?(?://(\d{1,3}))?", cidr)
+    match = re.fullmatch(r"(?:/([0-9]{1,2}))?(?://([0-9]{1,3}))?", cidr)
     if not match:
         return False
     v4, v6 = match.groups()
@@ -195,13 +195,13 @@ def _parse_ip(qualifier: str, kind: str, argument: str, raw: str, record: SpfRec
             address, _, prefix = argument.partition("/")
             ipaddress.IPv4Address(address)
             network = ipaddress.IPv4Network(argument, strict=False)
-            if prefix and (not prefix.isdigit() or int(prefix) > 32):
+            if prefix and (not (prefix.isascii() and prefix.isdigit()) or int(prefix) > 32):
                 raise ValueError(prefix)
         else:
             address, _, prefix = argument.partition("/")
             ipaddress.IPv6Address(address)
             network = ipaddress.IPv6Network(argument, strict=False)
-            if prefix and (not prefix.isdigit() or int(prefix) > 128):
+            if prefix and (not (prefix.isascii() and prefix.isdigit()) or int(prefix) > 128):
                 raise ValueError(prefix)
     except ValueError:
         record.errors.append(f"invalid address in {raw!r}")

@@ -24,8 +24,8 @@ import re
 from functools import cmp_to_key
 
 PRE_RELEASE = frozenset({"alpha", "beta", "rc", "pre", "preview", "dev", "snapshot", "cr"})
-_TOKEN = re.compile(r"\d+|[a-z]+")
-_BUILD = re.compile(r"\s*(?:,\s*)?\(?\s*build\s*(\d+)\s*\)?", re.IGNORECASE)
+_TOKEN = re.compile(r"[0-9]+|[a-z]+")
+_BUILD = re.compile(r"\s*(?:,\s*)?\(?\s*build\s*([0-9]+)\s*\)?", re.IGNORECASE)
 
 Token = int | str
 
@@ -42,7 +42,7 @@ def normalise(version: str) -> str:
     text = version.replace("\\", "").strip()
     text, _build = split_build(text)
     text = text.split(" ")[0] if " " in text.strip() else text
-    if text[:1] in ("v", "V") and text[1:2].isdigit():
+    if text[:1] in ("v", "V") and text[1:2].isascii() and text[1:2].isdigit():
         text = text[1:]
     return text.lower()
 

@@ -71,6 +71,7 @@ def test_dmarc_known_cases():
     assert parse_dmarc("p=reject; v=DMARC1").errors
     assert parse_dmarc("v=DMARC1; p=reject; pct=150").errors
     assert parse_dmarc("v=DMARC1; p=reject; adkim=x").errors
+    assert parse_dmarc("v=DMARC1; p=reject; pct=²").errors  # a digit for str.isdigit only
     assert parse_dmarc("v=DMARC1; p=reject; rua=https://x").warnings
 
 
