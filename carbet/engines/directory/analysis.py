@@ -19,6 +19,8 @@ from carbet.engines.directory.model import Snapshot
 from carbet.engines.directory.rules.graph import RuleContext
 from carbet.engines.directory.rules.registry import NotEvaluated, Rule, all_rules
 
+INTERNAL_ERROR = "erreur interne de la règle"
+
 
 @dataclass(frozen=True)
 class RuleException:
@@ -86,6 +88,9 @@ class AnalysisResult:
     collected_at: datetime | None = None
     source: str = "carbet"
     rules_evaluated: int = 0
+    # Everything the collector could not read, including skipped single objects: when not
+    # empty, the result says the collection was partial even where rules could still run.
+    gaps: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The public contract (CLI ``--json``, API): these keys first, extras after."""
@@ -118,6 +123,7 @@ class AnalysisResult:
             "anssi_level_without_exceptions": self.anssi_level_without_exceptions,
             "collected_at": self.collected_at.isoformat() if self.collected_at else None,
             "source": self.source,
+            "gaps": self.gaps,
         }
 
 
@@ -136,7 +142,12 @@ def analyse(
     not_evaluated: list[NotEvaluatedRule] = []
     rules = all_rules()
     for definition in rules.values():
-        outcome = definition.run(snapshot, ctx)
+        try:
+            outcome = definition.run(snapshot, ctx)
+        except Exception as exc:  # one faulty rule must not sink the whole audit
+            reason = f"{INTERNAL_ERROR} ({type(exc).__name__})"
+            not_evaluated.append(NotEvaluatedRule(definition.id, reason))
+            continue
         if isinstance(outcome, NotEvaluated):
             not_evaluated.append(NotEvaluatedRule(definition.id, outcome.reason))
             continue
@@ -159,6 +170,7 @@ def analyse(
         collected_at=snapshot.collected_at,
         source=snapshot.collector,
         rules_evaluated=len(rules) - len(not_evaluated),
+        gaps=list(snapshot.gaps),
     )
 
 

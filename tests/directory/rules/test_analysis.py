@@ -5,6 +5,7 @@ whenCreated, hence the clock tests here)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -259,6 +260,58 @@ def test_gaps_make_rules_not_evaluated_with_the_reason():
     assert reasons == {"vuln1_dnszone_bad_prop": snapshot.gaps[0]}
     assert result.anssi_level == 5
     assert result.anssi_level_complete is False  # a level-1 control could not be checked
+
+
+@pytest.mark.parametrize(
+    ("gap", "rule_id"),
+    [  # the collector's own wording
+        ("dSHeuristics not readable: insufficientAccessRights", "vuln1_dsheuristics_bad"),
+        ("SYSVOL (Group Policy Preferences): not scanned", "gpp_passwords"),
+        ("DNS zones in DC=DomainDnsZones,DC=x not readable: refused", "vuln1_dnszone_bad_prop"),
+        ("certificate templates not readable: refused", "adcs_esc1_templates"),
+        ("AD CS enrollment services not readable: refused", "adcs_esc1_templates"),
+        ("LAPS schema: timeout", "laps_not_installed"),
+        ("LAPS schema: timeout", "laps_coverage"),
+        ("psos: none visible to this account (usually readable by admins only)", "pso_weak"),
+        ("psos not readable: refused", "pso_unused"),
+        ("trusts not readable: refused", "vuln1_trusts_domain_notfiltered"),
+        ("users not readable: timeout", "vuln1_spn_priv"),
+        ("groups: CN=Domain Admins,CN=Users,DC=x: member list incomplete", "vuln1_spn_priv"),
+        ("domain head security descriptor not readable: x", "vuln1_permissions_naming_context"),
+        ("AdminSDHolder security descriptor: not returned", "vuln1_permissions_adminsdholder"),
+        ("domain.machine_account_quota: absent", "vuln4_user_accounts_machineaccountquota"),
+    ],
+)
+def test_collector_gaps_suspend_the_rules_that_need_that_data(gap, rule_id):
+    snapshot = clean_snapshot()
+    snapshot.gaps = [gap]
+    result = analyse(snapshot, now=NOW)
+    assert dict(result.not_evaluated).get(rule_id) == gap
+    assert result.gaps == [gap]
+
+
+def test_single_skipped_objects_leave_rules_running_but_are_reported():
+    snapshot = clean_snapshot()
+    snapshot.gaps = [
+        "users: CN=odd,CN=Users,DC=x skipped: bad SID",
+        "users: 3 malformed objects skipped",
+        "netbios name: not readable",
+    ]
+    result = analyse(snapshot, now=NOW)
+    assert result.not_evaluated == []
+    assert result.to_json()["gaps"] == snapshot.gaps
+
+
+def test_a_faulty_rule_is_not_evaluated_instead_of_sinking_the_audit(monkeypatch):
+    from carbet.engines.directory.rules import registry
+
+    def broken(snapshot, ctx):
+        raise ZeroDivisionError
+
+    rule = registry.get("guest_enabled")
+    monkeypatch.setitem(registry._REGISTRY, "guest_enabled", replace(rule, evaluate=broken))
+    result = analyse(clean_snapshot(), now=NOW)
+    assert dict(result.not_evaluated)["guest_enabled"].endswith("(ZeroDivisionError)")
 
 
 def test_gap_on_users_suspends_every_rule_reading_users():

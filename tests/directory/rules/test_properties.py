@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carbet.engines.directory.analysis import RuleException, analyse
+from carbet.engines.directory.analysis import INTERNAL_ERROR, RuleException, analyse
 from carbet.engines.directory.model import (
     Account,
     Ace,
@@ -164,4 +164,5 @@ def test_analysis_never_crashes_and_keeps_the_contract(snapshot, offset, excepte
     assert result.scores["global"] == max(result.scores[c] for c in CATEGORIES)
     for finding in result.findings:
         assert finding.points >= 0 and 0 <= finding.severity <= 4
+    assert not any(INTERNAL_ERROR in n.reason for n in result.not_evaluated), result.not_evaluated
     json.dumps(result.to_json())

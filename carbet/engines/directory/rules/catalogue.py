@@ -46,9 +46,13 @@ Ce catalogue est **généré depuis le code** (`carbet/engines/directory/rules/`
   objet (ou toute une règle avec `*`) des points et du niveau ANSSI ; le constat reste affiché
   avec ses objets exceptés. Le niveau « sans exceptions » reste disponible pour un auditeur.
 - **Non évalué** : quand le collecteur n'a pas pu lire une donnée, la règle n'est ni réussie ni
-  échouée, elle est listée avec la raison. Convention pour le collecteur : une entrée de
-  `Snapshot.gaps` commence par le champ concerné suivi de « : » (`dns_zones: accès refusé`,
-  `domain: ...` pour tous les champs `domain.*`). Si un point de contrôle non évalué a un niveau
+  échouée, elle est listée avec la raison. Une entrée de `Snapshot.gaps` suspend les règles qui
+  lisent le champ qu'elle nomme : le nom du champ suivi de « : » (`dns_zones: accès refusé`,
+  `domain: ...` pour tous les champs `domain.*`) ou la formulation du collecteur
+  (`dSHeuristics not readable`, `SYSVOL (Group Policy Preferences)`, `DNS zones in ...`,
+  `certificate templates ...`, `LAPS schema`, `... security descriptor ...`). Un objet isolé
+  ignoré (« skipped ») ne suspend rien, mais le résultat garde la liste des lacunes (`gaps`)
+  pour dire que la collecte était partielle. Si un point de contrôle non évalué a un niveau
   plus bas que le niveau calculé, ce niveau n'est qu'un plafond (`anssi_level_complete`).
 - **Privilèges** : un compte est privilégié par appartenance, même imbriquée ou par groupe
   principal, aux groupes Administrateurs, Opérateurs de compte, de serveur, d'impression, de

@@ -79,13 +79,43 @@ class Rule:
         return Hits(objects=list(result))
 
 
+# How the collector words its gaps, per snapshot field a rule may need (lower-case prefixes).
+# The plain field name always works too ("dns_zones: ..."); "domain: ..." covers domain.*.
+GAP_ALIASES: dict[str, tuple[str, ...]] = {
+    "dns_zones": ("dns zones",),
+    "cert_templates": ("certificate template", "ad cs"),
+    "sysvol": ("sysvol",),
+    "domain_descriptor": ("domain head security descriptor",),
+    "adminsdholder_descriptor": ("adminsdholder security descriptor",),
+    "domain.ds_heuristics": ("dsheuristics",),
+    "domain.laps_schema": ("laps schema",),
+    "laps": ("laps schema",),
+}
+
+
+def is_partial(gap: str) -> bool:
+    """One object skipped (or a count of them): the stage still ran, rules still apply."""
+    return "skipped" in gap.lower() and "member list" not in gap.lower()
+
+
 def gap_for(snapshot: Snapshot, needs: tuple[str, ...]) -> str:
-    """The first recorded gap that concerns one of ``needs`` ("" when none)."""
+    """The first recorded gap that concerns one of ``needs`` ("" when none).
+
+    A gap that only skipped individual objects does not suspend rules: the analysis keeps them
+    in ``AnalysisResult.gaps`` so the result shows the collection was partial.
+    """
     for gap in snapshot.gaps:
-        key = gap.split(":", 1)[0].strip().lower()
+        if is_partial(gap):
+            continue
+        text = gap.strip().lower()
+        key = text.split(":", 1)[0].strip()
         for need in needs:
             need = need.lower()
             if key == need or need.startswith(key + ".") or key.startswith(need + "."):
+                return gap
+            field_name = need.split(".")[-1]
+            prefixes = (f"{need} ", f"{field_name} ", *GAP_ALIASES.get(need, ()))
+            if any(text.startswith(prefix) for prefix in prefixes):
                 return gap
     return ""
 
