@@ -101,15 +101,18 @@ def add_targets(structure, domain: str, count: int, services=("Soins", "Accueil"
 
 
 def smtp_profile(sink, per_minute: int = 0) -> SmtpProfile:
-    return SmtpProfile.objects.create(
+    profile, _created = SmtpProfile.objects.get_or_create(
         name=f"Lab {sink.port} {per_minute}",
-        host=sink.host,
-        port=sink.port,
-        security="none",
-        from_address="support@mail-lab.test",
-        per_minute=per_minute,
-        password="smtp-secret-value",
+        defaults=dict(
+            host=sink.host,
+            port=sink.port,
+            security="none",
+            from_address="support@mail-lab.test",
+            per_minute=per_minute,
+            password="smtp-secret-value",
+        ),
     )
+    return profile
 
 
 def draft_campaign(structure, profile, **overrides) -> Campaign:
