@@ -11,7 +11,7 @@ from __future__ import annotations
 from carbet.engines.directory.model import Snapshot, Trust
 from carbet.engines.directory.rules.common import is_trust_account, names
 from carbet.engines.directory.rules.graph import RuleContext
-from carbet.engines.directory.rules.registry import Evaluation, rule
+from carbet.engines.directory.rules.registry import Evaluation, NotEvaluated, rule
 from carbet.engines.directory.scoring import Fixed, PerObject
 
 TRUSTS = "trusts"
@@ -159,10 +159,13 @@ def tgt_delegation(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     samba=False,
 )
 def stale_trust_accounts(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
+    accounts = [u for u in snapshot.users if is_trust_account(u)]
+    if _external(snapshot) and not accounts:
+        return NotEvaluated("comptes des relations d'approbation (NOM$) non collectés")
     return names(
         [
             u
-            for u in snapshot.users
+            for u in accounts
             if is_trust_account(u)
             and (age := ctx.age_days(u.pwd_last_set)) is not None
             and age > TRUST_SECRET_DAYS
