@@ -173,7 +173,9 @@ def password_not_required(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
         "comptes, puis faire changer les mots de passe concernés."
     ),
     command="Set-ADAccountControl -Identity <compte> -AllowReversiblePasswordEncryption $false",
-    needs=("users", "psos", "domain.password_policy"),
+    # PSOs are usually unreadable by a non-admin account: the rule still checks the accounts
+    # and the default policy, and the PSOs it was given (pso_weak says when they are missing).
+    needs=("users", "computers", "domain.password_policy"),
 )
 def reversible(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     found = names([a for a in ctx.accounts if a.uac & UAC_ENCRYPTED_TEXT_PWD_ALLOWED])
