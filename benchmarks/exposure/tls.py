@@ -377,13 +377,25 @@ def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> dict[
 def disagreements(
     endpoints: list[dict[str, Any]], ours: list[dict[str, Any]], theirs: list[dict[str, Any]]
 ) -> list[str]:
-    lines = []
+    counts: dict[str, int] = {}
     for endpoint, a, b in zip(endpoints, ours, theirs, strict=True):
         for key in ("protocols", "weak", "valid", "suites"):
-            if a[key] != b[key]:
-                lines.append(f"{endpoint['kind']}: {key} carbet={a[key]} anchor={b[key]}")
-                break
-    return sorted(set(lines))
+            if a[key] == b[key]:
+                continue
+            if key == "suites":
+                mine = {f"{p}:{n}" for p, names in a["suites"].items() for n in names}
+                other = {f"{p}:{n}" for p, names in b["suites"].items() for n in names}
+                line = (
+                    f"{endpoint['kind']}: suites only carbet={sorted(mine - other)[:3]} "
+                    f"only anchor={sorted(other - mine)[:3]}"
+                )
+            else:
+                line = f"{endpoint['kind']}: {key} carbet={a[key]} anchor={b[key]}"
+                if b.get("reason"):
+                    line += f" ({b['reason']})"
+            counts[line] = counts.get(line, 0) + 1
+            break
+    return [f"{count}× {line}" for line, count in sorted(counts.items(), key=lambda i: -i[1])]
 
 
 def measure(quick: bool = False, count: int | None = None) -> list[dict[str, Any]]:
@@ -453,7 +465,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{row['bench'][:58]:58} {row['carbet_s']:>7}s {row['anchor_s']:>8}s "
             f"{row['ratio']:>5}x  {agree} / {row['anchor']}"
         )
-        print(f"    {row['notes'][:400]}")
+        print(f"    {row['notes'][:1500]}")
 
 
 if __name__ == "__main__":

@@ -92,7 +92,19 @@ class _PortScan:
         self.garbage = False
 
     async def probe(self, hello_bytes: bytes, want_flight: bool) -> ProbeResult:
-        """Send one ClientHello, read until the ServerHello (or the end of the first flight)."""
+        """One ClientHello → the server's first flight. A probe lost to a timeout or a dropped
+        connection is tried once more: under load a lost probe would silently hide a suite."""
+        result = await self._probe_once(hello_bytes, want_flight)
+        if result.error and not self.garbage:
+            retry = await self._probe_once(hello_bytes, want_flight)
+            if not retry.error:
+                self.errors[result.error] -= 1
+                if not self.errors[result.error]:
+                    del self.errors[result.error]
+            result = retry
+        return result
+
+    async def _probe_once(self, hello_bytes: bytes, want_flight: bool) -> ProbeResult:
         config = self.ctx.config
         result = ProbeResult()
         self.probes += 1
@@ -424,6 +436,12 @@ async def scan_tls(
     )
     if scan.errors:
         evidence["probe_errors"] = dict(sorted(scan.errors.items())[:10])
+        lost = scan.errors.get("délai dépassé", 0)
+        if lost:
+            result.errors.append(
+                f"tls:{port}: {lost} sonde(s) sans réponse malgré un nouvel essai: "
+                "la liste des suites peut être incomplète"
+            )
     evidence["probes"] = scan.probes
     evidence["duration"] = round(time.monotonic() - started, 3)
 

@@ -19,7 +19,15 @@ from typing import Any
 
 from . import web_checks  # noqa: F401 - registers the web checks
 from .core import BudgetExceeded, Observation, ScanContext, TargetResult, close_quietly
-from .web_http import Cookie, HttpError, HttpResponse, fetch, parse_set_cookie, split_location
+from .web_http import (
+    Cookie,
+    HttpError,
+    HttpResponse,
+    fetch,
+    host_without_port,
+    parse_set_cookie,
+    split_location,
+)
 from .web_score import HSTS_MIN_SECONDS, analyse_headers, grade, observatory_score
 
 MAX_REDIRECTS = 4
@@ -123,10 +131,7 @@ class _WebScan:
 
 
 def _same_host(host_a: str, host_b: str) -> bool:
-    def bare(host: str) -> str:
-        return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-    return bare(host_a).lower() == bare(host_b).lower()
+    return host_without_port(host_a).lower() == host_without_port(host_b).lower()
 
 
 async def _https_available(ctx: ScanContext, target: str, address: str, ports: set[int]) -> bool:

@@ -180,6 +180,15 @@ def split_location(location: str, base_scheme: str, base_host: str) -> tuple[str
     return scheme, host.lower(), path
 
 
+def host_without_port(host_header: str) -> str:
+    """ "www.test:8443" → "www.test"; "[::1]:8443" and "[::1]" → "::1"; "::1" stays."""
+    if host_header.startswith("["):
+        return host_header[1:].partition("]")[0]
+    if host_header.count(":") == 1:
+        return host_header.partition(":")[0]
+    return host_header
+
+
 def _insecure_context() -> ssl.SSLContext:
     context = ScanContext.insecure_ssl_context()
     context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
@@ -203,7 +212,7 @@ async def fetch(
     """One GET, under a slot and the read deadline; raises HttpError or OSError on failure."""
     config = ctx.config
     async with ctx.slot(target):
-        server_name = host_header.rsplit(":", 1)[0].strip("[]") if use_tls else None
+        server_name = host_without_port(host_header) if use_tls else None
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(
                 address,

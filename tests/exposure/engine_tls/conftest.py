@@ -89,6 +89,7 @@ ORDINARY = [
     "untrusted",
     "sha1",
     "ssl3",
+    "dhe1024",
 ]
 
 
@@ -117,6 +118,9 @@ def tls_lab():
     lab.tls("untrusted", make_leaf(lab.other_ca, ["untrusted.example.test"]), minimum=TLS12)
     sha1 = make_sha1_leaf(ca, ["sha1.example.test"], lab.servers.directory)
     lab.tls("sha1", sha1, minimum=TLS12)
+    dh_file = lab.servers.write("dh1024.pem", servers.weak_dh_params_pem())
+    dhe_ciphers = "DHE-RSA-AES128-GCM-SHA256:ECDHE+AESGCM"
+    lab.tls("dhe1024", minimum=TLS12, maximum=TLS12, ciphers=dhe_ciphers, dh_params=dh_file)
     ssl3_leaf = make_leaf(ca, ["ssl3.example.test"])
     servers.SSL3_LEAF_DER.append(ssl3_leaf.certificate.public_bytes(serialization.Encoding.DER))
     lab.raw("ssl3", servers.ssl3_responder)

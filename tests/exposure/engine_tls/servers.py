@@ -193,6 +193,26 @@ def make_sha1_leaf(issuer: Issued, names: list[str], directory: str) -> Issued:
     return _pem(certificate, key)
 
 
+# RFC 2409's 1024-bit MODP group (Oakley group 2): the prime that Logjam made famous.
+OAKLEY_GROUP_2 = int(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879"
+    "8E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B"
+    "0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF",
+    16,
+)
+
+
+def weak_dh_params_pem() -> bytes:
+    from cryptography.hazmat.primitives.asymmetric import dh
+
+    with warnings.catch_warnings():  # finite-field DH is deprecated in cryptography: on purpose
+        warnings.simplefilter("ignore")
+        parameters = dh.DHParameterNumbers(OAKLEY_GROUP_2, 2).parameters()
+        return parameters.parameter_bytes(
+            serialization.Encoding.PEM, serialization.ParameterFormat.PKCS3
+        )
+
+
 # -- TLS record helpers for the crafted responders -----------------------------------------------
 
 
@@ -293,9 +313,12 @@ class LoopbackServers:
         minimum: ssl.TLSVersion | None = None,
         maximum: ssl.TLSVersion | None = None,
         ciphers: str = "ECDHE+AESGCM:ECDHE+CHACHA20",
+        dh_params: str | None = None,
     ) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.set_ciphers(ciphers + ":@SECLEVEL=0")
+        if dh_params:
+            context.load_dh_params(dh_params)
         with warnings.catch_warnings():  # TLS 1.0/1.1 are deprecated: that is the point here
             warnings.simplefilter("ignore", DeprecationWarning)
             if minimum is not None:

@@ -122,7 +122,7 @@ def test_record_reader_is_indifferent_to_chunking(ders, cuts):
     assert parse_certificate(reader.find(11)) == ders
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.lists(st.binary(max_size=64), max_size=10))
 def test_record_reader_garbage_only_raises_parse_errors(chunks):
     reader = RecordReader(max_bytes=400)
@@ -165,7 +165,10 @@ def parse_client_hello(wire: bytes) -> tuple[int, list[int], dict[int, bytes]]:
 @given(
     st.sampled_from([0x0300, 0x0301, 0x0302, 0x0303, 0x0304]),
     st.lists(st.sampled_from(sorted(tls_suites.LEGACY_SUITES)), min_size=1, max_size=40),
-    st.none() | st.from_regex(r"[a-z]{1,20}\.example\.test", fullmatch=True),
+    st.none()
+    | st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=20).map(
+        lambda label: f"{label}.example.test"
+    ),
 )
 def test_client_hello_is_well_formed(version, suites, server_name):
     wire = build_client_hello(
@@ -237,7 +240,7 @@ def test_key_and_signature_strength():
     assert not signature_is_weak(summary())
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.binary(max_size=600))
 def test_garbage_certificates_only_raise_certificate_errors(data):
     try:

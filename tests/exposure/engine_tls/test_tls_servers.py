@@ -31,6 +31,8 @@ REQUIRED = {
     "tls.cert.weak_key": "rsa1024",
     "tls.cert.sha1_signature": "sha1",
     "tls.protocol.tls13_missing": "nofs",
+    "tls.dh.weak": "dhe1024",
+    "tls.cipher.legacy": "tls11",
 }
 
 
@@ -136,6 +138,13 @@ def test_ssl3_detected_on_a_crafted_responder(tls_lab):
     names = {suite["name"] for suite in evidence["suites"]["ssl3"]}
     assert names == {"TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA"}
     assert evidence["certificate"]["trusted"] is None  # no real handshake possible
+
+
+def test_dhe_prime_size_is_reported(tls_lab):
+    evidence = tls_evidence(tls_lab.results["dhe1024"])
+    assert evidence["dh_bits"] == 1024
+    assert "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" in {s["name"] for s in evidence["suites"]["tls12"]}
+    assert tls_evidence(tls_lab.results["good"])["dh_bits"] is None
 
 
 def test_injected_clock_moves_expiry(tls_lab):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbet.engines.exposure.web_http import (
@@ -11,6 +11,7 @@ from carbet.engines.exposure.web_http import (
     Cookie,
     HttpError,
     decode_chunked,
+    host_without_port,
     parse_head,
     parse_set_cookie,
     split_location,
@@ -23,10 +24,12 @@ from carbet.engines.exposure.web_score import (
     parse_csp,
 )
 
-token = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,20}", fullmatch=True)
-value = st.from_regex(r"[ -~]{0,60}", fullmatch=True).map(str.strip)
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+token = st.text(LETTERS + "0123456789-", min_size=1, max_size=20).filter(lambda t: t[0] in LETTERS)
+value = st.text("".join(map(chr, range(0x20, 0x7F))), max_size=60).map(str.strip)
 
 
+@settings(max_examples=60)
 @given(st.integers(100, 599), st.lists(st.tuples(token, value), max_size=30))
 def test_head_round_trip(status, headers):
     raw = f"HTTP/1.1 {status} Whatever\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers)
@@ -96,6 +99,14 @@ def test_split_location():
     )
     assert split_location("/accueil", "https", "ch.test") == ("https", "ch.test", "/accueil")
     assert split_location("login", "http", "ch.test") == ("http", "ch.test", "/login")
+
+
+def test_host_without_port():
+    assert host_without_port("www.test:8443") == "www.test"
+    assert host_without_port("[::1]:8443") == "::1"
+    assert host_without_port("[::1]") == "::1"
+    assert host_without_port("::1") == "::1"
+    assert host_without_port("www.test") == "www.test"
 
 
 def test_csp_and_hsts_parsing():
