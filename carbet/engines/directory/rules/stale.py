@@ -33,7 +33,6 @@ from carbet.engines.directory.scoring import Fixed, PerObject
 STALE = "stale_objects"
 USER_INACTIVE_DAYS = 180
 COMPUTER_INACTIVE_DAYS = 180
-DC_PASSWORD_DAYS = 45
 
 
 @rule(
