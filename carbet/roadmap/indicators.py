@@ -255,6 +255,24 @@ def continuity_coverage(structures: list[Structure], day: date, threshold: float
     return activity_coverage({s.pk: s.activity_weight for s in structures}, covered, threshold)
 
 
+def group_coverage(structure: Structure, day: date | None = None):
+    """(coverage, number of entities) of the structure's GHT, else its organisation; ``None``
+    for a single-entity applicant (the 66 % rule does not apply)."""
+    day = day or timezone.localdate()
+    ght_id = structure.organisation.ght_id
+    if ght_id:
+        members = list(Structure.objects.filter(organisation__ght_id=ght_id))
+    else:
+        members = list(Structure.objects.filter(organisation_id=structure.organisation_id))
+    if len(members) < 2:
+        return None
+    requirement = Requirement.objects.filter(
+        framework__code="care-d2", min_activity_share__isnull=False, retired=False
+    ).first()
+    threshold = requirement.min_activity_share if requirement else 0.66
+    return continuity_coverage(members, day, threshold), len(members)
+
+
 def compute_all(day: date | None = None, *, actor: Any = SYSTEM) -> dict[str, Any]:
     """Tonight's values for every structure, then the regional aggregates. Idempotent."""
     day = day or timezone.localdate()

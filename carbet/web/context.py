@@ -32,6 +32,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Indicateurs régionaux"), "web:aggregates", Perm.REGION_AGGREGATES),
     NavItem(_("Sécurité régionale"), "findings:ars_dashboard", Perm.REGION_AGGREGATES),
     NavItem(_("Sensibilisation"), "awareness:index", Perm.AWARENESS_VIEW),
+    NavItem(_("Feuille de route"), "roadmap:home", Perm.ROADMAP_VIEW),
+    NavItem(_("Indicateurs cyber"), "roadmap:regional", Perm.REGION_AGGREGATES),
     NavItem(_("Tâches"), "jobs:list", Perm.JOB_VIEW),
     NavItem(_("Journal d'audit"), "audit:list", Perm.AUDIT_VIEW_STRUCTURE),
     NavItem(_("Comptes"), "accounts:users", Perm.USER_MANAGE),

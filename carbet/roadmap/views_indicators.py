@@ -1,0 +1,190 @@
+"""Indicator pages: a structure's indicators with their trend, and the regional aggregates the
+ARS reads (aggregates only: no structure's own figure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from carbet.accounts.roles import Perm
+from carbet.core.choices import Category
+from carbet.core.tenancy import can
+from carbet.engines import charts
+from carbet.roadmap import indicators
+from carbet.roadmap.forms import ManualIndicatorForm
+from carbet.roadmap.models import IndicatorValue, RegionalIndicator
+from carbet.roadmap.views import TEMPLATES, structure_for
+
+TREND_COLOUR = "#1f5f8b"
+
+
+def _display(definition, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if definition.unit == "bool":
+        return _("oui") if value >= 1 else _("non")
+    if definition.unit == "percent":
+        return f"{value:.0f} %"
+    if definition.unit == "score":
+        return f"{value:.1f} / 3"
+    return f"{value:g}"
+
+
+def _reached(definition, value: float | None) -> bool | None:
+    if value is None or definition.target is None:
+        return None
+    return value >= definition.target
+
+
+@login_required
+def structure_indicators(request: HttpRequest, structure_id: int) -> HttpResponse:
+    target = structure_for(request, structure_id)
+    can_answer = can(request.user, Perm.ROADMAP_ANSWER, target)
+    manual = [(d.code, d.title) for d in indicators.definitions() if d.manual]
+    form = ManualIndicatorForm(choices=manual) if can_answer and manual else None
+    if request.method == "POST":
+        if not can_answer:
+            raise PermissionDenied
+        form = ManualIndicatorForm(request.POST, choices=manual)
+        if form.is_valid():
+            try:
+                indicators.record_manual(
+                    request.user,
+                    target,
+                    form.cleaned_data["code"],
+                    form.cleaned_data["value"],
+                    note=form.cleaned_data.get("note", ""),
+                )
+            except ValidationError as exc:
+                form.add_error("value", " ".join(exc.messages))
+            else:
+                messages.success(request, _("Valeur enregistrée."))
+                return redirect("roadmap:indicators", target.pk)
+    values = IndicatorValue.objects.visible_to(request.user, Perm.ROADMAP_VIEW).filter(
+        structure=target
+    )
+    rows = []
+    for definition in indicators.definitions():
+        series = list(
+            values.filter(code=definition.code, value__isnull=False)
+            .order_by("-day")
+            .values_list("day", "value")[:365]
+        )[::-1]
+        latest = series[-1][1] if series else None
+        chart = ""
+        if len(series) >= 2:
+            chart = charts.line_chart(
+                definition.title,
+                _("Évolution de l'indicateur sur l'année."),
+                [d.strftime("%d/%m") for d, _v in series],
+                [charts.Series(definition.title, [v for _d, v in series], TREND_COLOUR)],
+            )
+        rows.append(
+            {
+                "definition": definition,
+                "value": _display(definition, latest),
+                "reached": _reached(definition, latest),
+                "target": _display(definition, definition.target),
+                "chart": mark_safe(chart),  # noqa: S308 - charts escapes every text itself
+            }
+        )
+    return render(
+        request,
+        TEMPLATES + "indicators.html",
+        {"structure": target, "rows": rows, "form": form},
+    )
+
+
+def _regional_rows() -> list[dict[str, Any]]:
+    labels = dict(Category.choices)
+    rows = []
+    for definition in indicators.definitions():
+        latest = indicators.latest_regional(definition.code)
+        data = latest.data if latest else {}
+        row: dict[str, Any] = {"definition": definition, "day": latest.day if latest else None}
+        if definition.aggregate == "share" and data.get("denominator"):
+            row["headline"] = f"{data['share'] * 100:.0f} %"
+            row["detail"] = _("%(yes)d structure(s) sur %(n)d") % {
+                "yes": data["numerator"],
+                "n": data["denominator"],
+            }
+        elif definition.aggregate == "distribution" and data.get("counts"):
+            counts = data["counts"]
+            row["chart"] = mark_safe(  # noqa: S308 - charts escapes every text itself
+                charts.bar_chart(
+                    definition.title,
+                    _("Nombre de structures par niveau."),
+                    [_("niveau %(n)s") % {"n": k} for k in counts],
+                    [float(v) for v in counts.values()],
+                )
+            )
+            row["detail"] = _("%(n)d structure(s) sans audit") % {"n": data.get("unknown", 0)}
+        elif definition.aggregate == "mean_by_category" and data.get("overall", {}).get("n"):
+            row["headline"] = _display(definition, data["overall"]["mean"])
+            row["categories"] = [
+                {"label": labels.get(code, code), **cell}
+                for code, cell in data.get("by_category", {}).items()
+            ]
+        elif data.get("n"):
+            row["headline"] = _display(definition, data.get("mean"))
+            row["detail"] = _("moyenne de %(n)d structure(s)") % {"n": data["n"]}
+        rows.append(row)
+    return rows
+
+
+@login_required
+def regional(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Perm.REGION_AGGREGATES):
+        raise PermissionDenied
+    themes = indicators.latest_regional(indicators.DIAGNOSTIC_THEMES_CODE)
+    theme_rows = []
+    if themes is not None:
+        from carbet.roadmap.models import Framework
+
+        framework = Framework.objects.filter(code="diagnostic").first()
+        for code, data in themes.data.items():
+            overall = data.get("overall", {})
+            theme_rows.append(
+                {
+                    "title": framework.theme_title(code) if framework else code,
+                    "mean": overall.get("mean"),
+                    "n": overall.get("n", 0),
+                }
+            )
+    trend = list(
+        RegionalIndicator.objects.filter(code="exercise_this_year")
+        .order_by("-day")
+        .values_list("day", "data")[:365]
+    )[::-1]
+    chart = ""
+    points = [(d, data.get("share")) for d, data in trend]
+    if len(points) >= 2:
+        chart = charts.line_chart(
+            _("Structures ayant fait un exercice de crise cette année"),
+            _("Part des structures de la région, jour après jour."),
+            [d.strftime("%d/%m") for d, _s in points],
+            [
+                charts.Series(
+                    _("part (%)"),
+                    [None if s is None else s * 100 for _d, s in points],
+                    TREND_COLOUR,
+                )
+            ],
+            y_max=100,
+        )
+    return render(
+        request,
+        TEMPLATES + "regional.html",
+        {
+            "rows": _regional_rows(),
+            "theme_rows": theme_rows,
+            "chart": mark_safe(chart),  # noqa: S308 - charts escapes every text itself
+        },
+    )
