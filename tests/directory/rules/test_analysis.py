@@ -403,6 +403,14 @@ def test_privilege_follows_nested_groups_and_primary_group():
     assert "Domain Admins" in ctx.privilege_sources[hidden.dn.lower()]
 
 
+def test_enterprise_admins_should_stay_empty_but_the_builtin_administrator_is_allowed():
+    snapshot = clean_snapshot()
+    assert "vuln1_privileged_members" not in _rules(analyse(snapshot, now=NOW))
+    add_member(snapshot, "Enterprise Admins", account(snapshot, "adm-alice").dn)
+    objects = _finding(analyse(snapshot, now=NOW), "vuln1_privileged_members").objects
+    assert objects == ["adm-alice"]
+
+
 def test_member_of_on_the_account_counts_like_group_members():
     snapshot = clean_snapshot()
     admins = group_named(snapshot, "Domain Admins")

@@ -18,6 +18,7 @@ from carbet.engines.directory.model import (
 from carbet.engines.directory.rules.common import is_person, names
 from carbet.engines.directory.rules.graph import (
     RID_ADMINISTRATOR,
+    RID_ENTERPRISE_ADMINS,
     RID_SCHEMA_ADMINS,
     SID_ACCOUNT_OPERATORS,
     SID_BACKUP_OPERATORS,
@@ -52,14 +53,14 @@ def _admins(ctx: RuleContext) -> list[Account]:
     title_fr="Membres dans des groupes d'administration qui devraient rester vides",
     title_en="Members in privileged groups that should stay empty",
     description_fr=(
-        "Les groupes Opérateurs de compte, de serveur, d'impression, de sauvegarde et "
-        "Administrateurs du schéma donnent, directement ou par rebond, le contrôle du domaine ; "
-        "ils doivent rester vides en temps normal."
+        "Les groupes Opérateurs de compte, de serveur, d'impression, de sauvegarde, "
+        "Administrateurs du schéma et Administrateurs de l'entreprise donnent, directement ou "
+        "par rebond, le contrôle du domaine ; ils doivent rester vides en temps normal."
     ),
     remediation_fr=(
         "Retirer ces comptes des groupes listés et leur déléguer seulement les droits utiles. "
-        "L'administrateur intégré, placé dans « Administrateurs du schéma » à la création du "
-        "domaine, n'est pas compté."
+        "L'administrateur intégré, placé dans « Administrateurs du schéma » et « de l'entreprise » "
+        "à la création du domaine, n'est pas compté."
     ),
     command="Remove-ADGroupMember -Identity 'Backup Operators' -Members <compte>",
     needs=("users", "groups"),
@@ -74,7 +75,7 @@ def members_of_empty_groups(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
             SID_BACKUP_OPERATORS,
         )
     ]
-    groups.append(ctx.group_by_rid(RID_SCHEMA_ADMINS))
+    groups += [ctx.group_by_rid(RID_SCHEMA_ADMINS), ctx.group_by_rid(RID_ENTERPRISE_ADMINS)]
     found: dict[str, Account] = {}
     for group in groups:
         for account in ctx.nested_accounts(group):
