@@ -7,7 +7,10 @@ fixture skips locally and fails in CI (``CI`` set): the directory must always be
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,11 +18,17 @@ from tests.directory.samba import SambaDirectory, samba_available, start_samba
 
 
 @pytest.fixture(scope="session")
-def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaDirectory]:
+def samba_dc() -> Iterator[SambaDirectory]:
     """A seeded Samba AD DC on its own loopback address, started once per session."""
     if not samba_available():
         if os.environ.get("CI"):
             pytest.fail("Samba (samba, samba-tool, /usr/bin/python3) is required in CI")
         pytest.skip("Samba AD DC not installed (apt-get install samba samba-ad-dc)")
-    with start_samba(tmp_path_factory.mktemp("samba-dc")) as directory:
-        yield directory
+    # Not under pytest's 0700 temporary tree: smbd, switched to the SMB user's uid, must be able
+    # to traverse down to SYSVOL.
+    root = Path(tempfile.mkdtemp(prefix="carbet-samba-"))
+    try:
+        with start_samba(root) as directory:
+            yield directory
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

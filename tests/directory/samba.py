@@ -160,7 +160,6 @@ def _smb_conf(root: Path, address: str) -> str:
 	binddns dir = {root}/bind-dns
 	pid directory = {root}/run
 	ncalrpc dir = {root}/run/ncalrpc
-	winbindd socket directory = {root}/run/winbindd
 	ntp signd socket directory = {root}/run/ntp
 	log file = {root}/log/log.%m
 	log level = 0
@@ -252,10 +251,42 @@ def _wait_listening(process: subprocess.Popen, host: str, port: int, timeout: fl
     raise RuntimeError(f"samba did not listen on {host}:{port} within {timeout:.0f} s")
 
 
+def _samba_command(root: Path) -> list[str]:
+    """smbd finds winbindd only at the compiled-in /run/samba/winbindd: each DC gets a private
+    /run/samba in a mount namespace so that several can run (and serve SYSVOL over SMB) at
+    once. Without the right to create namespaces, SMB logons fail and the collector records a
+    SYSVOL gap; LDAP is unaffected."""
+    samba = ["samba", "-s", str(root / "etc" / "smb.conf"), "-i", "-M", "single"]
+    probe = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "true"], capture_output=True, check=False
+    )
+    if probe.returncode or not shutil.which("unshare"):
+        return samba
+    Path("/run/samba").mkdir(parents=True, exist_ok=True)
+    script = 'mount -t tmpfs -o size=16m,mode=0755 tmpfs /run/samba && exec "$@"'
+    return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "samba", *samba]
+
+
+def _wait_smb_logon(address: str, timeout: float) -> None:
+    """Until winbindd answers smbd, SMB logons fail with NT_STATUS_INTERNAL_ERROR."""
+    deadline = time.monotonic() + timeout
+    while shutil.which("smbclient") and time.monotonic() < deadline:
+        probe = subprocess.run(
+            ["smbclient", f"//{address}/netlogon", "-U", f"{WORKGROUP}\\Administrator%"
+             f"{ADMIN_PASSWORD}", "-m", "SMB3", "-c", "exit"],
+            capture_output=True, text=True, check=False, timeout=30,
+        )  # fmt: skip
+        if "INTERNAL_ERROR" not in probe.stdout + probe.stderr:
+            return
+        time.sleep(0.5)
+
+
 @contextmanager
 def start_samba(root: Path, *, bulk: int = 0, reuse: bool = False) -> Iterator[SambaDirectory]:
     """Provision (or, with ``reuse``, keep what ``root`` already holds), seed, run, stop."""
     root.mkdir(parents=True, exist_ok=True)
+    # smbd switches to the SMB user's uid: it must be able to traverse down to SYSVOL.
+    root.chmod(0o711)
     seeded_file = root / "seeded.json"
     with loopback_address() as address:
         if not (reuse and seeded_file.exists()):
@@ -269,22 +300,28 @@ def start_samba(root: Path, *, bulk: int = 0, reuse: bool = False) -> Iterator[S
             )  # fmt: skip
             if seeded.returncode:
                 raise RuntimeError(f"seeding failed: {seeded.stderr[-2000:]}")
+            # SYSVOL's file ACLs follow the copied idmap only once reset (else SMB readers
+            # get ACCESS_DENIED on Policies).
+            subprocess.run(
+                ["samba-tool", "ntacl", "sysvolreset", "-s", str(root / "etc" / "smb.conf")],
+                capture_output=True, check=True, timeout=600,
+            )  # fmt: skip
             seeded_file.write_text(seeded.stdout.strip().splitlines()[-1])
-        for sub in ("run", "log", "cache"):
+        for sub in ("run", "log", "cache", "state"):
             (root / sub).mkdir(exist_ok=True)
+        (root / "state").chmod(0o755)
         (root / "etc" / "smb.conf").write_text(_smb_conf(root, address))
         _write_certificates(root / "tls", address)
         gpp_path = _write_gpp_file(root)
         info = json.loads(seeded_file.read_text())
         log = open(root / "log" / "samba.out", "wb")
         process = subprocess.Popen(
-            ["samba", "-s", str(root / "etc" / "smb.conf"), "-i", "-M", "single"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            # libwbclient (smbd → winbindd) reads the socket directory from the environment.
-            env={**os.environ, "WINBINDD_SOCKET_DIR": str(root / "run" / "winbindd")},
-        )  # fmt: skip
+            _samba_command(root), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             _wait_listening(process, address, 636, timeout=90)
+            _wait_listening(process, address, 445, timeout=60)  # smbd starts after LDAP
+            _wait_smb_logon(address, timeout=30)  # and winbindd after smbd
             yield SambaDirectory(
                 host=address,
                 ldaps_port=636,

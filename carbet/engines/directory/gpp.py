@@ -87,9 +87,9 @@ def scan_sysvol(
         auth.write_text("\n".join(lines) + "\n")
         local = Path(work) / "sysvol"
         local.mkdir()
+        # With recursion, smbclient filters files by "mask" (mget's own masks do not recurse).
         commands = (
-            f'prompt OFF; recurse ON; lcd "{local}"; cd "{domain}/Policies"; '
-            f"mget {' '.join(GPP_FILES)}"
+            f'prompt OFF; recurse ON; lcd "{local}"; cd "{domain}/Policies"; mask *.xml; mget *'
         )
         try:
             done = subprocess.run(

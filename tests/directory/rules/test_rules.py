@@ -344,3 +344,38 @@ def test_rule_fires_and_names_the_object(rule_id: str):
     assert finding.exploitable_now == definition.exploitable_now
     if definition.anssi:
         assert result.anssi_level <= definition.level
+
+
+def test_exploitable_rules_are_severe_and_every_rule_has_a_command():
+    for definition in all_rules().values():
+        assert definition.command, definition.id
+        if definition.exploitable_now:
+            assert definition.severity >= 3, definition.id
+
+
+@pytest.mark.parametrize(
+    ("os_name", "family"),
+    [
+        ("Windows 2000 Server", "legacy"),
+        ("Windows XP Professional", "legacy"),
+        ("Windows Server 2003 R2", "legacy"),
+        ("Windows Vista™ Business", "2008"),
+        ("Windows 7 Professionnel", "2008"),
+        ("Windows Server® 2008 Standard", "2008"),
+        ("Windows Server 2008 R2 Enterprise", "2008"),
+        ("Windows 8.1 Pro", "2012"),
+        ("Windows Server 2012 R2 Datacenter", "2012"),
+        ("Windows 10 Professionnel", "windows10"),
+        ("Windows 10 Enterprise 2016 LTSB", "windows10"),
+        ("Windows 10 Entreprise LTSC 2021", ""),
+        ("Windows 11 Professionnel", ""),
+        ("Windows Server 2016 Standard", ""),
+        ("Windows Server 2025 Datacenter", ""),
+        ("Samba 4.19", ""),
+        ("", ""),
+    ],
+)
+def test_operating_system_end_of_support(os_name, family):
+    from carbet.engines.directory.rules.common import os_family_out_of_support
+
+    assert os_family_out_of_support(os_name, NOW.replace(year=2027)) == family

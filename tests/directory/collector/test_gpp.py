@@ -1,0 +1,83 @@
+"""Group Policy Preferences passwords: found over SMB in the seeded SYSVOL (location only, never
+the value), and the XML parser survives hostile files."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carbet.engines.directory import gpp
+from tests.directory.samba import DEFAULT_GPO, GPP_CPASSWORD
+
+SAMPLE = (
+    b'<?xml version="1.0"?><Groups><User name="svc">'
+    b'<Properties userName="svc_backup" cpassword="abcd"/></User>'
+    b'<User name="empty"><Properties userName="nobody" cpassword=""/></User></Groups>'
+)
+
+
+def test_cpassword_location_without_the_secret():
+    path = "{31B2F340-016D-11D2-945F-00C04FB984F9}/Machine/Preferences/Groups/Groups.xml"
+    assert gpp.find_cpasswords(SAMPLE, path) == [
+        {"gpo": "31b2f340-016d-11d2-945f-00c04fb984f9", "path": path, "user": "svc_backup"}
+    ]
+
+
+def test_hostile_xml_is_ignored():
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><G cpassword="&b;"/>'
+    )
+    assert gpp.find_cpasswords(bomb, "x/Groups.xml") == []
+    external = b'<!DOCTYPE l [<!ENTITY e SYSTEM "file:///etc/passwd">]><G cpassword="&e;"/>'
+    assert gpp.find_cpasswords(external, "x/Groups.xml") == []
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=300))
+def test_random_bytes(data):
+    assert isinstance(gpp.find_cpasswords(data, "p"), list)
+
+
+def test_local_scan_only_reads_gpp_files(tmp_path):
+    (tmp_path / "{A}" / "Machine").mkdir(parents=True)
+    (tmp_path / "{A}" / "Machine" / "Services.xml").write_bytes(SAMPLE)
+    (tmp_path / "{A}" / "Machine" / "Other.xml").write_bytes(SAMPLE)
+    found = gpp.scan_directory(tmp_path)
+    assert [item["path"] for item in found] == ["{A}/Machine/Services.xml"]
+
+
+@pytest.mark.realserver
+def test_sysvol_scan_reports_the_location_or_a_gap(collected, samba_dc):
+    """The seeded Groups.xml is found over SMB when the test DC serves SYSVOL to the reader;
+    Samba here may refuse the non-admin reader (ACCESS_DENIED on Policies, see the report):
+    then the snapshot must say so in a gap — never a silent "no GPP password"."""
+    expected = {
+        "gpo": DEFAULT_GPO.strip("{}").lower(),
+        "path": samba_dc.gpp_path.removeprefix("Policies/"),
+        "user": "gpp_local_admin",
+    }
+    sysvol_gaps = [gap for gap in collected.gaps if "SYSVOL" in gap]
+    if collected.gpp_passwords:
+        assert collected.gpp_passwords == [expected] and not sysvol_gaps
+    else:
+        assert sysvol_gaps and "SMB read of SYSVOL failed" in sysvol_gaps[0]
+    assert GPP_CPASSWORD not in repr(collected.to_dict())
+
+
+@pytest.mark.realserver
+def test_sysvol_scan_as_administrator_finds_the_file(samba_dc):
+    found, problem = gpp.scan_sysvol(
+        samba_dc.host, samba_dc.admin_user, samba_dc.admin_password, samba_dc.dns_domain
+    )
+    if problem and "INTERNAL_ERROR" in problem:
+        # smbd cannot reach winbindd without a private /run/samba (no mount namespace allowed
+        # here): SMB logons fail, and the scan must say so rather than report "none found".
+        assert found == [] and "SMB read of SYSVOL failed" in problem
+        return
+    assert (found, problem) == (
+        [{"gpo": DEFAULT_GPO.strip("{}").lower(),
+          "path": samba_dc.gpp_path.removeprefix("Policies/"), "user": "gpp_local_admin"}],
+        "",
+    )  # fmt: skip
