@@ -40,7 +40,7 @@ def test_parse_maps_rules_and_keeps_scores():
     assert result.collected_at == datetime(2026, 10, 2, 7, 15, 42, 123456, tzinfo=UTC)
     assert result.source == "pingcastle 3.3.0.1"
     findings = _by_rule(result)
-    delegation = findings["unconstrained_delegation"]
+    delegation = findings["vuln2_delegation_t4d"]
     assert delegation.objects == ["SRV-IMAGERIE$"] and delegation.points == 50
     assert delegation.exploitable_now and delegation.category == "privileged_accounts"
     assert "P-UnconstrainedDelegation" in delegation.description_fr
@@ -55,7 +55,7 @@ def test_parse_maps_rules_and_keeps_scores():
     unmapped = findings["pingcastle.A-NoGPOLLMNR"]
     assert unmapped.category == "anomalies" and unmapped.points == 15 and unmapped.anssi == ""
     assert unmapped.title_fr == "LLMNR can be used to steal credentials"
-    assert result.findings[0].rule == "unconstrained_delegation"  # exploitable first
+    assert result.findings[0].rule == "vuln2_delegation_t4d"  # exploitable first
 
 
 def test_missing_scores_are_computed_like_carbet_and_level_from_controls():

@@ -268,8 +268,14 @@ def test_gaps_make_rules_not_evaluated_with_the_reason():
         ("dSHeuristics not readable: insufficientAccessRights", "vuln1_dsheuristics_bad"),
         ("SYSVOL (Group Policy Preferences): not scanned", "gpp_passwords"),
         ("DNS zones in DC=DomainDnsZones,DC=x not readable: refused", "vuln1_dnszone_bad_prop"),
-        ("certificate templates not readable: refused", "adcs_esc1_templates"),
-        ("AD CS enrollment services not readable: refused", "adcs_esc1_templates"),
+        (
+            "certificate templates not readable: refused",
+            "vuln1_adcs_template_auth_enroll_with_name",
+        ),
+        (
+            "AD CS enrollment services not readable: refused",
+            "vuln1_adcs_template_auth_enroll_with_name",
+        ),
         ("LAPS schema: timeout", "laps_not_installed"),
         ("LAPS schema: timeout", "laps_coverage"),
         ("psos: none visible to this account (usually readable by admins only)", "pso_weak"),
@@ -462,7 +468,7 @@ def test_to_json_contract():
     data = analyse(snapshot, now=NOW).to_json()
     assert list(data)[:4] == ["domain", "anssi_level", "score", "findings"]
     assert data["domain"] == "ch-test.local"
-    assert data["anssi_level"] == 4
+    assert data["anssi_level"] == 2  # vuln2_delegation_t4d
     assert list(data["score"]) == [
         "global",
         "stale_objects",
@@ -474,7 +480,7 @@ def test_to_json_contract():
     assert list(first)[:8] == [
         "rule", "anssi", "level", "category", "points", "severity", "title", "objects",
     ]  # fmt: skip
-    assert first["rule"] == "unconstrained_delegation" and first["objects"] == ["SRV01$"]
+    assert first["rule"] == "vuln2_delegation_t4d" and first["objects"] == ["SRV01$"]
     assert isinstance(first["severity"], int) and 0 <= first["severity"] <= 4
     json.dumps(data)  # serialisable as is
 
@@ -487,7 +493,7 @@ def test_exploitable_findings_come_first_then_points():
     snapshot.domain.machine_account_quota = 10  # 5 points
     order = [f.rule for f in analyse(snapshot, now=NOW).findings]
     assert order == [
-        "unconstrained_delegation",
+        "vuln2_delegation_t4d",
         "vuln2_krbtgt",
         "obsolete_os_legacy",
         "vuln4_user_accounts_machineaccountquota",

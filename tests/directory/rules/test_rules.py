@@ -199,6 +199,7 @@ CASES: dict[str, tuple[Mutation, str]] = {
         "forêt : Windows Server 2008 R2",
     ),
     "vuln1_password_change_dc_no_change": (_set("DC02$", pwd_last_set=days_ago(60)), "DC02$"),
+    "vuln1_password_change_inactive_dc": (_set("DC02$", last_logon=days_ago(60)), "DC02$"),
     "vuln2_password_change_server_no_change_90": (
         _set("SRV01$", pwd_last_set=days_ago(120)),
         "SRV01$",
@@ -232,14 +233,14 @@ CASES: dict[str, tuple[Mutation, str]] = {
     ),
     "privileged_dormant": (_set("adm-alice", last_logon=days_ago(200)), "adm-alice"),
     "privileged_computers": (_member("Domain Admins", "PC01$"), "PC01$"),
-    "unconstrained_delegation": (_flag("SRV01$", UAC_TRUSTED_FOR_DELEGATION), "SRV01$"),
+    "vuln2_delegation_t4d": (_flag("SRV01$", UAC_TRUSTED_FOR_DELEGATION), "SRV01$"),
     "vuln1_delegation_t2a4d": (
         _delegate(UAC_TRUSTED_TO_AUTH_FOR_DELEGATION, "cifs/DC01.ch-test.local"),
         "SRV01$",
     ),
     "vuln1_delegation_a2d2": (_delegate(0, "ldap/dc02"), "SRV01$"),
     "vuln1_delegation_sourcedeleg": (_set("DC01$", rbcd=True), "DC01$"),
-    "vuln2_delegation_t4d": (
+    "protocol_transition_delegation": (
         _delegate(UAC_TRUSTED_TO_AUTH_FOR_DELEGATION, "http/intranet.ch-test.local"),
         "SRV01$",
     ),
@@ -278,7 +279,7 @@ CASES: dict[str, tuple[Mutation, str]] = {
         "Authenticated Users",
     ),
     "vuln1_dnszone_bad_prop": (_zone, DOMAIN),
-    "adcs_esc1_templates": (_esc1, "VPN-Utilisateurs"),
+    "vuln1_adcs_template_auth_enroll_with_name": (_esc1, "VPN-Utilisateurs"),
     "vuln3_kerberos_properties_encryption": (_set("SRV01$", supported_enc_types=0x4), "SRV01$"),
     "kerberoastable_users": (_set("alice", spns=["HTTP/intranet.ch-test.local"]), "alice"),
     "laps_not_installed": (_domain(laps_schema=False), DOMAIN),

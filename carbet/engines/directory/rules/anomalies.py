@@ -369,7 +369,9 @@ def _low_privileged(sid: str) -> bool:
 
 
 @rule(
-    id="adcs_esc1_templates",
+    id="vuln1_adcs_template_auth_enroll_with_name",
+    anssi="vuln1_adcs_template_auth_enroll_with_name",
+    level=1,
     category=ANOMALIES,
     severity=4,
     points=PerObject(20, floor=40, cap=60),

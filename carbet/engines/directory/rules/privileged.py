@@ -397,7 +397,9 @@ def _delegating(ctx: RuleContext) -> list[Account]:
 
 
 @rule(
-    id="unconstrained_delegation",
+    id="vuln2_delegation_t4d",
+    anssi="vuln2_delegation_t4d",  # t4d: TRUSTED_FOR_DELEGATION, i.e. unconstrained
+    level=2,
     category=PRIVILEGED,
     severity=4,
     points=PerObject(10, floor=20, cap=50),
@@ -506,9 +508,7 @@ def rbcd_sensitive(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
 
 
 @rule(
-    id="vuln2_delegation_t4d",
-    anssi="vuln2_delegation_t4d",
-    level=2,
+    id="protocol_transition_delegation",
     category=PRIVILEGED,
     severity=2,
     points=PerObject(5, cap=20),
@@ -524,7 +524,7 @@ def rbcd_sensitive(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     command="Set-ADAccountControl -Identity <compte> -TrustedToAuthForDelegation $false",
     needs=("users", "computers"),
 )
-def t4d(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
+def protocol_transition(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return names(
         [
             a

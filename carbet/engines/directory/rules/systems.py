@@ -238,6 +238,38 @@ def dc_password_age(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     )
 
 
+@rule(
+    id="vuln1_password_change_inactive_dc",
+    anssi="vuln1_password_change_inactive_dc",
+    level=1,
+    category=STALE,
+    severity=3,
+    points=PerObject(5, floor=10, cap=20),
+    title_fr="Contrôleurs de domaine inactifs depuis plus de 45 jours",
+    title_en="Domain controllers inactive for more than 45 days",
+    description_fr=(
+        "Un contrôleur de domaine éteint ou disparu reste déclaré : il garde une copie des "
+        "secrets de tous les comptes et peut revenir avec un annuaire périmé."
+    ),
+    remediation_fr=(
+        "Remettre en service ou retirer proprement le contrôleur (nettoyage des métadonnées "
+        "s'il a disparu)."
+    ),
+    command='ntdsutil "metadata cleanup"  # ou : Remove-ADDomainController -ForceRemoval',
+    needs=("computers",),
+)
+def inactive_dc(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
+    return names(
+        [
+            dc
+            for dc in ctx.domain_controllers
+            if is_enabled(dc)
+            and (age := ctx.age_days(ctx.last_activity(dc))) is not None
+            and age > DC_PASSWORD_DAYS
+        ]
+    )
+
+
 def _servers_with_password_age(ctx: RuleContext, low: float, high: float) -> list[str]:
     return names(
         [
