@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from carbet.engines.directory import scoring
 from carbet.engines.directory.model import Snapshot
 from carbet.engines.directory.rules.graph import RuleContext
-from carbet.engines.directory.rules.registry import NotEvaluated, Rule, all_rules
+from carbet.engines.directory.rules.registry import NotEvaluated, Rule, all_rules, current_id
 
 INTERNAL_ERROR = "erreur interne de la règle"
 
@@ -177,7 +177,7 @@ def analyse(
 def _finding(
     definition: Rule, objects: list[str], measure: float | None, active: list[RuleException]
 ) -> RuleFinding:
-    mine = [e for e in active if e.rule == definition.id]
+    mine = [e for e in active if current_id(e.rule) == definition.id]
     whole_rule = any(e.object == "*" for e in mine)
     excepted_names = {e.object.lower() for e in mine}
     kept: list[str] = []

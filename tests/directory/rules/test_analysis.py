@@ -199,6 +199,17 @@ def test_expired_exception_no_longer_applies_and_today_still_does():
     assert _finding(result, "vuln1_user_accounts_dormant").objects == []
 
 
+def test_exception_written_with_a_renamed_rule_id_still_applies():
+    from carbet.engines.directory.rules import registry
+
+    snapshot = clean_snapshot()
+    account(snapshot, "SRV01$").uac |= UAC_TRUSTED_FOR_DELEGATION
+    exception = RuleException("unconstrained_delegation", "SRV01$", "serveur d'impression")
+    finding = _finding(analyse(snapshot, now=NOW, exceptions=[exception]), "vuln2_delegation_t4d")
+    assert finding.excepted_objects == ["SRV01$"]
+    assert registry.get("unconstrained_delegation").id == "vuln2_delegation_t4d"
+
+
 def test_exception_for_another_rule_changes_nothing():
     other = RuleException("vuln2_krbtgt", "*", "", date(2030, 1, 1))
     result = analyse(_two_dormant(), now=NOW, exceptions=[other])

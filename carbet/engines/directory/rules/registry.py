@@ -121,6 +121,16 @@ def gap_for(snapshot: Snapshot, needs: tuple[str, ...]) -> str:
 
 
 _REGISTRY: dict[str, Rule] = {}
+# Ids renamed before release to follow ANSSI's own ids: old id → current id. Exceptions and
+# lookups made with an old id still reach the rule.
+RENAMED = {
+    "unconstrained_delegation": "vuln2_delegation_t4d",
+    "adcs_esc1_templates": "vuln1_adcs_template_auth_enroll_with_name",
+}
+
+
+def current_id(rule_id: str) -> str:
+    return RENAMED.get(rule_id, rule_id)
 
 
 def rule(**definition: Any) -> Callable[[Evaluator], Evaluator]:
@@ -160,6 +170,7 @@ def all_rules() -> dict[str, Rule]:
 
 
 def get(rule_id: str) -> Rule:
+    rule_id = current_id(rule_id)
     if rule_id not in _REGISTRY:
         _load_rule_modules()
     return _REGISTRY[rule_id]
