@@ -420,11 +420,29 @@ def test_privilege_follows_nested_groups_and_primary_group():
     assert "Domain Admins" in ctx.privilege_sources[hidden.dn.lower()]
 
 
+def test_large_privileged_membership_by_count_or_by_share():
+    snapshot = clean_snapshot()
+    for number in range(48):  # 50 admins: not yet
+        add_admin(snapshot, f"adm{number}")
+    assert "vuln1_privileged_members" not in _rules(analyse(snapshot, now=NOW))
+    add_admin(snapshot, "one-more")
+    assert "vuln1_privileged_members" in _rules(analyse(snapshot, now=NOW))
+    small = clean_snapshot()
+    for number in range(120):
+        add_user(small, f"agent{number}")
+    for number in range(13):  # 15 admins out of 136 active accounts: over 10 %
+        add_admin(small, f"adm{number}")
+    assert "vuln1_privileged_members" in _rules(analyse(small, now=NOW))
+    for number in range(30):
+        add_user(small, f"more{number}")  # 15 out of 166: under 10 %
+    assert "vuln1_privileged_members" not in _rules(analyse(small, now=NOW))
+
+
 def test_enterprise_admins_should_stay_empty_but_the_builtin_administrator_is_allowed():
     snapshot = clean_snapshot()
-    assert "vuln1_privileged_members" not in _rules(analyse(snapshot, now=NOW))
+    assert "operators_not_empty" not in _rules(analyse(snapshot, now=NOW))
     add_member(snapshot, "Enterprise Admins", account(snapshot, "adm-alice").dn)
-    objects = _finding(analyse(snapshot, now=NOW), "vuln1_privileged_members").objects
+    objects = _finding(analyse(snapshot, now=NOW), "operators_not_empty").objects
     assert objects == ["adm-alice"]
 
 

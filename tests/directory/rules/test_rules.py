@@ -124,6 +124,11 @@ def _many_admins(snapshot: Snapshot) -> None:
         add_admin(snapshot, f"adm{number:02}")
 
 
+def _fifty_one_admins(snapshot: Snapshot) -> None:
+    for number in range(1, 50):  # 2 admins in the clean domain
+        add_admin(snapshot, f"adm{number:02}")
+
+
 def _delegate(uac: int, target: str) -> Mutation:
     def mutate(snapshot: Snapshot) -> None:
         server = account(snapshot, "SRV01$")
@@ -214,7 +219,8 @@ CASES: dict[str, tuple[Mutation, str]] = {
         "alice",
     ),
     # privileged accounts
-    "vuln1_privileged_members": (_operator, "bob"),
+    "operators_not_empty": (_operator, "bob"),
+    "vuln1_privileged_members": (_fifty_one_admins, "adm42"),
     "admin_count_excessive": (_many_admins, "adm07"),
     "vuln1_spn_priv": (_set("adm-alice", spns=["MSSQLSvc/sql.ch-test.local:1433"]), "adm-alice"),
     "vuln1_dont_expire_priv": (_flag("adm-alice", UAC_DONT_EXPIRE_PASSWORD), "adm-alice"),

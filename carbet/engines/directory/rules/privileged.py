@@ -44,9 +44,7 @@ def _admins(ctx: RuleContext) -> list[Account]:
 
 
 @rule(
-    id="vuln1_privileged_members",
-    anssi="vuln1_privileged_members",
-    level=1,
+    id="operators_not_empty",
     category=PRIVILEGED,
     severity=3,
     points=PerObject(5, floor=10, cap=30),
@@ -82,6 +80,35 @@ def members_of_empty_groups(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
             if rid_of(account.sid) != RID_ADMINISTRATOR and is_enabled(account):
                 found[account.dn] = account
     return names(list(found.values()))
+
+
+@rule(
+    id="vuln1_privileged_members",
+    anssi="vuln1_privileged_members",
+    level=1,
+    category=PRIVILEGED,
+    severity=3,
+    points=Fixed(10),
+    title_fr="Trop de membres dans les groupes d'administration",
+    title_en="Large privileged group member count",
+    description_fr=(
+        "Plus de 50 comptes d'administration, ou plus d'un compte actif sur dix : "
+        "l'administration n'est plus maîtrisée et chaque compte est une porte vers le domaine."
+    ),
+    remediation_fr=(
+        "Revoir chaque membre des groupes d'administration, retirer ceux qui n'en ont pas "
+        "besoin et déléguer finement les tâches courantes (mots de passe, postes)."
+    ),
+    command="Get-ADGroupMember -Identity 'Administrators' -Recursive | Measure-Object",
+    needs=("users", "groups"),
+)
+def large_privileged_membership(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
+    # ANSSI / PingCastle thresholds: over 50 privileged members, or over 10 % of the active
+    # accounts once the domain has more than 100 of them.
+    privileged = names(_admins(ctx))
+    active = len([u for u in ctx.enabled_users() if is_person(u)])
+    share_too_high = active > 100 and len(privileged) * 100 // active > 10
+    return privileged if len(privileged) > 50 or share_too_high else []
 
 
 @rule(
