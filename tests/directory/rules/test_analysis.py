@@ -143,14 +143,13 @@ def test_anssi_level_is_the_lowest_failed_level():
     assert analyse(snapshot, now=NOW).anssi_level == 3
     snapshot.domain.krbtgt_pwd_last_set = days_ago(500)  # vuln2
     assert analyse(snapshot, now=NOW).anssi_level == 2
-    account(snapshot, "alice").last_logon = days_ago(400)  # vuln1 dormant
+    account(snapshot, "adm-alice").spns = ["http/x"]  # vuln1_spn_priv
     assert analyse(snapshot, now=NOW).anssi_level == 1
 
 
 def test_carbet_only_rules_do_not_change_the_anssi_level():
     snapshot = clean_snapshot()
     account(snapshot, "Guest").uac = 0x200
-    account(snapshot, "Guest").last_logon = days_ago(1)  # else also dormant (ANSSI level 1)
     result = analyse(snapshot, now=NOW)
     assert "guest_enabled" in _rules(result)
     assert result.anssi_level == 5
@@ -167,36 +166,34 @@ def _two_dormant():
 
 
 def test_exception_for_one_object_keeps_it_visible_but_free():
-    exception = RuleException("vuln1_user_accounts_dormant", "ALICE", "congé long", None)
+    exception = RuleException("stale_users_inactive", "ALICE", "congé long", None)
     result = analyse(_two_dormant(), now=NOW, exceptions=[exception])
-    finding = _finding(result, "vuln1_user_accounts_dormant")
+    finding = _finding(result, "stale_users_inactive")
     assert finding.objects == ["bob"]
     assert finding.excepted_objects == ["alice"]
     assert finding.objects_total == 1
     assert finding.points == 5  # per object 1, floor 5
-    assert result.anssi_level == 1
+    assert result.anssi_level == 5  # a Carbet rule: no ANSSI level
 
 
 def test_exception_for_the_whole_rule_removes_points_and_level():
-    exception = RuleException("vuln1_user_accounts_dormant", "*", "fusion en cours")
+    exception = RuleException("stale_users_inactive", "*", "fusion en cours")
     result = analyse(_two_dormant(), now=NOW, exceptions=[exception])
-    finding = _finding(result, "vuln1_user_accounts_dormant")
+    finding = _finding(result, "stale_users_inactive")
     assert finding.objects == [] and finding.excepted_objects == ["alice", "bob"]
     assert finding.fully_excepted and finding.points == 0
     assert result.scores["stale_objects"] == 0
-    assert result.anssi_level == 5
-    assert result.anssi_level_without_exceptions == 1
-    assert result.findings[-1].rule == "vuln1_user_accounts_dormant"  # free findings last
+    assert result.findings[-1].rule == "stale_users_inactive"  # free findings last
 
 
 def test_expired_exception_no_longer_applies_and_today_still_does():
     today = NOW.date()
-    expired = RuleException("vuln1_user_accounts_dormant", "*", "", today - timedelta(days=1))
+    expired = RuleException("stale_users_inactive", "*", "", today - timedelta(days=1))
     result = analyse(_two_dormant(), now=NOW, exceptions=[expired])
-    assert _finding(result, "vuln1_user_accounts_dormant").objects == ["alice", "bob"]
-    last_day = RuleException("vuln1_user_accounts_dormant", "*", "", today)
+    assert _finding(result, "stale_users_inactive").objects == ["alice", "bob"]
+    last_day = RuleException("stale_users_inactive", "*", "", today)
     result = analyse(_two_dormant(), now=NOW, exceptions=[last_day])
-    assert _finding(result, "vuln1_user_accounts_dormant").objects == []
+    assert _finding(result, "stale_users_inactive").objects == []
 
 
 def test_exception_written_with_a_renamed_rule_id_still_applies():
@@ -213,26 +210,44 @@ def test_exception_written_with_a_renamed_rule_id_still_applies():
 def test_exception_for_another_rule_changes_nothing():
     other = RuleException("vuln2_krbtgt", "*", "", date(2030, 1, 1))
     result = analyse(_two_dormant(), now=NOW, exceptions=[other])
-    assert _finding(result, "vuln1_user_accounts_dormant").excepted_objects == []
+    assert _finding(result, "stale_users_inactive").excepted_objects == []
 
 
 # --- injectable clock ---------------------------------------------------------------------
 
 
+def test_whole_rule_exception_on_an_anssi_control_restores_the_level():
+    snapshot = clean_snapshot()
+    account(snapshot, "adm-alice").spns = ["http/x"]
+    exception = RuleException("vuln1_spn_priv", "*", "compte de service en migration")
+    result = analyse(snapshot, now=NOW, exceptions=[exception])
+    assert result.anssi_level == 5
+    assert result.anssi_level_without_exceptions == 1
+
+
+def test_dormant_share_needs_enough_active_accounts():
+    snapshot = clean_snapshot()
+    for number in range(5):
+        add_user(snapshot, f"gone{number}", last_logon=days_ago(300))
+    result = analyse(snapshot, now=NOW)  # most accounts dormant, but only 3 in use
+    assert "vuln1_user_accounts_dormant" not in _rules(result)
+    assert "stale_users_inactive" in _rules(result)
+
+
 def test_dormant_depends_on_the_clock():
     snapshot = clean_snapshot()
     account(snapshot, "alice").last_logon = NOW - timedelta(days=100)
-    assert "vuln1_user_accounts_dormant" not in _rules(analyse(snapshot, now=NOW))
+    assert "stale_users_inactive" not in _rules(analyse(snapshot, now=NOW))
     later = NOW + timedelta(days=100)
     result = analyse(snapshot, now=later)
-    assert "alice" in _finding(result, "vuln1_user_accounts_dormant").objects
+    assert "alice" in _finding(result, "stale_users_inactive").objects
 
 
 def test_never_logged_on_accounts_age_from_their_creation():
     snapshot = clean_snapshot()
     add_user(snapshot, "nouveau", last_logon=None, when_created=days_ago(10))
     add_user(snapshot, "fantome", last_logon=None, when_created=days_ago(500))
-    objects = _finding(analyse(snapshot, now=NOW), "vuln1_user_accounts_dormant").objects
+    objects = _finding(analyse(snapshot, now=NOW), "stale_users_inactive").objects
     assert objects == ["fantome"]
 
 
@@ -336,7 +351,7 @@ def test_gap_on_users_suspends_every_rule_reading_users():
     snapshot.gaps = ["users: la recherche paginée a échoué"]
     result = analyse(snapshot, now=NOW)
     names = {n.rule for n in result.not_evaluated}
-    assert {"vuln1_spn_priv", "vuln1_user_accounts_dormant", "guest_enabled"} <= names
+    assert {"vuln1_spn_priv", "stale_users_inactive", "guest_enabled"} <= names
     assert "vuln1_dnszone_bad_prop" not in names
 
 

@@ -124,6 +124,13 @@ def _many_admins(snapshot: Snapshot) -> None:
         add_admin(snapshot, f"adm{number:02}")
 
 
+def _a_third_dormant(snapshot: Snapshot) -> None:
+    for number in range(12):
+        add_user(snapshot, f"agent{number:02}")
+    for number in range(8):  # 8 of 24 people: a third
+        add_user(snapshot, f"gone{number:02}", last_logon=days_ago(300))
+
+
 def _fifty_one_admins(snapshot: Snapshot) -> None:
     for number in range(1, 50):  # 2 admins in the clean domain
         add_admin(snapshot, f"adm{number:02}")
@@ -181,7 +188,8 @@ def _single_dc(snapshot: Snapshot) -> None:
 # rule id → (change to the clean snapshot, one affected object the finding must name)
 CASES: dict[str, tuple[Mutation, str]] = {
     # stale objects
-    "vuln1_user_accounts_dormant": (_set("alice", last_logon=days_ago(200)), "alice"),
+    "vuln1_user_accounts_dormant": (_a_third_dormant, "gone07"),
+    "stale_users_inactive": (_set("alice", last_logon=days_ago(200)), "alice"),
     "stale_computers_inactive": (_set("PC01$", last_logon=days_ago(200)), "PC01$"),
     "vuln2_dont_expire": (_flag("alice", UAC_DONT_EXPIRE_PASSWORD), "alice"),
     "password_not_required": (_flag("alice", UAC_PASSWD_NOTREQD), "alice"),

@@ -35,10 +35,58 @@ USER_INACTIVE_DAYS = 180
 COMPUTER_INACTIVE_DAYS = 180
 
 
+_DORMANT_COMMAND = (
+    "Search-ADAccount -AccountInactive -TimeSpan 180.00:00:00 -UsersOnly | "
+    "Where-Object Enabled | Disable-ADAccount"
+)
+DORMANT_SHARE_PERCENT = 25
+MIN_ACTIVE_USERS = 10
+
+
+def _dormant(ctx: RuleContext) -> list:
+    return [
+        u
+        for u in ctx.enabled_users()
+        if is_person(u)
+        and (age := ctx.age_days(ctx.last_activity(u))) is not None
+        and age > USER_INACTIVE_DAYS
+    ]
+
+
 @rule(
     id="vuln1_user_accounts_dormant",
     anssi="vuln1_user_accounts_dormant",
     level=1,
+    category=STALE,
+    severity=3,
+    points=Fixed(10),
+    title_fr="Un quart des comptes utilisateurs ou plus sont dormants",
+    title_en="A quarter or more of the user accounts are dormant",
+    description_fr=(
+        "Quand un compte sur quatre n'est plus utilisé depuis 6 mois, les départs ne sont plus "
+        "suivis : personne ne remarquera qu'un de ces comptes sert à un attaquant."
+    ),
+    remediation_fr=(
+        "Mettre en place une procédure de départ avec les ressources humaines, désactiver les "
+        "comptes inutilisés depuis 6 mois, puis les supprimer après un délai de conservation."
+    ),
+    command=_DORMANT_COMMAND,
+    needs=("users",),
+)
+def dormant_share(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
+    # ANSSI / PingCastle: dormant enabled accounts are 25 % or more of all user accounts, in
+    # a domain with more than 10 accounts in use.
+    dormant = _dormant(ctx)
+    people = [u for u in snapshot.users if is_person(u)]
+    active = len([u for u in ctx.enabled_users() if is_person(u)]) - len(dormant)
+    if active <= MIN_ACTIVE_USERS or not people:
+        return []
+    share = 100 * len(dormant) // len(people)
+    return names(dormant) if share >= DORMANT_SHARE_PERCENT else []
+
+
+@rule(
+    id="stale_users_inactive",
     category=STALE,
     severity=2,
     points=PerObject(1, floor=5, cap=30),
@@ -52,22 +100,11 @@ COMPUTER_INACTIVE_DAYS = 180
         "Désactiver les comptes inutilisés depuis plus de 6 mois, puis les supprimer après un "
         "délai de conservation ; mettre en place une procédure de départ."
     ),
-    command=(
-        "Search-ADAccount -AccountInactive -TimeSpan 180.00:00:00 -UsersOnly | "
-        "Where-Object Enabled | Disable-ADAccount"
-    ),
+    command=_DORMANT_COMMAND,
     needs=("users",),
 )
 def dormant_users(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
-    return names(
-        [
-            u
-            for u in ctx.enabled_users()
-            if is_person(u)
-            and (age := ctx.age_days(ctx.last_activity(u))) is not None
-            and age > USER_INACTIVE_DAYS
-        ]
-    )
+    return names(_dormant(ctx))
 
 
 @rule(
