@@ -81,7 +81,7 @@ RULE_MAP = {
     "P-SchemaAdmin": "operators_not_empty",
     "P-OperatorsEmpty": "operators_not_empty",
     "P-Kerberoasting": "vuln1_spn_priv",
-    "P-ServiceDomainAdmin": "vuln1_spn_priv",
+    "P-ServiceDomainAdmin": "vuln1_dont_expire_priv",
     "P-AdminPwdTooOld": "vuln1_password_change_priv",
     "P-ProtectedUsers": "vuln3_protected_users",
     "P-Delegated": "privileged_not_delegated",
