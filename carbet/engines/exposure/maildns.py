@@ -325,7 +325,8 @@ async def _starttls_all(
 
 async def zone_apex(client: DnsClient, domain: str) -> str:
     """The zone that holds ``domain`` (the owner of its SOA)."""
-    answer = await client.query(domain, "SOA")
+    # With DO set: the DNSSEC check asks the apex's SOA the same way, and gets it from cache.
+    answer = await client.query(domain, "SOA", dnssec=True)
     if answer.records:
         return answer.records[0].name.to_text(omit_final_dot=True).lower()
     if answer.authority_soa:
