@@ -10,9 +10,11 @@ appears in neither list — an account whose primary group is Domain Admins *is*
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, lru_cache
+from typing import TypeVar
 
 from carbet.engines.directory.model import (
     UAC_ACCOUNTDISABLE,
@@ -22,6 +24,8 @@ from carbet.engines.directory.model import (
     Group,
     Snapshot,
 )
+
+T = TypeVar("T")
 
 # Builtin groups (same SID in every domain).
 SID_ADMINISTRATORS = "S-1-5-32-544"
@@ -117,6 +121,13 @@ class RuleContext:
     snapshot: Snapshot
     now: datetime
     _closures: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _memo: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
+        """Compute a value shared by several rules once per analysis."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]  # type: ignore[return-value]
 
     # --- lookups -----------------------------------------------------------------------------
     @cached_property

@@ -44,13 +44,16 @@ MIN_ACTIVE_USERS = 10
 
 
 def _dormant(ctx: RuleContext) -> list:
-    return [
-        u
-        for u in ctx.enabled_users()
-        if is_person(u)
-        and (age := ctx.age_days(ctx.last_activity(u))) is not None
-        and age > USER_INACTIVE_DAYS
-    ]
+    return ctx.memo(
+        "dormant_users",
+        lambda: [
+            u
+            for u in ctx.enabled_users()
+            if is_person(u)
+            and (age := ctx.age_days(ctx.last_activity(u))) is not None
+            and age > USER_INACTIVE_DAYS
+        ],
+    )
 
 
 @rule(
