@@ -99,7 +99,23 @@ def render_markdown() -> str:
             lines.append(f"**Que faire.** {rule.remediation_fr}\n")
             if rule.command:
                 lines.append(f"```powershell\n{rule.command}\n```\n")
+    lines += _pingcastle_section()
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _pingcastle_section() -> list[str]:
+    from carbet.engines.directory.pingcastle import RULE_MAP
+
+    lines = [
+        "## Correspondance avec PingCastle\n",
+        "Un rapport PingCastle importé garde ses points ; chaque règle PingCastle ci-dessous "
+        "prend l'identifiant Carbet indiqué (les autres deviennent `pingcastle.<RiskId>`).\n",
+        "| règle PingCastle | règle Carbet |",
+        "| --- | --- |",
+    ]
+    lines += [f"| `{risk}` | [`{rule}`](#{rule}) |" for risk, rule in sorted(RULE_MAP.items())]
+    lines.append("")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
