@@ -111,7 +111,18 @@ weak["nested_admin"] = "adm_nested"
 # An unexpected member of an operators group.
 user("op_account")
 members("Account Operators", "op_account")
-weak["vuln1_privileged_members"] = "op_account"
+weak["operators_not_empty"] = "op_account"
+# Too many administrators (> 50): a help-desk group nested in Domain Admins. No passwords
+# (PASSWD_NOTREQD) keeps the seeding fast.
+db.newgroup("gg-helpdesk-admins")
+for index in range(48):
+    db.add_ldif(
+        f"dn: CN=adm_bulk_{index:02d},{USERS_DN}\nobjectClass: user\n"
+        f"sAMAccountName: adm_bulk_{index:02d}\nuserAccountControl: {0x200 | 0x20}\n"
+    )
+    members("gg-helpdesk-admins", f"adm_bulk_{index:02d}")
+members("Domain Admins", "gg-helpdesk-admins")
+weak["vuln1_privileged_members"] = "adm_bulk_00"
 
 # --- ordinary users: one weakness each, user_clean as the control ---
 user("user_clean", lastLogonTimestamp=str(NOW_FT))
@@ -138,7 +149,7 @@ weak |= {
     "vuln2_kerberos_properties_deskey": "user_des",
     "vuln3_reversible_password": "user_reversible",
     "password_not_required": "user_notreqd",
-    "kerberoastable": "user_spn",
+    "kerberoastable_users": "user_spn",
     "vuln3_kerberos_properties_encryption": "user_weakenc",
     "vuln1_user_accounts_dormant": "user_dormant",
     "vuln3_primary_group_id_nochange": "user_pgid",
@@ -158,19 +169,30 @@ computer("pc-clean", operatingSystem="Windows 11 Enterprise", operatingSystemVer
 computer("pc-xp", operatingSystem="Windows XP Professional", operatingSystemVersion="5.1 (2600)")
 computer("srv-unconstrained", uac=0x1000 | 0x80000, operatingSystem="Windows Server 2019 Standard")
 computer(
+    "srv-t4d",
+    uac=0x1000 | 0x1000000,
+    operatingSystem="Windows Server 2019 Standard",
+    **{"msDS-AllowedToDelegateTo": f"cifs/files.{DNS_DOMAIN}"},
+)
+computer(
     "srv-t2a4d",
     uac=0x1000 | 0x1000000,
     operatingSystem="Windows Server 2019 Standard",
     **{"msDS-AllowedToDelegateTo": f"ldap/dc1.{DNS_DOMAIN}"},
 )
 weak |= {
-    "obsolete_os": "pc-xp$",
-    "vuln2_delegation_t4d": "srv-unconstrained$",
+    "obsolete_os_legacy": "pc-xp$",
+    "vuln2_delegation_t4d": "srv-unconstrained$",  # t4d: unconstrained, as PingCastle has it
+    "protocol_transition_delegation": "srv-t4d$",
     "vuln1_delegation_t2a4d": "srv-t2a4d$",
 }
-control |= {
-    rule: "pc-clean$" for rule in ("obsolete_os", "vuln2_delegation_t4d", "vuln1_delegation_t2a4d")
-}
+for rule in (
+    "obsolete_os_legacy",
+    "unconstrained_delegation",
+    "vuln2_delegation_t4d",
+    "vuln1_delegation_t2a4d",
+):
+    control[rule] = "pc-clean$"
 
 # --- domain-wide settings ---
 # Weak policy: 6 characters, no lockout, no complexity.
@@ -213,7 +235,10 @@ holder_sid = object_sid(f"CN=user_sdholder,{USERS_DN}")
 for right in ("1131f6aa-9c07-11d1-f79f-00c04fc2dcd2", "1131f6ad-9c07-11d1-f79f-00c04fc2dcd2"):
     sd.dacl_add_ace(BASE, f"(OA;;CR;{right};;{dcsync_sid})")
 sd.dacl_add_ace(f"CN=AdminSDHolder,CN=System,{BASE}", f"(A;;GA;;;{holder_sid})")
-weak |= {"dcsync": "user_dcsync", "adminsdholder": "user_sdholder"}
+weak |= {
+    "vuln1_permissions_naming_context": "user_dcsync",
+    "vuln1_permissions_adminsdholder": "user_sdholder",
+}
 
 # A trust without SID filtering (crafted: Samba cannot reach a second domain here).
 db.add_ldif(
@@ -231,8 +256,8 @@ db.add_ldif(
     "objectClass: dnsZone\n"
     "dNSProperty:: " + base64.b64encode(zone_prop).decode() + "\n"
 )
-weak["dns_zone_insecure_update"] = f"insecure.{DNS_DOMAIN}"
-control["dns_zone_insecure_update"] = DNS_DOMAIN
+weak["vuln1_dnszone_bad_prop"] = f"insecure.{DNS_DOMAIN}"
+control["vuln1_dnszone_bad_prop"] = DNS_DOMAIN
 
 # Benchmark bulk: BULK×(10 users, 2 computers, 1 group) with nested groups.
 if BULK:

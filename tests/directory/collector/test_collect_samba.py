@@ -100,7 +100,7 @@ def test_user_account_control_weaknesses(collected, samba_dc, rule, bit):
 
 def test_other_user_weaknesses(collected, samba_dc):
     weak, clean = samba_dc.weak, account(collected, "user_clean")
-    assert account(collected, weak["kerberoastable"]).spns == [
+    assert account(collected, weak["kerberoastable_users"]).spns == [
         f"HTTP/intranet.{samba_dc.dns_domain}"
     ]
     assert account(collected, weak["vuln3_kerberos_properties_encryption"]).supported_enc_types == 3
@@ -129,10 +129,13 @@ def test_other_user_weaknesses(collected, samba_dc):
 
 def test_computers(collected, samba_dc):
     weak = samba_dc.weak
-    xp = account(collected, weak["obsolete_os"])
+    xp = account(collected, weak["obsolete_os_legacy"])
     assert (xp.os_name, xp.os_version, xp.is_computer) == (
         "Windows XP Professional", "5.1 (2600)", True,
     )  # fmt: skip
+    t4d = account(collected, weak["protocol_transition_delegation"])
+    assert t4d.uac & UAC_TRUSTED_TO_AUTH_FOR_DELEGATION
+    assert t4d.allowed_to_delegate_to == [f"cifs/files.{samba_dc.dns_domain}"]
     unconstrained = account(collected, weak["vuln2_delegation_t4d"])
     assert unconstrained.uac & UAC_TRUSTED_FOR_DELEGATION and not unconstrained.is_dc
     t2a4d = account(collected, weak["vuln1_delegation_t2a4d"])
@@ -147,7 +150,7 @@ def test_computers(collected, samba_dc):
 
 
 def test_security_descriptors_read_as_non_admin(collected, samba_dc):
-    dcsync_sid = account(collected, samba_dc.weak["dcsync"]).sid
+    dcsync_sid = account(collected, samba_dc.weak["vuln1_permissions_naming_context"]).sid
     head = collected.domain_descriptor
     assert head is not None and head.owner.startswith("S-1-5-")
     granted = {
@@ -157,7 +160,7 @@ def test_security_descriptors_read_as_non_admin(collected, samba_dc):
     clean_sid = account(collected, "user_clean").sid
     assert not [a for a in head.dacl if a.trustee == clean_sid]
     holder = collected.adminsdholder_descriptor
-    holder_sid = account(collected, samba_dc.weak["adminsdholder"]).sid
+    holder_sid = account(collected, samba_dc.weak["vuln1_permissions_adminsdholder"]).sid
     added = [a for a in holder.dacl if a.trustee == holder_sid]
     assert added and added[0].kind == "allow" and added[0].mask & 0xF01FF == 0xF01FF
     assert not added[0].inherited
@@ -173,8 +176,8 @@ def test_trust_gpo_dns_and_gaps(collected, samba_dc):
     assert {"Default Domain Policy", "Default Domain Controllers Policy"} <= names
     assert all(len(g.guid) == 36 and g.guid == g.guid.lower() for g in collected.gpos)
     zones = {z.name: z.dynamic_update for z in collected.dns_zones}
-    assert zones[samba_dc.weak["dns_zone_insecure_update"]] == "nonsecure_and_secure"
-    assert zones[samba_dc.control["dns_zone_insecure_update"]] == "secure"
+    assert zones[samba_dc.weak["vuln1_dnszone_bad_prop"]] == "nonsecure_and_secure"
+    assert zones[samba_dc.control["vuln1_dnszone_bad_prop"]] == "secure"
     # PSOs are hidden from non-admins (as on Windows): recorded as a gap, not as "no PSO".
     assert collected.psos == []
     assert any(gap.startswith("psos:") for gap in collected.gaps)

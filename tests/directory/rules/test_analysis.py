@@ -397,12 +397,15 @@ def test_samba_like_snapshot_without_admincount_or_protected_users():
     assert "recycle_bin_disabled" in reasons
 
 
-def test_trust_secrets_need_the_trust_accounts():
+def test_trust_secrets_fall_back_to_the_trusted_domain_object():
     snapshot = clean_snapshot()
     snapshot.users = [u for u in snapshot.users if u.sam != "PARTNER$"]
+    assert "vuln2_trusts_accounts" not in _rules(analyse(snapshot, now=NOW))
+    snapshot.trusts[0].when_changed = days_ago(400)
+    finding = _finding(analyse(snapshot, now=NOW), "vuln2_trusts_accounts")
+    assert finding.objects == ["partenaire.local"]
+    snapshot.trusts[0].when_changed = None
     assert "vuln2_trusts_accounts" in dict(analyse(snapshot, now=NOW).not_evaluated)
-    snapshot.trusts = []
-    assert "vuln2_trusts_accounts" not in dict(analyse(snapshot, now=NOW).not_evaluated)
 
 
 def test_pseudonymised_snapshot_skips_rules_that_need_clear_text():
