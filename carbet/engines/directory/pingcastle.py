@@ -97,7 +97,7 @@ RULE_MAP = {
     "P-DsHeuristicsAdminSDExMask": "vuln1_dsheuristics_bad",
     "T-SIDFiltering": "vuln1_trusts_domain_notfiltered",
     "T-SIDHistoryDangerous": "vuln2_sidhistory_dangerous",
-    "T-Inactive": "trust_inactive",
+    "T-Inactive": "vuln2_trusts_accounts",
     "T-Downlevel": "trust_downlevel",
     "T-TGTDelegation": "vuln3_trusts_tgt_deleg",
     "A-Krbtgt": "vuln2_krbtgt",

@@ -155,20 +155,28 @@ def tgt_delegation(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     command=(
         "netdom trust <notre domaine> /domain:<autre domaine> /resetOneSide /passwordT:<secret>"
     ),
-    needs=("users",),
+    needs=("users", "trusts"),
     samba=False,
 )
 def stale_trust_accounts(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     accounts = [u for u in snapshot.users if is_trust_account(u)]
-    if _external(snapshot) and not accounts:
-        return NotEvaluated("comptes des relations d'approbation (NOM$) non collectés")
-    return names(
+    if accounts:
+        return names(
+            [
+                u
+                for u in accounts
+                if (age := ctx.age_days(u.pwd_last_set)) is not None and age > TRUST_SECRET_DAYS
+            ]
+        )
+    # Without the NAME$ accounts, the trusted domain object's last change follows its secret.
+    trusts = _external(snapshot)
+    if trusts and all(t.when_changed is None for t in trusts):
+        return NotEvaluated("ni comptes d'approbation (NOM$) ni dates de modification collectés")
+    return _trust_names(
         [
-            u
-            for u in accounts
-            if is_trust_account(u)
-            and (age := ctx.age_days(u.pwd_last_set)) is not None
-            and age > TRUST_SECRET_DAYS
+            t
+            for t in trusts
+            if (age := ctx.age_days(t.when_changed)) is not None and age > TRUST_SECRET_DAYS
         ]
     )
 
