@@ -31,6 +31,7 @@ EXT_SIGNATURE_ALGORITHMS = 0x000D
 EXT_SUPPORTED_VERSIONS = 0x002B
 EXT_KEY_SHARE = 0x0033
 EXT_RENEGOTIATION_INFO = 0xFF01
+EXT_PADDING = 0x0015
 
 # ECDSA/EdDSA/RSA-PSS/RSA-PKCS1 with SHA-2 first, then SHA-1 so old servers still answer.
 SIGNATURE_ALGORITHMS = (
@@ -114,6 +115,13 @@ def build_client_hello(
         + _u16_list(suite_bytes)
         + _u8_list(b"\x00")  # null compression only
     )
+    # Some load balancers hang on a ClientHello of 256 to 511 bytes: pad past it (RFC 7685),
+    # as browsers do.
+    unpadded = 4 + len(body) + 2 + len(extensions)
+    if 0xFF < unpadded < 0x200:
+        padding = 0x200 - unpadded
+        padding = padding - 4 if padding >= 5 else 1
+        extensions += _extension(EXT_PADDING, b"\x00" * padding)
     if extensions:
         body += _u16_list(extensions)
     handshake = struct.pack("!B", 1) + struct.pack("!I", len(body))[1:] + body

@@ -180,6 +180,7 @@ def test_client_hello_is_well_formed(version, suites, server_name):
     if server_name:
         assert server_name.encode() in extensions[0x0000]
     assert (0x002B in extensions) == (version == 0x0304)
+    assert not 0xFF < len(wire) - 5 < 0x200  # the F5 "hello of 256 to 511 bytes" bug
 
 
 def test_suite_classes_follow_the_anssi_guide():
