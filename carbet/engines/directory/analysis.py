@@ -133,10 +133,18 @@ def analyse(
     now: datetime | None = None,
     exceptions: Iterable[RuleException] = (),
 ) -> AnalysisResult:
-    now = now or datetime.now(UTC)
+    """Run every rule on ``snapshot``.
+
+    Ages (dormant accounts, passwords, krbtgt...) are measured at ``now``, by default the
+    moment of collection, so re-analysing an old snapshot describes the directory as it was
+    then. Exceptions are judged at ``now`` too, by default today: an expired exception never
+    hides a weakness.
+    """
+    today = (now or datetime.now(UTC)).date()
+    now = now or snapshot.collected_at or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    active = [e for e in exceptions if e.active(now.date())]
+    active = [e for e in exceptions if e.active(today)]
     ctx = RuleContext(snapshot=snapshot, now=now)
     findings: list[RuleFinding] = []
     not_evaluated: list[NotEvaluatedRule] = []

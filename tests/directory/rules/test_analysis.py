@@ -269,6 +269,16 @@ def test_windows_10_becomes_obsolete_at_its_end_of_support():
     assert "obsolete_os_windows10" not in _rules(analyse(snapshot, now=NOW))
 
 
+def test_ages_default_to_the_collection_time_and_exceptions_to_today():
+    snapshot = clean_snapshot()
+    account(snapshot, "alice").last_logon = NOW - timedelta(days=100)
+    assert "stale_users_inactive" not in _rules(analyse(snapshot))  # years later: as collected
+    account(snapshot, "alice").last_logon = NOW - timedelta(days=300)
+    expired_since = RuleException("stale_users_inactive", "*", "", NOW.date() + timedelta(days=1))
+    finding = _finding(analyse(snapshot, exceptions=[expired_since]), "stale_users_inactive")
+    assert finding.objects == ["alice"]  # expired today, even if valid at collection time
+
+
 def test_naive_now_is_taken_as_utc():
     result = analyse(clean_snapshot(), now=NOW.replace(tzinfo=None))
     assert result.findings == []
