@@ -186,17 +186,31 @@ def test_budget_exhaustion_marks_the_scan_partial(tls_lab):
     assert any("budget" in error for error in result.errors)
 
 
-@pytest.mark.parametrize("server", ["garbage", "slowdrip", "silent", "endless", "badcert"])
-def test_hostile_servers_never_hang_nor_crash(tls_lab, server):
+HOSTILE = ["garbage", "slowdrip", "silent", "endless", "badcert"]
+
+
+@pytest.fixture(scope="module")
+def hostile_scans(tls_lab):
+    """All hostile servers scanned at once (1 s read timeout), with the wall time it took."""
     config = tls_lab.config(read_timeout=1.0, connect_timeout=1.0)
     started = time.monotonic()
-    results = asyncio.run(tls_lab.scan_many([server], config))
-    elapsed = time.monotonic() - started
-    result = results[server]
-    # Each probe is bounded by the read timeout; probes run in parallel waves of 8.
-    assert elapsed < 8, elapsed
+    results = asyncio.run(tls_lab.scan_many(HOSTILE, config))
+    return results, time.monotonic() - started
+
+
+def test_hostile_servers_never_hang(hostile_scans):
+    _, elapsed = hostile_scans
+    # Each probe is bounded by the read timeout (and retried once); probes run in waves of 8.
+    assert elapsed < 10, elapsed
+
+
+@pytest.mark.parametrize("server", HOSTILE)
+def test_hostile_servers_leave_a_trace_not_a_crash(hostile_scans, server):
+    result = hostile_scans[0][server]
     assert result.errors, "a hostile server must leave a trace in errors"
     if server == "badcert":
         evidence = tls_evidence(result)
         assert evidence["protocols"]["tls12"] is True
         assert any("certificat illisible" in error for error in result.errors)
+    else:
+        assert not any(o.check.startswith("tls.cert") for o in result.observations)
