@@ -4,8 +4,6 @@ pytest-django would fail any test that touched it)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
@@ -47,22 +45,3 @@ def test_bad_file_is_refused_with_a_clear_message(tmp_path):
     out, _ = run("status", "--db", db, "--json")
     counts = {k: v["count"] for k, v in json.loads(out)["feeds"].items()}
     assert counts == {"nvd": 0, "kev": 2, "epss": 0, "certfr": 0}  # the good file went in
-
-
-def test_feeds_db_from_environment_without_database(tmp_path):
-    env = {
-        "CARBET_FEEDS_DB": str(tmp_path / "env.sqlite"),
-        "CARBET_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
-        "PATH": "/usr/bin:/bin",
-    }
-    carbet = Path(sys.executable).parent / "carbet"
-    result = subprocess.run(
-        [str(carbet), "feeds", "import", str(DATA / "kev.json")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "env.sqlite").is_file()
