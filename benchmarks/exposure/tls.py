@@ -361,7 +361,8 @@ def run_testssl(endpoint: dict[str, Any], ca_file: str) -> tuple[float, dict[str
 # -- comparison -----------------------------------------------------------------------------------
 
 
-def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> dict[str, float]:
+def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> str:
+    """Share of endpoints with the same verdict, per verdict: "protocols 100%, suites 99%..."."""
     total = max(1, len(ours))
     same = {
         "protocols": sum(
@@ -371,7 +372,7 @@ def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> dict[
         "weak": sum(a["weak"] == b["weak"] for a, b in zip(ours, theirs, strict=True)),
         "certificate": sum(a["valid"] == b["valid"] for a, b in zip(ours, theirs, strict=True)),
     }
-    return {key: round(100 * value / total, 1) for key, value in same.items()}
+    return ", ".join(f"{key} {round(100 * value / total, 1):g}%" for key, value in same.items())
 
 
 def disagreements(
@@ -458,9 +459,9 @@ def measure(quick: bool = False, count: int | None = None) -> list[dict[str, Any
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    print(f"{'bench':58} {'carbet':>8} {'anchor':>9} {'ratio':>6}  agreement % / anchor")
+    print(f"{'bench':58} {'carbet':>8} {'anchor':>9} {'ratio':>6}  agreement / anchor")
     for row in rows:
-        agree = " ".join(f"{key}={value}" for key, value in row["agreement"].items())
+        agree = row["agreement"]
         print(
             f"{row['bench'][:58]:58} {row['carbet_s']:>7}s {row['anchor_s']:>8}s "
             f"{row['ratio']:>5}x  {agree} / {row['anchor']}"

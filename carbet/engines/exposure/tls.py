@@ -20,16 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import tls_checks  # noqa: F401 - registers the TLS checks
-from .core import BudgetExceeded, Observation, ScanContext, TargetResult, close_quietly
-from .tls_cert import (
-    EXPIRY_WARNING_DAYS,
-    CertificateError,
-    CertificateSummary,
-    hostname_matches,
-    key_is_weak,
-    signature_is_weak,
-    summarise,
-)
+from .core import BudgetExceeded, ScanContext, TargetResult, close_quietly
+from .tls_findings import certificate_findings, protocol_observations, suite_observations
 from .tls_hello import (
     HS_CERTIFICATE,
     HS_SERVER_HELLO,
@@ -45,19 +37,12 @@ from .tls_hello import (
     parse_server_key_exchange,
 )
 from .tls_suites import (
-    CLASS_RANK,
     DEFAULT_GROUPS,
-    LEGACY,
     LEGACY_VERSIONS,
     PROTOCOL_KEYS,
-    PROTOCOL_NAMES,
-    SSL3,
-    TLS10,
-    TLS11,
     TLS12,
     TLS13,
     TLS13_GROUPS,
-    WEAK,
     WEAK_GROUPS,
     describe,
     group_name,
@@ -413,8 +398,8 @@ async def scan_tls(
     )
     evidence["dh_bits"] = dh_sizes[0] if dh_sizes else None
 
-    _protocol_observations(result, port, accepted)
-    _suite_observations(result, port, accepted, dh_sizes, weak_groups)
+    protocol_observations(result, port, accepted)
+    suite_observations(result, port, accepted, dh_sizes, weak_groups)
 
     # Certificate: from the best ≤ 1.2 probe's Certificate message, else a full handshake.
     trusted, trust_error, verified_leaf = chain_check
@@ -434,7 +419,7 @@ async def scan_tls(
             except BudgetExceeded:
                 leaf = None
         chain_der = [leaf] if leaf else []
-    evidence["certificate"] = _certificate_findings(
+    evidence["certificate"] = certificate_findings(
         result, port, chain_der, trusted, trust_error, server_name, _now(now)
     )
     if scan.errors:
@@ -449,159 +434,4 @@ async def scan_tls(
     evidence["duration"] = round(time.monotonic() - started, 3)
 
 
-def _protocol_observations(result: TargetResult, port: int, accepted: dict[int, list[int]]) -> None:
-    for version, check in (
-        (SSL3, "tls.protocol.ssl3"),
-        (TLS10, "tls.protocol.tls10"),
-        (TLS11, "tls.protocol.tls11"),
-    ):
-        if version in accepted:
-            result.observations.append(
-                Observation(
-                    check,
-                    port,
-                    f"{PROTOCOL_NAMES[version]} accepté",
-                    {"protocol": PROTOCOL_NAMES[version]},
-                )
-            )
-    if TLS13 not in accepted:
-        best = PROTOCOL_NAMES[max(accepted)]
-        result.observations.append(
-            Observation(
-                "tls.protocol.tls13_missing", port, f"meilleure version: {best}", {"best": best}
-            )
-        )
-
-
-def _suite_observations(
-    result: TargetResult,
-    port: int,
-    accepted: dict[int, list[int]],
-    dh_sizes: list[int],
-    weak_groups: list[str],
-) -> None:
-    all_codes = {code for codes in accepted.values() for code in codes}
-    suites = [describe(code) for code in all_codes]
-    suites.sort(key=lambda suite: (-CLASS_RANK[suite.classification], suite.name))
-    weak = [suite.name for suite in suites if suite.classification == WEAK]
-    if weak or weak_groups:
-        detail = ", ".join(weak[:5]) + (f" (+{len(weak) - 5})" if len(weak) > 5 else "")
-        if weak_groups:
-            detail = (
-                (detail + "; " if detail else "") + "courbes faibles: " + ", ".join(weak_groups)
-            )
-        result.observations.append(
-            Observation("tls.cipher.weak", port, detail, {"suites": weak, "groups": weak_groups})
-        )
-    legacy_fs = [s.name for s in suites if s.classification == LEGACY and s.forward_secrecy]
-    if legacy_fs:
-        result.observations.append(
-            Observation("tls.cipher.legacy", port, ", ".join(legacy_fs[:5]), {"suites": legacy_fs})
-        )
-    no_fs = [suite.name for suite in suites if not suite.forward_secrecy]
-    if no_fs:
-        any_fs = any(suite.forward_secrecy for suite in suites)
-        result.observations.append(
-            Observation(
-                "tls.no_forward_secrecy",
-                port,
-                f"{len(no_fs)} suite(s) sans confidentialité persistante",
-                {"suites": no_fs, "forward_secrecy_available": any_fs},
-                severity=None if any_fs else 3,
-            )
-        )
-    if dh_sizes and dh_sizes[0] < 2048:
-        result.observations.append(
-            Observation("tls.dh.weak", port, f"DHE {dh_sizes[0]} bits", {"dh_bits": dh_sizes[0]})
-        )
-
-
-def _certificate_findings(
-    result: TargetResult,
-    port: int,
-    chain_der: list[bytes],
-    trusted: bool | None,
-    trust_error: str,
-    server_name: str | None,
-    now: dt.datetime,
-) -> dict[str, Any]:
-    summary_dict: dict[str, Any] = {"trusted": trusted, "trust_error": trust_error}
-    if not chain_der:
-        result.errors.append(f"tls:{port}: certificat non obtenu")
-        return summary_dict
-    try:
-        leaf = summarise(chain_der[0])
-    except CertificateError as exc:
-        result.errors.append(f"tls:{port}: certificat illisible ({exc})"[:300])
-        summary_dict["error"] = "certificat illisible"
-        return summary_dict
-    chain: list[dict[str, str]] = []
-    for der in chain_der[1:6]:
-        try:
-            intermediate = summarise(der)
-            chain.append({"subject": intermediate.subject, "issuer": intermediate.issuer})
-        except CertificateError:
-            chain.append({"subject": "?", "issuer": "certificat illisible"})
-    summary_dict.update(leaf.as_dict())
-    summary_dict["chain"] = chain
-    days_left = leaf.days_left(now)
-    summary_dict["days_left"] = round(days_left, 1)
-    hostname_ok = hostname_matches(leaf, server_name) if server_name else None
-    summary_dict["hostname_ok"] = hostname_ok
-    add = result.observations.append
-    evidence = {"subject": leaf.subject, "not_after": leaf.not_after.isoformat()}
-    if days_left < 0:
-        add(Observation("tls.cert.expired", port, f"expiré le {leaf.not_after:%Y-%m-%d}", evidence))
-    elif days_left < EXPIRY_WARNING_DAYS:
-        add(
-            Observation("tls.cert.expiring", port, f"expire le {leaf.not_after:%Y-%m-%d}", evidence)
-        )
-    if leaf.not_before > now:
-        add(
-            Observation(
-                "tls.cert.not_yet_valid",
-                port,
-                f"valide à partir du {leaf.not_before:%Y-%m-%d}",
-                evidence,
-            )
-        )
-    if leaf.self_signed and not trusted:
-        add(Observation("tls.cert.self_signed", port, leaf.subject, evidence))
-    elif trusted is False:
-        add(
-            Observation(
-                "tls.cert.untrusted", port, trust_error[:200], {**evidence, "issuer": leaf.issuer}
-            )
-        )
-    if hostname_ok is False:
-        names = (leaf.dns_names + leaf.ip_addresses) or leaf.common_names
-        add(
-            Observation(
-                "tls.cert.hostname_mismatch",
-                port,
-                f"{server_name} absent de: {', '.join(names[:5])}",
-                {"host": server_name, "names": names[:20]},
-            )
-        )
-    if key_is_weak(leaf):
-        add(
-            Observation(
-                "tls.cert.weak_key",
-                port,
-                f"{leaf.key_type} {leaf.key_bits} bits",
-                {"key_type": leaf.key_type, "key_bits": leaf.key_bits},
-            )
-        )
-    if signature_is_weak(leaf) and not leaf.self_signed:
-        add(
-            Observation(
-                "tls.cert.sha1_signature",
-                port,
-                leaf.signature_algorithm,
-                {"signature": leaf.signature_algorithm},
-            )
-        )
-    return summary_dict
-
-
-__all__ = ["CertificateSummary", "scan_tls", "verify_chain"]
+__all__ = ["fetch_leaf", "scan_tls", "verify_chain"]

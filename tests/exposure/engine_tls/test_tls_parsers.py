@@ -42,6 +42,7 @@ def server_hello_bytes(version, random, session_id, suite, compression, extensio
     return body
 
 
+@settings(deadline=None)  # shared, busy CI cores: no per-example deadline
 @given(
     version=st.integers(0x0300, 0x03FF),
     random=st.binary(min_size=32, max_size=32),
@@ -67,6 +68,7 @@ def test_tls13_server_hello_and_retry_request():
     assert hello.key_share_group == 0x001D
 
 
+@settings(deadline=None)  # shared, busy CI cores: no per-example deadline
 @given(st.binary(max_size=400))
 def test_garbage_server_hello_only_raises_parse_errors(data):
     try:
@@ -75,6 +77,7 @@ def test_garbage_server_hello_only_raises_parse_errors(data):
         pass
 
 
+@settings(deadline=None)  # shared, busy CI cores: no per-example deadline
 @given(st.binary(max_size=400), st.sampled_from(["ECDHE_RSA", "DHE_RSA", "RSA", "DH_anon"]))
 def test_garbage_key_exchange_only_raises_parse_errors(data, key_exchange):
     try:
@@ -83,6 +86,7 @@ def test_garbage_key_exchange_only_raises_parse_errors(data, key_exchange):
         pass
 
 
+@settings(deadline=None)  # shared, busy CI cores: no per-example deadline
 @given(st.lists(st.binary(min_size=1, max_size=300), max_size=5), st.booleans())
 def test_certificate_message_round_trip(ders, tls13):
     if tls13:
@@ -93,6 +97,7 @@ def test_certificate_message_round_trip(ders, tls13):
     assert parse_certificate(body, tls13=tls13) == ders
 
 
+@settings(deadline=None)  # shared, busy CI cores: no per-example deadline
 @given(st.binary(max_size=600), st.booleans())
 def test_garbage_certificate_message_only_raises_parse_errors(data, tls13):
     try:
@@ -101,6 +106,7 @@ def test_garbage_certificate_message_only_raises_parse_errors(data, tls13):
         pass
 
 
+@settings(deadline=None)  # shared, busy CI cores: no per-example deadline
 @given(
     st.lists(st.binary(min_size=1, max_size=200), min_size=1, max_size=3),
     st.lists(st.integers(1, 50), min_size=1, max_size=30),
@@ -122,7 +128,7 @@ def test_record_reader_is_indifferent_to_chunking(ders, cuts):
     assert parse_certificate(reader.find(11)) == ders
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.binary(max_size=64), max_size=10))
 def test_record_reader_garbage_only_raises_parse_errors(chunks):
     reader = RecordReader(max_bytes=400)
@@ -162,6 +168,7 @@ def parse_client_hello(wire: bytes) -> tuple[int, list[int], dict[int, bytes]]:
     return version, suites, extensions
 
 
+@settings(deadline=None)  # shared, busy CI cores: no per-example deadline
 @given(
     st.sampled_from([0x0300, 0x0301, 0x0302, 0x0303, 0x0304]),
     st.lists(st.sampled_from(sorted(tls_suites.LEGACY_SUITES)), min_size=1, max_size=40),
@@ -241,7 +248,7 @@ def test_key_and_signature_strength():
     assert not signature_is_weak(summary())
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=600))
 def test_garbage_certificates_only_raise_certificate_errors(data):
     try:

@@ -1,0 +1,185 @@
+"""From what the TLS probe saw to observations: protocols, suites, certificate verdicts.
+
+Pure functions over the probe's results (no I/O), so each verdict is easy to test and to read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .core import Observation, TargetResult
+from .tls_cert import (
+    EXPIRY_WARNING_DAYS,
+    CertificateError,
+    hostname_matches,
+    key_is_weak,
+    signature_is_weak,
+    summarise,
+)
+from .tls_suites import (
+    CLASS_RANK,
+    LEGACY,
+    PROTOCOL_NAMES,
+    SSL3,
+    TLS10,
+    TLS11,
+    TLS13,
+    WEAK,
+    describe,
+)
+
+
+def protocol_observations(result: TargetResult, port: int, accepted: dict[int, list[int]]) -> None:
+    for version, check in (
+        (SSL3, "tls.protocol.ssl3"),
+        (TLS10, "tls.protocol.tls10"),
+        (TLS11, "tls.protocol.tls11"),
+    ):
+        if version in accepted:
+            result.observations.append(
+                Observation(
+                    check,
+                    port,
+                    f"{PROTOCOL_NAMES[version]} accepté",
+                    {"protocol": PROTOCOL_NAMES[version]},
+                )
+            )
+    if TLS13 not in accepted:
+        best = PROTOCOL_NAMES[max(accepted)]
+        result.observations.append(
+            Observation(
+                "tls.protocol.tls13_missing", port, f"meilleure version: {best}", {"best": best}
+            )
+        )
+
+
+def suite_observations(
+    result: TargetResult,
+    port: int,
+    accepted: dict[int, list[int]],
+    dh_sizes: list[int],
+    weak_groups: list[str],
+) -> None:
+    all_codes = {code for codes in accepted.values() for code in codes}
+    suites = [describe(code) for code in all_codes]
+    suites.sort(key=lambda suite: (-CLASS_RANK[suite.classification], suite.name))
+    weak = [suite.name for suite in suites if suite.classification == WEAK]
+    if weak or weak_groups:
+        detail = ", ".join(weak[:5]) + (f" (+{len(weak) - 5})" if len(weak) > 5 else "")
+        if weak_groups:
+            detail = (
+                (detail + "; " if detail else "") + "courbes faibles: " + ", ".join(weak_groups)
+            )
+        result.observations.append(
+            Observation("tls.cipher.weak", port, detail, {"suites": weak, "groups": weak_groups})
+        )
+    legacy_fs = [s.name for s in suites if s.classification == LEGACY and s.forward_secrecy]
+    if legacy_fs:
+        result.observations.append(
+            Observation("tls.cipher.legacy", port, ", ".join(legacy_fs[:5]), {"suites": legacy_fs})
+        )
+    no_fs = [suite.name for suite in suites if not suite.forward_secrecy]
+    if no_fs:
+        any_fs = any(suite.forward_secrecy for suite in suites)
+        result.observations.append(
+            Observation(
+                "tls.no_forward_secrecy",
+                port,
+                f"{len(no_fs)} suite(s) sans confidentialité persistante",
+                {"suites": no_fs, "forward_secrecy_available": any_fs},
+                severity=None if any_fs else 3,
+            )
+        )
+    if dh_sizes and dh_sizes[0] < 2048:
+        result.observations.append(
+            Observation("tls.dh.weak", port, f"DHE {dh_sizes[0]} bits", {"dh_bits": dh_sizes[0]})
+        )
+
+
+def certificate_findings(
+    result: TargetResult,
+    port: int,
+    chain_der: list[bytes],
+    trusted: bool | None,
+    trust_error: str,
+    server_name: str | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    summary_dict: dict[str, Any] = {"trusted": trusted, "trust_error": trust_error}
+    if not chain_der:
+        result.errors.append(f"tls:{port}: certificat non obtenu")
+        return summary_dict
+    try:
+        leaf = summarise(chain_der[0])
+    except CertificateError as exc:
+        result.errors.append(f"tls:{port}: certificat illisible ({exc})"[:300])
+        summary_dict["error"] = "certificat illisible"
+        return summary_dict
+    chain: list[dict[str, str]] = []
+    for der in chain_der[1:6]:
+        try:
+            intermediate = summarise(der)
+            chain.append({"subject": intermediate.subject, "issuer": intermediate.issuer})
+        except CertificateError:
+            chain.append({"subject": "?", "issuer": "certificat illisible"})
+    summary_dict.update(leaf.as_dict())
+    summary_dict["chain"] = chain
+    days_left = leaf.days_left(now)
+    summary_dict["days_left"] = round(days_left, 1)
+    hostname_ok = hostname_matches(leaf, server_name) if server_name else None
+    summary_dict["hostname_ok"] = hostname_ok
+    add = result.observations.append
+    evidence = {"subject": leaf.subject, "not_after": leaf.not_after.isoformat()}
+    if days_left < 0:
+        add(Observation("tls.cert.expired", port, f"expiré le {leaf.not_after:%Y-%m-%d}", evidence))
+    elif days_left < EXPIRY_WARNING_DAYS:
+        add(
+            Observation("tls.cert.expiring", port, f"expire le {leaf.not_after:%Y-%m-%d}", evidence)
+        )
+    if leaf.not_before > now:
+        add(
+            Observation(
+                "tls.cert.not_yet_valid",
+                port,
+                f"valide à partir du {leaf.not_before:%Y-%m-%d}",
+                evidence,
+            )
+        )
+    if leaf.self_signed and not trusted:
+        add(Observation("tls.cert.self_signed", port, leaf.subject, evidence))
+    elif trusted is False:
+        add(
+            Observation(
+                "tls.cert.untrusted", port, trust_error[:200], {**evidence, "issuer": leaf.issuer}
+            )
+        )
+    if hostname_ok is False:
+        names = (leaf.dns_names + leaf.ip_addresses) or leaf.common_names
+        add(
+            Observation(
+                "tls.cert.hostname_mismatch",
+                port,
+                f"{server_name} absent de: {', '.join(names[:5])}",
+                {"host": server_name, "names": names[:20]},
+            )
+        )
+    if key_is_weak(leaf):
+        add(
+            Observation(
+                "tls.cert.weak_key",
+                port,
+                f"{leaf.key_type} {leaf.key_bits} bits",
+                {"key_type": leaf.key_type, "key_bits": leaf.key_bits},
+            )
+        )
+    if signature_is_weak(leaf) and not leaf.self_signed:
+        add(
+            Observation(
+                "tls.cert.sha1_signature",
+                port,
+                leaf.signature_algorithm,
+                {"signature": leaf.signature_algorithm},
+            )
+        )
+    return summary_dict
