@@ -61,7 +61,6 @@ def _trust_names(trusts: list[Trust]) -> list[str]:
     ),
     command="netdom trust <notre domaine> /domain:<domaine approuvé> /quarantine:yes",
     needs=("trusts",),
-    samba=False,
 )
 def not_filtered(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names(
@@ -93,7 +92,6 @@ def not_filtered(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     remediation_fr="Désactiver l'historique de SID sur la relation une fois la migration finie.",
     command="netdom trust <notre forêt> /domain:<autre forêt> /EnableSIDHistory:no",
     needs=("trusts",),
-    samba=False,
 )
 def forest_sid_history(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names(
@@ -121,7 +119,6 @@ def forest_sid_history(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     remediation_fr="Désactiver la délégation des TGT sur la relation d'approbation.",
     command="netdom trust <notre forêt> /domain:<autre forêt> /EnableTGTDelegation:no",
     needs=("trusts",),
-    samba=False,
 )
 def tgt_delegation(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names(
@@ -156,7 +153,6 @@ def tgt_delegation(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
         "netdom trust <notre domaine> /domain:<autre domaine> /resetOneSide /passwordT:<secret>"
     ),
     needs=("users", "trusts"),
-    samba=False,
 )
 def stale_trust_accounts(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     accounts = [u for u in snapshot.users if is_trust_account(u)]
@@ -195,7 +191,6 @@ def stale_trust_accounts(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     remediation_fr="Supprimer les relations d'approbation qui ne servent plus.",
     command="Get-ADTrust -Filter * | Select-Object Name, Direction, Modified",
     needs=("trusts",),
-    samba=False,
 )
 def inactive_trusts(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names(
@@ -220,7 +215,6 @@ def inactive_trusts(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     remediation_fr="Supprimer la relation ou migrer l'autre domaine vers Active Directory.",
     command="Remove-ADTrust  # ou : netdom trust <domaine> /domain:<autre> /remove",
     needs=("trusts",),
-    samba=False,
 )
 def downlevel(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names([t for t in _external(snapshot) if t.trust_type == TYPE_DOWNLEVEL])
@@ -242,7 +236,6 @@ def downlevel(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     ),
     command="netdom trust <notre domaine> /domain:<autre domaine> /SelectiveAUTH:yes",
     needs=("trusts",),
-    samba=False,
 )
 def no_selective_auth(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     return _trust_names(
