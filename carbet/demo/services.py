@@ -137,7 +137,17 @@ def load_demo(password: str, *, today: dt.date | None = None) -> LoadReport:
         report.findings = FindingsReport(foreign=foreign)
     else:
         report.findings = demo_findings.load_findings(structures, users, today=today)
+        _load_services(structures, users, today, report)
     return report
+
+
+def _load_services(structures, users, today: dt.date, report: LoadReport) -> None:
+    """Each service's demo data (directory audits, exposure scans, roadmaps, awareness)."""
+    from carbet.demo import directory as demo_directory
+
+    with override_settings(CARBET_ALLOW_LOOPBACK_ASSETS=True), transaction.atomic():
+        counts = {"directory_audit": demo_directory.load(structures, today=today)}
+    report.created.update({kind: n for kind, n in counts.items() if n})
 
 
 def _ensure_ght(report: LoadReport) -> Ght:

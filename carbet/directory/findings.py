@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db.models import OuterRef, Subquery
 
+from carbet.core.choices import AssetKind
+from carbet.core.models import Asset
 from carbet.core.tenancy import SYSTEM
 from carbet.directory.models import AuditStatus, DirectoryAudit
 from carbet.findings.choices import Source
@@ -21,7 +23,17 @@ from carbet.findings.ingest import FindingInput, ingest
 EVIDENCE_OBJECTS = 50
 
 
-def _finding_input(domain: str, item: dict[str, Any]) -> FindingInput:
+def _domain_asset_id(audit_row: DirectoryAudit, domain: str) -> int | None:
+    """The structure's declared AD domain the audit looked at, so findings name their asset."""
+    if audit_row.connection_id:
+        return audit_row.connection.asset_id
+    asset = Asset.objects.filter(
+        structure=audit_row.structure, kind=AssetKind.AD_DOMAIN, value__iexact=domain
+    ).first()
+    return asset.pk if asset else None
+
+
+def _finding_input(domain: str, item: dict[str, Any], asset_id: int | None) -> FindingInput:
     objects = item["objects"]
     description = item["description"]
     if item["objects_total"]:
@@ -55,13 +67,15 @@ def _finding_input(domain: str, item: dict[str, Any]) -> FindingInput:
             "objects_total": item["objects_total"],
         },
         internet_exposed=False,
+        asset_id=asset_id,
     )
 
 
 def write_findings(audit_row: DirectoryAudit, data: dict[str, Any], *, actor: Any = SYSTEM):
     domain = audit_row.domain or "?"
+    asset_id = _domain_asset_id(audit_row, domain)
     items = [
-        _finding_input(domain, item)
+        _finding_input(domain, item, asset_id)
         for item in data["findings"]
         if not item["fully_excepted"] and (item["objects"] or item["points"])
     ]

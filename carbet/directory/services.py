@@ -357,7 +357,9 @@ def analyse_kept(audit_row: DirectoryAudit, now: datetime | None = None) -> Any:
     return analyse(snap, now=now, exceptions=active_exceptions(audit_row.structure))
 
 
-def finish(audit_row: DirectoryAudit, result: Any, *, actor: Any = SYSTEM) -> DirectoryAudit:
+def finish(
+    audit_row: DirectoryAudit, result: Any, *, actor: Any = SYSTEM, write: bool = True
+) -> DirectoryAudit:
     """Store an analysis, compare with the previous audit, write findings, tell the roadmap."""
     from carbet.directory.findings import write_findings
 
@@ -387,7 +389,8 @@ def finish(audit_row: DirectoryAudit, result: Any, *, actor: Any = SYSTEM) -> Di
     audit_row.analysed_at = timezone.now()
     audit_row.error = ""
     audit_row.save()
-    write_findings(audit_row, data, actor=actor)
+    if write:
+        write_findings(audit_row, data, actor=actor)
     _tell_roadmap(audit_row)
     return audit_row
 

@@ -133,6 +133,7 @@ class Command(BaseCommand):
             "asset": _("actifs"),
             "mandate": _("mandats"),
             "user": _("comptes"),
+            "directory_audit": _("audits d'annuaire"),
         }
 
     def _print_logins(self, password: str, generated: bool) -> None:
