@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import tls_checks  # noqa: F401 - registers the TLS checks
-from .core import BudgetExceeded, ScanContext, TargetResult, close_quietly
+from .core import BudgetExceeded, Observation, ScanContext, TargetResult, close_quietly
 from .tls_findings import certificate_findings, protocol_observations, suite_observations
 from .tls_hello import (
+    EXT_RENEGOTIATION_INFO,
     HS_CERTIFICATE,
     HS_SERVER_HELLO,
     HS_SERVER_HELLO_DONE,
@@ -400,6 +401,23 @@ async def scan_tls(
 
     protocol_observations(result, port, accepted)
     suite_observations(result, port, accepted, dh_sizes, weak_groups)
+    # RFC 5746: a TLS ≤ 1.2 server that does not echo renegotiation_info is open to the
+    # renegotiation injection attack (TLS 1.3 has no renegotiation at all).
+    legacy_hellos = [
+        probe.hello
+        for version in sorted(v for v in accepted if v < TLS13)
+        for probe in probe_results[version][:1]
+        if probe.hello is not None
+    ]
+    if legacy_hellos:
+        secure = all(EXT_RENEGOTIATION_INFO in hello.extensions for hello in legacy_hellos)
+        evidence["secure_renegotiation"] = secure
+        if not secure:
+            result.observations.append(
+                Observation(
+                    "tls.renegotiation.insecure", port, "extension renegotiation_info absente"
+                )
+            )
 
     # Certificate: from the best ≤ 1.2 probe's Certificate message, else a full handshake.
     trusted, trust_error, verified_leaf = chain_check

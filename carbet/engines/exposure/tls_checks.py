@@ -102,6 +102,18 @@ register(
         (ANSSI_TLS + " R7",),
     ),
     CheckDef(
+        "tls.renegotiation.insecure",
+        "tls",
+        2,
+        "Renégociation TLS non sécurisée",
+        "Insecure TLS renegotiation",
+        "Le serveur ne prend pas en charge la renégociation sécurisée (RFC 5746) : un attaquant "
+        "placé sur le réseau peut injecter des données dans une session. Demandez la mise à jour "
+        "du logiciel TLS du serveur.",
+        "The server lacks secure renegotiation (RFC 5746): update its TLS software.",
+        (ANSSI_TLS, "RFC 5746"),
+    ),
+    CheckDef(
         "tls.cert.expired",
         "tls",
         3,
