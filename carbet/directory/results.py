@@ -58,4 +58,9 @@ def result_to_dict(result: Any) -> dict[str, Any]:
         "score": {key: scores.get(key) for key in ("global", *CATEGORY_KEYS)},
         "findings": [finding_to_dict(f) for f in _get(result, "findings") or []],
         "not_evaluated": not_evaluated,
+        # What the collection could not read: the result is then partial, and said so.
+        "gaps": [str(g) for g in (_get(result, "gaps") or [])][:200],
+        # False when unevaluated rules could have failed below the computed level.
+        "anssi_level_complete": bool(_get(result, "anssi_level_complete", True)),
+        "anssi_level_without_exceptions": _get(result, "anssi_level_without_exceptions"),
     }
