@@ -85,6 +85,64 @@ def _rules(kinds: list[str] | None) -> list[tuple[Requirement, dict[str, Any]]]:
     return found
 
 
+def _wanted(
+    rules: list[tuple[Requirement, dict[str, Any]]], facts: list[ServiceFact], today: date
+) -> dict[int, tuple[ServiceFact | None, bool, date | None]]:
+    """Requirement id → (chosen fact, satisfied, valid until), from facts newest first."""
+    wanted: dict[int, tuple[ServiceFact | None, bool, date | None]] = {}
+    for requirement, rule in rules:
+        days = rule.get("within_days", 365)
+        window_start = today - timedelta(days=days)
+        candidates = [
+            f for f in facts if f.kind == rule["kind"] and timezone.localdate(f.at) >= window_start
+        ]
+        satisfying = next(
+            (f for f in candidates if condition_holds(rule.get("when", {}), f.value)), None
+        )
+        chosen = satisfying or (candidates[0] if candidates else None)
+        valid_until = (
+            timezone.localdate(satisfying.at) + timedelta(days=days) if satisfying else None
+        )
+        state = (chosen, bool(satisfying), valid_until)
+        previous = wanted.get(requirement.pk)
+        # Several rules on one requirement: a satisfied rule wins, then one with a fact.
+        if previous is None or (state[1], chosen is not None) > (
+            previous[1],
+            previous[0] is not None,
+        ):
+            wanted[requirement.pk] = state
+    return wanted
+
+
+def _apply(
+    structure_id: int,
+    wanted: dict[int, tuple[ServiceFact | None, bool, date | None]],
+    existing: dict[int, AutoEvidence],
+) -> None:
+    """Write only what changed (a night where nothing moved writes nothing)."""
+    now = timezone.now()
+    gone = [row.pk for rid, row in existing.items() if rid not in wanted or wanted[rid][0] is None]
+    if gone:
+        AutoEvidence.objects.filter(pk__in=gone).delete()
+    for requirement_id, (fact, satisfied, valid_until) in wanted.items():
+        if fact is None:
+            continue
+        row = existing.get(requirement_id)
+        if row is None:
+            AutoEvidence.objects.create(
+                structure_id=structure_id,
+                requirement_id=requirement_id,
+                fact=fact,
+                satisfied=satisfied,
+                valid_until=valid_until,
+                refreshed_at=now,
+            )
+        elif (row.fact_id, row.satisfied, row.valid_until) != (fact.pk, satisfied, valid_until):
+            AutoEvidence.objects.filter(pk=row.pk).update(
+                fact=fact, satisfied=satisfied, valid_until=valid_until, refreshed_at=now
+            )
+
+
 def refresh(structure: Structure, *, kinds: list[str] | None = None, today: date | None = None):
     """Recompute the automatic evidence of ``structure`` for the rules of ``kinds``."""
     today = today or timezone.localdate()
@@ -99,48 +157,45 @@ def refresh(structure: Structure, *, kinds: list[str] | None = None, today: date
             at__date__gte=today - timedelta(days=oldest),
         ).order_by("-at", "-pk")
     )
-    by_requirement: dict[int, tuple[Requirement, ServiceFact | None, bool, date | None]] = {}
-    for requirement, rule in rules:
-        window_start = today - timedelta(days=rule.get("within_days", 365))
-        candidates = [
-            f for f in facts if f.kind == rule["kind"] and timezone.localdate(f.at) >= window_start
-        ]
-        satisfying = next(
-            (f for f in candidates if condition_holds(rule.get("when", {}), f.value)), None
+    requirement_ids = {r.pk for r, _rule in rules}
+    existing = {
+        row.requirement_id: row
+        for row in AutoEvidence.objects.filter(
+            structure=structure, requirement_id__in=requirement_ids
         )
-        chosen = satisfying or (candidates[0] if candidates else None)
-        valid_until = (
-            timezone.localdate(satisfying.at) + timedelta(days=rule.get("within_days", 365))
-            if satisfying
-            else None
-        )
-        previous = by_requirement.get(requirement.pk)
-        # Several rules on one requirement: any satisfied rule is enough.
-        if previous is None or (satisfying and not previous[2]):
-            by_requirement[requirement.pk] = (requirement, chosen, bool(satisfying), valid_until)
-    now = timezone.now()
-    for requirement, fact, satisfied, valid_until in by_requirement.values():
-        if fact is None:
-            AutoEvidence.objects.filter(structure=structure, requirement=requirement).delete()
-            continue
-        AutoEvidence.objects.update_or_create(
-            structure=structure,
-            requirement=requirement,
-            defaults={
-                "fact": fact,
-                "satisfied": satisfied,
-                "valid_until": valid_until,
-                "refreshed_at": now,
-            },
-        )
+    }
+    _apply(structure.pk, _wanted(rules, facts, today), existing)
 
 
 def refresh_all(today: date | None = None) -> int:
-    """Nightly: expire automatic evidence whose window has passed (every structure)."""
-    structure_ids = set(ServiceFact.objects.values_list("structure_id", flat=True).distinct())
-    structure_ids |= set(AutoEvidence.objects.values_list("structure_id", flat=True).distinct())
-    for structure in Structure.objects.filter(pk__in=structure_ids):
-        refresh(structure, today=today)
+    """Nightly: move every structure's windows (evidence older than its rule allows lapses).
+
+    One pass: the rules once, the facts of the longest window and the current rows in two
+    queries, then only the rows that changed are written.
+    """
+    today = today or timezone.localdate()
+    rules = _rules(None)
+    if not rules:
+        return 0
+    oldest = max(rule.get("within_days", 365) for _r, rule in rules)
+    facts: dict[int, list[ServiceFact]] = {}
+    for fact in (
+        ServiceFact.objects.filter(
+            kind__in={rule["kind"] for _r, rule in rules},
+            at__date__gte=today - timedelta(days=oldest),
+        )
+        .order_by("structure_id", "-at", "-pk")
+        .iterator(chunk_size=5000)
+    ):
+        facts.setdefault(fact.structure_id, []).append(fact)
+    existing: dict[int, dict[int, AutoEvidence]] = {}
+    for row in AutoEvidence.objects.all().iterator(chunk_size=5000):
+        existing.setdefault(row.structure_id, {})[row.requirement_id] = row
+    structure_ids = set(facts) | set(existing)
+    with transaction.atomic():
+        for structure_id in structure_ids:
+            wanted = _wanted(rules, facts.get(structure_id, []), today)
+            _apply(structure_id, wanted, existing.get(structure_id, {}))
     return len(structure_ids)
 
 

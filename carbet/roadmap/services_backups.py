@@ -247,6 +247,8 @@ def sweep_structure(structure: Structure, today: date | None = None, actor: Any 
                     evidence={"system": system.name, "checked_on": today.isoformat()},
                 )
             )
+    if not items and not _open_in_stream(structure):
+        return None  # nothing to report and nothing to close: no run to record
     return ingest(
         structure,
         Source.ROADMAP,
@@ -256,6 +258,18 @@ def sweep_structure(structure: Structure, today: date | None = None, actor: Any 
         label=_("Registre des sauvegardes"),
         actor=actor,
     )
+
+
+def _open_in_stream(structure: Structure) -> bool:
+    from carbet.findings.choices import OPEN_STATUSES
+    from carbet.findings.models import Finding
+
+    return Finding.objects.filter(
+        structure=structure,
+        source=Source.ROADMAP,
+        stream__scope=SCOPE,
+        status__in=OPEN_STATUSES,
+    ).exists()
 
 
 def sweep_all(today: date | None = None) -> dict[str, int]:
@@ -271,8 +285,9 @@ def sweep_all(today: date | None = None) -> dict[str, int]:
     created = closed = 0
     for structure in Structure.objects.filter(pk__in=ids):
         report = sweep_structure(structure, today)
-        created += report.created
-        closed += report.closed
+        if report is not None:
+            created += report.created
+            closed += report.closed
     return {"structures": len(ids), "created": created, "closed": closed}
 
 
