@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import ssl
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,19 @@ from .tls_suites import (
 )
 
 X509_V_FLAG_NO_CHECK_TIME = 0x200000  # expiry is its own check, trust is about the chain only
+
+
+async def gather_or_cancel(*awaitables: Awaitable[Any]) -> list[Any]:
+    """``asyncio.gather`` that cancels the siblings when one fails (a spent budget): no probe
+    keeps talking to a target after its scan has given up."""
+    tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 @dataclass
@@ -205,7 +219,7 @@ class _PortScan:
                 results.append(result)
                 remaining.remove(chosen)
 
-        await asyncio.gather(*(walk(codes) for codes in families.values()))
+        await gather_or_cancel(*(walk(codes) for codes in families.values()))
         return found, results
 
     async def tls13_groups(self) -> list[int]:
@@ -222,7 +236,7 @@ class _PortScan:
             chosen = hello.key_share_group
             return group if chosen in (group, None) else None
 
-        found = await asyncio.gather(*(try_group(group) for group in TLS13_GROUPS))
+        found = await gather_or_cancel(*(try_group(group) for group in TLS13_GROUPS))
         return [group for group in found if group is not None]
 
     async def ecdhe_groups(self, version: int, ecdhe_suites: list[int]) -> list[int]:
@@ -239,7 +253,7 @@ class _PortScan:
             return group
 
         candidates = [group for group in DEFAULT_GROUPS if group < 0x0100]
-        found = await asyncio.gather(*(try_group(group) for group in candidates))
+        found = await gather_or_cancel(*(try_group(group) for group in candidates))
         return [group for group in found if group is not None]
 
 
@@ -342,8 +356,8 @@ async def scan_tls(
     evidence: dict[str, Any] = result.evidence.setdefault("tls", {}).setdefault(str(port), {})
     versions = (*LEGACY_VERSIONS, TLS13) if ctx.config.tls_full else (TLS12, TLS13)
     try:
-        enumerations, chain_check = await asyncio.gather(
-            asyncio.gather(*(scan.enumerate_version(version) for version in versions)),
+        enumerations, chain_check = await gather_or_cancel(
+            gather_or_cancel(*(scan.enumerate_version(version) for version in versions)),
             verify_chain(ctx, target, address, port, server_name),
         )
     except BudgetExceeded:
@@ -452,4 +466,4 @@ async def scan_tls(
     evidence["duration"] = round(time.monotonic() - started, 3)
 
 
-__all__ = ["fetch_leaf", "scan_tls", "verify_chain"]
+__all__ = ["fetch_leaf", "gather_or_cancel", "scan_tls", "verify_chain"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from . import web_checks  # noqa: F401 - registers the web checks
 from .core import BudgetExceeded, Observation, ScanContext, TargetResult, close_quietly
+from .tls import gather_or_cancel
 from .web_http import (
     Cookie,
     HttpError,
@@ -341,7 +342,7 @@ async def _well_known_and_paths(
 ) -> None:
     port = scan.port
     add = result.observations.append
-    security_txt, baseline = await asyncio.gather(
+    security_txt, baseline = await gather_or_cancel(
         scan.get("/.well-known/security.txt", 16 * 1024),
         scan.get(f"/carbet-{secrets.token_hex(8)}.html", 16 * 1024),
     )
@@ -361,7 +362,7 @@ async def _well_known_and_paths(
     baseline_print = _fingerprint(baseline) if baseline is not None else None
     paths = list(SENSITIVE_PATHS)
     listings = [p for p in LISTING_PATHS if p != "/"]
-    answers = await asyncio.gather(*(scan.get(path, 16 * 1024) for path in paths + listings))
+    answers = await gather_or_cancel(*(scan.get(path, 16 * 1024) for path in paths + listings))
     exposed: list[dict[str, str]] = []
     for path, response in zip(paths, answers[: len(paths)], strict=True):
         if response is None or response.status != 200:

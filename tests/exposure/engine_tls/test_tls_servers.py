@@ -176,15 +176,21 @@ def test_every_tls_check_is_registered_with_both_languages(tls_lab):
         assert definition.title_fr and definition.title_en and definition.remediation_fr
 
 
-def test_budget_exhaustion_marks_the_scan_partial(tls_lab):
+def test_budget_exhaustion_marks_the_scan_partial_and_stops_probing(tls_lab):
     endpoint = tls_lab.servers.endpoints["tls10"]
     result = TargetResult("tls10")
-    config = tls_lab.config(per_target_budget=3)
-    asyncio.run(
-        scan_tls(ScanContext(config), "tls10", endpoint.address, endpoint.port, None, result)
-    )
+    context = ScanContext(tls_lab.config(per_target_budget=3))
+
+    async def scan_then_wait() -> tuple[int, int]:
+        await scan_tls(context, "tls10", endpoint.address, endpoint.port, None, result)
+        spent_at_return = context.spent("tls10")
+        await asyncio.sleep(0.5)  # orphan probes, if any, would keep spending meanwhile
+        return spent_at_return, context.spent("tls10")
+
+    at_return, later = asyncio.run(scan_then_wait())
     assert result.complete is False
     assert any("budget" in error for error in result.errors)
+    assert at_return == later
 
 
 HOSTILE = ["garbage", "slowdrip", "silent", "endless", "badcert"]

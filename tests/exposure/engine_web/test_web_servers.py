@@ -146,6 +146,23 @@ def test_requests_carry_the_identifying_user_agent(web_lab):
     assert all(b"Host: ua.test" in request for request in seen)
 
 
+def test_budget_exhaustion_marks_the_scan_partial_and_stops(web_lab):
+    endpoint = web_lab.servers.endpoints["bare"]
+    result = TargetResult("bare")
+    context = ScanContext(web_lab.config(per_target_budget=4))
+
+    async def scan_then_wait() -> tuple[int, int]:
+        await scan_web(context, "bare", endpoint.address, endpoint.port, False, "bare", result)
+        spent_at_return = context.spent("bare")
+        await asyncio.sleep(0.5)
+        return spent_at_return, context.spent("bare")
+
+    at_return, later = asyncio.run(scan_then_wait())
+    assert result.complete is False
+    assert any("budget" in error for error in result.errors)
+    assert at_return == later
+
+
 HOSTILE = ["hugeheaders", "slowdrip", "garbage", "silent"]
 
 
