@@ -29,6 +29,7 @@ import dns.resolver
 import dns.rrset
 
 from .core import ScanContext
+from .maildns_wire import read_plain_answer
 
 MAX_TXT_CHARS = 8192  # longer TXT records are cut: nobody needs more for SPF/DMARC/DKIM
 MAX_CNAME_HOPS = 8
@@ -42,7 +43,8 @@ class Answer:
     name: str
     rdtype: str
     rcode: str = "NOERROR"  # NOERROR | NXDOMAIN | SERVFAIL | REFUSED | ...
-    records: list[dns.rrset.RRset] = field(default_factory=list)  # the asked type only
+    # The asked type only: dnspython RRsets, or LightRRsets for plain answers (maildns_wire).
+    records: list = field(default_factory=list)
     signatures: list[dns.rrset.RRset] = field(default_factory=list)  # RRSIGs over them
     cnames: list[tuple[str, str]] = field(default_factory=list)  # (owner, target) chain
     authority_soa: str = ""  # owner of the SOA in the authority section (the zone apex)
@@ -299,6 +301,12 @@ class DnsClient:
         if int.from_bytes(data[6:8], "big") == 0 and qtype != dns.rdatatype.SOA:
             answer.rcode = dns.rcode.to_text(flags & 0xF)
             answer.authenticated = bool(flags & dns.flags.AD)
+            return answer
+        plain = read_plain_answer(data, qtype)
+        if plain is not None:
+            answer.rcode = dns.rcode.to_text(flags & 0xF)
+            answer.authenticated = bool(flags & dns.flags.AD)
+            answer.records.append(plain)
             return answer
         message = dns.message.from_wire(data, ignore_trailing=True)
         return self._read(answer, message, message.question[0].name, qtype)
