@@ -8,7 +8,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from carbet.audit import services as audit
 from carbet.exposure import alerts
 from carbet.exposure import services_scores as scoring
 from carbet.exposure.models import Scan, ScanObservation, ScanStatus, ScanTarget, TargetStatus
@@ -127,22 +126,8 @@ def finish(scan: Scan, actor: Any) -> None:
         scan.grade = structure_scores.get("overall", {}).get("grade", "")
         scan.save()
     scan.ingest_report = write_findings(scan, actor)
-    sent = alerts.alert_new_critical(scan)
+    # The findings ingest writes the run to the audit trail; the alert audits itself.
+    alerts.alert_new_critical(scan)
     scan.status = ScanStatus.SUCCEEDED
     scan.finished_at = timezone.now()
     scan.save(update_fields=["ingest_report", "status", "finished_at"])
-    audit.record(
-        actor,
-        "exposure.scan.finished",
-        scan,
-        structure=scan.structure,
-        changes={
-            "complete": scan.complete,
-            "targets": scan.targets_done,
-            "observations": scan.observations_count,
-            "new": len(diff.get("new", [])),
-            "gone": len(diff.get("gone", [])),
-            "alerts": sent,
-            "score": scan.score,
-        },
-    )

@@ -133,8 +133,7 @@ def _observation_row(scan: Scan, row: ScanTarget, observation: Observation) -> S
     )
 
 
-def save_target(scan: Scan, row: ScanTarget, result: TargetResult) -> None:
-    """Write one target's result and observations at once (the unit a rerun resumes from)."""
+def _fill(scan: Scan, row: ScanTarget, result: TargetResult) -> list[ScanObservation]:
     observations: dict[str, ScanObservation] = {}
     for observation in result.observations:
         item = _observation_row(scan, row, observation)
@@ -146,17 +145,37 @@ def save_target(scan: Scan, row: ScanTarget, result: TargetResult) -> None:
     row.complete = bool(result.complete)
     row.scores = scoring.target_scores(result, list(observations.values()))
     row.score = row.scores.get("overall", {}).get("score")
-    row.grade = row.scores.get("overall", {}).get("grade", "")
+    row.grade = row.scores.get("overall", {}).get("grade") or ""
     row.duration = float(result.duration or 0)
     row.scanned_at = timezone.now()
     row.status = TargetStatus.DONE
+    return list(observations.values())
+
+
+TARGET_FIELDS = [
+    "addresses", "services", "evidence", "errors", "complete", "scores", "score", "grade",
+    "duration", "scanned_at", "status",
+]  # fmt: skip
+
+
+def save_targets(scan: Scan, pairs: list[tuple[ScanTarget, TargetResult]]) -> None:
+    """Write targets' results and observations at once: the unit a rerun resumes from (the
+    engine hands a chunk's results back together, so nothing finer could be kept anyway)."""
+    observations: list[ScanObservation] = []
+    for row, result in pairs:
+        observations += _fill(scan, row, result)
+    rows = [row for row, _result in pairs]
     with transaction.atomic():
-        ScanObservation.objects.filter(target=row).delete()
-        ScanObservation.objects.bulk_create(observations.values())
-        row.save()
+        ScanObservation.objects.filter(target__in=rows).delete()
+        ScanObservation.objects.bulk_create(observations)
+        ScanTarget.objects.bulk_update(rows, TARGET_FIELDS)
         Scan.objects.filter(pk=scan.pk).update(
             targets_done=ScanTarget.objects.filter(scan=scan, status=TargetStatus.DONE).count()
         )
+
+
+def save_target(scan: Scan, row: ScanTarget, result: TargetResult) -> None:
+    save_targets(scan, [(row, result)])
 
 
 def _still_mandated(scan: Scan, rows: list[ScanTarget], actor: Any) -> list[ScanTarget]:
@@ -192,6 +211,14 @@ def _still_mandated(scan: Scan, rows: list[ScanTarget], actor: Any) -> list[Scan
     return allowed
 
 
+def _pair(chunk: list[ScanTarget], results: list[TargetResult]):
+    """The engine answers in the order of the targets it was given."""
+    if len(results) != len(chunk):
+        lost = TargetResult(target="", complete=False, errors=[_("Aucun résultat du moteur.")])
+        results = [*results, *([lost] * (len(chunk) - len(results)))][: len(chunk)]
+    return list(zip(chunk, results, strict=True))
+
+
 def run_scan(scan: Scan, report: Any = None) -> dict[str, Any]:
     """Scan every pending target of ``scan``, then finish it (diff, scores, findings, alerts)."""
     if scan.status == ScanStatus.SUCCEEDED:
@@ -217,12 +244,7 @@ def run_scan(scan: Scan, report: Any = None) -> dict[str, Any]:
                 % {"target": chunk[0].target, "done": done + 1, "total": scan.targets_total},
             )
         results = run_engine([row.target for row in chunk], config)
-        by_target = {result.target: result for result in results}
-        for row in chunk:
-            result = by_target.get(row.target) or TargetResult(
-                target=row.target, complete=False, errors=[_("Aucun résultat du moteur.")]
-            )
-            save_target(scan, row, result)
+        save_targets(scan, _pair(chunk, results))
     if report is not None:
         report(92, _("Comparaison avec l'analyse précédente et mise à jour des vulnérabilités"))
     from carbet.exposure.services_finish import finish

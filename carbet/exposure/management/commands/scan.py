@@ -219,6 +219,11 @@ class Command(BaseCommand):
             help=_("Connexions simultanées au plus, toutes cibles confondues (512 par défaut)."),
         )
         parser.add_argument(
+            "--list-checks",
+            action="store_true",
+            help=_("Afficher la référence de tous les contrôles (Markdown) et quitter."),
+        )
+        parser.add_argument(
             "--structure",
             metavar="FINESS",
             help=_(
@@ -239,6 +244,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        if options["list_checks"]:
+            from carbet.engines.exposure import report
+
+            self.stdout.write(report.checks_reference(), ending="")
+            return
         if options["structure"]:
             if options["targets"]:
                 raise CommandError(
