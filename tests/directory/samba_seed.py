@@ -276,17 +276,25 @@ if BULK:
                     f"sAMAccountName: bench-c{i}-{c}$\nuserAccountControl: 4096\n"
                     "operatingSystem: Windows 10 Enterprise\n"
                 )
+            # A 4-ary tree of nested groups (bench-g0 at the root, depth ~5): children are
+            # added after their parent exists, as members of it.
             group_members = [f"CN=bench-u{i}-{u},{USERS_DN}" for u in range(10)]
-            if i:
-                group_members.append(f"CN=bench-g{i - 1},{USERS_DN}")
             chunk.append(
                 f"dn: CN=bench-g{i},{USERS_DN}\nobjectClass: group\nsAMAccountName: bench-g{i}\n"
                 + "".join(f"member: {m}\n" for m in group_members)
             )
+            if i:
+                chunk.append(
+                    f"dn: CN=bench-g{(i - 1) // 4},{USERS_DN}\nchangetype: modify\n"
+                    f"add: member\nmember: CN=bench-g{i},{USERS_DN}\n"
+                )
         db.transaction_start()
         try:
             for entry in chunk:
-                db.add_ldif(entry)
+                if "changetype: modify" in entry:
+                    db.modify_ldif(entry)
+                else:
+                    db.add_ldif(entry)
         except BaseException:
             db.transaction_cancel()
             raise

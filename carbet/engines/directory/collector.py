@@ -175,6 +175,9 @@ def collect(
         return session.collect(base_dn=base_dn, now=now or datetime.now(UTC))
     except ldap_errors.LDAPException as exc:
         raise CollectError(_explain(exc)) from None
+    except SearchRefused as exc:
+        # Users, computers or groups could not be read in full: no partial snapshot.
+        raise CollectError(f"recherche refusée par l'annuaire / search refused: {exc}") from None
     finally:
         try:
             connection.unbind()

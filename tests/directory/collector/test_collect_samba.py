@@ -249,3 +249,11 @@ def test_plain_ldap_without_tls_is_not_offered(samba_dc):
 def test_nothing_listening_is_a_clear_error():
     with pytest.raises(collector.CollectError, match="connexion impossible"):
         collector.collect("127.0.0.1", 9, "x@y", "z", insecure=True, sysvol=False)
+
+
+def test_unknown_base_dn_is_a_clear_error(samba_dc):
+    with pytest.raises(collector.CollectError, match="n'existe pas"):
+        collector.collect(
+            samba_dc.server, None, samba_dc.reader_user, samba_dc.reader_password,
+            ca_file=samba_dc.ca_file, base_dn="DC=absent,DC=test", sysvol=False,
+        )  # fmt: skip
