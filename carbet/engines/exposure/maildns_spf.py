@@ -285,7 +285,8 @@ class _Walk:
             self.report.void_lookups += 1
         return answer
 
-    async def walk(self, domain: str, record: SpfRecord, depth: int) -> None:
+    async def walk(self, domain: str, record: SpfRecord, depth: int, top: bool = True) -> None:
+        """``top``: on the chain of redirects from the queried domain (not inside an include)."""
         report = self.report
         report.errors.extend(f"{domain}: {e}" for e in record.errors)
         if record.errors or depth > 10:
@@ -300,7 +301,7 @@ class _Walk:
             if term.has_macro or term.mechanism == "ptr":
                 continue
             if term.mechanism == "include":
-                await self._descend(target, depth, via="include")
+                await self._descend(target, depth, via="include", top=False)
             elif term.mechanism in ("a", "exists"):
                 await self._void_if_empty(target, "A")
             elif term.mechanism == "mx":
@@ -310,10 +311,10 @@ class _Walk:
                     report.errors.append(f"{target}: more than {MAX_MX_NAMES} MX names")
         if record.redirect and not record.all_qualifier and self._spend():
             if "%" not in record.redirect:
-                await self._descend(record.redirect, depth, via="redirect")
+                await self._descend(record.redirect, depth, via="redirect", top=top)
         self.visiting.discard(domain.lower())
 
-    async def _descend(self, target: str, depth: int, via: str) -> None:
+    async def _descend(self, target: str, depth: int, via: str, top: bool) -> None:
         report = self.report
         if target.lower() in self.visiting:
             report.errors.append(f"{target}: {via} loop")
@@ -331,6 +332,6 @@ class _Walk:
             )
             return
         record = parse_spf(records[0])
-        if via == "redirect" and not report.redirect_all:
+        if via == "redirect" and top and not report.redirect_all:
             report.redirect_all = record.all_qualifier
-        await self.walk(target, record, depth + 1)
+        await self.walk(target, record, depth + 1, top=top)
