@@ -306,12 +306,16 @@ def finding_inputs(scan: Scan) -> list[FindingInput]:
     return items
 
 
-def write_findings(scan: Scan, actor: Any) -> dict[str, Any]:
+def write_findings(scan: Scan, actor: Any, complete: bool | None = None) -> dict[str, Any]:
+    """Ingest the scan's findings; complete (closing what is gone) only when the scan covered
+    every asset of the structure's stream."""
+    if complete is None:
+        complete = bool(scan.complete and not scan.refused)
     report = ingest(
         scan.structure,
         Source.EXPOSURE,
         finding_inputs(scan),
-        complete=bool(scan.complete and not scan.refused),
+        complete=complete,
         label=_("Analyse d'exposition du %(day)s")
         % {"day": timezone.localtime(scan.created_at).strftime("%d/%m/%Y %H:%M")},
         actor=actor,
