@@ -164,3 +164,55 @@ def to_table(results: list[TargetResult], width: int | None = None) -> str:
             out.append("  ! " + _clip(error, width - 4))
         out.append("")
     return "\n".join(out)
+
+
+CATEGORY_TITLES_FR = {
+    "exposure": "Services exposés (ports, accès à distance, bases de données, médical)",
+    "tls": "Chiffrement TLS et certificats",
+    "web": "Sites web",
+    "mail": "Messagerie et DNS",
+}
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def checks_reference() -> str:
+    """The check id reference (docs/exposure-checks.md), from the registry of every module."""
+    registry = checks.all_checks()
+    lines = [
+        "# Référence des contrôles d'exposition",
+        "",
+        "Chaque contrôle a un identifiant stable (un contrat : il ne change jamais de sens), "
+        "une gravité, un titre, la conduite à tenir et des références. Les identifiants "
+        "apparaissent dans `carbet scan --json` (champ `check`), dans l'API et dans les "
+        "vulnérabilités de la plateforme.",
+        "",
+        "Gravités : 0 info, 1 faible, 2 moyenne, 3 élevée, 4 critique. Points : ce que le "
+        "contrôle coûte dans la note de sa catégorie (voir `carbet/engines/exposure/scoring.py`).",
+        "",
+        "Ce fichier est produit depuis le registre : `carbet scan --list-checks > "
+        "docs/exposure-checks.md`.",
+        "",
+        f"{len(registry)} contrôles.",
+    ]
+    for category in checks.CATEGORIES:
+        entries = sorted(
+            (definition for definition in registry.values() if definition.category == category),
+            key=lambda definition: definition.id,
+        )
+        if not entries:
+            continue
+        lines += ["", f"## {CATEGORY_TITLES_FR.get(category, category)}", ""]
+        lines.append("| identifiant | gravité | points | titre | que faire | références |")
+        lines.append("| --- | --- | --- | --- | --- | --- |")
+        for definition in entries:
+            tags = f" ({', '.join(definition.tags)})" if definition.tags else ""
+            references = " ".join(f"<{reference}>" for reference in definition.references)
+            lines.append(
+                f"| `{definition.id}` | {SEVERITY_FR[definition.severity]} | "
+                f"{definition.cost()} | {_cell(definition.title_fr)}{tags} | "
+                f"{_cell(definition.remediation_fr)} | {references} |"
+            )
+    return "\n".join(lines) + "\n"

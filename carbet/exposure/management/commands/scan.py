@@ -318,6 +318,8 @@ class Command(BaseCommand):
 
 # --- through the platform (this path needs the database) -----------------------------------------
 
+WAIT_BASE = 600  # seconds --wait gives a scan, plus some per target
+WAIT_PER_TARGET = 60
 SEVERITY_NAMES = {0: "info", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 
 
@@ -393,12 +395,24 @@ def run_structure_scan(command: BaseCommand, options: dict[str, Any]) -> None:
 
 
 def _wait_for(scan: Any, progress: ProgressBar, poll: float = 1.0) -> None:
+    """Follow the scan until it ends; give up (the scan goes on) past a generous limit."""
     finished = {"succeeded", "failed"}
+    limit = WAIT_BASE + WAIT_PER_TARGET * max(1, scan.targets_total)
+    deadline = time.monotonic() + limit
     while True:
         scan.refresh_from_db()
         progress(scan.targets_done, max(1, scan.targets_total), scan.structure.name)
         if scan.status in finished:
             return
+        if time.monotonic() > deadline:
+            raise CommandError(
+                _(
+                    "L'analyse n°%(id)s n'est pas finie après %(minutes)d minutes (les processus "
+                    "de fond tournent-ils ? « carbet worker »). Elle continue : suivez-la dans "
+                    "l'application."
+                )
+                % {"id": scan.pk, "minutes": limit // 60}
+            )
         time.sleep(poll)
 
 
