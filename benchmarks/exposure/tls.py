@@ -36,7 +36,6 @@ from carbet.engines.exposure.tls import scan_tls  # noqa: E402
 from carbet.engines.exposure.tls_suites import WEAK, describe  # noqa: E402
 
 SSLYZE_VENV = ROOT / ".bench-venv" / "sslyze-venv"
-PROTOCOLS = ("ssl3", "tls10", "tls11", "tls12", "tls13")
 KINDS = (
     "good",
     "legacy10",
@@ -202,8 +201,9 @@ from sslyze import (Scanner, ServerScanRequest, ServerNetworkLocation, ScanComma
                     ScanCommandsExtraArguments, CertificateInfoExtraArgument,
                     ServerNetworkConfiguration)
 job = json.load(sys.stdin)
-commands = {ScanCommand.SSL_3_0_CIPHER_SUITES, ScanCommand.TLS_1_0_CIPHER_SUITES,
-            ScanCommand.TLS_1_1_CIPHER_SUITES, ScanCommand.TLS_1_2_CIPHER_SUITES,
+commands = {ScanCommand.SSL_2_0_CIPHER_SUITES, ScanCommand.SSL_3_0_CIPHER_SUITES,
+            ScanCommand.TLS_1_0_CIPHER_SUITES, ScanCommand.TLS_1_1_CIPHER_SUITES,
+            ScanCommand.TLS_1_2_CIPHER_SUITES,
             ScanCommand.TLS_1_3_CIPHER_SUITES, ScanCommand.CERTIFICATE_INFO,
             ScanCommand.ELLIPTIC_CURVES}
 extra = ScanCommandsExtraArguments(
@@ -219,8 +219,9 @@ scanner = Scanner(per_server_concurrent_connections_limit=job["per_server"],
                   concurrent_server_scans_limit=job["concurrent"])
 scanner.queue_scans(requests)
 out = {}
-keys = {"ssl_3_0_cipher_suites": "ssl3", "tls_1_0_cipher_suites": "tls10",
-        "tls_1_1_cipher_suites": "tls11", "tls_1_2_cipher_suites": "tls12",
+keys = {"ssl_2_0_cipher_suites": "ssl2", "ssl_3_0_cipher_suites": "ssl3",
+        "tls_1_0_cipher_suites": "tls10", "tls_1_1_cipher_suites": "tls11",
+        "tls_1_2_cipher_suites": "tls12",
         "tls_1_3_cipher_suites": "tls13"}
 for result in scanner.get_results():
     loc = result.server_location
@@ -307,8 +308,8 @@ def run_sslyze(
 
 # -- testssl.sh (sample) --------------------------------------------------------------------------
 
-TESTSSL_PROTOCOLS = {"SSLv3": "ssl3", "TLS1": "tls10", "TLS1_1": "tls11", "TLS1_2": "tls12",
-                     "TLS1_3": "tls13"}  # fmt: skip
+TESTSSL_PROTOCOLS = {"SSLv2": "ssl2", "SSLv3": "ssl3", "TLS1": "tls10", "TLS1_1": "tls11",
+                     "TLS1_2": "tls12", "TLS1_3": "tls13"}  # fmt: skip
 
 
 def run_testssl(endpoint: dict[str, Any], ca_file: str) -> tuple[float, dict[str, Any]]:

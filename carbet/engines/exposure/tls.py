@@ -29,14 +29,18 @@ from .tls_hello import (
     HS_SERVER_HELLO,
     HS_SERVER_HELLO_DONE,
     HS_SERVER_KEY_EXCHANGE,
+    SSL2_CIPHER_KINDS,
     KeyExchangeParameters,
     RecordReader,
     ServerHello,
     TLSParseError,
     build_client_hello,
+    build_sslv2_client_hello,
     parse_certificate,
     parse_server_hello,
     parse_server_key_exchange,
+    parse_sslv2_server_hello,
+    sslv2_record_length,
 )
 from .tls_suites import (
     DEFAULT_GROUPS,
@@ -45,6 +49,7 @@ from .tls_suites import (
     TLS12,
     TLS13,
     TLS13_GROUPS,
+    WEAK,
     WEAK_GROUPS,
     describe,
     group_name,
@@ -164,6 +169,43 @@ class _PortScan:
         if key_exchange_body is not None:
             suite = describe(result.hello.cipher_suite)
             result.key_exchange = parse_server_key_exchange(key_exchange_body, suite.key_exchange)
+
+    async def probe_sslv2(self) -> list[int] | None:
+        """Cipher kinds of an SSLv2 SERVER-HELLO, or None when the server does not speak SSLv2
+        (whatever it answers instead: that is not an error of a modern server)."""
+        self.probes += 1
+        try:
+            async with self.ctx.slot(self.target):
+                reader, writer = await self.ctx.open_connection(
+                    self.target, self.address, self.port
+                )
+                try:
+                    writer.write(build_sslv2_client_hello())
+                    return await asyncio.wait_for(
+                        self._read_sslv2(reader), self.ctx.config.read_timeout
+                    )
+                finally:
+                    writer.transport.abort()
+        except BudgetExceeded:
+            raise
+        except (TLSParseError, TimeoutError, OSError, ConnectionError):
+            return None
+
+    @staticmethod
+    async def _read_sslv2(reader: asyncio.StreamReader) -> list[int] | None:
+        data = b""
+        while len(data) < 65536:
+            chunk = await reader.read(16384)
+            if not chunk:
+                return None
+            data += chunk
+            length = sslv2_record_length(data)
+            if length is None:
+                return None  # a TLS alert or record: no SSLv2 here
+            if len(data) >= length:
+                kinds, _certificate = parse_sslv2_server_hello(data)
+                return kinds
+        return None
 
     # -- enumeration -------------------------------------------------------------------------
 
@@ -335,6 +377,10 @@ async def fetch_leaf(
         return None
 
 
+async def _nothing() -> None:
+    return None
+
+
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or dt.datetime.now(dt.UTC)
 
@@ -356,9 +402,10 @@ async def scan_tls(
     evidence: dict[str, Any] = result.evidence.setdefault("tls", {}).setdefault(str(port), {})
     versions = (*LEGACY_VERSIONS, TLS13) if ctx.config.tls_full else (TLS12, TLS13)
     try:
-        enumerations, chain_check = await gather_or_cancel(
+        enumerations, chain_check, ssl2_kinds = await gather_or_cancel(
             gather_or_cancel(*(scan.enumerate_version(version) for version in versions)),
             verify_chain(ctx, target, address, port, server_name),
+            scan.probe_sslv2() if ctx.config.tls_full else _nothing(),
         )
     except BudgetExceeded:
         result.complete = False
@@ -371,6 +418,18 @@ async def scan_tls(
         version: probes for version, (_, probes) in zip(versions, enumerations, strict=True)
     }
     evidence["protocols"] = {PROTOCOL_KEYS[v]: v in accepted for v in versions}
+    if ctx.config.tls_full:
+        evidence["protocols"] = {"ssl2": bool(ssl2_kinds), **evidence["protocols"]}
+    if ssl2_kinds:
+        names = [SSL2_CIPHER_KINDS.get(kind, f"0x{kind:06X}") for kind in ssl2_kinds]
+        evidence.setdefault("suites", {})["ssl2"] = [
+            {"code": f"0x{kind:06X}", "name": name, "forward_secrecy": False, "aead": False,
+             "class": WEAK, "reasons": ["SSLv2"]}
+            for kind, name in zip(ssl2_kinds, names, strict=True)
+        ]  # fmt: skip
+        result.observations.append(
+            Observation("tls.protocol.ssl2", port, "SSLv2 accepté", {"ciphers": names})
+        )
     if not accepted:
         reason = "réponses non TLS" if scan.garbage else "aucune version de TLS acceptée"
         details = "; ".join(sorted(scan.errors))[:300]
@@ -379,7 +438,7 @@ async def scan_tls(
         evidence["probes"] = scan.probes
         return
 
-    suites_evidence: dict[str, list[dict[str, Any]]] = {}
+    suites_evidence: dict[str, list[dict[str, Any]]] = evidence.get("suites", {})
     for version, codes in accepted.items():
         suites_evidence[PROTOCOL_KEYS[version]] = [describe(code).as_dict() for code in codes]
     evidence["suites"] = suites_evidence

@@ -8,6 +8,19 @@ ANSSI_TLS = "ANSSI, Recommandations de sécurité relatives à TLS v1.2"
 
 register(
     CheckDef(
+        "tls.protocol.ssl2",
+        "tls",
+        4,
+        "Protocole SSLv2 accepté",
+        "SSLv2 protocol accepted",
+        "SSLv2 est cassé depuis des années ; sa seule présence permet de déchiffrer des échanges "
+        "TLS protégés par la même clé (attaque DROWN). Demandez immédiatement sa désactivation, "
+        "ou le remplacement de l'équipement s'il ne le permet pas.",
+        "SSLv2 is broken; its mere presence lets attackers decrypt TLS sessions using the same "
+        "key (DROWN). Disable it now, or replace the device.",
+        (ANSSI_TLS + " R3", "RFC 6176", "CVE-2016-0800"),
+    ),
+    CheckDef(
         "tls.protocol.ssl3",
         "tls",
         3,

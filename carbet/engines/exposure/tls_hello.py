@@ -321,3 +321,58 @@ class RecordReader:
             if kind == msg_type:
                 return body
         return None
+
+
+# -- SSLv2 (still answered by some old appliances: DROWN) -----------------------------------------
+
+SSL2_CIPHER_KINDS: dict[int, str] = {
+    0x010080: "SSL_CK_RC4_128_WITH_MD5",
+    0x020080: "SSL_CK_RC4_128_EXPORT40_WITH_MD5",
+    0x030080: "SSL_CK_RC2_128_CBC_WITH_MD5",
+    0x040080: "SSL_CK_RC2_128_CBC_EXPORT40_WITH_MD5",
+    0x050080: "SSL_CK_IDEA_128_CBC_WITH_MD5",
+    0x060040: "SSL_CK_DES_64_CBC_WITH_MD5",
+    0x0700C0: "SSL_CK_DES_192_EDE3_CBC_WITH_MD5",
+}
+SSL2_MSG_CLIENT_HELLO, SSL2_MSG_SERVER_HELLO = 1, 4
+
+
+def build_sslv2_client_hello() -> bytes:
+    """An SSLv2 CLIENT-HELLO offering every SSLv2 cipher kind (2-byte record header)."""
+    specs = b"".join(kind.to_bytes(3, "big") for kind in SSL2_CIPHER_KINDS)
+    challenge = os.urandom(16)
+    body = struct.pack("!BHHHH", SSL2_MSG_CLIENT_HELLO, 0x0002, len(specs), 0, len(challenge))
+    body += specs + challenge
+    return struct.pack("!H", 0x8000 | len(body)) + body
+
+
+def sslv2_record_length(data: bytes) -> int | None:
+    """Total length (header included) of the SSLv2 record ``data`` starts with, None if not one."""
+    if len(data) < 2 or not data[0] & 0x80:
+        return None
+    return 2 + (((data[0] & 0x7F) << 8) | data[1])
+
+
+def parse_sslv2_server_hello(record: bytes) -> tuple[list[int], bytes]:
+    """(cipher kinds the server offers, its certificate DER) from an SSLv2 SERVER-HELLO."""
+    length = sslv2_record_length(record)
+    if length is None or len(record) < length:
+        raise TLSParseError("not a complete SSLv2 record")
+    cursor = _Cursor(record[2:length])
+    if cursor.u8() != SSL2_MSG_SERVER_HELLO:
+        raise TLSParseError("not an SSLv2 SERVER-HELLO")
+    cursor.take(2)  # session-id-hit, certificate-type
+    if cursor.u16() != 0x0002:
+        raise TLSParseError("SSLv2 SERVER-HELLO with another version")
+    certificate_length, specs_length, connection_id_length = (
+        cursor.u16(),
+        cursor.u16(),
+        cursor.u16(),
+    )
+    certificate = cursor.take(certificate_length)
+    specs = cursor.take(specs_length)
+    cursor.take(connection_id_length)
+    if specs_length % 3:
+        raise TLSParseError("SSLv2 cipher specs not a multiple of 3 bytes")
+    kinds = [int.from_bytes(specs[i : i + 3], "big") for i in range(0, specs_length, 3)]
+    return kinds, certificate

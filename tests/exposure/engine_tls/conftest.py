@@ -91,6 +91,7 @@ ORDINARY = [
     "sha1",
     "ssl3",
     "dhe1024",
+    "ssl2",
 ]
 
 
@@ -125,6 +126,7 @@ def tls_lab():
     ssl3_leaf = make_leaf(ca, ["ssl3.example.test"])
     servers.SSL3_LEAF_DER.append(ssl3_leaf.certificate.public_bytes(serialization.Encoding.DER))
     lab.raw("ssl3", servers.ssl3_responder)
+    lab.raw("ssl2", servers.sslv2_responder)
     lab.raw("garbage", servers.garbage_responder)
     lab.raw("slowdrip", servers.slow_drip)
     lab.raw("silent", servers.silent)

@@ -396,6 +396,27 @@ async def ssl3_responder(reader: asyncio.StreamReader, writer: asyncio.StreamWri
     await writer.drain()
 
 
+def sslv2_server_hello(kinds: list[int], certificate: bytes) -> bytes:
+    specs = b"".join(kind.to_bytes(3, "big") for kind in kinds)
+    connection_id = os.urandom(16)
+    body = struct.pack("!BBBHHHH", 4, 0, 1, 0x0002, len(certificate), len(specs), 16)
+    body += certificate + specs + connection_id
+    return struct.pack("!H", 0x8000 | len(body)) + body
+
+
+async def sslv2_responder(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """An SSLv2 server, crafted (no SSLv2 in any OpenSSL of this decade): SERVER-HELLO to an
+    SSLv2 CLIENT-HELLO, and an SSLv3-style handshake_failure alert to anything else."""
+    header = await reader.readexactly(2)
+    if header[0] & 0x80:
+        await reader.readexactly(((header[0] & 0x7F) << 8) | header[1])
+        writer.write(sslv2_server_hello([0x010080, 0x0700C0], SSL3_LEAF_DER[0]))
+    else:
+        writer.write(record(21, 0x0300, b"\x02\x28"))
+    await writer.drain()
+    await drain_and_close(reader, writer)
+
+
 SSL3_LEAF_DER: list[bytes] = []  # set by the fixture: the certificate the SSLv3 responder shows
 
 

@@ -20,15 +20,19 @@ from carbet.engines.exposure.tls_cert import (
 )
 from carbet.engines.exposure.tls_hello import (
     HRR_RANDOM,
+    SSL2_CIPHER_KINDS,
     RecordReader,
     TLSParseError,
     build_client_hello,
+    build_sslv2_client_hello,
     parse_certificate,
     parse_server_hello,
     parse_server_key_exchange,
+    parse_sslv2_server_hello,
+    sslv2_record_length,
 )
 
-from .servers import certificate_body, handshake, record
+from .servers import certificate_body, handshake, record, sslv2_server_hello
 
 extension = st.tuples(st.integers(0, 0xFFFF), st.binary(max_size=40))
 
@@ -188,6 +192,29 @@ def test_client_hello_is_well_formed(version, suites, server_name):
         assert server_name.encode() in extensions[0x0000]
     assert (0x002B in extensions) == (version == 0x0304)
     assert not 0xFF < len(wire) - 5 < 0x200  # the F5 "hello of 256 to 511 bytes" bug
+
+
+@settings(deadline=None)  # shared, busy CI cores: no per-example deadline
+@given(st.lists(st.sampled_from(sorted(SSL2_CIPHER_KINDS)), max_size=7), st.binary(max_size=300))
+def test_sslv2_server_hello_round_trip(kinds, certificate):
+    wire = sslv2_server_hello(kinds, certificate)
+    assert sslv2_record_length(wire) == len(wire)
+    assert parse_sslv2_server_hello(wire) == (kinds, certificate)
+
+
+@settings(deadline=None)  # shared, busy CI cores: no per-example deadline
+@given(st.binary(max_size=300))
+def test_garbage_sslv2_only_raises_parse_errors(data):
+    try:
+        parse_sslv2_server_hello(b"\x80" + data)
+    except TLSParseError:
+        pass
+
+
+def test_sslv2_client_hello_shape():
+    wire = build_sslv2_client_hello()
+    assert sslv2_record_length(wire) == len(wire)
+    assert wire[2] == 1 and wire[3:5] == b"\x00\x02"
 
 
 def test_suite_classes_follow_the_anssi_guide():

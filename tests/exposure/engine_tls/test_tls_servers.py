@@ -18,6 +18,7 @@ from carbet.engines.exposure.tls import scan_tls
 pytestmark = pytest.mark.realserver
 
 REQUIRED = {
+    "tls.protocol.ssl2": "ssl2",
     "tls.protocol.ssl3": "ssl3",
     "tls.protocol.tls10": "tls10",
     "tls.protocol.tls11": "tls11",
@@ -62,6 +63,7 @@ def test_good_server_is_clean_and_fully_described(tls_lab):
     assert result.errors == []
     evidence = tls_evidence(result)
     assert evidence["protocols"] == {
+        "ssl2": False,
         "ssl3": False,
         "tls10": False,
         "tls11": False,
@@ -146,6 +148,19 @@ def test_dhe_prime_size_is_reported(tls_lab):
     assert evidence["dh_bits"] == 1024
     assert "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" in {s["name"] for s in evidence["suites"]["tls12"]}
     assert tls_evidence(tls_lab.results["good"])["dh_bits"] is None
+
+
+def test_sslv2_detected_on_a_crafted_responder(tls_lab):
+    """No OpenSSL here can serve SSLv2: the server is a crafted SERVER-HELLO responder."""
+    result = tls_lab.results["ssl2"]
+    evidence = tls_evidence(result)
+    assert evidence["protocols"]["ssl2"] is True
+    assert {suite["name"] for suite in evidence["suites"]["ssl2"]} == {
+        "SSL_CK_RC4_128_WITH_MD5",
+        "SSL_CK_DES_192_EDE3_CBC_WITH_MD5",
+    }
+    assert "tls.protocol.ssl2" in checks_of(result)
+    assert tls_evidence(tls_lab.results["ssl3"])["protocols"]["ssl2"] is False
 
 
 def test_injected_clock_moves_expiry(tls_lab):
