@@ -50,16 +50,17 @@ async def scan_domain(ctx: ScanContext, domain: str, result: TargetResult) -> No
     evidence: dict[str, Any] = {"domain": domain, "nameserver": ctx.config.nameserver or ""}
     result.evidence["dns"] = evidence
     started = time.monotonic()
-    mx_hosts = await _mx(dns_client, domain, evidence, result)
-    observations = await asyncio.gather(
-        _spf(dns_client, domain, evidence, result),
-        _dmarc(dns_client, domain, evidence),
-        _dkim(dns_client, domain, evidence, has_mail=bool(mx_hosts)),
-        _mail_transport(ctx, dns_client, domain, mx_hosts, evidence),
-        _dnssec(dns_client, domain, evidence),
-        _caa(dns_client, domain, evidence),
-        _dangling(dns_client, domain, evidence),
-    )
+    with dns_client:
+        mx_hosts = await _mx(dns_client, domain, evidence, result)
+        observations = await asyncio.gather(
+            _spf(dns_client, domain, evidence, result),
+            _dmarc(dns_client, domain, evidence),
+            _dkim(dns_client, domain, evidence, has_mail=bool(mx_hosts)),
+            _mail_transport(ctx, dns_client, domain, mx_hosts, evidence),
+            _dnssec(dns_client, domain, evidence),
+            _caa(dns_client, domain, evidence),
+            _dangling(dns_client, domain, evidence),
+        )
     for batch in observations:
         result.observations.extend(batch)
     evidence["queries"] = dns_client.queries

@@ -123,6 +123,11 @@ class _UdpChannel(asyncio.DatagramProtocol):
                 future.set_exception(OSError("the DNS socket closed"))
         self.pending.clear()
 
+    def close(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.close()
+        self.closed = True
+
     def error_received(self, exc: Exception) -> None:
         pass  # ICMP unreachable and the like: the asker times out or retries
 
@@ -209,7 +214,19 @@ class DnsClient:
         self._resolver: dns.asyncresolver.Resolver | None = None
         self._channel: _UdpChannel | None = None
         self._channel_lock = asyncio.Lock()
+        self._users = 0
         self.queries = 0  # questions actually sent (cache misses)
+
+    def __enter__(self) -> DnsClient:
+        self._users += 1
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """The last domain scan using the client closes its socket (a later one reopens it)."""
+        self._users -= 1
+        if self._users == 0 and self._channel is not None:
+            self._channel.close()
+            self._channel = None
 
     async def query(self, name: str, rdtype: str, *, dnssec: bool = False) -> Answer:
         key = (name.lower().rstrip("."), rdtype.upper(), dnssec)
