@@ -92,6 +92,7 @@ ORDINARY = [
     "ssl3",
     "dhe1024",
     "ssl2",
+    "notyet",
 ]
 
 
@@ -114,6 +115,8 @@ def tls_lab():
     lab.tls("expired", expired, minimum=TLS12)
     expiring = make_leaf(ca, ["expiring.example.test"], not_after=NOW + dt.timedelta(days=10))
     lab.tls("expiring", expiring, minimum=TLS12)
+    not_yet = make_leaf(ca, ["notyet.example.test"], not_before=NOW + dt.timedelta(days=3))
+    lab.tls("notyet", not_yet, minimum=TLS12)
     lab.tls("selfsigned", make_leaf(None, ["selfsigned.example.test"]), minimum=TLS12)
     lab.tls("wronghost", make_leaf(ca, ["other.example.test"]), minimum=TLS12)
     lab.tls("rsa1024", make_leaf(ca, ["rsa1024.example.test"], key_bits=1024), minimum=TLS12)

@@ -26,6 +26,7 @@ REQUIRED = {
     "tls.no_forward_secrecy": "nofs",
     "tls.cert.expired": "expired",
     "tls.cert.expiring": "expiring",
+    "tls.cert.not_yet_valid": "notyet",
     "tls.cert.self_signed": "selfsigned",
     "tls.cert.untrusted": "untrusted",
     "tls.cert.hostname_mismatch": "wronghost",
