@@ -285,8 +285,6 @@ def _wait_smb_logon(address: str, timeout: float) -> None:
 def start_samba(root: Path, *, bulk: int = 0, reuse: bool = False) -> Iterator[SambaDirectory]:
     """Provision (or, with ``reuse``, keep what ``root`` already holds), seed, run, stop."""
     root.mkdir(parents=True, exist_ok=True)
-    # smbd switches to the SMB user's uid: it must be able to traverse down to SYSVOL.
-    root.chmod(0o711)
     seeded_file = root / "seeded.json"
     with loopback_address() as address:
         if not (reuse and seeded_file.exists()):
@@ -300,15 +298,12 @@ def start_samba(root: Path, *, bulk: int = 0, reuse: bool = False) -> Iterator[S
             )  # fmt: skip
             if seeded.returncode:
                 raise RuntimeError(f"seeding failed: {seeded.stderr[-2000:]}")
-            # SYSVOL's file ACLs follow the copied idmap only once reset (else SMB readers
-            # get ACCESS_DENIED on Policies).
-            subprocess.run(
-                ["samba-tool", "ntacl", "sysvolreset", "-s", str(root / "etc" / "smb.conf")],
-                capture_output=True, check=True, timeout=600,
-            )  # fmt: skip
             seeded_file.write_text(seeded.stdout.strip().splitlines()[-1])
         for sub in ("run", "log", "cache", "state"):
             (root / sub).mkdir(exist_ok=True)
+        # After the copy (cp -a brings the cache's 0700): smbd, switched to the SMB user's uid,
+        # must be able to traverse down to SYSVOL.
+        root.chmod(0o711)
         (root / "state").chmod(0o755)
         (root / "etc" / "smb.conf").write_text(_smb_conf(root, address))
         _write_certificates(root / "tls", address)

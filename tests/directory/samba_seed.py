@@ -119,6 +119,8 @@ for index in range(48):
     db.add_ldif(
         f"dn: CN=adm_bulk_{index:02d},{USERS_DN}\nobjectClass: user\n"
         f"sAMAccountName: adm_bulk_{index:02d}\nuserAccountControl: {0x200 | 0x20}\n"
+        # Dormant (no logon for two years): a quarter or more of the accounts are.
+        f"lastLogonTimestamp: {NOW_FT - 2 * YEAR_FT}\n"
     )
     members("gg-helpdesk-admins", f"adm_bulk_{index:02d}")
 members("Domain Admins", "gg-helpdesk-admins")
@@ -151,7 +153,8 @@ weak |= {
     "password_not_required": "user_notreqd",
     "kerberoastable_users": "user_spn",
     "vuln3_kerberos_properties_encryption": "user_weakenc",
-    "vuln1_user_accounts_dormant": "user_dormant",
+    "vuln1_user_accounts_dormant": "user_dormant",  # with the 48 dormant adm_bulk_* (> 25 %)
+    "stale_users_inactive": "user_dormant",
     "vuln3_primary_group_id_nochange": "user_pgid",
     "vuln3_sidhistory_present": "user_sidhist",
     "vuln2_sidhistory_dangerous": "user_sidhist_admin",

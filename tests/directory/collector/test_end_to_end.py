@@ -90,5 +90,5 @@ def test_age_rules_follow_the_injected_clock(collected, samba_dc):
 def test_gpp_password_rule_when_the_location_was_collected(result, collected):
     if collected.gpp_passwords:
         assert "gpp_passwords" in by_rule(result)
-    else:  # SMB refused to the reader: the gap says so (see test_gpp)
+    else:  # no SMB logon possible on this machine: the gap says so (see test_gpp)
         assert any("SYSVOL" in gap for gap in collected.gaps)
