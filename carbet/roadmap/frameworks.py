@@ -179,7 +179,10 @@ def store(spec: FrameworkSpec, sha256: str, filename: str, *, actor: Any = SYSTE
             row = existing.pop(requirement_spec.code, None)
             if row is None:
                 Requirement.objects.create(
-                    framework=framework, code=requirement_spec.code, **fields
+                    key=Requirement.make_key(framework.code, requirement_spec.code),
+                    framework=framework,
+                    code=requirement_spec.code,
+                    **fields,
                 )
             else:
                 for name, value in fields.items():

@@ -48,9 +48,9 @@ def evidence_list(request: HttpRequest, structure_id: int) -> HttpResponse:
     form = None
     if can_answer:
         initial = {"issued_on": timezone.localdate()}
-        wanted = request.GET.get("exigence")
-        if wanted and wanted.isdigit():
-            initial["requirements"] = [int(wanted)]
+        wanted = request.GET.get("exigence", "")
+        if wanted and len(wanted) <= 121:
+            initial["requirements"] = [wanted]
         form = EvidenceForm(initial=initial, share_targets=targets, requirements=_requirements())
     if request.method == "POST":
         if not can_answer:

@@ -8,12 +8,13 @@ from typing import Any
 from django.core.files.base import ContentFile
 
 from carbet.core.tenancy import SYSTEM
-from carbet.roadmap import auto_evidence, indicators, services
+from carbet.roadmap import auto_evidence, services
 from carbet.roadmap.models import (
     Assessment,
     BackupSystem,
     Evidence,
     Framework,
+    IndicatorValue,
     Milestone,
     RestoreTest,
     Roadmap,
@@ -78,7 +79,9 @@ def seed(structure_a: Any) -> None:
     evidence.save()
     evidence.covered.set([structure_a])
     auto_evidence.record(structure_a, "directory_audit", value={"anssi_level": 2}, reference=SECRET)
-    indicators.compute_all()
+    IndicatorValue.objects.create(
+        structure=structure_a, code="directory_level", day=dt.date.today(), value=2
+    )
 
 
 API_OBJECT_PARAMETERS = {

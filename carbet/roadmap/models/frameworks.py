@@ -41,6 +41,9 @@ class Framework(models.Model):
 
 
 class Requirement(models.Model):
+    # A natural key, "framework:code" (e.g. "care-d2:d2.o4"): stable across reloads of a new
+    # version, readable in the API and in exports.
+    key = models.CharField(primary_key=True, max_length=121, editable=False)
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="requirements")
     code = models.CharField(_("code"), max_length=60)
     theme = models.CharField(_("thème"), max_length=60)
@@ -76,3 +79,7 @@ class Requirement(models.Model):
     @property
     def label(self) -> str:
         return self.official_id or self.code
+
+    @staticmethod
+    def make_key(framework_code: str, code: str) -> str:
+        return f"{framework_code}:{code}"
