@@ -94,8 +94,15 @@ class MatchRow:
 class FeedStore:
     """The SQLite file. Cheap to open; one instance may serve a whole scan (read-only use)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], readonly: bool = False) -> None:
         self.path = Path(path)
+        if readonly:  # a scan only reads: never create, never write (the file may be shared)
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            self.connection = sqlite3.connect(
+                uri, uri=True, isolation_level=None, check_same_thread=False
+            )
+            self.connection.execute("SELECT count(*) FROM cve").fetchone()  # a feed store?
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.connection.execute("PRAGMA journal_mode=WAL")

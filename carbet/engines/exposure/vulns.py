@@ -10,6 +10,8 @@ level higher for medical and remote-access services, which are the ones attacked
 
 from __future__ import annotations
 
+import sqlite3
+
 from .checks import CheckDef, register
 from .core import Observation, ScanConfig, ServiceInfo
 from .cpe import candidates, parse_cpe
@@ -68,7 +70,10 @@ def default_store(config: ScanConfig | None = None) -> FeedStore | None:
     path = feeds_path()
     if not path.is_file():
         return None
-    return FeedStore(path)
+    try:
+        return FeedStore(path, readonly=True)
+    except sqlite3.Error:  # not a feed store, or unreadable: scan without it
+        return None
 
 
 def severity_from_cvss(cvss: float | None) -> int:

@@ -127,10 +127,14 @@ def test_default_store_follows_the_environment(tmp_path, monkeypatch):
     assert default_store(ScanConfig()) is None
     FeedStore(tmp_path / "present.sqlite").close()
     monkeypatch.setenv("CARBET_FEEDS_DB", str(tmp_path / "present.sqlite"))
-    assert default_store(ScanConfig()) is not None
+    store = default_store(ScanConfig())
+    assert store is not None and store.counts()["nvd"] == 0
+    store.close()
     monkeypatch.delenv("CARBET_FEEDS_DB")
     monkeypatch.setenv("CARBET_DATA_DIR", str(tmp_path))
     assert default_store(ScanConfig()) is None  # no feeds.sqlite there
+    (tmp_path / "feeds.sqlite").write_text("not a database")
+    assert default_store(ScanConfig()) is None  # unreadable: the scan goes on without feeds
 
 
 ORDERED = [
