@@ -22,7 +22,12 @@ from typing import Any
 
 from . import tls_checks  # noqa: F401 - registers the TLS checks
 from .core import BudgetExceeded, Observation, ScanContext, TargetResult, close_quietly
-from .tls_findings import certificate_findings, protocol_observations, suite_observations
+from .tls_findings import (
+    certificate_findings,
+    other_certificates,
+    protocol_observations,
+    suite_observations,
+)
 from .tls_hello import (
     EXT_RENEGOTIATION_INFO,
     HS_CERTIFICATE,
@@ -513,6 +518,17 @@ async def scan_tls(
     evidence["certificate"] = certificate_findings(
         result, port, chain_der, trusted, trust_error, server_name, _now(now)
     )
+    seen_leaves = {chain_der[0]} if chain_der else set()
+    other_leaves: list[bytes] = []
+    for probes in probe_results.values():
+        for probe in probes:
+            if probe.certificates and probe.certificates[0] not in seen_leaves:
+                seen_leaves.add(probe.certificates[0])
+                other_leaves.append(probe.certificates[0])
+    if other_leaves:
+        evidence["other_certificates"] = other_certificates(
+            result, port, other_leaves[:3], server_name, _now(now)
+        )
     if scan.errors:
         evidence["probe_errors"] = dict(sorted(scan.errors.items())[:10])
         lost = scan.errors.get("délai dépassé", 0)

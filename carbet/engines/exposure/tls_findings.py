@@ -12,6 +12,7 @@ from .core import Observation, TargetResult
 from .tls_cert import (
     EXPIRY_WARNING_DAYS,
     CertificateError,
+    CertificateSummary,
     hostname_matches,
     key_is_weak,
     signature_is_weak,
@@ -129,7 +130,25 @@ def certificate_findings(
     summary_dict["days_left"] = round(days_left, 1)
     hostname_ok = hostname_matches(leaf, server_name) if server_name else None
     summary_dict["hostname_ok"] = hostname_ok
-    add = result.observations.append
+    result.observations.extend(
+        leaf_observations(leaf, port, server_name, now, trusted, trust_error, hostname_ok)
+    )
+    return summary_dict
+
+
+def leaf_observations(
+    leaf: CertificateSummary,
+    port: int,
+    server_name: str | None,
+    now: dt.datetime,
+    trusted: bool | None,
+    trust_error: str = "",
+    hostname_ok: bool | None = None,
+) -> list[Observation]:
+    """The certificate checks of one leaf (trust as OpenSSL judged it, when it was judged)."""
+    days_left = leaf.days_left(now)
+    found: list[Observation] = []
+    add = found.append
     evidence = {"subject": leaf.subject, "not_after": leaf.not_after.isoformat()}
     if days_left < 0:
         add(Observation("tls.cert.expired", port, f"expiré le {leaf.not_after:%Y-%m-%d}", evidence))
@@ -182,4 +201,33 @@ def certificate_findings(
                 {"signature": leaf.signature_algorithm},
             )
         )
-    return summary_dict
+    return found
+
+
+def other_certificates(
+    result: TargetResult,
+    port: int,
+    leaves_der: list[bytes],
+    server_name: str | None,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """Servers with an RSA and an ECDSA certificate show each to different suites: check the
+    others too (a forgotten renewal of one is common). Trust was judged on the first only, so
+    it is left out; a check already raised on this port is not raised twice."""
+    summaries: list[dict[str, Any]] = []
+    raised = {o.check for o in result.observations if o.port == port}
+    for der in leaves_der:
+        try:
+            leaf = summarise(der)
+        except CertificateError as exc:
+            result.errors.append(f"tls:{port}: certificat illisible ({exc})"[:300])
+            continue
+        hostname_ok = hostname_matches(leaf, server_name) if server_name else None
+        summary = leaf.as_dict()
+        summary.update(days_left=round(leaf.days_left(now), 1), hostname_ok=hostname_ok)
+        summaries.append(summary)
+        for observation in leaf_observations(leaf, port, server_name, now, None, "", hostname_ok):
+            if observation.check not in raised:
+                raised.add(observation.check)
+                result.observations.append(observation)
+    return summaries

@@ -93,6 +93,7 @@ ORDINARY = [
     "dhe1024",
     "ssl2",
     "notyet",
+    "dualcert",
 ]
 
 
@@ -117,6 +118,21 @@ def tls_lab():
     lab.tls("expiring", expiring, minimum=TLS12)
     not_yet = make_leaf(ca, ["notyet.example.test"], not_before=NOW + dt.timedelta(days=3))
     lab.tls("notyet", not_yet, minimum=TLS12)
+    # RSA certificate fine, ECDSA one expired: only ECDSA suites show the second.
+    expired_ecdsa = make_leaf(
+        ca,
+        ["dualcert.example.test"],
+        elliptic=True,
+        not_before=NOW - dt.timedelta(days=100),
+        not_after=NOW - dt.timedelta(days=1),
+    )
+    lab.tls(
+        "dualcert",
+        minimum=TLS12,
+        maximum=TLS12,
+        ciphers="ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256",
+        extra_certificates=[expired_ecdsa],
+    )
     lab.tls("selfsigned", make_leaf(None, ["selfsigned.example.test"]), minimum=TLS12)
     lab.tls("wronghost", make_leaf(ca, ["other.example.test"]), minimum=TLS12)
     lab.tls("rsa1024", make_leaf(ca, ["rsa1024.example.test"], key_bits=1024), minimum=TLS12)

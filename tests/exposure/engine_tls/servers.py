@@ -111,9 +111,10 @@ def make_leaf(
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     hash_algorithm: hashes.HashAlgorithm | None = None,
+    elliptic: bool = False,
 ) -> Issued:
     """A server certificate for ``names`` signed by ``issuer`` (self-signed when None)."""
-    key = rsa_key(key_bits)
+    key = ec.generate_private_key(ec.SECP256R1()) if elliptic else rsa_key(key_bits)
     subject = _name(names[0])
     sans: list[x509.GeneralName] = []
     for name in names:
@@ -314,6 +315,7 @@ class LoopbackServers:
         maximum: ssl.TLSVersion | None = None,
         ciphers: str = "ECDHE+AESGCM:ECDHE+CHACHA20",
         dh_params: str | None = None,
+        extra_certificates: list[Issued] | None = None,
     ) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.set_ciphers(ciphers + ":@SECLEVEL=0")
@@ -331,6 +333,11 @@ class LoopbackServers:
         with open(stem + ".key", "wb") as handle:
             handle.write(issued.key_pem)
         context.load_cert_chain(stem + ".crt", stem + ".key")
+        for index, extra in enumerate(extra_certificates or []):
+            # OpenSSL keeps one certificate per key type: RSA and ECDSA side by side.
+            self.write(f"{os.path.basename(stem)}-{index}.crt", extra.cert_pem)
+            self.write(f"{os.path.basename(stem)}-{index}.key", extra.key_pem)
+            context.load_cert_chain(f"{stem}-{index}.crt", f"{stem}-{index}.key")
         return context
 
     def write(self, filename: str, data: bytes) -> str:

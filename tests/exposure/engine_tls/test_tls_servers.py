@@ -164,6 +164,17 @@ def test_sslv2_detected_on_a_crafted_responder(tls_lab):
     assert tls_evidence(tls_lab.results["ssl3"])["protocols"]["ssl2"] is False
 
 
+def test_every_certificate_of_a_dual_certificate_server_is_checked(tls_lab):
+    result = tls_lab.results["dualcert"]
+    evidence = tls_evidence(result)
+    key_types = {evidence["certificate"]["key_type"]} | {
+        certificate["key_type"] for certificate in evidence["other_certificates"]
+    }
+    assert key_types == {"RSA", "EC"}
+    assert "tls.cert.expired" in checks_of(result)
+    assert tls_evidence(tls_lab.results["good"]).get("other_certificates") is None
+
+
 def test_injected_clock_moves_expiry(tls_lab):
     endpoint = tls_lab.servers.endpoints["good"]
     result = TargetResult("good")
