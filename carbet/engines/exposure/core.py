@@ -125,6 +125,7 @@ class ScanContext:
         self._per_target: dict[str, asyncio.Semaphore] = {}
         self._spent: dict[str, int] = {}
         self._ssl_verify: ssl.SSLContext | None = None
+        self._batch_lock: asyncio.Lock | None = None
 
     def spend(self, target: str, cost: int = 1) -> None:
         """Count a connection or request against ``target``'s budget; raise when exhausted."""
@@ -145,6 +146,36 @@ class ScanContext:
         )
         async with self._global, per_target:
             yield
+
+    @contextlib.asynccontextmanager
+    async def slots(self, target: str, count: int) -> AsyncIterator[None]:
+        """Hold ``count`` global and per-target slots at once, for a batch of cheap connects
+        (port discovery). ``count`` is capped by both limits; callers size batches with
+        :meth:`batch_size`. Batches take their slots one batch at a time, so two batches never
+        each hold part of what the other waits for."""
+        self.spend(target, count)
+        per_target = self._per_target.setdefault(
+            target, asyncio.Semaphore(self.config.per_target_concurrency)
+        )
+        if self._batch_lock is None:
+            self._batch_lock = asyncio.Lock()
+        taken_global = taken_target = 0
+        try:
+            async with self._batch_lock:
+                for _ in range(count):
+                    await per_target.acquire()
+                    taken_target += 1
+                    await self._global.acquire()
+                    taken_global += 1
+            yield
+        finally:
+            for _ in range(taken_global):
+                self._global.release()
+            for _ in range(taken_target):
+                per_target.release()
+
+    def batch_size(self) -> int:
+        return max(1, min(self.config.per_target_concurrency, self.config.global_concurrency))
 
     async def open_connection(
         self, target: str, address: str, port: int, **kwargs: Any
