@@ -14,6 +14,12 @@ from dataclasses import dataclass
 PRODUCT_ALIASES: dict[str, tuple[tuple[str, str], ...]] = {
     "openssh": (("openbsd", "openssh"),),
     "dropbear": (("dropbear_ssh_project", "dropbear_ssh"),),
+    "dropbear ssh": (("dropbear_ssh_project", "dropbear_ssh"),),
+    "openresty": (("openresty", "openresty"),),
+    "jetty": (("eclipse", "jetty"),),
+    "sendmail": (("sendmail", "sendmail"),),
+    "opensmtpd": (("openbsd", "opensmtpd"),),
+    "libssh": (("libssh", "libssh"),),
     "nginx": (("f5", "nginx"), ("nginx", "nginx")),
     "apache": (("apache", "http_server"),),
     "apache httpd": (("apache", "http_server"),),
@@ -107,18 +113,21 @@ def normalise_product(name: str) -> str:
 
 
 def candidates(product: str, vendor: str = "", cpe: str = "") -> list[tuple[str, str]]:
-    """The (vendor, product) pairs to look up for a detected product."""
-    if cpe:
-        parsed = parse_cpe(cpe)
-        if parsed is not None:
-            return [(parsed.vendor, parsed.product)]
+    """The (vendor, product) pairs to look up for a detected product: the service's own CPE
+    first, then every name NVD files the product under (a CPE built from a banner may use an
+    older vendor or product name: nginx:nginx for f5:nginx, microsoft:iis for
+    microsoft:internet_information_services)."""
+    pairs: list[tuple[str, str]] = []
+    parsed = parse_cpe(cpe) if cpe else None
+    if parsed is not None:
+        pairs.append((parsed.vendor, parsed.product))
     key = normalise_product(product)
-    if key in PRODUCT_ALIASES:
-        pairs = list(PRODUCT_ALIASES[key])
-        if vendor:
-            pairs.sort(key=lambda pair: pair[0] != vendor.lower())
-        return pairs
-    if not key:
-        return []
-    guessed = key.replace(" ", "_")
-    return [(vendor.lower() or "", guessed)]
+    aliases = list(PRODUCT_ALIASES.get(key, ()))
+    if parsed is not None:
+        aliases += PRODUCT_ALIASES.get(normalise_product(parsed.product), ())
+    if vendor:
+        aliases.sort(key=lambda pair: pair[0] != vendor.lower())
+    pairs += aliases
+    if not pairs and key:
+        pairs.append((vendor.lower(), key.replace(" ", "_")))
+    return list(dict.fromkeys(pairs))

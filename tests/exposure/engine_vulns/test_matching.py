@@ -118,6 +118,26 @@ def test_cpe_from_the_service(store):
     service = ServiceInfo(443, "https", cpe="cpe:2.3:o:fortinet:fortios:7.4.2:*:*:*:*:*:*:*")
     assert cves(match_services([service], store)) == ["CVE-2024-21762"]
     assert candidates("OpenSSH") == [("openbsd", "openssh")]
+    # a banner-built CPE under an old name still reaches NVD's current one
+    assert candidates("nginx", "nginx", "cpe:2.3:a:nginx:nginx:1.18.0:*:*:*:*:*:*:*") == [
+        ("nginx", "nginx"),
+        ("f5", "nginx"),
+    ]
+    iis = ServiceInfo(
+        80,
+        "http",
+        "Microsoft IIS",
+        "10.0",
+        vendor="microsoft",
+        cpe="cpe:2.3:a:microsoft:iis:10.0:*:*:*:*:*:*:*",
+    )
+    assert ("microsoft", "internet_information_services") in candidates(
+        iis.product, iis.vendor, iis.cpe
+    )
+    nginx = ServiceInfo(
+        80, "http", "nginx", "1.18.0", vendor="f5", cpe="cpe:2.3:a:f5:nginx:1.18.0:*:*:*:*:*:*:*"
+    )
+    assert cves(match_services([nginx], store)) == ["CVE-2021-23017"]
     assert parse_cpe("cpe:2.3:o:cisco:ios:15.2\\(4\\)m3:*:*:*:*:*:*:*").version == "15.2(4)m3"
     assert parse_cpe("cpe:/a:old:format") is None
 
