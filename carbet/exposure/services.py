@@ -267,17 +267,6 @@ def regional_progress(regional: RegionalScan) -> dict[str, int]:
     }
 
 
-def latest_scans(structure_ids: list[int] | None = None) -> dict[int, Scan]:
-    """The latest finished scan of each structure (one query)."""
-    rows = Scan.objects.visible_to(SYSTEM).filter(status=ScanStatus.SUCCEEDED)
-    if structure_ids is not None:
-        rows = rows.filter(structure_id__in=structure_ids)
-    latest: dict[int, Scan] = {}
-    for scan in rows.order_by("created_at", "pk"):
-        latest[scan.structure_id] = scan
-    return latest
-
-
 def exposure_scores(day: Any, structure_ids: list[int]) -> dict[int, float]:
     """Snapshot provider: each structure's latest exposure score (``register_score``)."""
     end = timezone.make_aware(dt.datetime.combine(day, dt.time.max))
