@@ -128,3 +128,16 @@ def test_system_is_not_asked_when_a_nameserver_is_set(mail_lab):
     # A name that only the loopback server knows resolves: the scan used the configured server.
     results = scan(mail_lab.config(), "dmarc-none.carbet.test")
     assert results["dmarc-none.carbet.test"].evidence["dns"]["dmarc"]["policy"] == "none"
+
+
+def test_the_runner_calls_this_probe_for_mail_domains(mail_lab):
+    """The contract with runner.py: a mail domain target gets the mail/DNS checks."""
+    import asyncio
+
+    from carbet.engines.exposure import runner
+
+    config = mail_lab.config(ports=(mail_lab.smtp_port,))
+    (result,) = asyncio.run(runner.scan_targets(["broken.carbet.test"], config))
+    assert result.kind == "domain"
+    assert {"mail.spf.missing", "mail.dmarc.missing", "dns.dnssec.missing"} <= fired(result)
+    assert result.evidence["dns"]["domain"] == "broken.carbet.test"
