@@ -244,6 +244,9 @@ async def _scan(scan: _WebScan, result: TargetResult, evidence: dict[str, Any]) 
     judge_headers = scan.use_tls or not redirect_to_https
     if judge_headers:
         headers = {name.lower(): value for name, value in reversed(final.headers)}
+        if "content-security-policy" not in headers and (meta_csp := _meta_csp(final.body)):
+            headers["content-security-policy"] = meta_csp
+            evidence["csp_from_meta"] = True
         if scan.use_tls:
             for response in responses:
                 hsts = response.header("strict-transport-security")
@@ -331,6 +334,25 @@ def _version_disclosure(add: Callable[[Observation], None], port: int, final: Ht
                 {"headers": disclosed},
             )
         )
+
+
+_META_CSP = re.compile(
+    rb"<meta\s[^>]*http-equiv\s*=\s*[\"']?content-security-policy[\"']?[^>]*>", re.IGNORECASE
+)
+_META_CONTENT = re.compile(rb"content\s*=\s*(\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
+
+
+def _meta_csp(body: bytes) -> str | None:
+    """A CSP given in a <meta> tag (browsers honour it; frame-ancestors excepted, by spec)."""
+    tag = _META_CSP.search(body[:65536])
+    if tag is None:
+        return None
+    content = _META_CONTENT.search(tag.group(0))
+    if content is None:
+        return None
+    policy = (content.group(2) or content.group(3) or b"").decode("latin-1")
+    kept = [part for part in policy.split(";") if part.strip().split(" ")[0] != "frame-ancestors"]
+    return ";".join(kept).strip() or None
 
 
 def _fingerprint(response: HttpResponse) -> tuple[int, str]:

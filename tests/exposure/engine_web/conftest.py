@@ -76,7 +76,17 @@ class WebLab:
         return dict(await asyncio.gather(*(one(name) for name in names)))
 
 
-ORDINARY = ["bare", "soft404", "soft404git", "redirect", "noredirect", "good", "bad", "unsafe"]
+ORDINARY = [
+    "bare",
+    "soft404",
+    "soft404git",
+    "redirect",
+    "noredirect",
+    "good",
+    "bad",
+    "unsafe",
+    "metacsp",
+]
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +161,11 @@ def web_lab():
         },
         tls=True,
     )
+    meta_csp = (
+        b'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" '
+        b"content=\"default-src 'self'; frame-ancestors 'none'\"></head><body>x</body></html>"
+    )
+    lab.http("metacsp", "127.72.0.18", {"/": (200, [], meta_csp)}, tls=True)
     lab.raw("hugeheaders", "127.72.0.21", servers.huge_headers)
     lab.raw("slowdrip", "127.72.0.22", servers.http_slow_drip)
     lab.raw("garbage", "127.72.0.23", servers.http_garbage)

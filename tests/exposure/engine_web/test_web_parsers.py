@@ -167,3 +167,12 @@ def test_observatory_arithmetic():
 )
 def test_grades(score, letter):
     assert grade(score) == letter
+
+
+@settings(deadline=None)  # shared, busy CI cores: no per-example deadline
+@given(st.binary(max_size=500))
+def test_meta_csp_scan_never_raises(data):
+    from carbet.engines.exposure.web import _meta_csp
+
+    found = _meta_csp(b"<meta http-equiv=content-security-policy " + data)
+    assert found is None or isinstance(found, str)

@@ -93,6 +93,13 @@ def test_unsafe_csp_and_short_hsts_grade(web_lab):
     assert evidence["observatory_grade"] == "B"
 
 
+def test_csp_in_a_meta_tag_counts_but_not_its_frame_ancestors(web_lab):
+    result = web_lab.results["metacsp"]
+    assert web_evidence(result)["csp_from_meta"] is True
+    assert "web.csp.missing" not in checks_of(result)
+    assert "web.xfo.missing" in checks_of(result)  # frame-ancestors is ignored in <meta>
+
+
 def test_redirect_to_https_needs_nothing_more(web_lab):
     result = web_lab.results["redirect"]
     assert checks_of(result) == set()
