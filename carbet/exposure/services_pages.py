@@ -139,6 +139,12 @@ class RegionRow:
     gauges: list[Gauge]
     overall: Gauge | None
 
+    @property
+    def cells(self) -> list[Gauge | None]:
+        """One cell per category, in the table's order (None: not evaluated)."""
+        by_category = {gauge.category: gauge for gauge in self.gauges}
+        return [by_category.get(category) for category in CATEGORIES]
+
 
 def region_rows(actor: Any) -> list[RegionRow]:
     """Each visible structure with its latest finished scan, worst first."""
