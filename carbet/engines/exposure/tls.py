@@ -269,6 +269,14 @@ class _PortScan:
         await gather_or_cancel(*(walk(codes) for codes in families.values()))
         return found, results
 
+    async def accepts_compression(self, version: int, suites: list[int]) -> bool:
+        """Does the server pick DEFLATE when offered (CRIME)? One probe."""
+        hello = build_client_hello(
+            version, suites, self.server_name, groups=DEFAULT_GROUPS, offer_deflate=True
+        )
+        result = await self.probe(hello, want_flight=False)
+        return result.hello is not None and result.hello.compression != 0
+
     async def tls13_groups(self) -> list[int]:
         """Groups a TLS 1.3 server accepts: one probe per group, empty key_share (HRR says yes)."""
 
@@ -479,6 +487,18 @@ async def scan_tls(
 
     protocol_observations(result, port, accepted)
     suite_observations(result, port, accepted, dh_sizes, weak_groups)
+    best_legacy = max((v for v in accepted if v < TLS13), default=None)
+    if best_legacy is not None and ctx.config.tls_full:
+        try:
+            compression = await scan.accepts_compression(best_legacy, accepted[best_legacy])
+        except BudgetExceeded:
+            compression = False
+            result.complete = False
+        evidence["compression"] = compression
+        if compression:
+            result.observations.append(
+                Observation("tls.compression", port, "compression TLS (DEFLATE) acceptée")
+            )
     # RFC 5746: a TLS ≤ 1.2 server that does not echo renegotiation_info is open to the
     # renegotiation injection attack (TLS 1.3 has no renegotiation at all).
     legacy_hellos = [

@@ -115,6 +115,17 @@ register(
         (ANSSI_TLS + " R7",),
     ),
     CheckDef(
+        "tls.compression",
+        "tls",
+        2,
+        "Compression TLS activée",
+        "TLS compression enabled",
+        "La compression au niveau TLS permet de retrouver des secrets (cookies de session) en "
+        "observant la taille des échanges (attaque CRIME). Demandez sa désactivation.",
+        "TLS-level compression leaks secrets through sizes (CRIME). Disable it.",
+        (ANSSI_TLS, "CVE-2012-4929"),
+    ),
+    CheckDef(
         "tls.renegotiation.insecure",
         "tls",
         2,

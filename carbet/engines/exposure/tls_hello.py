@@ -87,8 +87,10 @@ def build_client_hello(
     server_name: str | None = None,
     groups: tuple[int, ...] | list[int] = (),
     key_share_groups: tuple[int, ...] | list[int] = (),
+    offer_deflate: bool = False,
 ) -> bytes:
-    """One TLS record holding a ClientHello for ``version`` (TLS 1.3 via supported_versions)."""
+    """One TLS record holding a ClientHello for ``version`` (TLS 1.3 via supported_versions);
+    ``offer_deflate`` also offers TLS compression, to see whether the server accepts it."""
     legacy_version = min(version, TLS12)
     suite_bytes = struct.pack(f"!{len(suites)}H", *suites)
     if version < TLS13:
@@ -113,7 +115,7 @@ def build_client_hello(
         + os.urandom(32)
         + _u8_list(os.urandom(32) if version >= TLS13 else b"")
         + _u16_list(suite_bytes)
-        + _u8_list(b"\x00")  # null compression only
+        + _u8_list(b"\x01\x00" if offer_deflate else b"\x00")  # DEFLATE?, null
     )
     # Some load balancers hang on a ClientHello of 256 to 511 bytes: pad past it (RFC 7685),
     # as browsers do.

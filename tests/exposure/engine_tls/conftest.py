@@ -94,6 +94,7 @@ ORDINARY = [
     "ssl2",
     "notyet",
     "dualcert",
+    "deflate",
 ]
 
 
@@ -146,6 +147,7 @@ def tls_lab():
     servers.SSL3_LEAF_DER.append(ssl3_leaf.certificate.public_bytes(serialization.Encoding.DER))
     lab.raw("ssl3", servers.ssl3_responder)
     lab.raw("ssl2", servers.sslv2_responder)
+    lab.raw("deflate", servers.compressing_responder)
     lab.raw("garbage", servers.garbage_responder)
     lab.raw("slowdrip", servers.slow_drip)
     lab.raw("silent", servers.silent)

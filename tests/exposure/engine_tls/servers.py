@@ -239,6 +239,12 @@ def certificate_body(ders: list[bytes]) -> bytes:
 
 async def read_client_hello(reader: asyncio.StreamReader) -> tuple[int, list[int]]:
     """(client_version, offered suites) of a ClientHello, bounded and forgiving."""
+    version, suites, _compression = await read_client_hello_full(reader)
+    return version, suites
+
+
+async def read_client_hello_full(reader: asyncio.StreamReader) -> tuple[int, list[int], bytes]:
+    """(client_version, offered suites, compression methods) of a ClientHello."""
     header = await reader.readexactly(5)
     length = struct.unpack("!H", header[3:5])[0]
     body = await reader.readexactly(min(length, 16384))
@@ -248,7 +254,9 @@ async def read_client_hello(reader: asyncio.StreamReader) -> tuple[int, list[int
     suites_length = struct.unpack("!H", body[offset : offset + 2])[0]
     raw = body[offset + 2 : offset + 2 + suites_length]
     suites = [struct.unpack("!H", raw[i : i + 2])[0] for i in range(0, len(raw) - 1, 2)]
-    return client_version, suites
+    offset += 2 + suites_length
+    compression = body[offset + 1 : offset + 1 + body[offset]] if offset < len(body) else b""
+    return client_version, suites, compression
 
 
 # -- the loop thread ----------------------------------------------------------------------------
@@ -420,6 +428,29 @@ async def sslv2_responder(reader: asyncio.StreamReader, writer: asyncio.StreamWr
         writer.write(sslv2_server_hello([0x010080, 0x0700C0], SSL3_LEAF_DER[0]))
     else:
         writer.write(record(21, 0x0300, b"\x02\x28"))
+    await writer.drain()
+    await drain_and_close(reader, writer)
+
+
+async def compressing_responder(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A TLS 1.2 server that picks DEFLATE when offered (crafted: Debian's OpenSSL has no zlib)."""
+    version, suites, compression = await read_client_hello_full(reader)
+    chosen = next((s for s in suites if s in (0xC02F, 0x009C, 0x002F)), None)
+    if version < 0x0303 or chosen is None:
+        writer.write(record(21, 0x0303, b"\x02\x46"))
+        await writer.drain()
+        return
+    method = 1 if b"\x01" in compression else 0
+    hello = (
+        struct.pack("!H", 0x0303) + os.urandom(32) + b"\x00" + struct.pack("!HB", chosen, method)
+    )
+    hello += struct.pack("!H", 5) + b"\xff\x01\x00\x01\x00"  # renegotiation_info
+    flight = (
+        handshake(2, hello)
+        + handshake(11, certificate_body([SSL3_LEAF_DER[0]]))
+        + handshake(14, b"")
+    )
+    writer.write(record(22, 0x0303, flight))
     await writer.drain()
     await drain_and_close(reader, writer)
 

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.realserver
 
 REQUIRED = {
     "tls.protocol.ssl2": "ssl2",
+    "tls.compression": "deflate",  # crafted responder: no zlib in this OpenSSL
     "tls.protocol.ssl3": "ssl3",
     "tls.protocol.tls10": "tls10",
     "tls.protocol.tls11": "tls11",
@@ -173,6 +174,12 @@ def test_every_certificate_of_a_dual_certificate_server_is_checked(tls_lab):
     assert key_types == {"RSA", "EC"}
     assert "tls.cert.expired" in checks_of(result)
     assert tls_evidence(tls_lab.results["good"]).get("other_certificates") is None
+
+
+def test_compression_verdict_in_evidence(tls_lab):
+    assert tls_evidence(tls_lab.results["deflate"])["compression"] is True
+    assert tls_evidence(tls_lab.results["good"])["compression"] is False
+    assert tls_evidence(tls_lab.results["deflate"])["secure_renegotiation"] is True
 
 
 def test_injected_clock_moves_expiry(tls_lab):
