@@ -205,7 +205,7 @@ class DnsClient:
     """Asks one resolver (or the system's) with bounded time; shared by a whole scan."""
 
     def __init__(
-        self, nameserver: tuple[str, int] | None, timeout: float = 3.0, concurrency: int = 64
+        self, nameserver: tuple[str, int] | None, timeout: float = 3.0, concurrency: int = 128
     ) -> None:
         self.nameserver = nameserver
         self.timeout = timeout
