@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from carbet.accounts.models import ApiToken
 from carbet.audit.models import AuditEntry
@@ -181,3 +183,23 @@ def test_demo_data(region):
     rates = [c.summary["funnel"]["report_rate"] for c in campaigns]
     assert rates == sorted(rates) and all(c.summary["funnel"]["sent"] == 36 for c in campaigns)
     assert demo.load({"ch-anse-bleue": region.a}) == 0  # idempotent
+
+
+CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(CELL, CELL, CELL), max_size=15), st.sampled_from([";", ",", "\t"]))
+def test_csv_import_never_raises_and_accounts_for_every_row(region, rows, sep):
+    lines = [sep.join(("nom", "email", "service"))]
+    lines += [sep.join(cell.replace(sep, " ").replace('"', "") for cell in row) for row in rows]
+    data = "\n".join(lines).encode()
+    before = Target.objects.filter(structure=region.a).count()
+    report = import_targets(region.users["centre_analyst"], region.a, data)
+    after = Target.objects.filter(structure=region.a).count()
+    assert after - before == report.created
+    assert report.created + report.updated <= len(rows)
+    for target in Target.objects.filter(structure=region.a):
+        assert "@" in target.email and target.full_name.strip()
