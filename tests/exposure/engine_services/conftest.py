@@ -70,6 +70,7 @@ LAYOUT: dict[str, tuple[str, int, s.Handler, str]] = {
 }  # fmt: skip
 HOLDING_HOST = "127.44.2.1"
 HOLDING_PORTS = tuple(range(7100, 7140))
+HTTPS_SPOT = ("127.44.3.1", 8443)
 OTHER_HOLDING_HOSTS = ("127.44.2.2", "127.44.2.3", "127.44.2.4")
 
 FAST = ScanConfig(
@@ -102,6 +103,11 @@ def lab():
             listeners.add(host, port, handler)
         for port in HOLDING_PORTS:
             listeners.add(HOLDING_HOST, port, s.holding)
+        listeners.add(
+            *HTTPS_SPOT,
+            s.http({"/": (200, {}, b"<html>portail</html>")}),
+            ssl_context=s.self_signed_context(),
+        )
         for host in OTHER_HOLDING_HOSTS:
             for port in HOLDING_PORTS[:3]:
                 listeners.add(host, port, s.holding)

@@ -44,7 +44,7 @@ class ListenerSet:
         self.host_active: dict[str, int] = {}
         self.host_peak: dict[str, int] = {}
 
-    def add(self, host: str, port: int, handler: Handler) -> Listener:
+    def add(self, host: str, port: int, handler: Handler, ssl_context=None) -> Listener:
         listener = Listener(host, port)
 
         async def wrapped(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -67,7 +67,9 @@ class ListenerSet:
                     writer.close()
 
         async def start() -> asyncio.base_events.Server:
-            return await asyncio.start_server(wrapped, host, port, reuse_address=True)
+            return await asyncio.start_server(
+                wrapped, host, port, reuse_address=True, ssl=ssl_context
+            )
 
         listener.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
         self.listeners[(host, port)] = listener
@@ -443,3 +445,39 @@ async def holding(reader, writer) -> None:
     finally:
         LIVE[host] -= 1
         LIVE["*"] -= 1
+
+
+def self_signed_context(host_name: str = "lab.test"):
+    """A server TLS context with a fresh self-signed certificate (RSA 2048, one day)."""
+    import datetime as dt
+    import ssl
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host_name)])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host_name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as handle:
+        handle.write(certificate.public_bytes(serialization.Encoding.PEM))
+        handle.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(handle.name)
+    os.unlink(handle.name)
+    return context
