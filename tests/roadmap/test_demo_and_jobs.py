@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.management import call_command
 
 from carbet.core.tenancy import SYSTEM
@@ -34,3 +35,34 @@ def test_nightly_job_and_commands(rm, capsys, django_capture_on_commit_callbacks
     call_command("frameworks", "list")
     out = capsys.readouterr().out
     assert "care-d2" in out and "Indicateurs du" in out
+
+
+@pytest.mark.realserver
+def test_nightly_reminder_reaches_a_real_smtp_server(rm, smtp_inbox):
+    """The evidence reminder of the nightly job, delivered to aiosmtpd on loopback."""
+    import datetime as dt
+
+    from carbet.core.models import Contact
+    from carbet.roadmap import services_evidence
+    from carbet.roadmap.job_kinds import run_nightly
+    from tests.roadmap.conftest import pdf_upload
+
+    Contact.objects.filter(structure=rm.a2).update(email="direction@ehpad-alpha.test")
+    services_evidence.upload(
+        rm.users["ght_referent"],
+        rm.a,
+        pdf_upload(),
+        title="PCA commun",
+        issued_on=rm.today - dt.timedelta(days=400),
+        valid_until=rm.today - dt.timedelta(days=2),
+        share_with=[rm.a2],
+    )
+    result = run_nightly(rm.today)
+    assert result["reminders"]["after"] == 1
+    received = smtp_inbox.by_recipient()
+    # the shared document's reminder reaches the structure it was shared with too
+    assert (
+        received["direction@ehpad-alpha.test"][0]["Subject"] == "Justificatif expiré : PCA commun"
+    )
+    assert not any("beta" in address for address in received)
+    assert run_nightly(rm.today)["reminders"]["after"] == 0
