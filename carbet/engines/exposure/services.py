@@ -36,6 +36,15 @@ from .core import (
 )
 from .services_checks import is_http as is_http
 from .services_checks import observations_for
+from .services_framing import (
+    _mongo_done,
+    _netbios_done,
+    _pdu_done,
+    _redis_done,
+    _tds_done,
+    _tns_done,
+    _tpkt_done,
+)
 
 # Ports whose protocol speaks only when spoken to, and the probe that suits them.
 CLIENT_FIRST: dict[int, str] = {
@@ -519,41 +528,6 @@ class Prober:
         return db.mongo_fingerprint(*documents)
 
 
-def _tpkt_done(data: bytes) -> bool:
-    return len(data) >= 4 and len(data) >= int.from_bytes(data[2:4], "big")
-
-
-def _netbios_done(data: bytes) -> bool:
-    return len(data) >= 4 and len(data) >= 4 + int.from_bytes(data[1:4], "big")
-
-
-def _pdu_done(data: bytes) -> bool:
-    return len(data) >= 6 and len(data) >= 6 + int.from_bytes(data[2:6], "big")
-
-
-def _tds_done(data: bytes) -> bool:
-    return len(data) >= 8 and len(data) >= int.from_bytes(data[2:4], "big")
-
-
-def _tns_done(data: bytes) -> bool:
-    return len(data) >= 8 and len(data) >= int.from_bytes(data[0:2], "big")
-
-
-def _mongo_done(data: bytes) -> bool:
-    return len(data) >= 4 and len(data) >= int.from_bytes(data[0:4], "little", signed=True)
-
-
-def _redis_done(data: bytes) -> bool:
-    # PING's one-line reply, then INFO's bulk string (or its one-line error).
-    _first, _, rest = data.partition(b"\r\n")
-    if not rest:
-        return False
-    if rest.startswith(b"$"):
-        size_text, _, body = rest[1:].partition(b"\r\n")
-        return size_text.isdigit() and len(body) >= int(size_text)
-    return rest.endswith(b"\r\n")
-
-
 async def fingerprint(
     ctx: ScanContext, target: str, address: str, port: int, server_name: str | None = None
 ) -> ServiceInfo:
@@ -596,15 +570,15 @@ async def scan_address(
         except Exception as exc:  # a peer must never crash the scan, whatever it sends
             service = ServiceInfo(port, extra={"unidentified": f"{type(exc).__name__}: {exc}"})
         service.extra.setdefault("address", address)
+        endpoint = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
         result.services.append(service)
         result.observations.extend(observations_for(service))
         if "unidentified" in service.extra:
             result.errors.append(
-                f"{address}:{port} : port ouvert, service non identifié "
-                f"({service.extra['unidentified']})"
+                f"{endpoint} : port ouvert, service non identifié ({service.extra['unidentified']})"
             )
         if "warning" in service.extra:
-            result.errors.append(f"{address}:{port} : {service.extra['warning']}")
+            result.errors.append(f"{endpoint} : {service.extra['warning']}")
         if on_service:
             on_service(service)
         return service
