@@ -459,18 +459,26 @@ async def scan_tls(
         PROTOCOL_KEYS[version]: describe(codes[0]).name for version, codes in accepted.items()
     }
 
-    # Key exchange groups and DHE prime sizes.
-    try:
+    # Key exchange groups and TLS compression, probed together.
+    best_legacy = max((v for v in accepted if v < TLS13), default=None)
+
+    async def key_exchange_groups() -> list[int]:
         if TLS13 in accepted:
-            groups = await scan.tls13_groups()
-        else:
-            best = max(v for v in accepted if v < TLS13)
-            ecdhe = [
-                code for code in accepted[best] if describe(code).key_exchange.startswith("ECDHE")
-            ]
-            groups = await scan.ecdhe_groups(best, ecdhe) if ecdhe else []
+            return await scan.tls13_groups()
+        if best_legacy is None:
+            return []
+        ecdhe = [c for c in accepted[best_legacy] if describe(c).key_exchange.startswith("ECDHE")]
+        return await scan.ecdhe_groups(best_legacy, ecdhe) if ecdhe else []
+
+    async def compression() -> bool | None:
+        if best_legacy is None or not ctx.config.tls_full:
+            return None
+        return await scan.accepts_compression(best_legacy, accepted[best_legacy])
+
+    try:
+        groups, compressed = await gather_or_cancel(key_exchange_groups(), compression())
     except BudgetExceeded:
-        groups = []
+        groups, compressed = [], None
         result.complete = False
         result.errors.append(f"tls:{port}: budget de requêtes épuisé (groupes non testés)")
     evidence["groups"] = [group_name(group) for group in groups]
@@ -487,15 +495,9 @@ async def scan_tls(
 
     protocol_observations(result, port, accepted)
     suite_observations(result, port, accepted, dh_sizes, weak_groups)
-    best_legacy = max((v for v in accepted if v < TLS13), default=None)
-    if best_legacy is not None and ctx.config.tls_full:
-        try:
-            compression = await scan.accepts_compression(best_legacy, accepted[best_legacy])
-        except BudgetExceeded:
-            compression = False
-            result.complete = False
-        evidence["compression"] = compression
-        if compression:
+    if compressed is not None:
+        evidence["compression"] = compressed
+        if compressed:
             result.observations.append(
                 Observation("tls.compression", port, "compression TLS (DEFLATE) acceptée")
             )
