@@ -71,6 +71,13 @@ LAYOUT: dict[str, tuple[str, int, s.Handler, str]] = {
 HOLDING_HOST = "127.44.2.1"
 HOLDING_PORTS = tuple(range(7100, 7140))
 HTTPS_SPOT = ("127.44.3.1", 8443)
+DNS_SERVER = ("127.44.4.1", 5353)
+DNS_RECORDS = {
+    ("www.lab.test", "A"): ["127.44.0.15"],
+    ("lab.test", "SOA"): ["ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 300"],
+    ("lab.test", "A"): ["127.44.0.26"],
+    ("ns.lab.test", "A"): ["127.44.4.1"],
+}
 OTHER_HOLDING_HOSTS = ("127.44.2.2", "127.44.2.3", "127.44.2.4")
 
 FAST = ScanConfig(
@@ -108,6 +115,7 @@ def lab():
             s.http({"/": (200, {}, b"<html>portail</html>")}),
             ssl_context=s.self_signed_context(),
         )
+        s.start_dns(listeners, *DNS_SERVER, DNS_RECORDS)
         for host in OTHER_HOLDING_HOSTS:
             for port in HOLDING_PORTS[:3]:
                 listeners.add(host, port, s.holding)

@@ -481,3 +481,47 @@ def self_signed_context(host_name: str = "lab.test"):
     context.load_cert_chain(handle.name)
     os.unlink(handle.name)
     return context
+
+
+class TinyDns(asyncio.DatagramProtocol):
+    """An authoritative-looking DNS server over UDP for a handful of records (dnspython)."""
+
+    def __init__(self, records: dict[tuple[str, str], list[str]]) -> None:
+        self.records = records
+        self.names = {name for name, _type in records}
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, address) -> None:
+        import dns.message
+        import dns.rcode
+        import dns.rrset
+
+        try:
+            query = dns.message.from_wire(data)
+        except Exception:
+            return
+        response = dns.message.make_response(query)
+        response.flags |= 0x0400  # AA
+        question = query.question[0]
+        name = question.name.to_text().rstrip(".").lower()
+        kind = dns.rdatatype.to_text(question.rdtype)
+        if name not in self.names:
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        elif (name, kind) in self.records:
+            response.answer.append(
+                dns.rrset.from_text_list(question.name, 300, "IN", kind, self.records[name, kind])
+            )
+        self.transport.sendto(response.to_wire(), address)
+
+
+def start_dns(listeners: ListenerSet, host: str, port: int, records) -> None:
+    import dns.rdatatype  # noqa: F401  (loaded before the loop thread uses it)
+
+    async def start() -> None:
+        loop = asyncio.get_running_loop()
+        await loop.create_datagram_endpoint(lambda: TinyDns(records), local_addr=(host, port))
+
+    asyncio.run_coroutine_threadsafe(start(), listeners.loop).result(10)

@@ -41,3 +41,22 @@ def test_targets_given_as_urls_or_with_a_forced_kind():
     assert runner.ip_literal("2001:db8::1") == "2001:db8::1"
     assert not runner.valid_hostname("-bad-.example")
     assert runner.valid_hostname("hôpital.example")
+
+
+def test_names_resolve_through_the_configured_nameserver(lab):
+    from .conftest import DNS_SERVER
+
+    config = lab.config(
+        "hl7", "plain_http", nameserver=f"{DNS_SERVER[0]}:{DNS_SERVER[1]}", mail_dns=True,
+        target_timeout=60.0,
+    )  # fmt: skip
+    host, domain, missing = runner.scan(["www.lab.test", "lab.test", "nowhere.lab.test"], config)
+    assert (host.kind, host.addresses) == ("host", ["127.44.0.15"])
+    assert "medical.hl7.exposed" in {o.check for o in host.observations}
+    assert "dns" not in host.evidence  # a host name gets no mail and DNS checks
+    # The zone apex (its own SOA) is a domain: port-scanned and mail/DNS-checked.
+    assert (domain.kind, domain.addresses) == ("domain", ["127.44.0.26"])
+    assert domain.evidence["dns"]["domain"] == "lab.test"
+    assert domain.scores["categories"]["mail"]["score"] is not None
+    assert missing.complete is False
+    assert any("NXDOMAIN" in error for error in missing.errors)
