@@ -32,19 +32,6 @@ Progress = Callable[[int, int, str], None]
 MAX_ADDRESSES = 4  # per name: enough for A + AAAA and a small round-robin
 
 
-def _optional(module: str) -> Any:
-    """Import a sibling probe module; ``None`` only while that very module does not exist yet."""
-    import importlib
-
-    name = f"{__package__}.{module}"
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
-
-
 def parse_target(raw: str) -> tuple[str, str | None]:
     """``(name, forced kind)``: strips a ``domain:``/``host:`` prefix, a URL's scheme and path."""
     text = raw.strip()
@@ -172,9 +159,13 @@ class TargetScan:
         self.resolver = resolver
         self.result = result
         self.forced = forced
-        self.tls = _optional("tls")
-        self.web = _optional("web")
-        self.maildns = _optional("maildns")
+        # The probe modules, imported here (not at module level) so that importing the runner
+        # stays cheap for code that only wants its helpers.
+        from . import maildns, tls, web
+
+        self.tls = tls
+        self.web = web
+        self.maildns = maildns
         self._followed_ports: set[int] = set()
 
     async def run(self) -> None:
@@ -219,9 +210,6 @@ class TargetScan:
         return await self.resolver.is_mail_domain(name)
 
     async def _mail_dns(self, domain: str) -> None:
-        if self.maildns is None:
-            self.result.errors.append("contrôles messagerie et DNS indisponibles")
-            return
         await self.maildns.scan_domain(self.ctx, domain, self.result)
 
     async def _address(self, address: str, server_name: str | None) -> None:
@@ -237,11 +225,11 @@ class TargetScan:
     def _follow_ups(self, service: ServiceInfo, address: str, server_name: str | None) -> list:
         jobs = []
         target = self.result.target
-        if service.tls and self.tls is not None:
+        if service.tls:
             jobs.append(
                 self.tls.scan_tls(self.ctx, target, address, service.port, server_name, self.result)
             )
-        if services.is_http(service) and self.web is not None:
+        if services.is_http(service):
             host = server_name or (f"[{address}]" if ":" in address else address)
             default = 443 if service.tls else 80
             host_header = host if service.port == default else f"{host}:{service.port}"
@@ -304,7 +292,7 @@ async def _scan_one(
     except Exception as exc:  # one target's failure never stops the others
         result.complete = False
         result.errors.append(f"erreur interne pendant l'analyse : {type(exc).__name__}: {exc}")
-    if vulns is not None and result.services:
+    if result.services:
         try:
             result.observations.extend(vulns.match_services(result.services, feeds))
         except Exception as exc:
@@ -321,10 +309,9 @@ async def scan_targets(
     """Scan every target (concurrently, within the config's limits); results in input order."""
     ctx = ScanContext(config)
     resolver = Resolver(config)
-    vulns = _optional("vulns")
-    feeds = None
-    if vulns is not None:
-        feeds = await asyncio.to_thread(vulns.default_store, config)
+    from . import vulns
+
+    feeds = await asyncio.to_thread(vulns.default_store, config)
     total = len(targets)
     done = 0
     if progress:
