@@ -71,6 +71,7 @@ def render_message(
     token: str,
     base: str,
     campaign_id: int | None,
+    cte: str | None = None,
 ) -> EmailMessage:
     urls = links(token, base)
     first = full_name.split()[0] if full_name.strip() else ""
@@ -95,7 +96,7 @@ def render_message(
         # Lets the structure's mail gateway allow-list simulations; reporting tools read it.
         message["X-Carbet-Campaign"] = str(campaign_id)
         message["X-Carbet-Report"] = urls["report"]
-    message.set_content(PLACEHOLDER_RE.sub(text_value, template.text_body))
+    message.set_content(PLACEHOLDER_RE.sub(text_value, template.text_body), cte=cte)
     if template.html_body:
         body = PLACEHOLDER_RE.sub(html_value, template.html_body)
     else:
@@ -103,8 +104,68 @@ def render_message(
         body = "".join(f"<p>{p}</p>" for p in paragraphs).replace("\n", "<br>")
         body = re.sub(r"\{\{\s*(nom|lien|prenom)\s*\}\}", html_value, body, flags=re.IGNORECASE)
     pixel = f'<img src="{escape(urls["open"])}" width="1" height="1" alt="">'
-    message.add_alternative(f"<html><body>{body}{pixel}</body></html>", subtype="html")
+    message.add_alternative(f"<html><body>{body}{pixel}</body></html>", subtype="html", cte=cte)
     return message
+
+
+class MessageFactory:
+    """Messages of one campaign as bytes, rendered once and filled per recipient.
+
+    The template is rendered a single time with sentinels (8-bit bodies, so no line wrapping or
+    transfer encoding can split them), then each message is the skeleton with the recipient's
+    address, name and token put in, plus its own Date and Message-ID: the same bytes
+    ``render_message`` would give, at a fraction of the cost. Used when the server accepts
+    8BITMIME and the address is ASCII; otherwise ``render_message`` is used.
+    """
+
+    TOKEN = "CarbetSentinelToken0123456789abc"  # noqa: S105 — 32 characters, like a token
+    NAME = "CarbetSentinelFullName"
+    FIRST = "CarbetSentinelFirst"
+    TO = "carbet-sentinel-recipient@sentinel.invalid"
+
+    def __init__(
+        self, template: EmailTemplate, profile: SmtpProfile, base: str, campaign_id: int
+    ) -> None:
+        from email import policy
+
+        message = render_message(
+            template,
+            profile,
+            self.TO,
+            f"{self.FIRST} {self.NAME}",
+            self.TOKEN,
+            base,
+            campaign_id,
+            cte="8bit",
+        )
+        del message["Date"]
+        del message["Message-ID"]
+        raw = message.as_bytes(policy=policy.SMTP)
+        html_at = raw.find(b"Content-Type: text/html")
+        self.head, self.html = raw[:html_at], raw[html_at:]
+        self.domain = profile.from_address.rsplit("@", 1)[-1]
+
+    def build(self, to_address: str, full_name: str, token: str) -> bytes:
+        first = full_name.split()[0] if full_name.strip() else ""
+        rest = full_name[len(first) :] if first else full_name
+        parts = []
+        for chunk, quote in ((self.head, False), (self.html, True)):
+            name = escape(rest) if quote else rest
+            given = escape(first) if quote else first
+            chunk = chunk.replace(
+                f"{self.FIRST} {self.NAME}".encode(),
+                ((escape(full_name) if quote else full_name).encode()),
+            )
+            chunk = chunk.replace(self.NAME.encode(), name.encode())
+            chunk = chunk.replace(self.FIRST.encode(), given.encode())
+            parts.append(chunk)
+        body = b"".join(parts).replace(self.TOKEN.encode(), token.encode())
+        body = body.replace(self.TO.encode(), to_address.encode())
+        stamp = (
+            f"Date: {format_datetime(timezone.now())}\r\n"
+            f"Message-ID: {make_msgid(domain=self.domain)}\r\n"
+        ).encode()
+        return stamp + body
 
 
 def connect(profile: SmtpProfile) -> smtplib.SMTP:
@@ -196,6 +257,7 @@ def run(
     gap = 60.0 / per_minute if per_minute > 0 else 0.0
     total = Recipient.objects.filter(campaign=campaign).count() or 1
     server: smtplib.SMTP | None = None
+    factory = MessageFactory(campaign.template, campaign.smtp_profile, base, campaign.pk)
     last_sent = 0.0
     idle = 0.0
     try:
@@ -250,19 +312,10 @@ def run(
                     if pause > 0:
                         sleep(pause)
                 name = recipient.target.full_name if recipient.target else ""
-                message = render_message(
-                    campaign.template,
-                    campaign.smtp_profile,
-                    recipient.email,
-                    name,
-                    token,
-                    base,
-                    campaign.pk,
-                )
                 try:
                     if server is None:
                         server = connect(campaign.smtp_profile)
-                    server.send_message(message)
+                    _deliver(server, factory, campaign, recipient.email, name, token, base)
                 except (smtplib.SMTPException, OSError) as exc:
                     server = _drop(server)
                     Recipient.objects.filter(pk=recipient.pk).update(
@@ -281,6 +334,29 @@ def run(
     finally:
         _drop(server)
     return counts
+
+
+def _deliver(
+    server: smtplib.SMTP,
+    factory: MessageFactory,
+    campaign: Campaign,
+    to_address: str,
+    name: str,
+    token: str,
+    base: str,
+) -> None:
+    if to_address.isascii() and server.has_extn("8bitmime"):
+        server.sendmail(
+            campaign.smtp_profile.from_address,
+            [to_address],
+            factory.build(to_address, name, token),
+            mail_options=["BODY=8BITMIME"],
+        )
+        return
+    message = render_message(
+        campaign.template, campaign.smtp_profile, to_address, name, token, base, campaign.pk
+    )
+    server.send_message(message)
 
 
 def _mark_sent(ids: list[int], times: dict[int, datetime]) -> None:

@@ -183,3 +183,37 @@ def test_test_send_and_encrypted_credentials(region, smtp):
     (received,) = smtp.messages
     assert received.message["Subject"].startswith("[TEST] ")
     assert AuditEntry.objects.filter(action="awareness.smtp.test").exists()
+
+
+def test_the_fast_message_factory_gives_the_same_message_as_the_renderer(db):
+    from email import message_from_bytes, policy
+
+    from carbet.awareness.models import EmailTemplate, SmtpProfile
+
+    profile = SmtpProfile(name="x", host="h", from_address="support@mail-lab.test")
+    for template in EmailTemplate.objects.all():
+        template.text_body += "\n{{prenom}} <{{nom}}> & co"
+        factory = sending.MessageFactory(template, profile, "https://c.example", 7)
+        token = tokens.new_token()
+        for name in ("Éloïse D'Arc <b>", "", "Jean"):
+            fast = message_from_bytes(
+                factory.build("a.b@alpha.test", name, token), policy=policy.default
+            )
+            slow = sending.render_message(
+                template, profile, "a.b@alpha.test", name, token, "https://c.example", 7
+            )
+            for header in ("From", "To", "Subject", "X-Carbet-Campaign", "X-Carbet-Report"):
+                assert fast[header] == slow[header], header
+            assert fast["Date"] and fast["Message-ID"]
+            for kind in ("plain", "html"):
+                # 8-bit bodies keep the wire's CRLF where a decoded QP body has LF.
+                fast_text = fast.get_body((kind,)).get_content().replace("\r\n", "\n")
+                assert fast_text == slow.get_body((kind,)).get_content(), (template.name, kind)
+
+
+def test_the_lab_server_takes_the_fast_path(smtp):
+    import smtplib
+
+    with smtplib.SMTP(smtp.host, smtp.port) as server:
+        server.ehlo()
+        assert server.has_extn("8bitmime")
