@@ -263,7 +263,8 @@ def structure_detail(request, pk: int):
     structure = _structure(request, pk)
     nominative = can(request.user, Perm.AWARENESS_NOMINATIVE, structure)
     manage = can(request.user, Perm.AWARENESS_MANAGE, structure)
-    targets = Target.objects.visible_to(request.user, Perm.AWARENESS_MANAGE).filter(
+    # Counts and department names only: no person is listed on this page.
+    targets = Target.objects.visible_to(request.user, Perm.AWARENESS_VIEW).filter(
         structure=structure
     )
     assignments = TrainingAssignment.objects.visible_to(request.user, Perm.AWARENESS_VIEW).filter(
