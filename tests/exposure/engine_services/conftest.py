@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -11,6 +12,14 @@ from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult
 from carbet.engines.exposure.services import scan_address
 
 from . import servers as s
+
+# Each test session takes its own block of five 127.44.x networks, so that two sessions on one
+# machine (a developer's and a CI-like full run) never fight over the same address and port.
+BLOCK = 5 + 5 * (os.getpid() % 48)
+
+
+def ip(network: int, host: int) -> str:
+    return f"127.44.{BLOCK + network}.{host}"
 
 
 @dataclass(frozen=True)
@@ -22,63 +31,63 @@ class Spot:
 
 # name -> (address, port, handler factory result, probe hint)
 LAYOUT: dict[str, tuple[str, int, s.Handler, str]] = {
-    "ssh": ("127.44.0.1", 2222, s.greeting(b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n"), ""),
-    "ssh_v1": ("127.44.0.2", 2222, s.greeting(b"SSH-1.99-Cisco-1.25\r\n"), ""),
-    "ftp": ("127.44.0.3", 2121, s.greeting(b"220 (vsFTPd 3.0.3)\r\n"), ""),
-    "telnet": ("127.44.0.4", 2323, s.telnet, ""),
-    "smtp_tls": ("127.44.0.5", 2525, s.smtp(starttls=True), ""),
-    "smtp_plain": ("127.44.0.6", 2525, s.smtp(starttls=False), ""),
-    "vnc_noauth": ("127.44.0.7", 5900, s.vnc(b"\x01"), ""),
-    "vnc_auth": ("127.44.0.8", 5900, s.vnc(b"\x02\x13"), ""),
-    "rdp_nla": ("127.44.0.9", 3389, s.rdp(selected=2), ""),
-    "rdp_legacy": ("127.44.0.10", 3389, s.rdp(selected=1), ""),
-    "smb_good": ("127.44.0.11", 4450, s.smb(signing_required=True, smb1=False), "smb"),
-    "smb_bad": ("127.44.0.12", 4450, s.smb(signing_required=False, smb1=True), "smb"),
-    "dicom_open": ("127.44.0.13", 11112, s.dicom(accept=True), ""),
-    "dicom_strict": ("127.44.0.14", 11112, s.dicom(accept=False), ""),
-    "hl7": ("127.44.0.15", 2575, s.hl7, ""),
-    "fhir_open": ("127.44.0.16", 8080, s.http({
+    "ssh": (ip(0, 1), 2222, s.greeting(b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n"), ""),
+    "ssh_v1": (ip(0, 2), 2222, s.greeting(b"SSH-1.99-Cisco-1.25\r\n"), ""),
+    "ftp": (ip(0, 3), 2121, s.greeting(b"220 (vsFTPd 3.0.3)\r\n"), ""),
+    "telnet": (ip(0, 4), 2323, s.telnet, ""),
+    "smtp_tls": (ip(0, 5), 2525, s.smtp(starttls=True), ""),
+    "smtp_plain": (ip(0, 6), 2525, s.smtp(starttls=False), ""),
+    "vnc_noauth": (ip(0, 7), 5900, s.vnc(b"\x01"), ""),
+    "vnc_auth": (ip(0, 8), 5900, s.vnc(b"\x02\x13"), ""),
+    "rdp_nla": (ip(0, 9), 3389, s.rdp(selected=2), ""),
+    "rdp_legacy": (ip(0, 10), 3389, s.rdp(selected=1), ""),
+    "smb_good": (ip(0, 11), 4450, s.smb(signing_required=True, smb1=False), "smb"),
+    "smb_bad": (ip(0, 12), 4450, s.smb(signing_required=False, smb1=True), "smb"),
+    "dicom_open": (ip(0, 13), 11112, s.dicom(accept=True), ""),
+    "dicom_strict": (ip(0, 14), 11112, s.dicom(accept=False), ""),
+    "hl7": (ip(0, 15), 2575, s.hl7, ""),
+    "fhir_open": (ip(0, 16), 8080, s.http({
         "/": (200, {}, b"<html>dossier patient</html>"),
         "/metadata": (200, {"Content-Type": "application/fhir+json"}, s.CAPABILITY),
     }), ""),
-    "fhir_closed": ("127.44.0.17", 8080, s.http({
+    "fhir_closed": (ip(0, 17), 8080, s.http({
         "/": (200, {}, b"<html>portail</html>"),
         "/metadata": (401, {"WWW-Authenticate": "Bearer"}, b""),
     }), ""),
-    "redis_open": ("127.44.0.18", 6379, s.redis(password=False), ""),
-    "redis_auth": ("127.44.0.19", 6379, s.redis(password=True), ""),
-    "mongo_open": ("127.44.0.20", 27017, s.mongodb(auth=False), ""),
-    "mongo_auth": ("127.44.0.21", 27017, s.mongodb(auth=True), ""),
-    "mysql": ("127.44.0.22", 3306, s.greeting(s.MYSQL_HANDSHAKE), ""),
-    "postgres": ("127.44.0.23", 5432, s.postgres_no_ssl, ""),
-    "elastic": ("127.44.0.24", 9200, s.http({"/": (200, {}, s.ELASTIC)}), ""),
-    "vpn_portal": ("127.44.0.25", 8443, s.http({
+    "redis_open": (ip(0, 18), 6379, s.redis(password=False), ""),
+    "redis_auth": (ip(0, 19), 6379, s.redis(password=True), ""),
+    "mongo_open": (ip(0, 20), 27017, s.mongodb(auth=False), ""),
+    "mongo_auth": (ip(0, 21), 27017, s.mongodb(auth=True), ""),
+    "mysql": (ip(0, 22), 3306, s.greeting(s.MYSQL_HANDSHAKE), ""),
+    "postgres": (ip(0, 23), 5432, s.postgres_no_ssl, ""),
+    "elastic": (ip(0, 24), 9200, s.http({"/": (200, {}, s.ELASTIC)}), ""),
+    "vpn_portal": (ip(0, 25), 8443, s.http({
         "/": (302, {"Location": "/remote/login?lang=en"}, b""),
     }, server="xxxxxxxx-xxxxx"), ""),
-    "plain_http": ("127.44.0.26", 8080, s.http({"/": (200, {}, b"<html>accueil</html>")},
+    "plain_http": (ip(0, 26), 8080, s.http({"/": (200, {}, b"<html>accueil</html>")},
                                                server="Apache/2.4.41 (Ubuntu)"), ""),
-    "http_on_rdp_port": ("127.44.0.27", 3389, s.http({"/": (200, {}, b"ok")}), ""),
+    "http_on_rdp_port": (ip(0, 27), 3389, s.http({"/": (200, {}, b"ok")}), ""),
     # hostile peers
-    "garbage": ("127.44.1.1", 7001, s.garbage, ""),
-    "slow_drip": ("127.44.1.2", 7002, s.slow_drip, ""),
-    "huge_banner": ("127.44.1.3", 7003, s.huge_banner, ""),
-    "reset": ("127.44.1.4", 7004, s.reset, ""),
-    "silent": ("127.44.1.5", 7005, s.silent, ""),
-    "slow_http": ("127.44.1.6", 8080, s.slow_http, ""),
-    "garbage_rdp": ("127.44.1.7", 3389, s.garbage, ""),
-    "silent_dicom": ("127.44.1.8", 11112, s.silent, ""),
+    "garbage": (ip(1, 1), 7001, s.garbage, ""),
+    "slow_drip": (ip(1, 2), 7002, s.slow_drip, ""),
+    "huge_banner": (ip(1, 3), 7003, s.huge_banner, ""),
+    "reset": (ip(1, 4), 7004, s.reset, ""),
+    "silent": (ip(1, 5), 7005, s.silent, ""),
+    "slow_http": (ip(1, 6), 8080, s.slow_http, ""),
+    "garbage_rdp": (ip(1, 7), 3389, s.garbage, ""),
+    "silent_dicom": (ip(1, 8), 11112, s.silent, ""),
 }  # fmt: skip
-HOLDING_HOST = "127.44.2.1"
+HOLDING_HOST = ip(2, 1)
 HOLDING_PORTS = tuple(range(7100, 7140))
-HTTPS_SPOT = ("127.44.3.1", 8443)
-DNS_SERVER = ("127.44.4.1", 5353)
+HTTPS_SPOT = (ip(3, 1), 8443)
+DNS_SERVER = (ip(4, 1), 5353)
 DNS_RECORDS = {
-    ("www.lab.test", "A"): ["127.44.0.15"],
+    ("www.lab.test", "A"): [ip(0, 15)],
     ("lab.test", "SOA"): ["ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 300"],
-    ("lab.test", "A"): ["127.44.0.26"],
-    ("ns.lab.test", "A"): ["127.44.4.1"],
+    ("lab.test", "A"): [ip(0, 26)],
+    ("ns.lab.test", "A"): [ip(4, 1)],
 }
-OTHER_HOLDING_HOSTS = ("127.44.2.2", "127.44.2.3", "127.44.2.4")
+OTHER_HOLDING_HOSTS = (ip(2, 2), ip(2, 3), ip(2, 4))
 
 FAST = ScanConfig(
     connect_timeout=1.0, read_timeout=1.5, target_timeout=20.0, mail_dns=False, web_paths=False
@@ -148,5 +157,9 @@ def scan_spots(
 @pytest.fixture(scope="session")
 def identified(lab):
     """Every non-hostile listener scanned once, for the positive/negative assertions."""
-    names = [name for name, (host, *_rest) in LAYOUT.items() if host.startswith("127.44.0.")]
+    names = [
+        name
+        for name, (host, *_rest) in LAYOUT.items()
+        if host.startswith(ip(0, 0).rsplit(".", 1)[0] + ".")
+    ]
     return scan_spots(lab, names)

@@ -51,11 +51,11 @@ def test_names_resolve_through_the_configured_nameserver(lab):
         target_timeout=60.0,
     )  # fmt: skip
     host, domain, missing = runner.scan(["www.lab.test", "lab.test", "nowhere.lab.test"], config)
-    assert (host.kind, host.addresses) == ("host", ["127.44.0.15"])
+    assert (host.kind, host.addresses) == ("host", [lab["hl7"].host])
     assert "medical.hl7.exposed" in {o.check for o in host.observations}
     assert "dns" not in host.evidence  # a host name gets no mail and DNS checks
     # The zone apex (its own SOA) is a domain: port-scanned and mail/DNS-checked.
-    assert (domain.kind, domain.addresses) == ("domain", ["127.44.0.26"])
+    assert (domain.kind, domain.addresses) == ("domain", [lab["plain_http"].host])
     assert domain.evidence["dns"]["domain"] == "lab.test"
     assert domain.scores["categories"]["mail"]["score"] is not None
     assert missing.complete is False
