@@ -150,3 +150,27 @@ def test_structure_scan_through_the_platform(region, lab, capsys):
     (target,) = document["targets"]
     assert target["target"] == lab["hl7"].host
     assert "medical.hl7.exposed" in {finding["check"] for finding in target["findings"]}
+
+
+@pytest.mark.realserver
+def test_progress_bar_on_a_terminal(lab, tmp_path):
+    import pty
+
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "carbet.settings",
+           "CARBET_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}  # fmt: skip
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "carbet.cli", "scan", lab["hl7"].host, "--ports", "2575"],
+            stdout=subprocess.PIPE, stderr=terminal, env=env, cwd=ROOT, timeout=120, check=False,
+        )  # fmt: skip
+        os.close(terminal)
+        terminal = -1
+        shown = os.read(controller, 65536)
+    finally:
+        if terminal >= 0:
+            os.close(terminal)
+        os.close(controller)
+    assert result.returncode == 0
+    assert b"[" + b"#" * 30 + b"] 1/1" in shown
+    assert b"medical.hl7.exposed" in result.stdout
