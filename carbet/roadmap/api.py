@@ -15,11 +15,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from carbet.accounts.roles import Perm
 from carbet.api.auth import actor
+from carbet.api.errors import ApiError
 from carbet.api.pagination import Page, PageQuery, paginate
 from carbet.api.schemas import InputSchema, ObjectId, StructureRef
 from carbet.audit.services import client_ip
@@ -301,9 +303,12 @@ def get_assessment(request: HttpRequest, id: int):
 )
 def post_answer(request: HttpRequest, id: int, payload: AnswerIn):
     assessment = _visible_assessment(request, id)
-    requirement = get_object_or_404(
-        assessment.framework.requirements, code=payload.requirement, retired=False
-    )
+    requirement = assessment.framework.requirements.filter(
+        code=payload.requirement, retired=False
+    ).first()
+    if requirement is None:
+        message = _("Exigence inconnue dans ce référentiel.")
+        raise ApiError(422, details={"requirement": [message]})
     services.answer(
         actor(request),
         assessment,

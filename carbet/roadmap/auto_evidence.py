@@ -76,6 +76,10 @@ def record(
     return fact
 
 
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
 def _rules(kinds: list[str] | None) -> list[tuple[Requirement, dict[str, Any]]]:
     found = []
     for requirement in Requirement.objects.filter(retired=False).exclude(auto=[]):
@@ -154,7 +158,7 @@ def refresh(structure: Structure, *, kinds: list[str] | None = None, today: date
         ServiceFact.objects.filter(
             structure=structure,
             kind__in={rule["kind"] for _r, rule in rules},
-            at__date__gte=today - timedelta(days=oldest),
+            at__gte=_day_start(today - timedelta(days=oldest)),
         ).order_by("-at", "-pk")
     )
     requirement_ids = {r.pk for r, _rule in rules}
@@ -182,7 +186,7 @@ def refresh_all(today: date | None = None) -> int:
     for fact in (
         ServiceFact.objects.filter(
             kind__in={rule["kind"] for _r, rule in rules},
-            at__date__gte=today - timedelta(days=oldest),
+            at__gte=_day_start(today - timedelta(days=oldest)),
         )
         .order_by("structure_id", "-at", "-pk")
         .iterator(chunk_size=5000)

@@ -70,6 +70,12 @@ class Context:
     structure_ids: list[int]
     latest: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
     kinds_this_year: dict[str, set[int]] = field(default_factory=dict)
+    diagnostic: dict[int, dict[str, float]] | None = None
+
+    def diagnostic_scores(self) -> dict[int, dict[str, float]]:
+        if self.diagnostic is None:
+            self.diagnostic = diagnostic_scores()
+        return self.diagnostic
 
 
 Computer = Callable[[Context], dict[int, float | None]]
@@ -85,17 +91,35 @@ def computer(code: str) -> Callable[[Computer], Computer]:
 
 
 def _load_facts(ctx: Context) -> None:
-    """Latest fact value per (structure, kind), and who had each kind this year."""
+    """Latest fact value per (structure, kind), and who had each kind this year.
+
+    A year of weekly scans is tens of thousands of rows: the first pass reads only ids and
+    dates (no JSON), the second decodes the values of the latest fact of each pair.
+    """
+    from datetime import datetime, time
+
+    year_start = timezone.make_aware(datetime.combine(date(ctx.day.year, 1, 1), time.min))
+    # A range on the raw column (no per-row date cast, which SQLite does in Python).
+    day_end = timezone.make_aware(datetime.combine(ctx.day + timedelta(days=1), time.min))
     rows = (
-        ServiceFact.objects.filter(at__date__lte=ctx.day)
+        ServiceFact.objects.filter(at__lt=day_end)
         .order_by("structure_id", "kind", "-at", "-pk")
-        .values_list("structure_id", "kind", "at", "value")
+        .values_list("structure_id", "kind", "at", "pk")
     )
-    year = ctx.day.year
-    for structure_id, kind, at, value in rows.iterator(chunk_size=5000):
-        ctx.latest.setdefault((structure_id, kind), value or {})
-        if timezone.localdate(at).year == year:
-            ctx.kinds_this_year.setdefault(kind, set()).add(structure_id)
+    latest: dict[tuple[int, str], int] = {}
+    for structure_id, kind, at, pk in rows.iterator(chunk_size=10000):
+        key = (structure_id, kind)
+        if key not in latest:
+            latest[key] = pk
+            if at >= year_start:  # rows come newest first: the first one decides
+                ctx.kinds_this_year.setdefault(kind, set()).add(structure_id)
+    ids = list(latest.values())
+    values: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 900):
+        values.update(
+            ServiceFact.objects.filter(pk__in=ids[start : start + 900]).values_list("pk", "value")
+        )
+    ctx.latest = {key: values.get(pk) or {} for key, pk in latest.items()}
 
 
 def _bool(value: Any) -> float | None:
@@ -188,7 +212,7 @@ def diagnostic_scores(structure_ids: list[int] | None = None) -> dict[int, dict[
 
 @computer("diagnostic_score")
 def _diagnostic(ctx: Context) -> dict[int, float | None]:
-    scores = diagnostic_scores()
+    scores = ctx.diagnostic_scores()
     return {sid: scores.get(sid, {}).get("overall") for sid in ctx.structure_ids}
 
 
@@ -287,7 +311,7 @@ def compute_all(day: date | None = None, *, actor: Any = SYSTEM) -> dict[str, An
             values[item.code] = _manual_values(item.code, ids, day, item.period)
         elif item.code in COMPUTERS:
             values[item.code] = COMPUTERS[item.code](ctx)
-    themes = diagnostic_scores()
+    themes = ctx.diagnostic_scores()
     theme_codes = sorted({t for per in themes.values() for t in per if t != "overall"})
     rows = []
     for item in definitions():
