@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -54,12 +55,34 @@ class ScanConfig:
     dns_timeout: float = 3.0  # one DNS query, retries included
 
     def nameserver_address(self) -> tuple[str, int] | None:
+        """``IP``, ``IP:PORT``, ``::1``, ``[::1]`` or ``[::1]:PORT`` → (address, port).
+
+        Raises ValueError on anything else (a bare IPv6 address carries no port: its colons
+        are the address's own)."""
         if not self.nameserver:
             return None
-        host, _, port = self.nameserver.rpartition(":")
-        if host and port.isdigit() and not self.nameserver.endswith("]"):
-            return host.strip("[]"), int(port)
-        return self.nameserver.strip("[]"), 53
+        text = self.nameserver.strip()
+        if text.startswith("["):
+            address, _, rest = text[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else ("" if not rest else None)
+        elif text.count(":") == 1:
+            address, _, port = text.partition(":")
+        else:
+            address, port = text, ""
+        if port is None or (port and not (port.isascii() and port.isdigit())):
+            raise ValueError(
+                f"invalid nameserver {self.nameserver!r}: use IP, IP:PORT or [IPv6]:PORT"
+            )
+        number = int(port) if port else 53
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ValueError(
+                f"invalid nameserver address {address!r}: an IP address is expected"
+            ) from None
+        if not 0 < number < 65536:
+            raise ValueError(f"invalid nameserver port {number}")
+        return address, number
 
 
 @dataclass
