@@ -14,6 +14,7 @@ from carbet.directory import services
 from carbet.directory.models import AuditOrigin, AuditStatus, DirectoryAudit, RuleException
 from carbet.findings.choices import Source, Status
 from carbet.findings.models import Finding
+from carbet.roadmap.models import ServiceFact
 from tests.directory.app.crafted import snapshot, snapshot_bytes
 
 ASREP_RULE = "vuln2_kerberos_properties_preauth"
@@ -62,6 +63,9 @@ def test_an_uploaded_snapshot_is_analysed_into_findings_and_history(
     assert ASREP_RULE in rules
     finding = Finding.objects.get(structure=region.a, rule=ASREP_RULE)
     assert finding.source == Source.DIRECTORY
+    # The roadmap receives the audit as automatic evidence (level reached).
+    fact = ServiceFact.objects.get(structure=region.a, kind="directory_audit")
+    assert fact.value["anssi_level"] == audit_row.anssi_level
     assert "svc-irm" in finding.evidence["objects"]
     # The snapshot is kept encrypted at rest, never as readable JSON.
     from tests.directory.app.test_connections import _raw_column
