@@ -134,3 +134,39 @@ def finish(scan: Scan, actor: Any, *, alert: bool = True, close_findings: bool =
     scan.status = ScanStatus.SUCCEEDED
     scan.finished_at = timezone.now()
     scan.save(update_fields=["ingest_report", "status", "finished_at"])
+    if scan.complete:
+        _tell_roadmap(scan, done)
+
+
+def dmarc_at_reject(targets: list[ScanTarget]) -> bool | None:
+    """Whether every mail domain the scan checked publishes DMARC at p=reject (None: no mail
+    domain was checked)."""
+    policies = [
+        (t.evidence or {}).get("dns", {}).get("dmarc", {}).get("policy", "")
+        for t in targets
+        if isinstance((t.evidence or {}).get("dns", {}).get("dmarc"), dict)
+    ]
+    if not policies:
+        return None
+    return all(policy == "reject" for policy in policies)
+
+
+def _tell_roadmap(scan: Scan, targets: list[ScanTarget]) -> None:
+    """A complete scan is automatic evidence for the roadmap (no critical exposure, DMARC)."""
+    try:
+        from carbet.roadmap import auto_evidence
+    except ImportError:  # the roadmap service is optional for a scan
+        return
+    observations = ScanObservation.objects.filter(scan=scan)
+    auto_evidence.record(
+        scan.structure,
+        "exposure_scan",
+        at=scan.finished_at,
+        value={
+            "critical": scan.critical_count,
+            "high": observations.filter(severity=3).count(),
+            "dmarc_reject": dmarc_at_reject(targets),
+            "mfa_remote_access": None,
+        },
+        reference=f"exposure-scan:{scan.pk}",
+    )

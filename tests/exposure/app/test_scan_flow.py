@@ -22,6 +22,7 @@ from carbet.exposure.models import (
 )
 from carbet.findings.models import Finding
 from carbet.jobs import services as jobs
+from carbet.roadmap.models import ServiceFact
 from tests.exposure.app.conftest import EXPOSED, WEB_ONLY
 
 pytestmark = pytest.mark.realserver
@@ -77,6 +78,9 @@ def test_a_scan_finds_the_exposed_services_and_writes_findings(
     assert ExposureAlert.objects.filter(structure=exposed.a, fingerprint=rdp.fingerprint).exists()
     assert AuditEntry.objects.filter(action="exposure.alert.sent").count() == 1
     assert AuditEntry.objects.filter(action="exposure.scan.requested").count() == 1
+    # A complete scan is the roadmap's automatic evidence (critical exposures counted).
+    fact = ServiceFact.objects.get(structure=exposed.a, kind="exposure_scan")
+    assert fact.value["critical"] == scan.critical_count >= 1
 
 
 @override_settings(MAILERS=LOCMEM)
