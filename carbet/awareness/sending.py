@@ -178,6 +178,7 @@ def connect(profile: SmtpProfile) -> smtplib.SMTP:
         server = smtplib.SMTP(profile.host, profile.port, timeout=SMTP_TIMEOUT)
         if profile.security == Security.STARTTLS:
             server.starttls(context=context)
+    server.ehlo()  # the extensions (8BITMIME) are known before the first message
     if profile.username:
         server.login(profile.username, profile.password or "")
     return server
