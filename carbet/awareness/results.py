@@ -68,10 +68,10 @@ def _click_q(include_bots: bool) -> Q:
     return Q(clicked_at__isnull=False) if include_bots else Q(human_clicked_at__isnull=False)
 
 
-def _aggregate(rows, include_bots: bool) -> dict[str, int]:
+def _counts(include_bots: bool) -> dict[str, Count]:
     sent = Q(state=SendState.SENT)
     clicked = sent & _click_q(include_bots)
-    return rows.aggregate(
+    return dict(
         recipients=Count("pk"),
         sent=Count("pk", filter=sent),
         opened=Count("pk", filter=sent & (Q(opened_at__isnull=False) | _click_q(include_bots))),
@@ -82,6 +82,10 @@ def _aggregate(rows, include_bots: bool) -> dict[str, int]:
             "pk", filter=sent & Q(clicked_at__isnull=False, human_clicked_at__isnull=True)
         ),
     )
+
+
+def _aggregate(rows, include_bots: bool) -> dict[str, int]:
+    return rows.aggregate(**_counts(include_bots))
 
 
 def _median_minutes(rows) -> float | None:
@@ -106,13 +110,22 @@ def by_service(campaign: Campaign, *, small_groups: bool = False) -> list[dict[s
     """One row per service; small services merged unless ``small_groups`` (nominative view)."""
     if campaign.purged_at:
         return list(campaign.summary.get("by_service", []))
-    rows = Recipient.objects.visible_to(SYSTEM).filter(campaign=campaign)
-    services = rows.values_list("service", flat=True).distinct()
+    rows = Recipient.objects.visible_to(SYSTEM).filter(campaign=campaign).order_by()
+    # One grouped query for the counts, one for the report delays: a campaign may have
+    # hundreds of departments.
+    grouped = rows.values("service").annotate(**_counts(campaign.include_bots))
+    delays: dict[str, list[float]] = {}
+    reported = rows.filter(reported_at__isnull=False, sent_at__isnull=False)
+    for service, sent_at, reported_at in reported.values_list("service", "sent_at", "reported_at"):
+        delays.setdefault(service, []).append(
+            max(0.0, (reported_at - sent_at).total_seconds() / 60)
+        )
     table, other = [], Funnel()
-    for service in sorted(services):
-        scoped = rows.filter(service=service)
-        numbers = Funnel(**_aggregate(scoped, campaign.include_bots))
-        numbers.median_minutes_to_report = _median_minutes(scoped)
+    for row in sorted(grouped, key=lambda r: r["service"]):
+        service = row.pop("service")
+        numbers = Funnel(**row)
+        if service in delays:
+            numbers.median_minutes_to_report = round(statistics.median(delays[service]), 1)
         if numbers.recipients < MIN_GROUP and not small_groups:
             for key in ("recipients", "sent", "opened", "clicked", "submitted", "reported"):
                 setattr(other, key, getattr(other, key) + getattr(numbers, key))

@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -223,8 +223,21 @@ def _claim_batch(campaign: Campaign, now: datetime, limit: int) -> list[tuple[Re
             recipient.state = SendState.SENDING
             recipient.token_digest = tokens.digest(token)
             claimed.append((recipient, token))
-        Recipient.objects.bulk_update(due, ["state", "token_digest"], batch_size=500)
+        _execute_many(
+            "state = %s, token_digest = %s",
+            [(SendState.SENDING, r.token_digest, r.pk) for r in due],
+        )
     return claimed
+
+
+def _execute_many(assignments: str, rows: list[tuple]) -> None:
+    """One ``UPDATE ... WHERE id = %s`` per row through ``executemany``: Django's
+    ``bulk_update`` builds CASE expressions that cost more than sending the messages."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(Recipient._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608
 
 
 def _finish(campaign: Campaign) -> None:
@@ -363,8 +376,14 @@ def _deliver(
 def _mark_sent(ids: list[int], times: dict[int, datetime]) -> None:
     if not ids:
         return
-    rows = [Recipient(pk=pk, state=SendState.SENT, sent_at=times[pk]) for pk in ids]
-    Recipient.objects.bulk_update(rows, ["state", "sent_at"], batch_size=500)
+    with transaction.atomic():
+        _execute_many(
+            "state = %s, sent_at = %s",
+            [
+                (SendState.SENT, connection.ops.adapt_datetimefield_value(times[pk]), pk)
+                for pk in ids
+            ],
+        )
 
 
 def _drop(server: smtplib.SMTP | None) -> None:
