@@ -144,9 +144,15 @@ def load_demo(password: str, *, today: dt.date | None = None) -> LoadReport:
 def _load_services(structures, users, today: dt.date, report: LoadReport) -> None:
     """Each service's demo data (directory audits, exposure scans, roadmaps, awareness)."""
     from carbet.demo import directory as demo_directory
+    from carbet.demo.exposure import load_demo_exposure
+    from carbet.demo.roadmap import load_roadmap
 
-    with override_settings(CARBET_ALLOW_LOOPBACK_ASSETS=True), transaction.atomic():
-        counts = {"directory_audit": demo_directory.load(structures, today=today)}
+    with override_settings(CARBET_ALLOW_LOOPBACK_ASSETS=True):
+        with transaction.atomic():
+            counts = {"directory_audit": demo_directory.load(structures, today=today)}
+        # Each exposure scan commits on its own (its job reaches the queue already finished).
+        counts["exposure_scan"] = load_demo_exposure()["scans"]
+        counts["roadmap"] = load_roadmap(structures, users, today=today).roadmaps
     report.created.update({kind: n for kind, n in counts.items() if n})
 
 

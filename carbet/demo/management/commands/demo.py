@@ -134,6 +134,8 @@ class Command(BaseCommand):
             "mandate": _("mandats"),
             "user": _("comptes"),
             "directory_audit": _("audits d'annuaire"),
+            "exposure_scan": _("analyses d'exposition"),
+            "roadmap": _("feuilles de route"),
         }
 
     def _print_logins(self, password: str, generated: bool) -> None:
