@@ -131,6 +131,12 @@ if os.environ.get("CARBET_TASKS_IMMEDIATE") == "1":
 CARBET_JOB_STALE_SECONDS = int(os.environ.get("CARBET_JOB_STALE_SECONDS", "120"))
 CARBET_JOB_HEARTBEAT_SECONDS = int(os.environ.get("CARBET_JOB_HEARTBEAT_SECONDS", "15"))
 
+# --- Services -----------------------------------------------------------------------------------
+# Exposure scans: the resolver ("IP" or "IP:PORT") and the trust store (PEM) they use, when not
+# the system's.
+CARBET_EXPOSURE_NAMESERVER = os.environ.get("CARBET_EXPOSURE_NAMESERVER", "")
+CARBET_EXPOSURE_CA_FILE = os.environ.get("CARBET_EXPOSURE_CA_FILE", "")
+
 # --- Authentication and sessions -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
