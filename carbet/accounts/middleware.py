@@ -6,7 +6,8 @@ from django.shortcuts import redirect
 
 # Paths reachable before the second factor: login/enrolment itself, static files, health, API
 # (the API authenticates with personal tokens, not sessions).
-_OPEN_PREFIXES = ("/compte/", "/static/", "/sante/", "/api/", "/i18n/")
+# /s/: the public links of phishing simulations (recipients, never staff pages).
+_OPEN_PREFIXES = ("/compte/", "/static/", "/sante/", "/api/", "/i18n/", "/s/")
 
 
 def needs_second_factor(user) -> bool:

@@ -147,12 +147,33 @@ def refresh_summary(campaign: Campaign) -> dict[str, Any]:
     }
     Campaign.objects.filter(pk=campaign.pk).update(summary=summary)
     campaign.summary = summary
+    if campaign.status == CampaignStatus.DONE:
+        _tell_roadmap(campaign, summary["funnel"])
     if campaign.privacy == PrivacyMode.AGGREGATE and campaign.status in (
         CampaignStatus.DONE,
         CampaignStatus.CANCELLED,
     ):
         _forget_people(campaign)
     return summary
+
+
+def _tell_roadmap(campaign: Campaign, funnel_data: dict[str, Any]) -> None:
+    """A finished campaign is the roadmap's automatic evidence ("a phishing campaign run this
+    year"); refreshed with the rates each time the summary is (reports arrive late)."""
+    try:
+        from carbet.roadmap import auto_evidence
+    except ImportError:  # the roadmap service is optional for a campaign
+        return
+    auto_evidence.record(
+        campaign.structure,
+        "phishing_campaign",
+        at=campaign.finished_at or timezone.now(),
+        value={
+            "reporting_rate": funnel_data.get("report_rate"),
+            "click_rate": funnel_data.get("click_rate"),
+        },
+        reference=f"awareness-campaign:{campaign.pk}",
+    )
 
 
 def _forget_people(campaign: Campaign) -> None:

@@ -143,6 +143,7 @@ def load_demo(password: str, *, today: dt.date | None = None) -> LoadReport:
 
 def _load_services(structures, users, today: dt.date, report: LoadReport) -> None:
     """Each service's demo data (directory audits, exposure scans, roadmaps, awareness)."""
+    from carbet.demo import awareness as demo_awareness
     from carbet.demo import directory as demo_directory
     from carbet.demo.exposure import load_demo_exposure
     from carbet.demo.roadmap import load_roadmap
@@ -153,6 +154,8 @@ def _load_services(structures, users, today: dt.date, report: LoadReport) -> Non
         # Each exposure scan commits on its own (its job reaches the queue already finished).
         counts["exposure_scan"] = load_demo_exposure()["scans"]
         counts["roadmap"] = load_roadmap(structures, users, today=today).roadmaps
+        with transaction.atomic():
+            counts["awareness_campaign"] = demo_awareness.load(structures, today=today)
     report.created.update({kind: n for kind, n in counts.items() if n})
 
 

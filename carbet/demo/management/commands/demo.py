@@ -136,6 +136,7 @@ class Command(BaseCommand):
             "directory_audit": _("audits d'annuaire"),
             "exposure_scan": _("analyses d'exposition"),
             "roadmap": _("feuilles de route"),
+            "awareness_campaign": _("simulations d'hameçonnage"),
         }
 
     def _print_logins(self, password: str, generated: bool) -> None:
