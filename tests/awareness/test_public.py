@@ -130,3 +130,18 @@ def test_scanner_clicks_are_flagged_with_reasons_and_left_out(region, smtp):
     assert ClickEvent.objects.count() == 3  # flagged, never deleted
     campaign.include_bots = True
     assert results.funnel(campaign).clicked == 3
+
+
+def test_the_open_pixel_takes_the_fast_path_and_never_touches_a_session(region, smtp):
+    """The pixel is answered before the session and authentication middlewares: even a staff
+    member's logged-in browser gets no session read, no Vary: Cookie, no cookie."""
+    _campaign, sent = sent_campaign(region, smtp, 1)
+    token = next(iter(sent.values()))
+    client = region.client("centre_analyst")
+    pixel = client.get(f"/s/{token}/o.gif")
+    assert pixel.status_code == 200 and pixel.content.startswith(b"GIF89a")
+    assert "Cookie" not in pixel.get("Vary", "")
+    assert not pixel.cookies
+    assert _recipient(token).open_count == 1
+    assert client.head(f"/s/{token}/o.gif").status_code == 200
+    assert client.get(f"/s/{tokens.new_token()}/o.gif").status_code == 404
