@@ -87,12 +87,14 @@ def engine_result(target: str, kind: str, rank: int, index: int) -> TargetResult
 
 def load_demo_exposure(actor: Any = SYSTEM, limit: int = MAX_STRUCTURES) -> dict[str, int]:
     """One finished scan for up to ``limit`` demo structures with mandated assets."""
-    created = refused = 0
+    created = refused = scanned = 0
     structures = Structure.objects.visible_to(SYSTEM).order_by("pk")
     for rank, structure in enumerate(structures):
-        if created >= limit:
+        # Structures scanned by an earlier run count towards the limit: a second run adds none.
+        if scanned >= limit:
             break
         if Scan.objects.filter(structure=structure).exists():
+            scanned += 1
             continue
         try:
             # One transaction: the scan's job reaches the task queue only once the scan is
@@ -109,4 +111,5 @@ def load_demo_exposure(actor: Any = SYSTEM, limit: int = MAX_STRUCTURES) -> dict
             refused += 1
             continue
         created += 1
+        scanned += 1
     return {"scans": created, "without_mandate": refused}

@@ -138,6 +138,11 @@ def load_demo(password: str, *, today: dt.date | None = None) -> LoadReport:
     else:
         report.findings = demo_findings.load_findings(structures, users, today=today)
         _load_services(structures, users, today, report)
+        if report.findings.loaded:
+            # The services' loaders add their own findings (scans, backups, campaigns).
+            from carbet.findings.models import Finding
+
+            report.findings.findings = Finding.objects.count()
     return report
 
 

@@ -148,7 +148,9 @@ def _requirement_fields(spec: engine.RequirementSpec) -> dict[str, Any]:
     }
 
 
-def store(spec: FrameworkSpec, sha256: str, filename: str, *, actor: Any = SYSTEM) -> LoadResult:
+def store(
+    spec: FrameworkSpec, sha256: str, filename: str, *, actor: Any = SYSTEM, audited: bool = True
+) -> LoadResult:
     """Upsert one validated framework (in one transaction) and audit the load."""
     result = LoadResult(spec.code, spec.version, requirements=len(spec.requirements))
     with transaction.atomic():
@@ -193,24 +195,27 @@ def store(spec: FrameworkSpec, sha256: str, filename: str, *, actor: Any = SYSTE
                 row.retired = True
                 row.save(update_fields=["retired"])
                 result.retired += 1
-        audit.record(
-            actor,
-            "framework.load",
-            framework,
-            label=f"{spec.code} {spec.version}",
-            changes={"from": previous_version or None, **result.as_dict()},
-        )
+        if audited:
+            audit.record(
+                actor,
+                "framework.load",
+                framework,
+                label=f"{spec.code} {spec.version}",
+                changes={"from": previous_version or None, **result.as_dict()},
+            )
     return result
 
 
-def load(paths: list[Path] | None = None, *, actor: Any = SYSTEM) -> list[LoadResult]:
+def load(
+    paths: list[Path] | None = None, *, actor: Any = SYSTEM, audited: bool = True
+) -> list[LoadResult]:
     """Validate then load the files (all of them or none: a broken file stops everything)."""
     files = framework_files(paths)
     check(files)
     results = []
     for path in files:
         spec, sha256 = read(path)
-        results.append(store(spec, sha256, str(path), actor=actor))
+        results.append(store(spec, sha256, str(path), actor=actor, audited=audited))
     return results
 
 
@@ -227,7 +232,10 @@ def load_upload(data: bytes, filename: str, *, actor: Any) -> LoadResult:
 def load_bundled_after_migrate(**_kwargs: Any) -> None:
     """``post_migrate`` hook: a fresh or upgraded installation gets the bundled frameworks."""
     try:
-        load([BUNDLED_DIR])
+        # The bundled files ship with the software, like the migrations: installing them is
+        # not a person's action, so it is not in the audit trail (uploads and `carbet
+        # frameworks load` are).
+        load([BUNDLED_DIR], audited=False)
     except FrameworkError:
         # A broken bundled file is a developer error that tests catch; never block migrate.
         import logging
