@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,24 +19,12 @@ from carbet.core.forms import apply_errors
 from carbet.core.mandates import MandateRefused
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
-from carbet.core.views.common import structure_for
+from carbet.core.views.common import owned_for, structure_for
 from carbet.directory import selectors, services
 from carbet.directory.forms import ConnectionForm, ExceptionForm, UploadForm
 from carbet.directory.models import AuditStatus, DirectoryAudit, DirectoryConnection, RuleException
 
 OBJECTS_PER_PAGE = 100
-
-
-def _owned(request, model, pk: int, perm: Perm):
-    row = get_object_or_404(
-        model.objects.visible_to(request.user, Perm.DIRECTORY_VIEW).select_related(
-            "structure__organisation__ght"
-        ),
-        pk=pk,
-    )
-    if not can(request.user, perm, row.structure):
-        raise PermissionDenied
-    return row
 
 
 def _rights(user, structure: Structure) -> dict[str, bool]:
@@ -113,7 +101,7 @@ def structure_page(request, pk: int):
 
 @login_required
 def audit_detail(request, pk: int):
-    audit_row = _owned(request, DirectoryAudit, pk, Perm.DIRECTORY_VIEW)
+    audit_row = owned_for(request, DirectoryAudit, pk, Perm.DIRECTORY_VIEW)
     page = selectors.audit_page(audit_row)
     return render(
         request,
@@ -130,7 +118,7 @@ def audit_detail(request, pk: int):
 @login_required
 def audit_status(request, pk: int):
     """htmx fragment polled while an audit runs."""
-    audit_row = _owned(request, DirectoryAudit, pk, Perm.DIRECTORY_VIEW)
+    audit_row = owned_for(request, DirectoryAudit, pk, Perm.DIRECTORY_VIEW)
     response = render(request, "directory/_status.html", {"audit": audit_row})
     if audit_row.status in (AuditStatus.DONE, AuditStatus.FAILED) and request.htmx:
         response["HX-Refresh"] = "true"
@@ -139,7 +127,7 @@ def audit_status(request, pk: int):
 
 @login_required
 def rule_objects(request, pk: int, rule: str):
-    audit_row = _owned(request, DirectoryAudit, pk, Perm.DIRECTORY_VIEW)
+    audit_row = owned_for(request, DirectoryAudit, pk, Perm.DIRECTORY_VIEW)
     item = next((f for f in audit_row.result.get("findings", []) if f["rule"] == rule), None)
     if item is None:
         raise Http404
@@ -160,7 +148,7 @@ def connection_add(request, pk: int):
 
 @login_required
 def connection_edit(request, pk: int):
-    connection = _owned(request, DirectoryConnection, pk, Perm.DIRECTORY_CONNECTION)
+    connection = owned_for(request, DirectoryConnection, pk, Perm.DIRECTORY_CONNECTION)
     return _connection_form(request, connection.structure, connection)
 
 
@@ -190,7 +178,7 @@ def _connection_form(request, structure, connection):
 @login_required
 @require_POST
 def connection_delete(request, pk: int):
-    connection = _owned(request, DirectoryConnection, pk, Perm.DIRECTORY_CONNECTION)
+    connection = owned_for(request, DirectoryConnection, pk, Perm.DIRECTORY_CONNECTION)
     structure = connection.structure
     services.delete_connection(request.user, connection, ip=client_ip(request))
     messages.success(request, _("La connexion est supprimée."))
@@ -200,7 +188,7 @@ def connection_delete(request, pk: int):
 @login_required
 @require_POST
 def connection_run(request, pk: int):
-    connection = _owned(request, DirectoryConnection, pk, Perm.DIRECTORY_RUN)
+    connection = owned_for(request, DirectoryConnection, pk, Perm.DIRECTORY_RUN)
     try:
         audit_row = services.request_online_audit(request.user, connection, ip=client_ip(request))
     except MandateRefused as exc:
@@ -239,7 +227,7 @@ def upload(request, pk: int):
 @login_required
 @require_POST
 def reanalyse(request, pk: int):
-    audit_row = _owned(request, DirectoryAudit, pk, Perm.DIRECTORY_RUN)
+    audit_row = owned_for(request, DirectoryAudit, pk, Perm.DIRECTORY_RUN)
     try:
         new = services.reanalyse(request.user, audit_row, ip=client_ip(request))
     except (MandateRefused, ValidationError) as exc:
@@ -251,7 +239,7 @@ def reanalyse(request, pk: int):
 
 @login_required
 def exception_add(request, pk: int):
-    audit_row = _owned(request, DirectoryAudit, pk, Perm.DIRECTORY_EXCEPTION)
+    audit_row = owned_for(request, DirectoryAudit, pk, Perm.DIRECTORY_EXCEPTION)
     rules = [
         (f["rule"], f"{f['rule']} — {f['title']}") for f in audit_row.result.get("findings", [])
     ]
@@ -283,7 +271,7 @@ def exception_add(request, pk: int):
 @login_required
 @require_POST
 def exception_revoke(request, pk: int):
-    row = _owned(request, RuleException, pk, Perm.DIRECTORY_EXCEPTION)
+    row = owned_for(request, RuleException, pk, Perm.DIRECTORY_EXCEPTION)
     services.revoke_exception(request.user, row, ip=client_ip(request))
     messages.success(request, _("L'exception est levée."))
     return redirect(reverse("directory:structure", args=[row.structure_id]) + "#exceptions")

@@ -25,6 +25,7 @@ from carbet.api.errors import ApiError
 from carbet.api.pagination import Page, PageQuery, paginate
 from carbet.api.schemas import InputSchema, ObjectId, StructureRef
 from carbet.audit.services import client_ip
+from carbet.core import services as core_services
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
 from carbet.roadmap import indicators, services, services_backups, services_roadmap
@@ -253,15 +254,9 @@ def _backup_out(system: BackupSystem) -> dict[str, Any]:
 # --- Routes ------------------------------------------------------------------------------------
 
 
-def _require_view(request: HttpRequest) -> None:
-    """Lists answer 403 to those who hold the right nowhere (the ARS: aggregates only)."""
-    if not can(actor(request), Perm.ROADMAP_VIEW):
-        raise PermissionDenied
-
-
 @router.get("/frameworks", response=list[FrameworkOut], summary="Référentiels chargés")
 def list_frameworks(request: HttpRequest):
-    _require_view(request)
+    core_services.require(actor(request), Perm.ROADMAP_VIEW)
     if not can(actor(request), Perm.ROADMAP_VIEW):
         raise PermissionDenied
     return [
@@ -279,7 +274,7 @@ def list_frameworks(request: HttpRequest):
 
 @router.get("/framework-assessments", response=Page[AssessmentOut], summary="Évaluations")
 def list_assessments(request: HttpRequest, filters: Query[StructureFilter], page: Query[PageQuery]):
-    _require_view(request)
+    core_services.require(actor(request), Perm.ROADMAP_VIEW)
     rows = Assessment.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
         "structure", "framework"
     )
@@ -355,7 +350,7 @@ def post_proposal(request: HttpRequest, id: int):
 
 @router.get("/plan-items", response=Page[ItemOut], summary="Chantiers des feuilles de route")
 def list_items(request: HttpRequest, filters: Query[StructureFilter], page: Query[PageQuery]):
-    _require_view(request)
+    core_services.require(actor(request), Perm.ROADMAP_VIEW)
     rows = RoadmapItem.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
         "structure", "requirement__framework"
     )
@@ -393,7 +388,7 @@ def patch_item(request: HttpRequest, id: int, payload: ItemPatch):
 
 @router.get("/backups", response=Page[BackupOut], summary="Registre des sauvegardes")
 def list_backups(request: HttpRequest, filters: Query[StructureFilter], page: Query[PageQuery]):
-    _require_view(request)
+    core_services.require(actor(request), Perm.ROADMAP_VIEW)
     rows = BackupSystem.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
         "structure"
     )
@@ -431,7 +426,7 @@ def post_restore_test(request: HttpRequest, id: int, payload: RestoreTestIn):
 
 @router.get("/indicators", response=Page[IndicatorValueOut], summary="Valeurs des indicateurs")
 def list_indicators(request: HttpRequest, filters: Query[IndicatorFilter], page: Query[PageQuery]):
-    _require_view(request)
+    core_services.require(actor(request), Perm.ROADMAP_VIEW)
     rows = IndicatorValue.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
         "structure"
     )

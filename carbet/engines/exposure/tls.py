@@ -332,27 +332,40 @@ def _verify_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
+async def _handshake_leaf(
+    ctx: ScanContext,
+    target: str,
+    address: str,
+    port: int,
+    server_name: str | None,
+    context: ssl.SSLContext,
+) -> bytes | None:
+    """One full handshake under the target's slot and timeouts; the leaf certificate (DER)."""
+    async with ctx.slot(target):
+        _reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(
+                address,
+                port,
+                ssl=context,
+                server_hostname=server_name or None,
+                ssl_handshake_timeout=ctx.config.read_timeout,
+            ),
+            ctx.config.connect_timeout + ctx.config.read_timeout,
+        )
+        ssl_object = writer.get_extra_info("ssl_object")
+        leaf = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+        await close_quietly(writer)
+        return leaf
+
+
 async def verify_chain(
     ctx: ScanContext, target: str, address: str, port: int, server_name: str | None
 ) -> tuple[bool | None, str, bytes | None]:
     """(trusted?, OpenSSL's reason when not, leaf DER when the handshake got that far)."""
     context = _verify_context(ctx.config.ca_file)
     try:
-        async with ctx.slot(target):
-            _reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(
-                    address,
-                    port,
-                    ssl=context,
-                    server_hostname=server_name or None,
-                    ssl_handshake_timeout=ctx.config.read_timeout,
-                ),
-                ctx.config.connect_timeout + ctx.config.read_timeout,
-            )
-            ssl_object = writer.get_extra_info("ssl_object")
-            leaf = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-            await close_quietly(writer)
-            return True, "", leaf
+        leaf = await _handshake_leaf(ctx, target, address, port, server_name, context)
+        return True, "", leaf
     except ssl.SSLCertVerificationError as exc:
         return False, str(exc.verify_message or exc.reason or exc), None
     except BudgetExceeded:
@@ -369,21 +382,7 @@ async def fetch_leaf(
     context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
     context.set_ciphers("ALL:@SECLEVEL=0")
     try:
-        async with ctx.slot(target):
-            _reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(
-                    address,
-                    port,
-                    ssl=context,
-                    server_hostname=server_name or None,
-                    ssl_handshake_timeout=ctx.config.read_timeout,
-                ),
-                ctx.config.connect_timeout + ctx.config.read_timeout,
-            )
-            ssl_object = writer.get_extra_info("ssl_object")
-            leaf = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-            await close_quietly(writer)
-            return leaf
+        return await _handshake_leaf(ctx, target, address, port, server_name, context)
     except BudgetExceeded:
         raise
     except (ssl.SSLError, OSError, TimeoutError, ConnectionError):

@@ -78,22 +78,14 @@ def parse_ports(value: str) -> tuple[tuple[int, ...], tuple[tuple[int, str], ...
 
 
 def parse_nameserver(value: str) -> str:
-    host, port = value, "53"
-    if value.startswith("["):
-        host, _sep, rest = value[1:].partition("]")
-        port = rest.lstrip(":") or "53"
-    elif value.count(":") == 1:
-        host, port = value.split(":")
+    """The engine's own parsing (ScanConfig.nameserver_address), as an argparse type."""
     try:
-        ipaddress.ip_address(host)
-        number = int(port)
+        host, number = ScanConfig(nameserver=value).nameserver_address()
     except ValueError:
-        number = 0
-    if not 1 <= number <= 65535:
         raise argparse.ArgumentTypeError(
             _("Serveur DNS invalide « %(value)s » : donnez une adresse IP, ex. 127.0.0.53:5353.")
             % {"value": value}
-        )
+        ) from None
     return f"[{host}]:{number}" if ":" in host else f"{host}:{number}"
 
 
