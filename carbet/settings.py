@@ -24,6 +24,13 @@ CARBET_REGION_NAME = os.environ.get("CARBET_REGION_NAME", "Région")
 CARBET_ALLOW_LOOPBACK_ASSETS = conf.env_bool("CARBET_ALLOW_LOOPBACK_ASSETS", False)
 # Largest network an asset may declare (an IPv4 /22 is 1,024 addresses; IPv6 /118 likewise).
 CARBET_MAX_CIDR_ADDRESSES = int(os.environ.get("CARBET_MAX_CIDR_ADDRESSES", "1024"))
+# The centre's own address ranges: no scan made through the platform may ever connect there
+# (comma-separated addresses or CIDR networks), whatever a name, MX or redirect points to.
+CARBET_CENTRE_NETWORKS = conf.env_list("CARBET_CENTRE_NETWORKS", [])
+# Ports where the ownership proof file is fetched (HTTPS, then HTTP); labs point them elsewhere.
+CARBET_PROOF_WEB_PORTS = tuple(
+    int(port) for port in conf.env_list("CARBET_PROOF_WEB_PORTS", ["443", "80"])[:2]
+)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -57,6 +64,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Right after WhiteNoise: every dynamic response (pages, exports, API) gets no-store, static
+    # assets answered by WhiteNoise above keep their long cache.
+    "carbet.web.middleware.NoStoreMiddleware",
     # Answers simulations' open pixels before the staff stack (see its docstring).
     "carbet.awareness.middleware.TrackingPixelMiddleware",
     "carbet.web.middleware.RequestLogMiddleware",
@@ -156,6 +166,9 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule on the password: Django calls it after every password change, whatever the
+    # path (even its own changepassword command), to revoke the account's API tokens.
+    {"NAME": "carbet.accounts.passwords.RevokeTokensOnChange"},
 ]
 CARBET_LOCKOUT_THRESHOLD = int(os.environ.get("CARBET_LOCKOUT_THRESHOLD", "5"))
 CARBET_LOCKOUT_WINDOW_SECONDS = int(os.environ.get("CARBET_LOCKOUT_WINDOW_SECONDS", "900"))
@@ -261,4 +274,10 @@ else:
 
 # --- API ------------------------------------------------------------------------------------
 CARBET_API_PAGE_SIZE = 50
+# Personal API tokens always expire: the lifetime given when none is chosen, and the longest
+# one may choose (days). A password change revokes every token of the account.
+CARBET_API_TOKEN_MAX_DAYS = max(1, int(os.environ.get("CARBET_API_TOKEN_MAX_DAYS", "365")))
+CARBET_API_TOKEN_DAYS = min(
+    CARBET_API_TOKEN_MAX_DAYS, max(1, int(os.environ.get("CARBET_API_TOKEN_DAYS", "90")))
+)
 CARBET_API_MAX_PAGE_SIZE = 500

@@ -56,6 +56,27 @@ class Region:
         return login(Client(), self.users[role])
 
 
+def proven(**extra) -> dict:
+    """Fields of an asset whose ownership the centre has reviewed (``Asset(**proven())``)."""
+    from django.utils import timezone
+
+    return {
+        "validated": True,
+        "proven_at": timezone.now(),
+        "proof_method": "centre_review",
+        "proof_note": "revue de test",
+        **extra,
+    }
+
+
+def prove(asset: Asset) -> Asset:
+    """Mark an existing asset as proven by the centre's review (tests only)."""
+    for name, value in proven().items():
+        setattr(asset, name, value)
+    asset.save()
+    return asset
+
+
 def make_mandate(structure: Structure, **overrides) -> Mandate:
     today = dt.date.today()
     values = dict(
@@ -93,7 +114,7 @@ def region(db) -> Region:
         places=60, departement="971",
     )
     for structure, host in ((a, "alpha.test"), (a2, "ehpad-alpha.test"), (b, "beta.test")):
-        Asset.objects.create(structure=structure, kind="domain", value=host, validated=True)
+        Asset.objects.create(structure=structure, kind="domain", value=host, **proven())
         Contact.objects.create(structure=structure, role="director", name=f"Dir {host}")
         make_mandate(structure)
     r = Region(ght, org_a, org_b, a, a2, b)

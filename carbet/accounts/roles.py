@@ -35,6 +35,9 @@ class Perm(models.TextChoices):
     ASSET_VIEW = "asset.view", _("Voir les actifs d'une structure")
     ASSET_EDIT = "asset.edit", _("Déclarer ou modifier un actif")
     ASSET_VALIDATE = "asset.validate", _("Valider un actif au nom de la structure")
+    ASSET_PROVE = "asset.prove", _(
+        "Reconnaître la propriété d'un actif après revue, trancher un conflit"
+    )
     MANDATE_VIEW = "mandate.view", _("Voir les mandats")
     MANDATE_EDIT = "mandate.edit", _("Enregistrer un mandat signé")
     MANDATE_REVOKE = "mandate.revoke", _("Révoquer un mandat")
@@ -93,6 +96,7 @@ MATRIX: dict[Perm, frozenset[str]] = {
     Perm.ASSET_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT, IT}),
     Perm.ASSET_EDIT: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT, IT}),
     Perm.ASSET_VALIDATE: frozenset({DIRECTOR, REFERENT}),
+    Perm.ASSET_PROVE: frozenset({C_ADMIN, C_ANALYST}),
     Perm.MANDATE_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT}),
     Perm.MANDATE_EDIT: frozenset({C_ADMIN, C_ANALYST, DIRECTOR}),
     Perm.MANDATE_REVOKE: frozenset({C_ADMIN, DIRECTOR}),

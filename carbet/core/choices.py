@@ -69,6 +69,22 @@ class AssetKind(models.TextChoices):
     APPLICATION = "application", _("Application")
 
 
+class Ownership(models.TextChoices):
+    """Whether Carbet may treat an asset as the structure's own (``carbet.core.ownership``)."""
+
+    TO_PROVE = "to_prove", _("Propriété à prouver")
+    PROVEN = "proven", _("Propriété prouvée")
+    CONFLICT = "conflict", _("Déclaré aussi par une autre structure")
+    REJECTED = "rejected", _("Écarté par le centre")
+
+
+class ProofMethod(models.TextChoices):
+    DNS_TXT = "dns_txt", _("Enregistrement DNS TXT")
+    WEB_FILE = "web_file", _("Fichier sur le site web")
+    PARENT_DOMAIN = "parent_domain", _("Domaine parent prouvé")
+    CENTRE_REVIEW = "centre_review", _("Revue par le centre")
+
+
 class Criticality(models.TextChoices):
     LOW = "low", _("Faible")
     MEDIUM = "medium", _("Moyenne")

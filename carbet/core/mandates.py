@@ -3,8 +3,13 @@
 Every service that acts on a structure (exposure scans, directory audits, phishing simulations,
 exercises) calls ``require`` — or ``check`` when it only needs to know — before doing anything.
 The rule: an ACTIVE mandate of that structure, valid on that day, covers the service; and for
-an asset, the asset belongs to the structure, was validated by it, and lies in the mandate's
-scope (all validated assets, or the assets listed on the mandate).
+an asset, the asset belongs to the structure, its ownership is **proven** and claimed by no
+other structure (``carbet.core.ownership``: the structure's own word is not proof), and it lies
+in the mandate's scope (all proven assets, or the assets listed on the mandate).
+
+This decides *which assets* a service may start from. What the engines then connect to (the
+addresses a name resolves to, MX hosts, redirects) is checked again at connect time against
+``carbet.core.ownership.connect_policy``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
+from carbet.core import ownership
 from carbet.core.choices import MandateService, MandateStatus
 from carbet.core.models import Asset, Mandate, Structure
 from carbet.core.tenancy import SYSTEM
@@ -91,11 +97,9 @@ def check(
     if asset is not None:
         if asset.structure_id != structure.pk:
             return _refuse(_("Cet actif n'appartient pas à cette structure."))
-        if not asset.validated:
-            return _refuse(
-                _("L'actif « %(value)s » n'a pas été validé par la structure.")
-                % {"value": asset.value}
-            )
+        ownership_refusal = ownership.refusal(asset)
+        if ownership_refusal is not None:
+            return _refuse(ownership_refusal)
     field = Mandate.SERVICE_FIELDS[service]
     mandates = list(
         Mandate.objects.visible_to(SYSTEM)

@@ -24,6 +24,8 @@ from carbet.core.choices import (
     LegalStatus,
     MandateService,
     MandateStatus,
+    Ownership,
+    ProofMethod,
     sector_of,
 )
 from carbet.core.tenancy import TenantQuerySet
@@ -106,6 +108,9 @@ class Structure(models.Model):
     postal_code = models.CharField(_("code postal"), max_length=10, blank=True)
     city = models.CharField(_("commune"), max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The secret a structure publishes (DNS TXT or web file) to prove that a name is its own;
+    # generated on first use (``carbet.core.ownership.proof_token``), never reused elsewhere.
+    proof_token = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = TenantQuerySet.as_manager()
     tenant_path = ""
@@ -174,6 +179,28 @@ class Asset(models.Model):
     )
     validated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Ownership is proven, never declared (``carbet.core.ownership``): a DNS/web token, a proven
+    # parent domain, or the centre's review. Only a proven asset that no other structure claims
+    # may be contacted by a service; the structure's own "validated" is a confirmation, not proof.
+    proven_at = models.DateTimeField(_("propriété prouvée le"), null=True, blank=True)
+    proof_method = models.CharField(
+        _("preuve"), max_length=20, choices=ProofMethod.choices, blank=True
+    )
+    proven_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    proof_note = models.TextField(_("détail de la preuve"), blank=True)
+    in_conflict = models.BooleanField(_("en conflit"), default=False, db_index=True)
+    shared = models.BooleanField(
+        _("hébergement partagé"),
+        default=False,
+        help_text=_("Reconnu par le centre comme partagé entre plusieurs structures."),
+    )
+    rejected = models.BooleanField(_("écarté par le centre"), default=False)
 
     objects = TenantQuerySet.as_manager()
     tenant_path = "structure"
@@ -190,11 +217,41 @@ class Asset(models.Model):
     def __str__(self) -> str:
         return self.value
 
+    @property
+    def ownership(self) -> Ownership:
+        """One word for the gate and the interface: rejected, conflict, proven or to prove."""
+        if self.rejected:
+            return Ownership.REJECTED
+        if self.in_conflict:
+            return Ownership.CONFLICT
+        if self.proven_at is not None:
+            return Ownership.PROVEN
+        return Ownership.TO_PROVE
+
+    def get_ownership_display(self) -> str:
+        return str(self.ownership.label)
+
+    @property
+    def is_proven(self) -> bool:
+        return self.ownership == Ownership.PROVEN
+
     def clean(self) -> None:
         from carbet.core.validators import normalize_asset_value
 
         if self.kind and self.value:
             self.value = normalize_asset_value(self.kind, self.value, self.internet_exposed)
+
+
+# A director's authorisation is renewed at least this often (the documented maximum).
+MANDATE_MAX_YEARS = 3
+
+
+def add_years(day: date, years: int) -> date:
+    """``day`` moved ``years`` years on (29 February falls back to the 28th)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 class Mandate(models.Model):
@@ -259,6 +316,24 @@ class Mandate(models.Model):
             raise ValidationError({"valid_until": _("La fin de validité précède son début.")})
         if self.signed_on and self.valid_until and self.valid_until < self.signed_on:
             raise ValidationError({"valid_until": _("Le mandat expire avant d'être signé.")})
+        if self.signed_on and self.signed_on > timezone.localdate():
+            raise ValidationError(
+                {"signed_on": _("La date de signature ne peut pas être dans le futur.")}
+            )
+        if (
+            self.valid_from
+            and self.valid_until
+            and self.valid_until > add_years(self.valid_from, MANDATE_MAX_YEARS)
+        ):
+            raise ValidationError(
+                {
+                    "valid_until": _(
+                        "Un mandat vaut %(years)d ans au plus : faites-le renouveler à "
+                        "l'échéance plutôt que de le signer pour plus longtemps."
+                    )
+                    % {"years": MANDATE_MAX_YEARS}
+                }
+            )
         if not any(getattr(self, field) for field in self.SERVICE_FIELDS.values()):
             raise ValidationError(_("Cochez au moins un service couvert par le mandat."))
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
+from carbet.core import ownership
 from carbet.core.models import (
     Asset,
     Contact,
@@ -164,21 +165,36 @@ ASSET_FIELDS = ["kind", "value", "label", "criticality", "internet_exposed", "va
 
 @transaction.atomic
 def save_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
-    """Create or change an asset. A change of what it designates withdraws its validation."""
+    """Create or change an asset. A change of what it designates withdraws its validation and
+    its proof of ownership, and conflicts with other structures' declarations are recomputed."""
     require(actor, Perm.ASSET_EDIT, asset.structure)
     creating = asset.pk is None
-    before = {} if creating else _snapshot(Asset.objects.get(pk=asset.pk), ASSET_FIELDS)
+    previous = None if creating else Asset.objects.get(pk=asset.pk)
+    before = {} if previous is None else _snapshot(previous, ASSET_FIELDS)
     asset.full_clean()  # normalises the value (IDNA, canonical IP/CIDR)
-    if not creating and (before["kind"], before["value"]) != (asset.kind, asset.value):
+    moved = previous is not None and (previous.kind, previous.value) != (asset.kind, asset.value)
+    if moved:
         asset.validated, asset.validated_by, asset.validated_at = False, None, None
+        ownership.withdraw_proof(asset)
+        asset.rejected, asset.shared = False, False
+    if creating:
+        # Proof and the centre's decisions are never taken from the declaration itself.
+        ownership.withdraw_proof(asset)
+        asset.rejected, asset.shared, asset.in_conflict = False, False, False
     if creating and asset.validated and not can(actor, Perm.ASSET_VALIDATE, asset.structure):
         asset.validated = False
     asset.save()
+    if moved and previous is not None:
+        ownership.release_rivals_of(previous)
+    found = ownership.refresh_conflicts(asset)
     audit.record(
         actor,
         "asset.create" if creating else "asset.update",
         asset,
-        changes=_diff(asset, ASSET_FIELDS, before),
+        changes={
+            **_diff(asset, ASSET_FIELDS, before),
+            **({"conflict_with": [o.structure_id for o in found]} if found else {}),
+        },
         ip=ip,
     )
 
@@ -198,6 +214,7 @@ def delete_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
     require(actor, Perm.ASSET_EDIT, asset.structure)
     audit.record(actor, "asset.delete", asset, changes={"value": asset.value}, ip=ip)
     asset.delete()
+    ownership.release_rivals_of(asset)
 
 
 BULK_UPDATE_FIELDS = ["label", "criticality", "internet_exposed"]
@@ -227,8 +244,16 @@ def bulk_import_assets(
         asset.clean_fields(exclude=["structure", "validated_by"])
     for asset in created:
         asset.validated, asset.validated_by, asset.validated_at = False, None, None
+        ownership.withdraw_proof(asset)
+        asset.rejected, asset.shared, asset.in_conflict = False, False, False
     Asset.objects.bulk_create(created, batch_size=batch_size)
     Asset.objects.bulk_update(updated, BULK_UPDATE_FIELDS, batch_size=batch_size)
+    for asset in created:
+        if asset.pk is None:  # backends that do not return keys: find the row again
+            asset = Asset.objects.get(
+                structure_id=asset.structure_id, kind=asset.kind, value=asset.value
+            )
+        ownership.refresh_conflicts(asset)
     for structure_id, structure in structures.items():
         audit.record(
             actor,

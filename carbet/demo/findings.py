@@ -7,7 +7,7 @@ complete rescans close what they no longer see, people triage, plan, prove and a
 the lifecycle, action-plan, evidence, campaign and risk-acceptance services, and the nightly
 snapshot service records each week's posture, so the trend charts have a history to draw.
 
-Scans touch only what the exposure and directory services could have touched: validated assets
+Scans touch only what the exposure and directory services could have touched: proven assets
 covered by a mandate valid that day. Structures without such assets only have findings from
 imported reports or audit visits.
 """
@@ -195,9 +195,9 @@ class _History:
         )
 
     def scannable(self, key: str, service: str, day: int, asset: Asset | None = None) -> bool:
-        """A mandate valid that day covers the service (and the asset, validated)."""
+        """A mandate valid that day covers the service (and the asset, proven)."""
         when = self.today - timedelta(days=day)
-        if asset is not None and not asset.validated:
+        if asset is not None and not asset.is_proven:
             return False
         for mandate in self.mandates[key]:
             if not getattr(mandate, f"covers_{service}"):

@@ -27,8 +27,9 @@ from carbet.accounts import user_admin
 from carbet.accounts.models import User
 from carbet.accounts.roles import CentreRole, Perm
 from carbet.audit import services as audit
+from carbet.core import ownership
 from carbet.core import services as registry
-from carbet.core.choices import MEDICO_SOCIAL_CATEGORIES, ContactRole
+from carbet.core.choices import MEDICO_SOCIAL_CATEGORIES, ContactRole, Ownership
 from carbet.core.models import Asset, Contact, Ght, Mandate, Organisation, Structure
 from carbet.core.tenancy import SYSTEM, can
 from carbet.demo import findings as demo_findings
@@ -326,18 +327,29 @@ def _ensure_assets(
 
 
 def _validate_assets(assets: list[Asset], users: list[User]) -> None:
-    """The structure's own people confirm its network assets (applications stay to check).
+    """The structure's own people confirm its network assets, then the centre proves them.
 
     Validation is the structure's word that an asset is its own, so the demo has it given by a
-    demo director or referent of that structure, never by the platform. Structures without such
-    a demo account keep their assets "to be validated", as a newly registered structure would.
+    demo director or referent of that structure, never by the platform. That word is not
+    proof: the demo's centre analyst then records a review of each confirmed asset (the demo's
+    names end in ``.test`` and cannot carry a DNS token), as the centre would after checking
+    the address registry or the hosting contract. Structures without a demo account keep their
+    assets "to prove", as a newly registered structure would.
     """
+    reviewer = next((u for u in users if can(u, Perm.ASSET_PROVE, None)), None)
     for asset in assets:
         if asset.kind == "application":
             continue
         validator = next((u for u in users if can(u, Perm.ASSET_VALIDATE, asset.structure)), None)
-        if validator is not None:
-            registry.validate_asset(validator, asset)
+        if validator is None:
+            continue
+        registry.validate_asset(validator, asset)
+        if reviewer is not None and asset.ownership == Ownership.TO_PROVE:
+            ownership.record_review(
+                reviewer,
+                asset,
+                "Démonstration : propriété vérifiée par le centre (laboratoire 127.x).",
+            )
 
 
 def _ensure_users(

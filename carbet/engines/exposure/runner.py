@@ -116,6 +116,13 @@ class Resolver:
         found.sort(key=lambda address: ":" in address)
         return found, ""
 
+    async def txt(self, name: str) -> list[str]:
+        """The TXT strings of ``name`` (each record's parts joined), empty when there are none."""
+        records, _reason = await self._query(name, "TXT")
+        return [
+            b"".join(record.strings).decode("utf-8", errors="replace") for record in records
+        ]
+
     async def _query(self, name: str, rdtype: str) -> tuple[list[Any], str]:
         if self._dns is None:
             return [], "pas de résolveur DNS configuré"
