@@ -15,6 +15,12 @@ DATA_DIR = conf.ensure_private_dir(conf.data_dir())
 DEBUG = conf.env_bool("CARBET_DEBUG", False)
 SECRET_KEY = conf.secret_key(DATA_DIR)
 CARBET_ENCRYPTION_KEYS = conf.encryption_keys(DATA_DIR)
+# Audit trail key(s), newest first, kept apart from the database (else DATA_DIR/keys/audit.key
+# or CARBET_AUDIT_KEY_FILE, created on first use); external anchoring of the trail's head.
+CARBET_AUDIT_KEYS = conf.env_list("CARBET_AUDIT_KEYS", [])
+CARBET_AUDIT_KEY_FILE = os.environ.get("CARBET_AUDIT_KEY_FILE") or None
+CARBET_AUDIT_ANCHOR_EMAIL = conf.env_list("CARBET_AUDIT_ANCHOR_EMAIL", [])
+CARBET_AUDIT_ANCHOR_FILE = os.environ.get("CARBET_AUDIT_ANCHOR_FILE") or None
 ALLOWED_HOSTS = conf.env_list("CARBET_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = conf.env_list("CARBET_CSRF_TRUSTED_ORIGINS", [])
 

@@ -1,25 +1,51 @@
 """The audit trail's tail anchor: the head of the chain, kept in a file outside the database.
 
-The file (``DATA_DIR/audit/head`` unless ``settings.CARBET_AUDIT_HEAD_FILE`` says otherwise)
-holds one line, ``<sequence> <sha256>``, permissions 0600, replaced atomically. It only ever
-moves forward: appends committed by concurrent processes may call ``advance`` out of order, and
-an older head must not overwrite a newer one. In a multi-machine setup the data directory is
-shared (uploads must be too), so every process advances the same anchor.
+A chain alone cannot notice that its *last* entries were deleted (what remains is still a
+valid chain), nor that the whole table was emptied. So the head (sequence and seal of the last
+entry) is kept in a file (``DATA_DIR/audit/head`` unless ``settings.CARBET_AUDIT_HEAD_FILE``
+says otherwise), permissions 0600, replaced atomically, one line:
+
+    v2 <sequence> <seal> <key id> <tag>
+
+where ``tag`` is an HMAC of the rest with the audit key: someone who can write the data
+directory but not read the key cannot point the anchor at a truncated or rewritten chain.
+Files written before the keyed chain hold ``<sequence> <sha256>`` and are read as legacy heads
+(accepted only while the trail has no keyed entry).
+
+The same head, dated and tagged, is what ``carbet audit anchor`` sends to the external sinks
+(an e-mail to the centre, a file on another machine) and what a backup's manifest carries:
+``carbet-audit-anchor v2 at=… seq=… seal=… key=… tag=…``, one per line.
+
+The file only ever moves forward: appends committed by concurrent processes may call
+``advance`` out of order, and an older head must not overwrite a newer one. In a multi-machine
+setup the data directory is shared (uploads must be too), so every process advances the same
+anchor.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
+import hashlib
+import hmac
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
-_LINE = re.compile(r"^(\d+) ([0-9a-f]{64})$")
+from carbet.audit import keyring
+
+_LEGACY_LINE = re.compile(r"^(\d{1,18}) ([0-9a-f]{64})$")
+_LINE = re.compile(r"^v2 (\d{1,18}) ([0-9a-f]{64}) ([0-9a-f]{12}) ([0-9a-f]{64})$")
+EXPORT_MARK = "carbet-audit-anchor"
+_EXPORT = re.compile(
+    r"carbet-audit-anchor v2 at=(\S{1,40}) seq=(\d{1,18}) seal=([0-9a-f]{64}) "
+    r"key=([0-9a-f]{12}) tag=([0-9a-f]{64})(?=\s|$)"
+)
 
 
 class AnchorError(Exception):
@@ -30,6 +56,34 @@ class AnchorError(Exception):
 class Head:
     sequence: int
     entry_hash: str
+    key_id: str | None = None  # None: a legacy, unsigned anchor
+    tag: str | None = None
+
+    @property
+    def legacy(self) -> bool:
+        return self.key_id is None
+
+
+def _tag(secret: bytes, message: str) -> str:
+    return hmac.new(secret, message.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _head_message(sequence: int, entry_hash: str, key_id: str) -> str:
+    return f"carbet-audit-head\x00{sequence} {entry_hash} {key_id}"
+
+
+def signed(sequence: int, entry_hash: str, key: keyring.AuditKey) -> Head:
+    return Head(
+        sequence, entry_hash, key.id, _tag(key.secret, _head_message(sequence, entry_hash, key.id))
+    )
+
+
+def tag_valid(head: Head, keys: Mapping[str, bytes]) -> bool:
+    """Whether a signed head's tag was made with one of ``keys`` (legacy heads: False)."""
+    if head.legacy or head.key_id not in keys:
+        return False
+    expected = _tag(keys[head.key_id], _head_message(head.sequence, head.entry_hash, head.key_id))
+    return hmac.compare_digest(expected, head.tag or "")
 
 
 def head_path() -> Path:
@@ -59,10 +113,14 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _parse(text: str) -> Head:
-    match = _LINE.match(text.strip())
-    if not match:
-        raise AnchorError("malformed audit anchor")
-    return Head(int(match.group(1)), match.group(2))
+    line = text.strip()
+    match = _LINE.match(line)
+    if match:
+        return Head(int(match.group(1)), match.group(2), match.group(3), match.group(4))
+    match = _LEGACY_LINE.match(line)
+    if match:
+        return Head(int(match.group(1)), match.group(2))
+    raise AnchorError("malformed audit anchor")
 
 
 def read() -> Head | None:
@@ -78,12 +136,18 @@ def read() -> Head | None:
     return _parse(text)
 
 
+def _line(head: Head) -> str:
+    if head.legacy:
+        return f"{head.sequence} {head.entry_hash}\n"
+    return f"v2 {head.sequence} {head.entry_hash} {head.key_id} {head.tag}\n"
+
+
 def _write(path: Path, head: Head) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(f"{head.sequence} {head.entry_hash}\n")
+            handle.write(_line(head))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -102,27 +166,36 @@ def advance(
     *,
     force: bool = False,
     still_valid: Callable[[Head], bool] | None = None,
+    key: keyring.AuditKey | None = None,
 ) -> bool:
     """Record ``sequence``/``entry_hash`` as the head unless a newer head is already recorded.
 
-    ``still_valid(current_head)`` must confirm that the currently anchored entry is still in
-    the chain: otherwise the anchor stays where it is, so a deleted or rewritten tail keeps
-    being reported instead of being covered by the next appends. ``force`` replaces whatever
+    The head is signed with ``key`` (default: the current audit key; without any key, a legacy
+    line). ``still_valid(current_head)`` must confirm that the currently anchored entry is
+    still in the chain: otherwise the anchor stays where it is, so a deleted or rewritten tail
+    keeps being reported instead of being covered by the next appends. A current anchor whose
+    tag does not verify is left alone too (``verify`` reports it). ``force`` replaces whatever
     is there (restore, or an operator's explicit re-anchoring). Returns whether the file was
     written.
     """
+    key = key or keyring.current()
+    new = signed(sequence, entry_hash, key) if key else Head(sequence, entry_hash)
     path = head_path()
-    new = Head(sequence, entry_hash)
     with _locked(path):
         if not force:
             try:
                 current = read()
             except AnchorError:
                 return False  # a damaged anchor is reported by verify, never silently fixed
-            if current is not None and current.sequence >= sequence:
-                return False
-            if current is not None and still_valid is not None and not still_valid(current):
-                return False
+            if current is not None:
+                if current.sequence >= sequence:
+                    return False
+                if not current.legacy:
+                    keys, _order = keyring.as_mapping(keyring.load())
+                    if not tag_valid(current, keys):
+                        return False
+                if still_valid is not None and not still_valid(current):
+                    return False
         _write(path, new)
     return True
 
@@ -132,3 +205,56 @@ def clear() -> None:
     path = head_path()
     with _locked(path):
         path.unlink(missing_ok=True)
+
+
+# --- exported heads: the external sinks and the backup manifest ------------------------------
+@dataclass(frozen=True)
+class ExportedHead:
+    at: str
+    sequence: int
+    entry_hash: str
+    key_id: str
+    tag: str
+    line_number: int = 0
+
+
+def _export_message(at: str, sequence: int, entry_hash: str, key_id: str) -> str:
+    return f"carbet-audit-export\x00{at} {sequence} {entry_hash} {key_id}"
+
+
+def export_line(sequence: int, entry_hash: str, key: keyring.AuditKey, at: dt.datetime) -> str:
+    stamp = at.astimezone(dt.UTC).isoformat(timespec="seconds")
+    tag = _tag(key.secret, _export_message(stamp, sequence, entry_hash, key.id))
+    return f"{EXPORT_MARK} v2 at={stamp} seq={sequence} seal={entry_hash} key={key.id} tag={tag}"
+
+
+def export_tag_valid(exported: ExportedHead, keys: Mapping[str, bytes]) -> bool:
+    secret = keys.get(exported.key_id)
+    if secret is None:
+        return False
+    expected = _tag(
+        secret,
+        _export_message(exported.at, exported.sequence, exported.entry_hash, exported.key_id),
+    )
+    return hmac.compare_digest(expected, exported.tag)
+
+
+def parse_exports(text: str) -> tuple[list[ExportedHead], list[int]]:
+    """The anchor lines found in ``text`` (a sink file, e-mails pasted one after the other),
+    and the numbers of the lines that mention an anchor but cannot be read as one.
+
+    Untrusted input: anything else on other lines (mail headers, notes) is ignored; a line that
+    carries the mark but not a well-formed anchor is reported, never guessed at.
+    """
+    found: list[ExportedHead] = []
+    damaged: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if EXPORT_MARK not in line:
+            continue
+        match = _EXPORT.search(line)
+        if not match:
+            damaged.append(number)
+            continue
+        at, sequence, seal, key_id, tag = match.groups()
+        found.append(ExportedHead(at, int(sequence), seal, key_id, tag, number))
+    return found, damaged

@@ -1,4 +1,4 @@
-"""The audit trail: append-only entries, each sealed with the hash of the one before."""
+"""The audit trail: append-only entries, each sealed (keyed HMAC) over the one before."""
 
 from __future__ import annotations
 
@@ -50,7 +50,11 @@ class AuditEntry(models.Model):
     changes = models.JSONField(_("changements"), default=dict, blank=True)
     source_ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
+    # The seal: plain SHA-256 for scheme 1 (entries written before the keyed chain), an
+    # HMAC-SHA256 with the audit key ``key_id`` for scheme 2 (see ``carbet.audit.chain``).
     entry_hash = models.CharField(max_length=64, unique=True)
+    scheme = models.PositiveSmallIntegerField(default=1)
+    key_id = models.CharField(max_length=32, blank=True, default="")
 
     objects = AuditEntryQuerySet.as_manager()
     tenant_path = "structure"

@@ -1,59 +1,50 @@
-"""Writing and verifying the hash-chained audit trail.
+"""Writing the keyed, chained audit trail (checking it: ``carbet.audit.verification``).
 
-Each entry's hash covers its own fields and the previous entry's hash, so editing, deleting or
-re-ordering any entry breaks the chain from that point on. Appends are serialised (a database
-lock) so that two writers never chain onto the same predecessor.
+Each entry's seal covers its own fields and the previous entry's seal, so editing, deleting or
+re-ordering any entry breaks the chain from that point on. The seal is an HMAC-SHA256 with the
+audit key, kept apart from the database (``carbet.audit.keyring``): someone who can write the
+database but not read the key cannot re-seal what they changed. Appends are serialised (a
+database lock) so that two writers never chain onto the same predecessor.
 
 A chain alone cannot notice that its *last* entries were deleted: what remains is still a valid
-chain. So after each append commits, the head of the chain (sequence and hash) is written to a
-file outside the database (``DATA_DIR/audit/head``, see ``carbet.audit.anchor``); ``verify``
-checks that the entry it names is still there, unchanged. Someone who can rewrite the database
-must now also rewrite a file on the server, and the database itself refuses UPDATE and DELETE
-on the table (triggers, migration 0003).
+chain. So after each append commits, the head of the chain, signed with the key, is written to
+a file outside the database (``DATA_DIR/audit/head``, see ``carbet.audit.anchor``); ``verify``
+checks that the entry it names is still there, unchanged. ``carbet audit anchor`` also sends it
+to sinks off the server. The database itself refuses UPDATE and DELETE on the table (triggers,
+migration 0003).
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from carbet.audit import anchor
+from carbet.audit import anchor, chain, keyring
+from carbet.audit.chain import GENESIS, ChainProblem  # noqa: F401 - re-exported
 from carbet.audit.models import AuditEntry
+from carbet.audit.verification import VerifyReport, verify  # noqa: F401 - re-exported
 from carbet.conf import env_bool, env_list
-from carbet.core.tenancy import SystemActor
+from carbet.core.tenancy import SYSTEM, SystemActor
 
-GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x0CA2BE7A
+REKEY_ACTION = "audit.rekey"
 
 
-def _canonical(entry: AuditEntry) -> bytes:
-    payload = {
-        "sequence": entry.sequence,
-        "at": entry.at.astimezone(timezone.UTC).isoformat(timespec="microseconds"),
-        "actor_id": entry.actor_id,
-        "actor_label": entry.actor_label,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "object_label": entry.object_label,
-        "structure_id": entry.structure_id,
-        "changes": entry.changes,
-        "source_ip": entry.source_ip,
-        "prev_hash": entry.prev_hash,
-    }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+def row_of(entry: AuditEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in chain.FIELDS}
 
 
-def compute_hash(entry: AuditEntry) -> str:
-    return hashlib.sha256(_canonical(entry)).hexdigest()
+def compute_hash(entry: AuditEntry, key: keyring.AuditKey | None = None) -> str | None:
+    """The seal ``entry`` should carry (``None``: its key is not available)."""
+    if key is not None:
+        return chain.keyed_seal(row_of(entry), key.secret)
+    keys, _order = keyring.as_mapping(keyring.load())
+    return chain.seal(row_of(entry), keys)
 
 
 def _json_safe(value: Any) -> Any:
@@ -87,14 +78,31 @@ def record(
         structure = getattr(obj, "structure", None)
         if structure is None and obj.__class__.__name__ == "Structure":
             structure = obj
+    key = keyring.current(create=True)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        last = AuditEntry.objects.order_by("-sequence").values("sequence", "entry_hash").first()
-        entry = AuditEntry(
-            sequence=(last["sequence"] + 1) if last else 1,
-            at=timezone.now(),
+        last = (
+            AuditEntry.objects.order_by("-sequence")
+            .values("sequence", "entry_hash", "scheme", "key_id")
+            .first()
+        )
+        if last and action != REKEY_ACTION and last["key_id"] != key.id:
+            # First entry under a new key (rotation, or legacy entries before it): say so,
+            # so that the change of key is itself a sealed, readable event.
+            rekey = _append(
+                key,
+                last,
+                actor_id=None,
+                actor_label=str(SYSTEM),
+                action=REKEY_ACTION,
+                changes={"previous_key": last["key_id"] or None, "key": key.id},
+            )
+            last = {"sequence": rekey.sequence, "entry_hash": rekey.entry_hash}
+        entry = _append(
+            key,
+            last,
             actor_id=actor_id,
             actor_label=(actor_label or default_label)[:254],
             action=action,
@@ -106,11 +114,22 @@ def record(
             structure_id=getattr(structure, "pk", None),
             changes=_json_safe(changes or {}),
             source_ip=ip,
-            prev_hash=last["entry_hash"] if last else GENESIS,
         )
-        entry.entry_hash = compute_hash(entry)
-        entry.save(force_insert=True)
-        _anchor_after_commit(entry.sequence)
+    return entry
+
+
+def _append(key: keyring.AuditKey, last: dict | None, **fields: Any) -> AuditEntry:
+    entry = AuditEntry(
+        sequence=(last["sequence"] + 1) if last else 1,
+        at=timezone.now(),
+        prev_hash=last["entry_hash"] if last else GENESIS,
+        scheme=chain.KEYED,
+        key_id=key.id,
+        **fields,
+    )
+    entry.entry_hash = chain.keyed_seal(row_of(entry), key.secret)
+    entry.save(force_insert=True)
+    _anchor_after_commit(entry.sequence)
     return entry
 
 
@@ -183,104 +202,6 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(hops[-1])) if hops[-1] else remote
     except ValueError:
         return remote
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    sequence: int
-    problem: str
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    checked: int
-    problems: list[ChainProblem]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def _iter_entries(batch: int = 5000) -> Iterator[AuditEntry]:
-    last = 0
-    while True:
-        rows = list(AuditEntry.objects.filter(sequence__gt=last).order_by("sequence")[:batch])
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].sequence
-
-
-def verify(*, check_anchor: bool = True) -> VerifyReport:
-    """Walk the whole chain; report every edited, deleted or re-ordered entry.
-
-    With ``check_anchor`` (the default), also compare the chain's end with the head anchor
-    file, which is what reveals deleted *last* entries.
-    """
-    problems: list[ChainProblem] = []
-    previous_hash = GENESIS
-    expected_sequence = 1
-    checked = 0
-    hashes_at: dict[int, str] = {}
-    # Read before walking: entries appended meanwhile only extend the chain past the head.
-    head, unreadable = None, False
-    if check_anchor:
-        try:
-            head = anchor.read()
-        except anchor.AnchorError:
-            unreadable = True
-    for entry in _iter_entries():
-        checked += 1
-        if entry.sequence != expected_sequence:
-            problems.append(
-                ChainProblem(
-                    entry.sequence,
-                    f"entrées {expected_sequence} à {entry.sequence - 1} supprimées",
-                )
-            )
-        if entry.prev_hash != previous_hash:
-            problems.append(
-                ChainProblem(
-                    entry.sequence, "chaînage rompu (entrée précédente modifiée ou supprimée)"
-                )
-            )
-        if compute_hash(entry) != entry.entry_hash:
-            problems.append(ChainProblem(entry.sequence, "contenu modifié après écriture"))
-        if head is not None and entry.sequence == head.sequence:
-            hashes_at[entry.sequence] = entry.entry_hash
-        previous_hash = entry.entry_hash
-        expected_sequence = entry.sequence + 1
-    if unreadable:
-        problems.append(ChainProblem(0, f"ancre de fin illisible ({anchor.head_path()})"))
-    elif check_anchor:
-        problems.extend(_anchor_problems(head, checked, expected_sequence - 1, hashes_at))
-    return VerifyReport(checked=checked, problems=problems)
-
-
-def _anchor_problems(
-    head: anchor.Head | None, checked: int, last_sequence: int, hashes_at: dict[int, str]
-) -> list[ChainProblem]:
-    if head is None:
-        if checked == 0:
-            return []
-        return [
-            ChainProblem(
-                last_sequence,
-                f"ancre de fin absente ({anchor.head_path()}) : la suppression des dernières "
-                "entrées ne peut pas être exclue",
-            )
-        ]
-    if head.sequence > last_sequence:
-        first = last_sequence + 1
-        return [
-            ChainProblem(
-                head.sequence,
-                f"entrées {first} à {head.sequence} supprimées (fin du journal, d'après l'ancre)",
-            )
-        ]
-    if hashes_at.get(head.sequence) != head.entry_hash:
-        return [ChainProblem(head.sequence, "l'entrée ne correspond plus à l'ancre de fin")]
-    return []
 
 
 def last_entry() -> tuple[int, str] | None:

@@ -64,7 +64,9 @@ def test_an_untouched_trail_verifies(append):
     assert report.checked == 5
     assert [e.sequence for e in entries] == [1, 2, 3, 4, 5]
     assert entries[1].prev_hash == entries[0].entry_hash
-    assert anchor.read() == anchor.Head(5, entries[-1].entry_hash)
+    head = anchor.read()
+    assert (head.sequence, head.entry_hash) == (5, entries[-1].entry_hash)
+    assert not head.legacy and entries[-1].scheme == 2  # signed with the audit key
 
 
 def test_anchor_file_is_private(append, audit_head_file):
@@ -229,7 +231,7 @@ def test_anchor_command_reanchors_and_is_audited(append, audit_head_file):
     audit_head_file.unlink()
     with pytest.raises(SystemExit):
         call_command("audit", "verify", stdout=StringIO())
-    call_command("audit", "anchor", "--reason", "répertoire recréé", stdout=StringIO())
+    call_command("audit", "reanchor", "--reason", "répertoire recréé", stdout=StringIO())
     last = AuditEntry.objects.order_by("-sequence").first()
     assert last.action == "audit.reanchor" and last.changes["reason"] == "répertoire recréé"
     assert services.verify().ok
@@ -242,7 +244,7 @@ def test_anchor_command_refuses_a_broken_chain(append):
     with triggers_lifted():
         raw("DELETE FROM audit_auditentry WHERE sequence = 2")
     with pytest.raises(CommandError, match="rompue"):
-        call_command("audit", "anchor", stdout=StringIO())
+        call_command("audit", "reanchor", stdout=StringIO())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -282,5 +284,5 @@ def test_a_rolled_back_savepoint_is_not_anchored(db, django_capture_on_commit_ca
             raise RuntimeError("inner step failed")
     head = anchor.read()
     kept = AuditEntry.objects.get(action="test.kept")
-    assert head == anchor.Head(kept.sequence, kept.entry_hash)
+    assert (head.sequence, head.entry_hash) == (kept.sequence, kept.entry_hash)
     assert services.verify().ok
