@@ -7,10 +7,9 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from carbet.accounts.services import MAX_TOKEN_DAYS
+from carbet.accounts.services import check_token_end, default_token_days, max_token_days
 
 
 class LoginForm(forms.Form):
@@ -69,9 +68,16 @@ class TokenCreateForm(forms.Form):
     expires_on = forms.DateField(
         label=_("Expire le (facultatif)"),
         required=False,
-        help_text=_("Au plus un an. Sans date, le jeton reste valable jusqu'à sa révocation."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per form: the lifetimes are settings, and the text must follow them.
+        self.fields["expires_on"].help_text = _(
+            "Au plus %(max)d jours. Sans date, le jeton expire au bout de %(default)d jours. "
+            "Un changement de mot de passe révoque tous vos jetons."
+        ) % {"max": max_token_days(), "default": default_token_days()}
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -81,13 +87,7 @@ class TokenCreateForm(forms.Form):
 
     def clean_expires_on(self) -> dt.date | None:
         value = self.cleaned_data.get("expires_on")
-        if value is None:
-            return None
-        today = timezone.localdate()
-        if value <= today:
-            raise forms.ValidationError(_("Choisissez une date à venir."))
-        if value > today + dt.timedelta(days=MAX_TOKEN_DAYS):
-            raise forms.ValidationError(_("Un jeton ne peut pas durer plus d'un an."))
+        check_token_end(value)
         return value
 
 

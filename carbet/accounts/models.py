@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -100,10 +101,27 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class ApiToken(models.Model):
-    """A personal API token: it carries exactly its owner's rights and can be revoked.
+def default_token_expiry() -> dt.datetime:
+    """When a token expires if its owner chose no date: ``CARBET_API_TOKEN_DAYS`` from now."""
+    return timezone.now() + dt.timedelta(days=settings.CARBET_API_TOKEN_DAYS)
 
-    Only a SHA-256 of the token is stored; the token itself is shown once, at creation.
+
+class TokenState(models.TextChoices):
+    """Why a presented token opens the API or not (the API says it in its 401 message)."""
+
+    ACTIVE = "active"
+    UNKNOWN = "unknown"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    INACTIVE_USER = "inactive_user"
+
+
+class ApiToken(models.Model):
+    """A personal API token: it carries exactly its owner's rights, expires and can be revoked.
+
+    Only a SHA-256 of the token is stored; the token itself is shown once, at creation. Every
+    token has an end date (a stolen script's token must not work forever) and all of an
+    account's tokens are revoked when its password changes (``carbet.accounts.passwords``).
     """
 
     PREFIX = "cbt_"
@@ -114,8 +132,12 @@ class ApiToken(models.Model):
     hint = models.CharField(max_length=12)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(_("expire le"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expire le"), default=default_token_expiry)
+    # Set on tokens created before expiry was mandatory: the upgrade gave them an end date, and
+    # the profile page says so to their owner.
+    expiry_added = models.BooleanField(default=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         verbose_name = _("jeton d'API")
@@ -124,33 +146,43 @@ class ApiToken(models.Model):
         return f"{self.name} (…{self.hint})"
 
     @classmethod
-    def issue(cls, user: User, name: str, expires_at=None) -> tuple[ApiToken, str]:
+    def issue(
+        cls, user: User, name: str, expires_at: dt.datetime | None = None
+    ) -> tuple[ApiToken, str]:
         raw = cls.PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, name=name, token_hash=_hash_token(raw), hint=raw[-6:], expires_at=expires_at
+            user=user,
+            name=name,
+            token_hash=_hash_token(raw),
+            hint=raw[-6:],
+            expires_at=expires_at or default_token_expiry(),
         )
         return token, raw
 
     @classmethod
-    def authenticate(cls, raw: str) -> User | None:
+    def lookup(cls, raw: str) -> tuple[TokenState, ApiToken | None]:
+        """The token ``raw`` names and whether it opens the API now (last use is recorded)."""
         if not raw.startswith(cls.PREFIX):
-            return None
-        token = (
-            cls.objects.select_related("user")
-            .filter(token_hash=_hash_token(raw), revoked_at__isnull=True)
-            .first()
-        )
+            return TokenState.UNKNOWN, None
+        token = cls.objects.select_related("user").filter(token_hash=_hash_token(raw)).first()
         now = timezone.now()
-        if token is None or not token.user.is_active:
-            return None
-        if token.expires_at and token.expires_at <= now:
-            return None
+        if token is None:
+            return TokenState.UNKNOWN, None
+        if token.revoked_at is not None:
+            return TokenState.REVOKED, token
+        if token.expires_at <= now:
+            return TokenState.EXPIRED, token
+        if not token.user.is_active:
+            return TokenState.INACTIVE_USER, token
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
-        return token.user
+        return TokenState.ACTIVE, token
+
+    @classmethod
+    def authenticate(cls, raw: str) -> User | None:
+        state, token = cls.lookup(raw)
+        return token.user if state == TokenState.ACTIVE and token is not None else None
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None and (
-            self.expires_at is None or self.expires_at > timezone.now()
-        )
+        return self.revoked_at is None and self.expires_at > timezone.now()

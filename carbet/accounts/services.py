@@ -15,7 +15,8 @@ from typing import Any
 
 import django_otp
 import segno
-from django.contrib.auth import authenticate, update_session_auth_hash
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
 from django.core.exceptions import ValidationError
@@ -27,12 +28,11 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from carbet.accounts import lockout
-from carbet.accounts.models import ApiToken, User
+from carbet.accounts import lockout, passwords
+from carbet.accounts.models import ApiToken, User, default_token_expiry
 from carbet.audit.services import client_ip, record
 
 BACKUP_CODE_COUNT = 10
-MAX_TOKEN_DAYS = 365
 TOTP_DEVICE_NAME = "Application d'authentification"
 BACKUP_DEVICE_NAME = "Codes de secours"
 
@@ -266,11 +266,26 @@ def remove_own_mfa(request, password: str) -> None:
 # --- Profile ----------------------------------------------------------------------------------
 
 
-def change_password(request, form) -> None:
-    """Save a validated password-change form and keep the current session signed in."""
-    user = form.save()
-    update_session_auth_hash(request, user)
-    record(user, "auth.password_changed", user, ip=client_ip(request))
+def change_password(request, form) -> int:
+    """Apply a validated password-change form (all tokens revoked, this session kept)."""
+    user = request.user
+    return passwords.set_password(
+        user,
+        form.cleaned_data["new_password1"],
+        actor=user,
+        method="profile",
+        request=request,
+        ip=client_ip(request),
+    )
+
+
+def set_password_from_link(request, user: User, form) -> int:
+    """Apply a validated one-time-link form: new password, tokens revoked, lockout lifted."""
+    revoked = passwords.set_password(
+        user, form.cleaned_data["new_password1"], actor=user, method="link", ip=client_ip(request)
+    )
+    lockout.clear_account(lockout.account_key(user.get_username()))
+    return revoked
 
 
 def set_language(user: User, language: str) -> None:
@@ -284,23 +299,48 @@ def set_language(user: User, language: str) -> None:
 # --- API tokens -------------------------------------------------------------------------------
 
 
-def token_expiry(expires_on: dt.date | None) -> dt.datetime | None:
-    """A token chosen to expire "on" a day stays valid through that whole local day."""
+def max_token_days() -> int:
+    return int(settings.CARBET_API_TOKEN_MAX_DAYS)
+
+
+def default_token_days() -> int:
+    return int(settings.CARBET_API_TOKEN_DAYS)
+
+
+def token_expiry(expires_on: dt.date | None) -> dt.datetime:
+    """A token chosen to expire "on" a day stays valid through that whole local day; without a
+    day it gets the default lifetime (every token expires)."""
     if expires_on is None:
-        return None
+        return default_token_expiry()
     next_day = expires_on + dt.timedelta(days=1)
     return timezone.make_aware(dt.datetime.combine(next_day, dt.time.min))
+
+
+def check_token_end(expires_on: dt.date | None, today: dt.date | None = None) -> None:
+    """A chosen end date must be in the future and within the maximum lifetime."""
+    if expires_on is None:
+        return
+    today = today or timezone.localdate()
+    if expires_on <= today:
+        raise ValidationError(_("Choisissez une date à venir."))
+    if expires_on > today + dt.timedelta(days=max_token_days()):
+        raise ValidationError(
+            _(
+                "Un jeton dure au plus %(days)d jours (jusqu'au %(last)s) : choisissez une date "
+                "plus proche."
+            )
+            % {
+                "days": max_token_days(),
+                "last": (today + dt.timedelta(days=max_token_days())).strftime("%d/%m/%Y"),
+            }
+        )
 
 
 def create_token(
     actor: User, name: str, expires_on: dt.date | None, *, ip: str | None = None
 ) -> tuple[ApiToken, str]:
     """Issue a personal token; the raw value is returned once and never stored."""
-    today = timezone.localdate()
-    if expires_on is not None and not today < expires_on <= today + dt.timedelta(
-        days=MAX_TOKEN_DAYS
-    ):
-        raise ValidationError(_("La date d'expiration doit être dans l'année qui vient."))
+    check_token_end(expires_on)
     token, raw = ApiToken.issue(actor, name.strip(), token_expiry(expires_on))
     record(
         actor,
@@ -316,5 +356,24 @@ def revoke_token(actor: User, token: ApiToken, *, ip: str | None = None) -> None
     if token.revoked_at is not None:
         return
     token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
+    token.revoked_reason = "owner"
+    token.save(update_fields=["revoked_at", "revoked_reason"])
     record(actor, "api_token.revoke", token, ip=ip, changes={"hint": token.hint})
+
+
+# How long before its end a token is flagged on the profile page.
+TOKEN_WARNING_DAYS = 14
+
+
+def token_notices(user: User, *, now: dt.datetime | None = None) -> dict[str, list[ApiToken]]:
+    """Working tokens the owner should hear about: given an end date by the upgrade that made
+    expiry mandatory, or ending within ``TOKEN_WARNING_DAYS``."""
+    now = now or timezone.now()
+    working = list(
+        user.api_tokens.filter(revoked_at__isnull=True, expires_at__gt=now).order_by("expires_at")
+    )
+    soon = now + dt.timedelta(days=TOKEN_WARNING_DAYS)
+    return {
+        "expiry_added": [t for t in working if t.expiry_added],
+        "ending_soon": [t for t in working if t.expires_at <= soon and not t.expiry_added],
+    }

@@ -18,11 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from carbet.accounts import lockout, services
+from carbet.accounts import services
 from carbet.accounts.forms import CodeForm, EnrolCodeForm, LoginForm
 from carbet.accounts.middleware import needs_second_factor
 from carbet.accounts.models import User
-from carbet.audit.services import client_ip, record
 
 NEXT_SESSION_KEY = "carbet_next"
 
@@ -191,15 +190,8 @@ def set_password_view(request, uidb64: str, token: str):
         return render(request, "accounts/set_password_invalid.html", status=400)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        lockout.clear_account(lockout.account_key(user.get_username()))
-        record(
-            user,
-            "auth.password_changed",
-            user,
-            ip=client_ip(request),
-            changes={"method": "link"},
-        )
+        # Tokens revoked, other sessions ended, lockout lifted, audited: one service.
+        services.set_password_from_link(request, user, form)
         messages.success(
             request, _("Votre mot de passe est enregistré. Vous pouvez maintenant vous connecter.")
         )

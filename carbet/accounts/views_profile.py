@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import activate
+from django.utils.translation import activate, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -35,6 +35,7 @@ def _render_profile(request, status: int = 200, **overrides):
         "backup_codes_left": services.backup_codes_left(user),
         "mfa_required": user.mfa_required,
         "tokens": user.api_tokens.order_by("-created_at"),
+        "token_notices": services.token_notices(user),
         "password_form": ProfilePasswordForm(user),
         "language_form": LanguageForm(initial={"language": user.language}),
         "mfa_remove_form": PasswordConfirmForm(),
@@ -59,8 +60,20 @@ def password_change_view(request):
     form = ProfilePasswordForm(request.user, request.POST)
     if not form.is_valid():
         return _render_profile(request, status=400, password_form=form)
-    services.change_password(request, form)
+    revoked = services.change_password(request, form)
     messages.success(request, _("Votre mot de passe a été changé."))
+    if revoked:
+        messages.warning(
+            request,
+            ngettext(
+                "Votre jeton d'API a été révoqué par sécurité : créez-en un nouveau pour vos "
+                "scripts.",
+                "Vos %(n)d jetons d'API ont été révoqués par sécurité : créez-en de nouveaux "
+                "pour vos scripts.",
+                revoked,
+            )
+            % {"n": revoked},
+        )
     return redirect("accounts:profile")
 
 

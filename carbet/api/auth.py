@@ -9,12 +9,43 @@ cannot be turned against it.
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
-from carbet.accounts.models import ApiToken, User
+from carbet.accounts.models import ApiToken, TokenState, User
+from carbet.api.errors import ApiError
 
 # Real tokens are ~47 characters; anything much longer is not worth hashing.
 _MAX_TOKEN_LENGTH = 200
+
+
+def _refusal(state: TokenState, token: ApiToken | None) -> ApiError | None:
+    """A precise 401 for a real token that no longer works (unknown ones get the generic one).
+
+    Only the holder of the token learns this, and it tells a script's owner what to do instead
+    of leaving them to guess.
+    """
+    if state == TokenState.EXPIRED and token is not None:
+        return ApiError(
+            401,
+            _(
+                "Ce jeton d'API a expiré le %(day)s. Créez-en un nouveau dans votre profil "
+                "(Mon compte › Mes jetons d'API) et remplacez-le dans vos scripts."
+            )
+            % {"day": timezone.localtime(token.expires_at).strftime("%d/%m/%Y")},
+            code="token_expired",
+        )
+    if state == TokenState.REVOKED and token is not None:
+        if token.revoked_reason == "password_changed":
+            message = _(
+                "Ce jeton d'API a été révoqué automatiquement quand le mot de passe du compte a "
+                "changé. Créez-en un nouveau dans votre profil."
+            )
+        else:
+            message = _("Ce jeton d'API a été révoqué. Créez-en un nouveau dans votre profil.")
+        return ApiError(401, message, code="token_revoked")
+    return None
 
 
 class ApiTokenAuth(HttpBearer):
@@ -24,9 +55,13 @@ class ApiTokenAuth(HttpBearer):
         token = token.strip()
         if not token or len(token) > _MAX_TOKEN_LENGTH:
             return None
-        user = ApiToken.authenticate(token)
-        if user is None or not user.is_active:
+        state, found = ApiToken.lookup(token)
+        if state != TokenState.ACTIVE or found is None:
+            refusal = _refusal(state, found)
+            if refusal is not None:
+                raise refusal
             return None
+        user = found.user
         request.auth_user = user  # type: ignore[attr-defined]
         return user
 

@@ -32,3 +32,30 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response Django produces.
+
+    Pages, htmx fragments, exports, mandate documents and API JSON all carry a structure's data
+    or a token (signed links, the login form's CSRF token): neither the browser's disk cache nor
+    a shared proxy may keep a copy that outlives the session. Doing it here rather than per view
+    means a new view cannot forget. Static assets stay cacheable because WhiteNoise answers them
+    before this middleware is reached (it sits right after WhiteNoise in ``MIDDLEWARE``).
+
+    A response that already says ``no-store`` (``never_cache`` adds more directives) is kept as
+    is; any other caching directive a view may have set is replaced, since nothing dynamic in
+    Carbet is safe to cache.
+    """
+
+    HEADER = "no-store"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        current = response.get("Cache-Control", "")
+        if "no-store" not in current.lower():
+            response["Cache-Control"] = self.HEADER
+        return response

@@ -47,16 +47,36 @@ def test_revoked_token_is_refused(region):
     assert client.get("/me").status_code == 200
     token.revoked_at = timezone.now()
     token.save()
-    assert_error(client.get("/me"), 401, "unauthenticated")
+    error = assert_error(client.get("/me"), 401, "token_revoked")
+    assert "révoqué" in error["message"] and "profil" in error["message"]
 
 
-def test_expired_token_is_refused(region):
+def test_expired_token_is_refused_with_its_date_and_what_to_do(region):
     past = timezone.now() - dt.timedelta(seconds=1)
     _token, raw = ApiToken.issue(region.users["director"], "t", expires_at=past)
-    assert_error(ApiClient(raw).get("/me"), 401, "unauthenticated")
+    error = assert_error(ApiClient(raw).get("/me"), 401, "token_expired")
+    assert timezone.localtime(past).strftime("%d/%m/%Y") in error["message"]
+    assert "a expiré" in error["message"] and "nouveau" in error["message"]
     future = timezone.now() + dt.timedelta(days=1)
     _token, raw = ApiToken.issue(region.users["director"], "t2", expires_at=future)
     assert ApiClient(raw).get("/me").status_code == 200
+
+
+def test_every_token_has_an_end_date_by_default(region, settings):
+    settings.CARBET_API_TOKEN_DAYS = 90
+    token, _raw = ApiToken.issue(region.users["director"], "t")
+    lifetime = token.expires_at - timezone.now()
+    assert dt.timedelta(days=89) < lifetime <= dt.timedelta(days=90)
+
+
+def test_a_password_change_turns_the_token_away_with_the_reason(region):
+    user = region.users["director"]
+    client = token_client(user)
+    assert client.get("/me").status_code == 200
+    user.set_password("another long passphrase 7")
+    user.save()
+    error = assert_error(client.get("/me"), 401, "token_revoked")
+    assert "mot de passe" in error["message"]
 
 
 def test_inactive_user_is_refused(region):
