@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Schema
@@ -185,11 +185,51 @@ class AssetOut(Schema):
     validated: bool
     validated_at: dt.datetime | None
     validated_by: str | None
+    ownership: str = Field(
+        description="to_prove | proven | conflict | rejected: only a proven asset is contacted."
+    )
+    proof_method: str
+    proven_at: dt.datetime | None
+    shared: bool
     created_at: dt.datetime
 
     @staticmethod
     def resolve_validated_by(obj: Any) -> str | None:
         return str(obj.validated_by) if obj.validated_by_id else None
+
+    @staticmethod
+    def resolve_ownership(obj: Any) -> str:
+        return str(obj.ownership.value)
+
+
+class ProofOut(Schema):
+    """What to publish to prove a name (DNS TXT record or web file), and the asset's state."""
+
+    ownership: str
+    txt_name: str | None = None
+    txt_value: str | None = None
+    file_url: str | None = None
+    file_content: str | None = None
+    reason: str | None = Field(None, description="Why the asset may not be contacted yet.")
+
+
+class VerifyOut(Schema):
+    proven: bool
+    message: str
+    asset: AssetOut
+
+
+class ReviewIn(InputSchema):
+    """The centre's review of an address or network: what it checked."""
+
+    note: str = Field(min_length=10, max_length=2000)
+
+
+class ResolveIn(InputSchema):
+    """The centre's decision on a conflict: ``owner`` rejects the rivals, ``shared`` keeps all."""
+
+    decision: Literal["owner", "shared"]
+    note: str = Field(min_length=1, max_length=2000)
 
 
 class AssetIn(InputSchema):
@@ -317,14 +357,19 @@ class JobOut(Schema):
 class AggregateRowOut(Schema):
     label: str
     structures: int
-    with_valid_mandate: int
-    assets: int
-    mandate_share: int = Field(description="Part des structures avec un mandat en vigueur (%).")
+    with_valid_mandate: int | None = Field(
+        description="null : secret statistique (moins de 5 structures d'un côté ou de l'autre)."
+    )
+    assets: int = Field(description="Actifs déclarés, arrondi à la dizaine.")
+    mandate_share: int | None = Field(
+        description="Part des structures avec un mandat en vigueur (%) ; null : secret."
+    )
 
 
 class AggregatesOut(Schema):
     min_group_size: int = Field(
-        description="Les groupes plus petits sont fusionnés dans « Autres » (anonymat)."
+        description="Les groupes plus petits sont fusionnés dans « Autres » ; aucun chiffre ne "
+        "porte sur moins de structures (anonymat). Listes vides : rien de publiable."
     )
     by_category: list[AggregateRowOut]
     by_departement: list[AggregateRowOut]

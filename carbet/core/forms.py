@@ -216,7 +216,7 @@ class MandateForm(forms.Form):
     scope = forms.ChoiceField(
         label=_("Actifs couverts"),
         choices=[
-            (SCOPE_ALL, _("Tous les actifs validés de la structure")),
+            (SCOPE_ALL, _("Tous les actifs prouvés de la structure")),
             (SCOPE_CHOSEN, _("Seulement les actifs cochés ci-dessous")),
         ],
         initial=SCOPE_ALL,

@@ -270,7 +270,7 @@ class Mandate(models.Model):
     covers_phishing = models.BooleanField(MandateService.PHISHING.label, default=False)
     covers_exercise = models.BooleanField(MandateService.EXERCISE.label, default=False)
     all_assets = models.BooleanField(
-        _("tous les actifs validés"),
+        _("tous les actifs prouvés"),
         default=True,
         help_text=_("Sinon, seuls les actifs cochés sont couverts."),
     )

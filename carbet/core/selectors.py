@@ -28,7 +28,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbet.accounts.roles import Perm
-from carbet.core.choices import MEDICO_SOCIAL_CATEGORIES, ContactRole, Sector
+from carbet.core import ownership
+from carbet.core.choices import (
+    MEDICO_SOCIAL_CATEGORIES,
+    AssetKind,
+    ContactRole,
+    Ownership,
+    Sector,
+)
 from carbet.core.models import Asset, Contact, Mandate, MandateStatus, Structure
 from carbet.core.tenancy import can
 
@@ -78,7 +85,9 @@ def annotate_registry(structures: QuerySet[Structure], today: date | None = None
         structures.select_related("organisation", "organisation__ght")
         .annotate(
             assets_total=_count_subquery(Asset),
-            assets_validated=_count_subquery(Asset, Q(validated=True)),
+            assets_proven=_count_subquery(
+                Asset, Q(proven_at__isnull=False, in_conflict=False, rejected=False)
+            ),
             contacts_count=_count_subquery(Contact),
             mandate_until=Subquery(latest_end),
         )
@@ -315,29 +324,57 @@ def _asset_steps(page: StructurePage) -> list[NextStep]:
                 ),
             )
         ]
-    pending = [asset for asset in page.assets if not asset.validated]
-    if not pending:
-        return []
-    how = (
-        _("Vérifiez chaque actif marqué « à valider » ci-dessous et cliquez sur « Valider ».")
-        if page.rights["validate_assets"]
-        else _(
-            "Demandez à la direction ou au référent cyber de la structure de les valider "
-            "dans Carbet."
+    steps: list[NextStep] = []
+    contactable = [a for a in page.assets if a.kind != AssetKind.APPLICATION]
+    in_conflict = [a for a in contactable if a.ownership == Ownership.CONFLICT]
+    if in_conflict:
+        steps.append(
+            NextStep(
+                title=str(
+                    _("%(n)s actif(s) déclaré(s) aussi par une autre structure")
+                    % {"n": len(in_conflict)}
+                ),
+                why=str(
+                    _(
+                        "Le même nom ou la même adresse figure chez une autre structure : rien "
+                        "n'est analysé tant que le centre n'a pas vérifié à qui il appartient."
+                    )
+                ),
+                how=str(
+                    _(
+                        "Le centre tranche et vous contacte si besoin (par exemple pour un "
+                        "hébergement partagé). Supprimez l'actif s'il ne vous appartient pas."
+                    )
+                ),
+                level="danger",
+            )
         )
-    )
-    return [
-        NextStep(
-            title=str(_("Valider %(n)s actif(s)") % {"n": len(pending)}),
-            why=str(
-                _(
-                    "Un actif non validé n'est jamais analysé : la structure doit confirmer "
-                    "qu'il lui appartient, pour qu'on n'analyse pas le système d'un tiers."
-                )
-            ),
-            how=str(how),
+    to_prove = [a for a in contactable if a.ownership == Ownership.TO_PROVE]
+    if to_prove:
+        names = [a for a in to_prove if a.kind not in ownership.ADDRESS_KINDS]
+        how = (
+            _(
+                "Ouvrez chaque actif marqué « propriété à prouver » : publiez l'enregistrement "
+                "DNS ou le fichier indiqué (votre prestataire sait le faire), puis cliquez sur "
+                "« Vérifier ». Les adresses sont vérifiées par le centre."
+            )
+            if names and page.rights["edit_assets"]
+            else _("Le centre vérifie vos adresses et réseaux ; il vous contactera si besoin.")
         )
-    ]
+        steps.append(
+            NextStep(
+                title=str(_("Prouver la propriété de %(n)s actif(s)") % {"n": len(to_prove)}),
+                why=str(
+                    _(
+                        "Le centre n'analyse que ce dont la propriété est prouvée : ainsi personne "
+                        "ne peut faire analyser le système d'un autre établissement en le "
+                        "déclarant comme le sien."
+                    )
+                ),
+                how=str(how),
+            )
+        )
+    return steps
 
 
 def _contact_steps(page: StructurePage) -> list[NextStep]:

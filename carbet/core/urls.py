@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from carbet.core.views import items, mandates, registry, transfer
+from carbet.core.views import items, mandates, ownership, registry, transfer
 
 app_name = "core"
 urlpatterns = [
@@ -23,6 +23,11 @@ urlpatterns = [
     path("actifs/<int:pk>/modifier/", items.asset_edit, name="asset_edit"),
     path("actifs/<int:pk>/supprimer/", items.asset_delete, name="asset_delete"),
     path("actifs/<int:pk>/valider/", items.asset_validate, name="asset_validate"),
+    path("actifs/<int:pk>/propriete/", ownership.asset_ownership, name="asset_ownership"),
+    path("actifs/<int:pk>/propriete/verifier/", ownership.asset_verify, name="asset_verify"),
+    path("actifs/<int:pk>/propriete/reconnaitre/", ownership.asset_review, name="asset_review"),
+    path("actifs/<int:pk>/propriete/trancher/", ownership.asset_resolve, name="asset_resolve"),
+    path("proprietes/", ownership.conflicts, name="ownership_queue"),
     # Mandates
     path("structures/<int:pk>/mandats/ajouter/", mandates.mandate_add, name="mandate_add"),
     path("mandats/<int:pk>/document/", mandates.mandate_document, name="mandate_document"),
