@@ -10,8 +10,13 @@ from __future__ import annotations
 import os
 import sys
 
+from carbet.ops.filemodes import private_umask
+
 
 def main(argv: list[str] | None = None) -> None:
+    # Before anything opens a file: the database, keys, uploads and backups this process (and
+    # the web server and worker it starts) creates are private to the service account.
+    private_umask()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carbet.settings")
     from django.core.management import execute_from_command_line
 

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import os
 
+from carbet.ops.filemodes import PRIVATE_UMASK, private_umask
+
+# The master reads this file before forking its workers: they inherit a private umask even when
+# gunicorn is started by hand. Gunicorn's own "umask" applies to its socket and temp files.
+private_umask()
+umask = PRIVATE_UMASK
 worker_class = "gthread"
 threads = 4
 accesslog = None

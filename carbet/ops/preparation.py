@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from carbet import __version__
 from carbet.conf import ensure_private_dir
+from carbet.ops.filemodes import secure_data_files
 
 STATIC_STAMP = ".carbet-static-stamp"
 
@@ -71,6 +72,13 @@ def prepare(write: Callable[[str], None] = print) -> list[str]:
     done = []
     for path in ensure_directories():
         done.append(_("Répertoire créé : %(path)s") % {"path": path})
+    # Files left readable by other accounts (an older version, a manual copy): make them private.
+    fixed = secure_data_files()
+    if fixed:
+        done.append(
+            _("Droits restreints au compte du service sur %(n)d fichier(s) ou répertoire(s).")
+            % {"n": len(fixed)}
+        )
     pending = pending_migrations()
     if pending:
         write(_("Mise à jour de la base de données (%(n)d étape(s))…") % {"n": len(pending)})
