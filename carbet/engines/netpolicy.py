@@ -109,6 +109,8 @@ def address_class(address: IPAddress) -> str | None:
         return "multicast"
     if address.is_link_local:
         return "link_local"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return "private"  # fec0::/10: deprecated, yet still routed inside some networks
     if isinstance(address, ipaddress.IPv4Address) and address in _SHARED:
         return "shared"
     if address.is_unspecified or address.is_reserved:

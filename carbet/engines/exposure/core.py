@@ -4,17 +4,27 @@ Pure asyncio and standard library (plus dnspython and cryptography in the module
 them); no Django. Every probe module (``services``, ``tls``, ``web``, ``maildns``, ``vulns``)
 speaks in these types, and ``runner`` ties them together. The check registry lives in
 ``checks``; the scores in ``scoring``.
+
+Scope: every connection the engine opens goes through :meth:`ScanContext.open_connection`
+(or, for port discovery's bare sockets, :meth:`ScanContext.guard`), which asks the scan's
+``ConnectPolicy`` about the exact address literal it is about to use, at that moment. A host
+name is never handed to the operating system to connect to (it would resolve it again, and a
+rebinding DNS server could then answer anything): only addresses that passed the policy are.
+A refusal is recorded on the target's result (``TargetResult.refused``), which is then partial.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import ipaddress
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..netpolicy import REASONS, ConnectPolicy, Refusal, ScopeRefused
 
 USER_AGENT = "Carbet-Exposure/1.0 (+regional health cyber resource centre; mandated scan)"
 
@@ -53,6 +63,10 @@ class ScanConfig:
     smtp_port: int = 25  # where MX hosts are probed for STARTTLS (tests point it elsewhere)
     mta_sts_port: int = 443  # HTTPS port of mta-sts.<domain> (tests point it elsewhere)
     dns_timeout: float = 3.0  # one DNS query, retries included
+    # Where the scan may connect (carbet.engines.netpolicy). None: the analyst's own lab tool
+    # (``carbet scan TARGET…``), which connects to what it was told to. The platform always
+    # sets one, rebuilt from the registry when the scan runs.
+    policy: ConnectPolicy | None = None
 
     def nameserver_address(self) -> tuple[str, int] | None:
         """``IP``, ``IP:PORT``, ``::1``, ``[::1]`` or ``[::1]:PORT`` → (address, port).
@@ -134,9 +148,51 @@ class TargetResult:
     observations: list[Observation] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)  # tls/web/dns details per port
     errors: list[str] = field(default_factory=list)  # what could not be checked, and why
-    complete: bool = True  # False when a timeout or the budget cut the scan short
+    complete: bool = True  # False when a timeout, the budget or a refusal cut the scan short
     scores: dict[str, Any] = field(default_factory=dict)  # filled by scoring
     duration: float = 0.0
+    # Connections the scope policy refused (``Refusal.as_dict()``): never silently skipped.
+    refused: list[dict[str, Any]] = field(default_factory=list)
+
+    def refuse(self, refusal: Refusal) -> None:
+        """Record a refused connection once (per address, reason and path), in French too.
+
+        The target becomes partial: a scan that could not look at everything must not close
+        findings as fixed."""
+        record = refusal.as_dict()
+        key = (record["address"], record["reason"], record["via"], record["name"])
+        if any((r["address"], r["reason"], r["via"], r["name"]) == key for r in self.refused):
+            return
+        self.refused.append(record)
+        self.complete = False
+        self.errors.append(refusal_text(record))
+
+
+def refusal_text(record: dict[str, Any]) -> str:
+    """« Carbet n'a pas contacté 10.0.0.5:25 (mx mail.example) : adresse privée (…) »."""
+    address = str(record.get("address", ""))
+    where = f"{address}:{record['port']}" if record.get("port") else address
+    via, name = record.get("via") or "", record.get("name") or ""
+    source = f" ({via} {name})" if via and name else ""
+    reason = REASONS.get(str(record.get("reason", "")), str(record.get("reason", "")))
+    return f"Carbet n'a pas contacté {where}{source} : {reason}"
+
+
+# The result of the target being scanned in this task (and the tasks it spawns): where a
+# refusal met deep inside a probe is recorded. Set by the runner around each target.
+_CURRENT_RESULT: contextvars.ContextVar[TargetResult | None] = contextvars.ContextVar(
+    "carbet_exposure_result", default=None
+)
+
+
+@contextlib.contextmanager
+def recording(result: TargetResult) -> Iterator[None]:
+    """Refusals met while this block (and the tasks it starts) runs land on ``result``."""
+    token = _CURRENT_RESULT.set(result)
+    try:
+        yield
+    finally:
+        _CURRENT_RESULT.reset(token)
 
 
 class ScanContext:
@@ -149,6 +205,40 @@ class ScanContext:
         self._spent: dict[str, int] = {}
         self._ssl_verify: ssl.SSLContext | None = None
         self._batch_lock: asyncio.Lock | None = None
+        self.policy = self.config.policy or ConnectPolicy.open()
+        self.unrecorded: list[Refusal] = []  # refusals met outside any target (kept, not lost)
+
+    def check(
+        self,
+        address: str,
+        *,
+        port: int | None = None,
+        via: str = "",
+        name: str = "",
+        result: TargetResult | None = None,
+    ) -> bool:
+        """May the scan connect to ``address`` (a literal)? A refusal is recorded on ``result``
+        (or the target being scanned) and False comes back."""
+        return self._judge(address, port, via, name, result) is None
+
+    def _judge(
+        self, address: str, port: int | None, via: str, name: str, result: TargetResult | None
+    ) -> Refusal | None:
+        refusal = self.policy.check(address, port=port, via=via, name=name)
+        if refusal is not None:
+            recorder = result or _CURRENT_RESULT.get()
+            if recorder is not None:
+                recorder.refuse(refusal)
+            else:
+                self.unrecorded.append(refusal)
+        return refusal
+
+    def guard(self, address: str, port: int | None = None) -> None:
+        """The last check, right before a socket connects: raise ScopeRefused (an OSError, so
+        probes treat it as an unreachable port) unless the policy allows this literal."""
+        refusal = self._judge(address, port, "", "", None)
+        if refusal is not None:
+            raise ScopeRefused(refusal)
 
     def spend(self, target: str, cost: int = 1) -> None:
         """Count a connection or request against ``target``'s budget; raise when exhausted."""
@@ -201,12 +291,26 @@ class ScanContext:
         return max(1, min(self.config.per_target_concurrency, self.config.global_concurrency))
 
     async def open_connection(
-        self, target: str, address: str, port: int, **kwargs: Any
+        self,
+        target: str,
+        address: str,
+        port: int,
+        *,
+        timeout: float | None = None,
+        limit: int | None = None,
+        **kwargs: Any,
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """TCP (or TLS, with ``ssl=``) connect under the connect timeout. Caller holds a slot."""
+        """TCP (or TLS, with ``ssl=``) connect under the connect timeout. Caller holds a slot.
+
+        The only way the engine opens a stream: the policy is asked about ``address`` here, at
+        the moment of connecting, and ``address`` must be a literal the policy can judge (a
+        name would be resolved again by the system, after the check)."""
+        self.guard(address, port)
         return await asyncio.wait_for(
-            asyncio.open_connection(address, port, limit=self.config.max_read_bytes, **kwargs),
-            self.config.connect_timeout,
+            asyncio.open_connection(
+                address, port, limit=limit or self.config.max_read_bytes, **kwargs
+            ),
+            timeout or self.config.connect_timeout,
         )
 
     def verifying_ssl_context(self) -> ssl.SSLContext:

@@ -26,7 +26,7 @@ import dns.exception
 import dns.name
 
 from . import maildns_checks  # noqa: F401  (registers the checks)
-from .core import Observation, ScanContext, TargetResult
+from .core import Observation, ScanContext, TargetResult, recording
 from .maildns_dmarc import (
     authorisation_name,
     is_dmarc,
@@ -50,7 +50,7 @@ async def scan_domain(ctx: ScanContext, domain: str, result: TargetResult) -> No
     evidence: dict[str, Any] = {"domain": domain, "nameserver": ctx.config.nameserver or ""}
     result.evidence["dns"] = evidence
     started = time.monotonic()
-    with dns_client:
+    with dns_client, recording(result):
         mx_hosts = await _mx(dns_client, domain, evidence, result)
         observations = await asyncio.gather(
             _spf(dns_client, domain, evidence, result),
@@ -208,9 +208,24 @@ async def _dkim(client: DnsClient, domain: str, evidence: dict, has_mail: bool) 
     return []
 
 
-async def _addresses(client: DnsClient, host: str) -> list[str]:
+async def _addresses(client: DnsClient, host: str) -> tuple[list[str], list[str]]:
+    """The host's addresses and the CNAME targets its resolution went through."""
     v4, v6 = await asyncio.gather(client.query(host, "A"), client.query(host, "AAAA"))
-    return v4.hosts() + v6.hosts()
+    cnames = list(dict.fromkeys(target for _owner, target in v4.cnames + v6.cnames))
+    return v4.hosts() + v6.hosts(), cnames
+
+
+def _first_allowed(
+    ctx: ScanContext, addresses: list[str], cnames: list[str], port: int, via: str, name: str
+) -> str | None:
+    """The first address the scope policy lets the scan contact, reached through ``name``
+    (and every CNAME on the way); each refusal is recorded on the target's result."""
+    for address in addresses:
+        if ctx.check(address, port=port, via=via, name=name) and all(
+            ctx.check(address, port=port, via="cname", name=hop) for hop in cnames
+        ):
+            return address
+    return None
 
 
 async def _mail_transport(
@@ -238,11 +253,19 @@ async def _mta_sts(
         return []
     if not records:
         return [_obs("mail.mtasts.missing", f"no v=STSv1 TXT record at _mta-sts.{domain}")]
-    addresses = await _addresses(client, f"mta-sts.{domain}")
+    host = f"mta-sts.{domain}"
+    addresses, cnames = await _addresses(client, host)
+    info["addresses"], info["cnames"] = addresses, cnames
     if not addresses:
-        info["error"] = f"mta-sts.{domain} has no address"
+        info["error"] = f"{host} has no address"
         return [_obs("mail.mtasts.invalid", info["error"])]
-    fetched = await fetch_mta_sts_policy(ctx, domain, addresses[0])
+    address = _first_allowed(ctx, addresses, cnames, ctx.config.mta_sts_port, "name", host)
+    if address is None:
+        # Not contacted (recorded on the result): nothing is concluded about the policy.
+        info["error"] = f"{host}: not contacted (scope policy)"
+        info["refused"] = True
+        return []
+    fetched = await fetch_mta_sts_policy(ctx, domain, address)
     info.update(fetched)
     if "error" in fetched:
         return [_obs("mail.mtasts.invalid", fetched["error"])]
@@ -281,18 +304,27 @@ async def _tls_rpt(client: DnsClient, domain: str, evidence: dict) -> list[Obser
 async def _starttls_all(
     ctx: ScanContext, client: DnsClient, mx_hosts: list[str], evidence: dict
 ) -> list[Observation]:
+    port = ctx.config.smtp_port
+
     async def one(host: str) -> dict[str, Any]:
-        addresses = await _addresses(client, host)
+        addresses, cnames = await _addresses(client, host)
         if not addresses:
             return {"host": host, "reachable": False, "error": "no address"}
-        return await probe_starttls(ctx, host, addresses[0])
+        shown = {"addresses": addresses, "cnames": cnames}
+        address = _first_allowed(ctx, addresses, cnames, port, "mx", host)
+        if address is None:
+            # Refused by the scope policy (recorded on the result): never contacted, so
+            # nothing is concluded about it (not even "unreachable").
+            return {"host": host, "reachable": False, "refused": True, **shown}
+        return {**shown, **await probe_starttls(ctx, host, address)}
 
     probes = await asyncio.gather(*(one(host) for host in mx_hosts))
     evidence["smtp"] = probes
-    port = ctx.config.smtp_port
     without = [p["host"] for p in probes if p.get("reachable") and not p.get("starttls")]
     bad_cert = [p["host"] for p in probes if p.get("starttls") and p.get("cert_ok") is False]
-    unreachable = [p["host"] for p in probes if not p.get("reachable")]
+    unreachable = [
+        p["host"] for p in probes if not p.get("reachable") and not p.get("refused")
+    ]
     found: list[Observation] = []
     if without:
         found.append(

@@ -4,11 +4,14 @@ The JSON shape is a published contract (users automate on it)::
 
     {"targets": [{"target", "addresses", "score", "grade",
                   "services": [{"port", "service", "product", "version"}],
-                  "findings": [{"check", "severity", "title", "port", "evidence"}]}]}
+                  "findings": [{"check", "severity", "title", "port", "evidence"}],
+                  "refused": [{"address", "port", "reason", "via", "name", "message"}]}]}
 
 ``severity`` is one of info, low, medium, high, critical; ``title`` is the check's French title
 (or the observation's own, e.g. a CVE's); ``evidence`` is the observation's evidence plus its
-short ``detail``. Findings come most severe first.
+short ``detail``. Findings come most severe first. ``refused`` lists the connections the
+platform's scope policy refused (always empty for ``carbet scan TARGET…``, which connects to
+what it is told to).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import shutil
 from typing import Any
 
 from . import checks
-from .core import Observation, TargetResult
+from .core import Observation, TargetResult, refusal_text
 
 SEVERITY_NAMES = {0: "info", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 SEVERITY_FR = {0: "info", 1: "faible", 2: "moyenne", 3: "élevée", 4: "critique"}
@@ -87,6 +90,8 @@ def target_dict(result: TargetResult) -> dict[str, Any]:
             for service in services
         ],
         "findings": [finding_dict(obs) for obs in _sorted_findings(result)],
+        # Connections the scope policy refused (platform scans only): never silently skipped.
+        "refused": list(result.refused),
     }
 
 
@@ -134,6 +139,8 @@ def to_table(results: list[TargetResult], width: int | None = None) -> str:
             headline += " [partiel]"
         out.append(headline)
         out.append("  adresses : " + (", ".join(result.addresses) or "aucune"))
+        for record in result.refused:
+            out.append("  " + refusal_text(record))
         if result.services:
             rows = [
                 (str(s.port), s.service, s.product, s.version, s.extra.get("address", ""))

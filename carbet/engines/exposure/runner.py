@@ -26,7 +26,14 @@ import dns.exception
 import dns.resolver
 
 from . import scoring, services
-from .core import BudgetExceeded, ScanConfig, ScanContext, ServiceInfo, TargetResult
+from .core import (
+    BudgetExceeded,
+    ScanConfig,
+    ScanContext,
+    ServiceInfo,
+    TargetResult,
+    recording,
+)
 
 Progress = Callable[[int, int, str], None]
 MAX_ADDRESSES = 4  # per name: enough for A + AAAA and a small round-robin
@@ -89,32 +96,50 @@ class Resolver:
 
     async def addresses(self, name: str) -> tuple[list[str], str]:
         """The name's addresses (IPv4 first) and, when there are none, why."""
+        found, reason, _cnames = await self.resolve(name)
+        return found, reason
+
+    async def resolve(self, name: str) -> tuple[list[str], str, list[str]]:
+        """(addresses IPv4 first, why there are none, the CNAME chain's names in order).
+
+        The chain matters to the scope policy: a name reached through a CNAME that another
+        structure declared is not this structure's to scan."""
         if not self.config.nameserver:
             return await self._system_addresses(name)
         found: list[str] = []
         reasons: list[str] = []
+        cnames: list[str] = []
         for records, reason in await asyncio.gather(
             self._query(name, "A"), self._query(name, "AAAA")
         ):
             found += [record.address for record in records]
+            for hop in _cname_chain(records):
+                if hop not in cnames:
+                    cnames.append(hop)
             if reason:
                 reasons.append(reason)
-        return found, "" if found else (reasons[0] if reasons else "aucune adresse")
+        return found, "" if found else (reasons[0] if reasons else "aucune adresse"), cnames
 
-    async def _system_addresses(self, name: str) -> tuple[list[str], str]:
+    async def _system_addresses(self, name: str) -> tuple[list[str], str, list[str]]:
         loop = asyncio.get_running_loop()
         try:
             infos = await asyncio.wait_for(
-                loop.getaddrinfo(name, None, type=socket.SOCK_STREAM), self.lifetime
+                loop.getaddrinfo(
+                    name, None, type=socket.SOCK_STREAM, flags=socket.AI_CANONNAME
+                ),
+                self.lifetime,
             )
         except (OSError, TimeoutError, UnicodeError) as exc:
-            return [], f"nom introuvable ({exc})"
+            return [], f"nom introuvable ({exc})", []
         found: list[str] = []
-        for family, *_rest, sockaddr in infos:
+        canonical = ""
+        for family, _type, _proto, canonname, sockaddr in infos:
+            canonical = canonical or canonname
             if family in (socket.AF_INET, socket.AF_INET6) and sockaddr[0] not in found:
                 found.append(str(sockaddr[0]))
         found.sort(key=lambda address: ":" in address)
-        return found, ""
+        canonical = canonical.rstrip(".").lower()
+        return found, "", [canonical] if canonical and canonical != name else []
 
     async def txt(self, name: str) -> list[str]:
         """The TXT strings of ``name`` (each record's parts joined), empty when there are none."""
@@ -123,7 +148,7 @@ class Resolver:
             b"".join(record.strings).decode("utf-8", errors="replace") for record in records
         ]
 
-    async def _query(self, name: str, rdtype: str) -> tuple[list[Any], str]:
+    async def _query(self, name: str, rdtype: str) -> tuple[Any, str]:
         if self._dns is None:
             return [], "pas de résolveur DNS configuré"
         try:
@@ -138,7 +163,7 @@ class Resolver:
             return [], "le serveur DNS ne répond pas (délai dépassé)"
         except (dns.exception.DNSException, OSError, ValueError) as exc:
             return [], f"erreur DNS ({type(exc).__name__})"
-        return list(answer), ""
+        return answer, ""
 
     async def is_mail_domain(self, name: str) -> bool:
         """MX records, or the apex of a zone (its own SOA): a name mail and DNS checks suit."""
@@ -153,6 +178,18 @@ class Resolver:
         except (dns.exception.DNSException, OSError, ValueError):
             return False
         return answer.rrset is not None and answer.rrset.name.to_text().rstrip(".").lower() == name
+
+
+def _cname_chain(answer: Any) -> list[str]:
+    """The CNAME targets a dnspython answer went through, in order (empty for a plain list)."""
+    chaining = getattr(answer, "chaining_result", None)
+    if chaining is None:
+        return []
+    return [
+        rrset[0].target.to_text(omit_final_dot=True).lower()
+        for rrset in chaining.cnames
+        if len(rrset)
+    ]
 
 
 class TargetScan:
@@ -180,6 +217,7 @@ class TargetScan:
         name = result.target
         literal = ip_literal(name)
         jobs: list[Any] = []
+        cnames: list[str] = []
         if literal:
             result.kind = "ip"
             result.addresses = [literal]
@@ -192,8 +230,8 @@ class TargetScan:
             return
         else:
             server_name = name
-            (addresses, reason), is_domain = await asyncio.gather(
-                self.resolver.addresses(name),
+            (addresses, reason, cnames), is_domain = await asyncio.gather(
+                self.resolver.resolve(name),
                 self._is_domain(name),
             )
             result.kind = "domain" if is_domain else "host"
@@ -202,14 +240,37 @@ class TargetScan:
                     f"{len(addresses)} adresses pour {name} : seules les {MAX_ADDRESSES} "
                     "premières sont analysées"
                 )
+            # What the name resolved to is always shown, refused addresses included.
             result.addresses = addresses[:MAX_ADDRESSES]
+            result.evidence["resolution"] = {
+                "name": name,
+                "cnames": cnames,
+                "addresses": list(addresses[:MAX_ADDRESSES]),
+            }
             if not addresses and not is_domain:
                 result.complete = False
                 result.errors.append(f"{name} : {reason or 'aucune adresse'}")
             if is_domain and self.config.mail_dns:
                 jobs.append(self._mail_dns(name))
-        jobs += [self._address(address, server_name) for address in result.addresses]
+        allowed = [
+            address
+            for address in result.addresses
+            if self._in_scope(address, name if server_name else "", cnames)
+        ]
+        jobs += [self._address(address, server_name) for address in allowed]
         await _gather_budgeted(jobs)
+
+    def _in_scope(self, address: str, name: str, cnames: list[str]) -> bool:
+        """Ask the policy before anything touches ``address``: reached as the target itself,
+        through its name, or through each name of its CNAME chain (another structure's
+        name anywhere on the way refuses it)."""
+        if not name:
+            return self.ctx.check(address, via="target", result=self.result)
+        if not self.ctx.check(address, via="name", name=name, result=self.result):
+            return False
+        return all(
+            self.ctx.check(address, via="cname", name=hop, result=self.result) for hop in cnames
+        )
 
     async def _is_domain(self, name: str) -> bool:
         if self.forced:
@@ -282,9 +343,10 @@ async def _scan_one(
     started = time.monotonic()
     config = ctx.config
     try:
-        await asyncio.wait_for(
-            TargetScan(ctx, resolver, result, forced).run(), config.target_timeout
-        )
+        with recording(result):  # refusals met deep in a probe land on this target
+            await asyncio.wait_for(
+                TargetScan(ctx, resolver, result, forced).run(), config.target_timeout
+            )
     except TimeoutError:
         result.complete = False
         result.errors.append(

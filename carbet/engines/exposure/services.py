@@ -221,6 +221,8 @@ async def discover(
         batch = ports[start : start + size]
         try:
             async with ctx.slots(target, len(batch)):
+                # Bare sockets bypass open_connection: the policy is asked here, each batch.
+                ctx.guard(address)
                 opened += await connect_batch(address, batch, ctx.config.connect_timeout)
         except BudgetExceeded:
             raise BudgetExceeded(target, sorted(opened)) from None

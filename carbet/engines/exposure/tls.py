@@ -342,15 +342,14 @@ async def _handshake_leaf(
 ) -> bytes | None:
     """One full handshake under the target's slot and timeouts; the leaf certificate (DER)."""
     async with ctx.slot(target):
-        _reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(
-                address,
-                port,
-                ssl=context,
-                server_hostname=server_name or None,
-                ssl_handshake_timeout=ctx.config.read_timeout,
-            ),
-            ctx.config.connect_timeout + ctx.config.read_timeout,
+        _reader, writer = await ctx.open_connection(
+            target,
+            address,
+            port,
+            ssl=context,
+            server_hostname=server_name or None,
+            ssl_handshake_timeout=ctx.config.read_timeout,
+            timeout=ctx.config.connect_timeout + ctx.config.read_timeout,
         )
         ssl_object = writer.get_extra_info("ssl_object")
         leaf = ssl_object.getpeercert(binary_form=True) if ssl_object else None

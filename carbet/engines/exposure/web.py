@@ -1,15 +1,15 @@
 """Web probe: HTTPS and its redirect, security headers, cookies, security.txt, version
 disclosure, sensitive files (safe GETs only), and an Observatory-style score per port.
 
-Only this target's own host is ever requested: a redirect to another host is noted, not
-followed. Sensitive paths are judged on their content (a Git HEAD looks like a Git HEAD), and
-compared with the answer to a random path, so "soft 404" sites that answer 200 to everything
-raise nothing.
+Only this target's own host is ever requested, on the address the scope policy allowed: a
+redirect to another host (or another scheme) is noted in the evidence, never followed.
+Sensitive paths are judged on their content (a Git HEAD looks like a Git HEAD), and compared
+with the answer to a random path, so "soft 404" sites that answer 200 to everything raise
+nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import secrets
@@ -142,11 +142,13 @@ async def _https_available(ctx: ScanContext, target: str, address: str, ports: s
     for port in sorted(ports):
         try:
             async with ctx.slot(target):
-                _reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(
-                        address, port, ssl=_INSECURE, ssl_handshake_timeout=ctx.config.read_timeout
-                    ),
-                    ctx.config.connect_timeout + ctx.config.read_timeout,
+                _reader, writer = await ctx.open_connection(
+                    target,
+                    address,
+                    port,
+                    ssl=_INSECURE,
+                    ssl_handshake_timeout=ctx.config.read_timeout,
+                    timeout=ctx.config.connect_timeout + ctx.config.read_timeout,
                 )
                 await close_quietly(writer)
                 return True
@@ -208,7 +210,11 @@ async def _scan(scan: _WebScan, result: TargetResult, evidence: dict[str, Any]) 
                 evidence["redirect_host"] = next_host[:200]
             break
         if next_scheme != scheme or not _same_host(next_host, scan.host_header):
+            # Never followed: the scan only ever talks to the address it was checked for.
+            # Where it pointed is shown (a redirect is how a site would lead a scanner on).
             left_host = True
+            if not _same_host(next_host, scan.host_header):
+                evidence["redirect_host"] = next_host[:200]
             break
         path = next_path
     final = responses[-1]

@@ -213,16 +213,15 @@ async def fetch(
     config = ctx.config
     async with ctx.slot(target):
         server_name = host_without_port(host_header) if use_tls else None
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(
-                address,
-                port,
-                ssl=_INSECURE if use_tls else None,
-                server_hostname=server_name or None if use_tls else None,
-                limit=MAX_HEAD_BYTES + 1024,
-                ssl_handshake_timeout=config.read_timeout if use_tls else None,
-            ),
-            config.connect_timeout + (config.read_timeout if use_tls else 0),
+        reader, writer = await ctx.open_connection(
+            target,
+            address,
+            port,
+            ssl=_INSECURE if use_tls else None,
+            server_hostname=server_name or None if use_tls else None,
+            limit=MAX_HEAD_BYTES + 1024,
+            ssl_handshake_timeout=config.read_timeout if use_tls else None,
+            timeout=config.connect_timeout + (config.read_timeout if use_tls else 0),
         )
         try:
             request = (
