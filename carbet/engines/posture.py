@@ -7,12 +7,15 @@ most), each open medium one half a point (10 at most) and each weakness past its
 of problem alone can never hide the others: a structure with a thousand medium findings but
 nothing critical keeps at least 90. ``SCORE_RULES`` is the one place these weights live; the
 pages explain them from it, in plain French.
+
+Statistics over *other* structures (the peer comparison, the ARS's aggregates) are not made
+here: they go through ``carbet.engines.disclosure``, which publishes bands and secret small
+counts instead of exact small-group quartiles that could be inverted.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -76,27 +79,6 @@ def sla_compliance(in_sla: int, late: int) -> int | None:
     return round(100 * in_sla / total) if total > 0 else None
 
 
-@dataclass(frozen=True)
-class Spread:
-    """Median and quartiles of a group (never the members' own values)."""
-
-    count: int
-    q1: float
-    median: float
-    q3: float
-
-
-def spread(values: Iterable[float | None]) -> Spread | None:
-    """Quartiles (inclusive method) of the known values; ``None`` if there are none."""
-    known = sorted(float(v) for v in values if v is not None)
-    if not known:
-        return None
-    if len(known) == 1:
-        return Spread(1, known[0], known[0], known[0])
-    q1, median, q3 = statistics.quantiles(known, n=4, method="inclusive")
-    return Spread(len(known), q1, median, q3)
-
-
 def trend(now: float | None, before: float | None, *, tolerance: float = 0.5) -> str | None:
     """``"up"``, ``"down"`` or ``"flat"`` between two values, ``None`` if one is unknown."""
     if now is None or before is None:
@@ -106,18 +88,6 @@ def trend(now: float | None, before: float | None, *, tolerance: float = 0.5) ->
     if now < before - tolerance:
         return "down"
     return "flat"
-
-
-def position(value: float | None, group: Spread | None, *, higher_is_better: bool) -> str | None:
-    """Where a value sits in its group: ``"better"``, ``"usual"`` or ``"worse"``."""
-    if value is None or group is None:
-        return None
-    low, high = group.q1, group.q3
-    if value > high:
-        return "better" if higher_is_better else "worse"
-    if value < low:
-        return "worse" if higher_is_better else "better"
-    return "usual"
 
 
 def merge_small_groups(

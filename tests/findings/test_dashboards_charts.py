@@ -13,13 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbet.engines import charts
+from carbet.engines.disclosure import PERCENT_BANDS, peer_position, peer_range
 from carbet.engines.posture import (
     SCORE_RULES,
     PostureCounts,
     merge_small_groups,
-    position,
     sla_compliance,
-    spread,
     trend,
 )
 
@@ -126,12 +125,16 @@ def test_posture_score_examples():
 
 def test_small_statistics():
     assert sla_compliance(3, 1) == 75 and sla_compliance(0, 0) is None
-    group = spread([10, 20, 30, 40, 50])
-    assert (group.q1, group.median, group.q3) == (20, 30, 40)
-    assert spread([]) is None and spread([None]) is None
-    assert position(45, group, higher_is_better=True) == "better"
-    assert position(45, group, higher_is_better=False) == "worse"
-    assert position(30, group, higher_is_better=True) == "usual"
+    # Peers are shown as bands of their quartiles (exact quartiles of a small group can be
+    # inverted, see tests/test_aggregate_inversion.py): 20, 30, 40 fall in 20–29, 30–39, 40–49.
+    group = peer_range([10, 20, 30, 40, 50], PERCENT_BANDS)
+    assert (group.low.label, group.median.label, group.high.label) == ("20–29", "30–39", "40–49")
+    assert group.range_label == "20–49"
+    assert peer_range([]) is None and peer_range([None]) is None
+    assert peer_range([1, 2, 3]) is None  # fewer than four peers: nothing
+    assert peer_position(55, group, higher_is_better=True) == "better"
+    assert peer_position(55, group, higher_is_better=False) == "worse"
+    assert peer_position(45, group, higher_is_better=True) == "usual"  # inside the bounds
     assert trend(80, 70) == "up" and trend(70, 80) == "down" and trend(70, 70) == "flat"
     assert trend(70, None) is None
 

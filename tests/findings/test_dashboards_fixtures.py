@@ -82,3 +82,31 @@ def seed_findings(region) -> dict:
         now=now - dt.timedelta(days=2),
     )
     return {"now": now, "long_ago": long_ago}
+
+
+def widen_region(region, count: int = 4) -> list:
+    """Add ``count`` small EHPADs of another département, with a finding each.
+
+    The ``region`` fixture has three structures: too few for any anonymous statistic (five at
+    least, ``carbet.engines.disclosure``). Tests of what the ARS sees widen it first.
+    """
+    from carbet.core.models import Structure
+
+    added = []
+    for index in range(count):
+        structure = Structure.objects.create(
+            finess_et=f"97290{index + 1:04d}",
+            name=f"EHPAD Remplissage-Secret {index + 1}",
+            organisation=region.org_b,
+            category="ehpad",
+            places=40 + index,
+            departement="972",
+        )
+        ingest(
+            structure,
+            "manual",
+            [FindingInput(title=f"Remplissage-Secret {index + 1} constat", severity="high")],
+            complete=False,
+        )
+        added.append(structure)
+    return added

@@ -160,12 +160,19 @@ def test_structure_dashboard_tenancy(seeded, role, expected):
         assert A_SECRET in response.content.decode()
 
 
-def test_peer_comparison_is_anonymous_and_needs_three(seeded):
+def test_peer_comparison_is_anonymous_and_needs_five(seeded):
+    """The comparison needs four *other* comparable structures (a group of five).
+
+    It used to need three in all, and then showed the exact median and quartiles: with three
+    structures those give back the two others' exact figures (issue 11). The group's figures
+    are now bands computed without the viewer's structure (``carbet.engines.disclosure``).
+    """
     url = reverse("findings:structure_dashboard", args=[seeded.b.pk])
     html = page(seeded.client("director_b"), url)
-    assert "Pas assez de structures comparables" in html
-    # Two more small EHPADs: the group (b, a2 and them) reaches the minimum.
-    for index, name in enumerate(("EHPAD Gamma-Secret", "EHPAD Delta-Secret")):
+    assert "groupe trop petit pour une comparaison anonyme" in html
+    names = ("Gamma-Secret", "Delta-Secret", "Epsilon-Secret")
+    # Three more small EHPADs: b, a2 and these three make five, but only four are others.
+    for index, name in enumerate(names):
         peer = Structure.objects.create(
             finess_et=f"97020{index + 5:04d}",
             name=name,
@@ -179,7 +186,8 @@ def test_peer_comparison_is_anonymous_and_needs_three(seeded):
         )
     html = page(seeded.client("director_b"), url)
     assert "Médiane du groupe" in html and "EHPAD de taille petite" in html
-    for other in ("Gamma-Secret", "Delta-Secret", seeded.a2.name, seeded.a2.finess_et, "Alpha2"):
+    assert "jamais de la vôtre" in html and "0–2" in html  # bands, not exact figures
+    for other in (*names, seeded.a2.name, seeded.a2.finess_et, "Alpha2"):
         assert other not in html
     # Once nightly snapshots exist, the group's figures come from last night's.
     snapshots.take_snapshots(timezone.localdate() - dt.timedelta(days=1))

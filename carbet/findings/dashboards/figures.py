@@ -139,21 +139,24 @@ def source_heatmap(cells: dict[str, SourceCell]) -> SafeString | None:
     )
 
 
-def group_bars(groups: list[GroupFigures], *, title: str, metric: str) -> SafeString | None:
-    """One bar per group for an ARS figure (``avg_critical_high`` or ``share_without_critical``)."""
-    if not groups:
+def group_bars(groups: list[GroupFigures], *, title: str) -> SafeString | None:
+    """One bar per group: the share of structures without an open critical weakness.
+
+    Only the groups whose share is published (``disclosure.protect_share``) are drawn; banded
+    figures have no single value to draw, they stay in the table.
+    """
+    shown = [g for g in groups if g.share_without_critical is not None]
+    if not shown:
         return None
-    values = [getattr(g, metric) for g in groups]
-    unit = " %" if metric == "share_without_critical" else ""
-    colour = ACCENT if metric == "share_without_critical" else charts.SEVERITY_COLOURS[3]
+    values = [float(g.share_without_critical or 0) for g in shown]
     return _safe(
         charts.bar_chart(
             title,
-            "; ".join(f"{g.label} : {v}{unit}" for g, v in zip(groups, values, strict=True)),
-            [g.label for g in groups],
+            "; ".join(f"{g.label} : {g.share_without_critical} %" for g in shown),
+            [g.label for g in shown],
             values,
-            colours=[colour] * len(groups),
-            unit=unit,
+            colours=[ACCENT] * len(shown),
+            unit=" %",
             width=600,
             label_width=230,
         )

@@ -4,7 +4,7 @@
   priorities, what the centre does, the coming deadlines) followed by a detailed annex (every
   open finding with its remedy, the action plan). ``part="summary"`` gives the two pages alone.
 * The regional report for the ARS: aggregates by category and département only, built from
-  ``peers.regional_view`` which never returns a structure's own figures.
+  ``peers.regional_view`` (bands, secret small counts, ``carbet.engines.disclosure``).
 
 Generation is synchronous (one structure takes well under a second) and every download is
 written to the audit trail as ``report.download``.
@@ -41,12 +41,18 @@ def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
     raise ValueError(f"reports fetch nothing ({url[:40]})")
 
 
+# Tagged PDF (PDF/UA-1): headings, paragraphs, tables and reading order are marked in the file,
+# so screen readers can read the reports; the title and language come from <title> and <html
+# lang>. Every report's HTML page stays the accessible alternative (RGAA 4.1, issue 18).
+PDF_VARIANT = "pdf/ua-1"
+
+
 def html_to_pdf(html: str) -> bytes:
-    """Render self-contained HTML (inline CSS and SVG) to PDF bytes."""
+    """Render self-contained HTML (inline CSS and SVG) to a tagged PDF (PDF/UA-1)."""
     from weasyprint import HTML  # imported here: it is heavy and only reports need it
 
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # one line per page
-    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(pdf_variant=PDF_VARIANT)
 
 
 def _css_text(text: str) -> str:
@@ -141,13 +147,11 @@ def regional_report_context(*, today: date) -> dict[str, Any]:
         "trend_chart": figures.region_trend(view.trend) if view.trend else None,
         "category_chart": figures.group_bars(
             view.by_category,
-            title=_("Vulnérabilités critiques ou élevées ouvertes, en moyenne par structure"),
-            metric="avg_critical_high",
+            title=_("Part des structures sans vulnérabilité critique ouverte, par catégorie"),
         ),
         "departement_chart": figures.group_bars(
             view.by_departement,
             title=_("Part des structures sans vulnérabilité critique ouverte, par département"),
-            metric="share_without_critical",
         ),
     }
 

@@ -28,6 +28,7 @@ from carbet.audit.models import AuditEntry
 from carbet.core.choices import Category
 from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM, grants
+from carbet.engines import disclosure
 from carbet.engines.posture import PostureCounts, trend
 from carbet.findings.choices import OPEN_STATUSES, Severity, Source, Status
 from carbet.findings.models import Finding, PostureSnapshot
@@ -282,13 +283,30 @@ def trend_data(
     today: date,
     days: int = TREND_DAYS,
     structure_ids: Iterable[int] | None = None,
+    stable_cohort: bool = False,
 ) -> TrendData:
-    """Daily sums of the snapshots over ``days`` (one query)."""
+    """Daily sums of the snapshots over ``days`` (one query; two with ``stable_cohort``).
+
+    ``stable_cohort`` (the ARS's anonymous trend) keeps only the structures that have a
+    snapshot on every day shown, and nothing under ``disclosure.MIN_GROUP`` of them: a
+    structure joining or leaving would otherwise be the difference between two days.
+    """
     rows = PostureSnapshot.objects.visible_to(actor, Perm.FINDINGS_DETAIL).filter(
         day__gt=today - timedelta(days=days), day__lte=today
     )
     if structure_ids is not None:
         rows = rows.filter(structure_id__in=list(structure_ids))
+    if stable_cohort:
+        span_days = rows.values("day").distinct().count()
+        cohort = list(
+            rows.values("structure_id")
+            .annotate(n=Count("day", distinct=True))
+            .filter(n=span_days)
+            .values_list("structure_id", flat=True)
+        )
+        if len(cohort) < disclosure.MIN_GROUP:
+            return TrendData([], [], [], [], [])
+        rows = rows.filter(structure_id__in=cohort)
     by_day = {
         row["day"]: row
         for row in rows.values("day")

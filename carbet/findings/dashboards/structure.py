@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from carbet.accounts.roles import Perm
 from carbet.core.models import Structure
-from carbet.core.tenancy import can
+from carbet.core.tenancy import can, grants
 from carbet.engines.posture import SCORE_RULES, PostureCounts
 from carbet.findings.choices import Severity
 from carbet.findings.dashboards import peers, selectors
@@ -261,6 +261,17 @@ class StructureDashboard:
         return sum(1 for a in self.actions if a.due_date and a.due_date < self.today)
 
 
+def _covered(actor: Any) -> list[int]:
+    """Every structure whose figures ``actor`` may see: left out of the peer comparison, since
+    what one knows cannot be subtracted from what is shown. Centre staff may see every figure
+    anyway: they get the comparison the structure's own people get (the PDF they hand over)."""
+    if grants(actor, Perm.FINDINGS_DETAIL).everything:
+        return []
+    return list(
+        Structure.objects.visible_to(actor, Perm.FINDINGS_DETAIL).values_list("pk", flat=True)
+    )
+
+
 def structure_dashboard(actor: Any, structure: Structure, *, today: date) -> StructureDashboard:
     """Everything the structure page and the director's summary show (a dozen queries)."""
     counts, cells = selectors.live_counts(actor, today=today, structure_ids=[structure.pk])
@@ -278,7 +289,9 @@ def structure_dashboard(actor: Any, structure: Structure, *, today: date) -> Str
         actions=open_actions(actor, structure),
         trend_days=days,
         trend_scores=scores,
-        peers=peers.peer_comparison(structure, today=today, own_counts=own),
+        peers=peers.peer_comparison(
+            structure, today=today, own_counts=own, viewer_structures=_covered(actor)
+        ),
         by_source=cells.get(structure.pk, {}),
     )
 
