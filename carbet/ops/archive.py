@@ -5,9 +5,11 @@ A backup is a gzip-compressed tar archive holding only regular files:
     database/carbet.sqlite3   SQLite: a consistent copy made with SQLite's online backup API
     database/carbet.pgdump    PostgreSQL: ``pg_dump --format=custom``
     uploads/...               every uploaded file (signed mandates, evidence...)
-    keys/...                  only with ``--include-keys``: the secret key, the encryption key(s)
-    manifest.json             written last: format, versions, migration state, audit head, and
-                              the SHA-256 and size of every other member
+    keys/...                  only with ``--include-keys``: the secret key, the encryption key(s);
+                              only with ``--include-audit-key``: the audit trail's key file
+    manifest.json             written last: format, versions, migration state, the audit
+                              trail's head (signed with the audit key), and the SHA-256 and size
+                              of every other member
 
 ``restore`` trusts nothing in an archive until every member has been checked against the
 manifest: names (no absolute path, no ``..``), types (regular files only), presence, sizes and
@@ -28,7 +30,8 @@ MANIFEST = "manifest.json"
 DATABASE_MEMBERS = {"sqlite": "database/carbet.sqlite3", "postgresql": "database/carbet.pgdump"}
 UPLOADS = "uploads"
 KEYS = "keys"
-KEY_FILES = frozenset({"secret_key", "encryption.key"})
+KEY_FILES = frozenset({"secret_key", "encryption.key", "audit.key"})
+AUDIT_KEY_FILE = "audit.key"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 CHUNK = 1024 * 1024
 

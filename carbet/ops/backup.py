@@ -5,7 +5,9 @@ uploads are read: a file uploaded meanwhile may be in the archive without its ro
 reverse (a row pointing to a missing file). The encryption keys are left out by default: an
 archive that travels (off-site copy, USB disk) must not carry what decrypts the stored
 credentials. ``--include-keys`` adds them, for a self-sufficient disaster-recovery copy that
-must then be protected like the keys themselves.
+must then be protected like the keys themselves. The audit trail's key is left out even then,
+unless ``--include-audit-key``: whoever holds it can re-seal a rewritten trail, so it should
+travel separately from any copy of the database.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carbet import __version__
-from carbet.audit import anchor
+from carbet.audit import anchor, keyring
 from carbet.audit import services as audit
 from carbet.core.tenancy import SYSTEM
 from carbet.ops import dbdump
 from carbet.ops.archive import (
+    AUDIT_KEY_FILE,
     DATABASE_MEMBERS,
     FORMAT,
     FORMAT_VERSION,
@@ -55,6 +58,7 @@ class BackupResult:
     file_count: int
     includes_keys: bool
     skipped: list[str]
+    includes_audit_key: bool = False
 
 
 def cli_actor_label() -> str:
@@ -137,17 +141,35 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+def _audit_head() -> dict[str, Any] | None:
+    """The anchored head, signed for the manifest so that ``restore`` can trust it."""
+    try:
+        head = anchor.read()  # before the dump: the dump holds at least this entry
+        key = keyring.current()
+    except (anchor.AnchorError, keyring.KeyringError):
+        return None
+    if head is None:
+        return None
+    described: dict[str, Any] = {"sequence": head.sequence, "entry_hash": head.entry_hash}
+    if key is not None and not head.legacy:
+        described["anchor"] = anchor.export_line(
+            head.sequence, head.entry_hash, key, timezone.now()
+        )
+    return described
+
+
 def create_backup(
-    output: Path | None = None, *, include_keys: bool = False, reason: str = ""
+    output: Path | None = None,
+    *,
+    include_keys: bool = False,
+    include_audit_key: bool = False,
+    reason: str = "",
 ) -> BackupResult:
     """Write the archive (atomically: a temporary file renamed at the end) and audit it."""
     vendor = _database_vendor()
     output = Path(output) if output else default_output()
     output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        head = anchor.read()  # before the dump: the dump holds at least this entry
-    except anchor.AnchorError:
-        head = None
+    head = _audit_head()
     skipped: list[str] = []
     files: dict[str, Any] = {}
     started = timezone.now()
@@ -162,9 +184,13 @@ def create_backup(
                 _add_file(tar, f"{UPLOADS}/{relative}", path, files)
             if include_keys:
                 keys_dir = Path(settings.DATA_DIR) / KEYS
-                for name in sorted(KEY_FILES):
+                for name in sorted(KEY_FILES - {AUDIT_KEY_FILE}):
                     if (keys_dir / name).is_file():
                         _add_file(tar, f"{KEYS}/{name}", keys_dir / name, files)
+            audit_key = keyring.key_file()
+            include_audit_key = include_audit_key and audit_key.is_file()
+            if include_audit_key:
+                _add_file(tar, f"{KEYS}/{AUDIT_KEY_FILE}", audit_key, files)
             manifest = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -172,10 +198,9 @@ def create_backup(
                 "created_at": started.isoformat(),
                 "database": {"vendor": vendor, "member": DATABASE_MEMBERS[vendor]},
                 "migrations": migration_state(),
-                "audit_head": (
-                    {"sequence": head.sequence, "entry_hash": head.entry_hash} if head else None
-                ),
+                "audit_head": head,
                 "includes_keys": include_keys,
+                "includes_audit_key": include_audit_key,
                 "files": files,
             }
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
@@ -192,8 +217,9 @@ def create_backup(
             "size": size,
             "files": len(files),
             "includes_keys": include_keys,
+            "includes_audit_key": include_audit_key,
             "reason": str(reason),
         },
         actor_label=cli_actor_label(),
     )
-    return BackupResult(output, size, digest, len(files), include_keys, skipped)
+    return BackupResult(output, size, digest, len(files), include_keys, skipped, include_audit_key)

@@ -157,6 +157,15 @@ def pg_check_dump(dump: Path) -> None:
     _run(["pg_restore", "--list", str(dump)], dict(os.environ), _("La lecture du dump PostgreSQL"))
 
 
+def pg_audit_data(dump: Path, table: str, destination: Path) -> None:
+    """The rows of one table as COPY text, read from the dump alone (no database touched)."""
+    _run(
+        ["pg_restore", "--data-only", "--table", table, "--file", str(destination), str(dump)],
+        dict(os.environ),
+        _("La lecture du journal d'audit du dump PostgreSQL"),
+    )
+
+
 def pg_restore(database: dict[str, Any], dump: Path, workdir: Path) -> None:
     """Replace the database's content by the dump's, atomically (one psql transaction)."""
     env = pg_env(database)

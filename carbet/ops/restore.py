@@ -2,10 +2,12 @@
 
 Nothing of the installation is touched until the whole archive has been extracted into a
 private staging directory and checked against its manifest (names, types, sizes, SHA-256,
-database vendor, migration state, database integrity). Only then, with no ``serve`` or
-``worker`` running, and after a safety backup of the current state, the database and the
-uploads are replaced, the schema is brought up to the installed version, the audit trail's
-anchor is set on the restored chain and ``backup.restore`` is written to it.
+database vendor, migration state, database integrity) and its audit chain has been verified
+with the audit key (``carbet.ops.archive_audit``): a broken or unverifiable chain refuses the
+restore unless the operator accepts it explicitly, which is recorded. Only then, with no
+``serve`` or ``worker`` running, and after a safety backup of the current state, the database
+and the uploads are replaced, the schema is brought up to the installed version, the audit
+trail's anchor is set on the restored chain and ``backup.restore`` is written to it.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carbet.audit import keyring
 from carbet.audit import services as audit
 from carbet.core.tenancy import SYSTEM
-from carbet.ops import dbdump, running
+from carbet.ops import archive_audit, dbdump, running
 from carbet.ops.archive import (
+    AUDIT_KEY_FILE,
     CHUNK,
     DATABASE_MEMBERS,
     FORMAT,
@@ -58,6 +62,8 @@ class VerifiedArchive:
     sha256: str
     staging: Path
     manifest: dict[str, Any]
+    # Problems of the archive's audit chain the operator explicitly accepted (else: refused).
+    audit_problems: list[str] = field(default_factory=list)
 
     @property
     def files(self) -> Path:
@@ -233,8 +239,31 @@ def _check_manifest(
         )
 
 
-def verify_archive(path: Path) -> VerifiedArchive:
-    """Extract and check everything; raise ``BackupError`` (nothing changed) on any problem."""
+def _refuse_audit(problems: list[str]) -> BackupError:
+    listing = "\n".join(f"  - {problem}" for problem in problems[:50])
+    return BackupError(
+        _(
+            "Archive refusée, rien n'a été modifié : son journal d'audit ne se vérifie pas. "
+            "Restaurer cette base effacerait la preuve de ce qui s'est passé. Problèmes :"
+        )
+        + "\n"
+        + listing
+        + "\n"
+        + _(
+            "Si la clé du journal manque (archive venue d'une autre machine), copiez son "
+            "fichier audit.key dans DATA_DIR/keys ou CARBET_AUDIT_KEYS, puis relancez. Pour "
+            "restaurer quand même, en connaissance de cause : --accept-audit-problems (ce "
+            "choix est inscrit au journal)."
+        )
+    )
+
+
+def verify_archive(path: Path, *, accept_audit_problems: bool = False) -> VerifiedArchive:
+    """Extract and check everything; raise ``BackupError`` (nothing changed) on any problem.
+
+    The archive's audit chain is checked too; its problems refuse the archive unless
+    ``accept_audit_problems``, in which case they are kept for the ``backup.restore`` entry.
+    """
     path = Path(path)
     if not path.is_file():
         raise BackupError(_("Fichier introuvable : %(path)s") % {"path": path})
@@ -270,6 +299,12 @@ def verify_archive(path: Path) -> VerifiedArchive:
                 )
         else:
             dbdump.pg_check_dump(verified.database_file)
+        audit_problems = archive_audit.check(
+            vendor, verified.database_file, verified.files, manifest
+        )
+        if audit_problems and not accept_audit_problems:
+            raise _refuse_audit(audit_problems)
+        verified.audit_problems = audit_problems
         return verified
     except BaseException:
         verified.cleanup()
@@ -298,6 +333,11 @@ def _restore_keys(verified: VerifiedArchive) -> list[str]:
     restored = []
     for key_file in sorted(source.iterdir()):
         target = target_dir / key_file.name
+        if key_file.name == AUDIT_KEY_FILE:
+            if keyring.from_environment():
+                continue  # the operator manages it in CARBET_AUDIT_KEYS
+            target = keyring.key_file()
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if target.exists():
             if target.read_bytes() == key_file.read_bytes():
                 continue
@@ -308,31 +348,6 @@ def _restore_keys(verified: VerifiedArchive) -> list[str]:
         os.replace(tmp, target)
         restored.append(key_file.name)
     return restored
-
-
-def _anchor_problems(manifest: dict[str, Any]) -> list[str]:
-    """The restored chain must be intact and hold the entry the backup's anchor named."""
-    from carbet.audit.models import AuditEntry
-
-    problems = [
-        _("journal d'audit restauré, entrée n° %(seq)s : %(problem)s")
-        % {"seq": p.sequence, "problem": p.problem}
-        for p in audit.verify(check_anchor=False).problems
-    ]
-    head = manifest.get("audit_head")
-    if isinstance(head, dict):
-        stored = AuditEntry.objects.filter(sequence=head.get("sequence")).values_list(
-            "entry_hash", flat=True
-        )
-        if list(stored) != [head.get("entry_hash")]:
-            problems.append(
-                _(
-                    "la base sauvegardée ne contient plus l'entrée n° %(seq)s que son ancre "
-                    "désignait (journal tronqué avant la sauvegarde ?)"
-                )
-                % {"seq": head.get("sequence")}
-            )
-    return problems
 
 
 def restore(verified: VerifiedArchive, *, safety_backup: bool = True) -> RestoreResult:
@@ -369,7 +384,7 @@ def restore(verified: VerifiedArchive, *, safety_backup: bool = True) -> Restore
             pending = pending_migrations()
             if pending:
                 call_command("migrate", interactive=False, verbosity=0)
-            problems = _anchor_problems(verified.manifest)
+            problems = list(verified.audit_problems)  # accepted explicitly, else refused
             audit.reanchor()
             audit.record(
                 SYSTEM,
@@ -384,6 +399,7 @@ def restore(verified: VerifiedArchive, *, safety_backup: bool = True) -> Restore
                     "keys_restored": keys,
                     "migrations_applied": len(pending),
                     "problems": problems,
+                    "audit_problems_accepted": bool(verified.audit_problems),
                 },
                 actor_label=cli_actor_label(),
             )

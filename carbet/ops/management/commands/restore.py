@@ -16,7 +16,8 @@ class Command(BaseCommand):
     help = (
         "Restaure une sauvegarde faite par « carbet backup ». L'archive est d'abord vérifiée "
         "en entier (empreintes, fichiers manquants ou ajoutés, chemins suspects) : si quoi que "
-        "ce soit cloche, rien n'est modifié. Arrêtez « carbet serve » et « carbet worker » "
+        "ce soit cloche, y compris son journal d'audit (vérifié avec la clé du journal), rien "
+        "n'est modifié. Arrêtez « carbet serve » et « carbet worker » "
         "avant. L'état actuel est d'abord sauvegardé dans DATA_DIR/backups, puis la base et "
         "les fichiers déposés sont remplacés et le journal d'audit est vérifié."
     )
@@ -33,13 +34,38 @@ class Command(BaseCommand):
             help="Ne pas sauvegarder l'état actuel avant de le remplacer (si la base actuelle "
             "est inutilisable).",
         )
+        parser.add_argument(
+            "--accept-audit-problems",
+            action="store_true",
+            help="Restaurer même si le journal d'audit de l'archive ne se vérifie pas (clé "
+            "perdue, journal altéré). Ce choix et les problèmes sont inscrits au journal.",
+        )
 
-    def handle(self, *args, archive: Path, yes: bool, no_safety_backup: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        archive: Path,
+        yes: bool,
+        no_safety_backup: bool,
+        accept_audit_problems: bool,
+        **options,
+    ) -> None:
         self.stdout.write(_("Vérification de l'archive %(path)s…") % {"path": archive})
         try:
-            verified = verify_archive(archive)
+            verified = verify_archive(archive, accept_audit_problems=accept_audit_problems)
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
+        if verified.audit_problems:
+            self.stdout.write(
+                self.style.WARNING(
+                    _(
+                        "Le journal d'audit de l'archive NE SE VÉRIFIE PAS ; restauration "
+                        "acceptée à votre demande (inscrit au journal) :"
+                    )
+                )
+            )
+            for problem in verified.audit_problems:
+                self.stdout.write(f"  - {problem}")
         manifest = verified.manifest
         self.stdout.write(
             _(
