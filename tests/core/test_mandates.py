@@ -11,7 +11,7 @@ from carbet.core.choices import MandateService, MandateStatus
 from carbet.core.mandates import MandateDecision, MandateRefused, check, require
 from carbet.core.models import Asset
 from carbet.core.tenancy import SYSTEM
-from tests.conftest import make_mandate
+from tests.conftest import make_mandate, proven
 
 pytestmark = pytest.mark.django_db
 
@@ -74,18 +74,25 @@ def test_service_not_covered(bare):
     assert "hameçonnage" in decision.reason
 
 
-def test_asset_not_validated(bare):
+def test_asset_not_proven(bare):
     make_mandate(bare.a)
     pending = Asset.objects.create(structure=bare.a, kind="domain", value="pending.test")
     decision = check(bare.a, SCAN, pending)
     assert not decision.allowed
-    assert "pas été validé" in decision.reason
+    assert "pas encore prouvée" in decision.reason
+
+
+def test_validated_by_the_structure_is_not_proof(bare):
+    """The structure's own word was the hole of the security test: it decides nothing."""
+    make_mandate(bare.a)
+    attested = Asset.objects.create(
+        structure=bare.a, kind="domain", value="attested.test", validated=True
+    )
+    assert not check(bare.a, SCAN, attested).allowed
 
 
 def test_asset_outside_scope(bare):
-    other = Asset.objects.create(
-        structure=bare.a, kind="domain", value="other.test", validated=True
-    )
+    other = Asset.objects.create(structure=bare.a, kind="domain", value="other.test", **proven())
     mandate = make_mandate(bare.a, all_assets=False)
     mandate.assets.set([asset_of(bare)])
     assert check(bare.a, SCAN, asset_of(bare)).allowed

@@ -38,7 +38,7 @@ HITS: Counter = Counter()
 class _ProofHandler(http.server.BaseHTTPRequestHandler):
     body = b""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         HITS[self.server.server_address[0]] += 1
         if self.path == "/.well-known/carbet-verification.txt" and self.server.body:
             self.send_response(200)
@@ -351,7 +351,7 @@ def test_existing_mandates_still_check(region):
     assert make_mandate(region.a2).pk
 
 
-# --- Pages -----------------------------------------------------------------------------------------
+# --- Pages ----------------------------------------------------------------------------------
 
 
 def test_structure_user_sees_instructions_not_rivals(region):

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from carbet.core.models import Asset, Contact, Ght, Organisation, Structure
-from tests.conftest import make_mandate
+from tests.conftest import make_mandate, proven
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,10 @@ def _bulk_region(count: int, assets_per_structure: int) -> None:
         for i in range(count)
     )
     Asset.objects.bulk_create(
-        Asset(structure=s, kind="domain", value=f"h{j}.s{s.pk}.test", validated=bool(j % 2))
+        Asset(
+            structure=s, kind="domain", value=f"h{j}.s{s.pk}.test",
+            **(proven() if j % 2 else {}),
+        )
         for s in structures
         for j in range(assets_per_structure)
     )
@@ -124,7 +127,7 @@ def test_region_page_costs_a_fixed_number_of_queries(
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == 50
     first = response.context["page"].object_list[0]
-    assert (first.assets_total, first.assets_validated, first.contacts_count) == (4, 2, 1)
+    assert (first.assets_total, first.assets_proven, first.contacts_count) == (4, 2, 1)
     with django_assert_max_num_queries(14):
         response = client.get(region_url(page=3, sector="medico_social"))
     assert response.status_code == 200
@@ -202,15 +205,23 @@ def test_structure_page_next_steps(region):
     Asset.objects.create(structure=region.a, kind="domain", value="pending.test")
     body = region.client("director").get(structure_url(region.a)).content.decode()
     assert "Faire signer un mandat" in body
-    assert "Valider 1 actif" in body
+    assert "Prouver la propriété de 1 actif" in body
     assert "Compléter les contacts" in body  # no cyber referent contact yet
 
 
-def test_structure_page_next_steps_ask_it_provider_to_get_validation(region):
+def test_structure_page_next_steps_tell_it_provider_how_to_prove(region):
+    """The IT provider usually manages the DNS: the step tells it what to publish."""
     Asset.objects.create(structure=region.a, kind="domain", value="pending.test")
     body = region.client("it_provider").get(structure_url(region.a)).content.decode()
-    assert "Demandez à la direction ou au référent cyber" in body
+    assert "Prouver la propriété de 1 actif" in body and "Vérifier" in body
     assert "Faire signer un mandat" not in body  # mandates are not the provider's business
+
+
+def test_structure_page_next_steps_tell_of_a_conflict(region):
+    Asset.objects.create(structure=region.a, kind="domain", value="beta.test", in_conflict=True)
+    body = region.client("director").get(structure_url(region.a)).content.decode()
+    assert "déclaré(s) aussi par une autre structure" in body
+    assert "EHPAD Beta" not in body
 
 
 def test_organisation_and_ght_pages_list_visible_structures(region):
