@@ -34,6 +34,9 @@ class SendState(models.TextChoices):
     FAILED = "failed", _("Échec")
     UNCERTAIN = "uncertain", _("Incertain (envoi interrompu, jamais renvoyé)")
     SKIPPED = "skipped", _("Non envoyé (hors mandat)")
+    # Not sent because, at the moment of the batch, the address's domain was no longer a
+    # proven mail domain covered by the mandate; the reason is kept in ``Recipient.error``.
+    HELD = "held", _("Retenu (domaine non couvert)")
 
 
 class ReportSource(models.TextChoices):

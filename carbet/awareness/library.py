@@ -24,8 +24,8 @@ LANDING_PAGES = [
             '<main class="lp-card"><h1>Espace documentaire sécurisé</h1>'
             "<p>Pour consulter le document partagé, identifiez-vous avec votre compte "
             'professionnel.</p><form><label for="lp-user">Identifiant</label>'
-            '<input id="lp-user" name="identifiant" type="text">'
-            '<label>Mot de passe</label><input type="password" name="password">'
+            '<input id="lp-user" type="text">'
+            '<label for="lp-pass">Mot de passe</label><input id="lp-pass" type="password">'
             '<button type="submit">Se connecter</button></form></main>'
         ),
     },
@@ -34,10 +34,11 @@ LANDING_PAGES = [
         "html": (
             '<main class="lp-card"><h1>Renouvellement de votre badge</h1>'
             "<p>Confirmez vos informations pour recevoir votre nouveau badge d'accès.</p><form>"
-            '<label for="lp-name">Nom</label><input id="lp-name" name="nom" type="text">'
+            '<label for="lp-name">Nom</label><input id="lp-name" type="text">'
             '<label for="lp-service">Service</label>'
-            '<input id="lp-service" name="service" type="text">'
-            '<label>Mot de passe de session</label><input type="password" name="mdp">'
+            '<input id="lp-service" type="text">'
+            '<label for="lp-pass">Mot de passe de session</label>'
+            '<input id="lp-pass" type="password">'
             '<button type="submit">Valider</button></form></main>'
         ),
     },
@@ -225,7 +226,7 @@ def install(models: Any) -> dict[str, int]:
         clean = sanitize(spec["html"], "#")
         page, new = landing_model.objects.get_or_create(
             name=spec["name"],
-            defaults={"html": clean.html, "field_names": clean.field_names, "from_library": True},
+            defaults={"html": clean.html, "from_library": True},
         )
         pages[spec["name"]] = page
         created["landing_pages"] += int(new)

@@ -1,7 +1,8 @@
 """Tables of the awareness service: targets, the regional library, campaigns and training.
 
 What is deliberately absent: any column that could hold what a person typed on a landing page.
-A submission is a timestamp and the *names* of the non-secret fields, nothing else.
+A submission is a timestamp (``Recipient.submitted_at``), nothing else: not a value, not even
+the name of a field.
 """
 
 from __future__ import annotations
@@ -147,7 +148,6 @@ class LandingPage(models.Model):
 
     name = models.CharField(_("nom"), max_length=150, unique=True)
     html = models.TextField(_("contenu (nettoyé)"))
-    field_names = models.JSONField(default=list, blank=True)
     from_library = models.BooleanField(default=False)
 
     class Meta:
@@ -278,13 +278,13 @@ class Recipient(models.Model):
     scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
     state = models.CharField(max_length=10, choices=SendState.choices, default=SendState.PENDING)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Why a message failed, or why the recipient is held (French, shown to the centre).
     error = models.CharField(max_length=300, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     open_count = models.PositiveIntegerField(default=0)
     clicked_at = models.DateTimeField(null=True, blank=True)
     human_clicked_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    submitted_fields = models.JSONField(default=list, blank=True)
     reported_at = models.DateTimeField(null=True, blank=True)
     report_source = models.CharField(max_length=10, choices=ReportSource.choices, blank=True)
 

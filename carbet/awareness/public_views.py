@@ -20,6 +20,7 @@ from carbet.awareness import tracking, training
 from carbet.awareness.choices import ReportSource
 from carbet.awareness.models import TrainingAssignment
 from carbet.core.tenancy import SYSTEM
+from carbet.engines.awareness import landing
 
 PIXEL = (
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
@@ -71,18 +72,19 @@ def page(request, token: str):
     return render(
         request,
         "awareness/public/landing.html",
-        {"landing": landing, "token": token, "html": _with_action(landing.html, token)},
+        {"landing": landing, "token": token, "html": _landing_html(landing.html, token)},
     )
 
 
-def _with_action(html: str, token: str) -> str:
+def _landing_html(html: str, token: str) -> str:
+    """The stored page, sanitised again on the way out with this recipient's event endpoint
+    as every form's action: a page stored before a change of the sanitiser (or written to the
+    table by other means) still cannot name a field or post elsewhere."""
     from django.urls import reverse
-    from django.utils.html import escape
     from django.utils.safestring import mark_safe
 
-    action = escape(reverse("awareness_public:submit", args=[token]))
-    # The stored page was sanitised with "#" as every form's action.
-    return mark_safe(html.replace('action="#"', f'action="{action}"'))  # noqa: S308
+    action = reverse("awareness_public:submit", args=[token])
+    return mark_safe(landing.sanitize(html, action).html)  # noqa: S308 — rebuilt, escaped
 
 
 @csrf_exempt
@@ -98,9 +100,14 @@ def beacon(request, token: str):
 @_private
 @require_POST
 def submit(request, token: str):
-    # Only the keys are read; the values are never looked at, logged or stored.
-    names = list(request.POST.keys())
-    if not tracking.record_submit(token, names):
+    """A landing page's form was submitted: an event, never a payload.
+
+    The sanitised pages send an empty body (no control has a name). Whatever body arrives
+    anyway — a hand-made request, an old cached page — is never read: not ``request.POST``,
+    not ``request.body``, not the stream. The server (or Django's test client) discards it
+    with the connection; nothing of it reaches a log, the database or the audit trail.
+    """
+    if not tracking.record_submit(token):
         raise Http404
     return redirect("awareness_public:debrief", token=token)
 

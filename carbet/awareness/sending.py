@@ -4,7 +4,12 @@ Idempotence is built on the recipient's ``state``: a batch is marked SENDING (wi
 tokens' digests) and committed *before* any message leaves; a message is marked SENT or FAILED
 after. A rerun of the job (worker killed) finds SENDING rows whose fate is unknown and marks
 them UNCERTAIN — never sending them again: a person may miss one simulation, but nobody ever
-gets the same lure twice. The mandate is checked again before every batch.
+gets the same lure twice.
+
+Before every batch the mandate is checked again (lapsed: the campaign stops), and each due
+recipient's domain is checked against the structure's proven, unclaimed, mandated mail domains
+*at that moment* (``carbet.awareness.coverage``), in the same transaction that claims the
+batch: a recipient who fails is HELD with the reason — never sent, never silently dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
+from carbet.awareness import coverage
 from carbet.awareness.choices import CampaignStatus, Security, SendState
 from carbet.awareness.models import (
     AwarenessSettings,
@@ -208,8 +214,15 @@ def send_test(
     )
 
 
-def _claim_batch(campaign: Campaign, now: datetime, limit: int) -> list[tuple[Recipient, str]]:
-    """Mark up to ``limit`` due recipients SENDING with fresh tokens, committed before sending."""
+def _claim_batch(
+    campaign: Campaign, now: datetime, limit: int
+) -> tuple[list[tuple[Recipient, str]], int]:
+    """Mark up to ``limit`` due recipients SENDING with fresh tokens, committed before sending.
+
+    The due recipients whose domain is not covered at this moment are HELD instead (same
+    transaction, one audit entry). Returns the claimed recipients with their tokens, and how
+    many were held.
+    """
     with transaction.atomic():
         due = list(
             Recipient.objects.select_for_update()
@@ -217,6 +230,7 @@ def _claim_batch(campaign: Campaign, now: datetime, limit: int) -> list[tuple[Re
             .select_related("target")
             .order_by("scheduled_at", "pk")[:limit]
         )
+        due, held = coverage.hold_uncovered(campaign, due, timezone.localdate(now))
         claimed = []
         for recipient in due:
             token = tokens.new_token()
@@ -227,7 +241,7 @@ def _claim_batch(campaign: Campaign, now: datetime, limit: int) -> list[tuple[Re
             "state = %s, token_digest = %s",
             [(SendState.SENDING, r.token_digest, r.pk) for r in due],
         )
-    return claimed
+    return claimed, len(held)
 
 
 def _execute_many(assignments: str, rows: list[tuple]) -> None:
@@ -240,14 +254,24 @@ def _execute_many(assignments: str, rows: list[tuple]) -> None:
         cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608
 
 
-def _finish(campaign: Campaign) -> None:
+def _finish(campaign: Campaign) -> bool:
+    """Mark the campaign done, unless recipients were released meanwhile (False: go on).
+
+    The campaign row is locked as ``coverage.release_held`` locks it: a release either happens
+    before (and its recipients are found pending here) or after (and reopens the campaign).
+    """
     from carbet.awareness import results
 
-    campaign.status = CampaignStatus.DONE
-    campaign.finished_at = timezone.now()
-    campaign.save(update_fields=["status", "finished_at"])
+    with transaction.atomic():
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        if Recipient.objects.filter(campaign=campaign, state=SendState.PENDING).exists():
+            return False
+        campaign.status = CampaignStatus.DONE
+        campaign.finished_at = timezone.now()
+        campaign.save(update_fields=["status", "finished_at"])
     results.refresh_summary(campaign)
     audit.record(SYSTEM, "awareness.campaign.done", campaign, structure=campaign.structure)
+    return True
 
 
 def run(
@@ -265,7 +289,7 @@ def run(
     interrupted = Recipient.objects.filter(campaign=campaign, state=SendState.SENDING).update(
         state=SendState.UNCERTAIN, error="interrompu : jamais renvoyé"
     )
-    counts = {"sent": 0, "failed": 0, "uncertain": interrupted, "skipped": 0}
+    counts = {"sent": 0, "failed": 0, "uncertain": interrupted, "skipped": 0, "held": 0}
     base = public_base_url()
     per_minute = throttle_of(campaign)
     gap = 60.0 / per_minute if per_minute > 0 else 0.0
@@ -280,7 +304,8 @@ def run(
             if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DONE):
                 break
             now = clock()
-            if not mandates.check(campaign.structure, MandateService.PHISHING, at=now.date()):
+            day = timezone.localdate(now)
+            if not mandates.check(campaign.structure, MandateService.PHISHING, at=day):
                 counts["skipped"] += Recipient.objects.filter(
                     campaign=campaign, state=SendState.PENDING
                 ).update(state=SendState.SKIPPED, error="mandat plus en vigueur")
@@ -295,7 +320,10 @@ def run(
                     changes={"reason": "mandate"},
                 )
                 break
-            batch = _claim_batch(campaign, now, BATCH if not gap else max(1, int(5 / gap)))
+            batch, held = _claim_batch(campaign, now, BATCH if not gap else max(1, int(5 / gap)))
+            counts["held"] += held
+            if not batch and held:
+                continue  # the whole batch was held: look at the next due recipients at once
             if not batch:
                 following = (
                     Recipient.objects.filter(campaign=campaign, state=SendState.PENDING)
@@ -304,8 +332,9 @@ def run(
                     .first()
                 )
                 if following is None:
-                    _finish(campaign)
-                    break
+                    if _finish(campaign):
+                        break
+                    continue
                 if server is not None:  # do not hold a connection open while waiting
                     server.quit()
                     server = None

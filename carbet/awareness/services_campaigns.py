@@ -1,18 +1,15 @@
 """Campaigns: preparing, launching and stopping a phishing simulation, under a mandate.
 
-The coverage rule (documented in docs/awareness.md): Carbet mails a person only when
-1. the structure holds a phishing mandate in force (``carbet.core.mandates.require``), and
-2. the person's address belongs to one of the structure's *validated* domain assets (kind
-   "domaine de messagerie" or "nom de domaine": the domain itself or one of its sub-domains)
-   that this mandate covers (all validated assets, or the assets listed on it).
-A launch with any uncovered address is refused as a whole, with the list of addresses; the
-sending job checks the mandate again before every batch and stops if it lapsed.
+Who may be mailed is decided by ``carbet.awareness.coverage`` (documented in docs/awareness.md):
+a phishing mandate in force, and every address in one of the structure's mail domains whose
+ownership is **proven**, that no other structure claims, and that the mandate covers. A launch
+with any uncovered address is refused as a whole, with the addresses and the reasons; the
+sending job asks the same question again before every batch and holds whoever fails.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,51 +19,17 @@ from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.awareness.choices import ACTIVE_STATUSES, CampaignStatus, PrivacyMode, SendState
+from carbet.awareness.coverage import coverage
 from carbet.awareness.models import Campaign, Recipient, Target
 from carbet.awareness.services_templates import check_lure
 from carbet.core import mandates
-from carbet.core.choices import AssetKind, MandateService
-from carbet.core.models import Asset, Structure
+from carbet.core.choices import MandateService
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.awareness.schedule import ALWAYS, ScheduleError, SendingWindow, plan
-
-DOMAIN_KINDS = (AssetKind.MAIL_DOMAIN, AssetKind.DOMAIN)
 
 
 class CampaignError(ValueError):
     """The campaign cannot move on; the message says why, in French."""
-
-
-@dataclass(frozen=True)
-class Coverage:
-    covered: list[str]
-    uncovered: list[str]
-    domains: list[str]
-
-
-def covered_domains(structure: Structure, at: Any = None) -> list[str]:
-    """The mail domains of ``structure`` that its phishing mandate covers on day ``at``."""
-    found = []
-    assets = Asset.objects.visible_to(SYSTEM).filter(
-        structure=structure, kind__in=DOMAIN_KINDS, validated=True
-    )
-    for asset in assets:
-        if mandates.check(structure, MandateService.PHISHING, asset=asset, at=at):
-            found.append(asset.value.lower().rstrip("."))
-    return sorted(set(found))
-
-
-def email_covered(email: str, domains: list[str]) -> bool:
-    domain = email.rsplit("@", 1)[-1].lower().rstrip(".")
-    return any(domain == d or domain.endswith("." + d) for d in domains)
-
-
-def coverage(structure: Structure, emails: list[str], at: Any = None) -> Coverage:
-    domains = covered_domains(structure, at)
-    covered, uncovered = [], []
-    for email in emails:
-        (covered if email_covered(email, domains) else uncovered).append(email)
-    return Coverage(covered, uncovered, domains)
 
 
 def window_of(campaign: Campaign) -> SendingWindow:
@@ -124,24 +87,31 @@ def launch(
         raise CampaignError(_("Aucun destinataire : importez la liste du personnel d'abord."))
     cover = coverage(structure, [t.email for t in targets])
     if cover.uncovered:
+        reasons = sorted(set(cover.reasons.values()))
         audit.record(
             actor,
             "awareness.campaign.refused",
             campaign,
             structure=structure,
-            changes={"uncovered": len(cover.uncovered), "domains": cover.domains},
+            changes={
+                "uncovered": len(cover.uncovered),
+                "domains": cover.domains,
+                "reasons": reasons[:10],
+            },
             ip=ip,
         )
         shown = ", ".join(cover.uncovered[:5])
         raise CampaignError(
             _(
-                "%(count)s adresse(s) hors du périmètre du mandat (%(shown)s) : seuls les "
-                "domaines de messagerie validés et couverts par le mandat peuvent être visés "
-                "(%(domains)s)."
+                "%(count)s adresse(s) ne peuvent pas recevoir la simulation (%(shown)s). "
+                "%(reasons)s Seuls les domaines de messagerie dont la propriété est prouvée, "
+                "qu'aucune autre structure ne déclare et que le mandat couvre peuvent être "
+                "visés (aujourd'hui : %(domains)s)."
             )
             % {
                 "count": len(cover.uncovered),
                 "shown": shown,
+                "reasons": " ".join(reasons[:3]),
                 "domains": ", ".join(cover.domains) or _("aucun"),
             }
         )

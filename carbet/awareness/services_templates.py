@@ -86,13 +86,12 @@ def save_landing_page(
     page = page or LandingPage(name=name)
     page.name = name
     page.html = clean.html
-    page.field_names = clean.field_names
     page.save()
     audit.record(
         actor,
         "awareness.landing.save",
         page,
         ip=ip,
-        changes={"secret_fields_stripped": clean.stripped_secret_fields},
+        changes={"field_names_stripped": clean.stripped_names},
     )
     return page

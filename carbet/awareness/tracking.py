@@ -2,8 +2,8 @@
 
 Every function takes the raw token from the URL and finds its recipient by digest; an unknown,
 malformed or purged token finds nothing (the view answers 404). Nothing a person types on a
-landing page is ever read here: a submission records a time and the names of the non-secret
-fields the sanitised page declared.
+landing page is ever read here: a submission is an event — it records a time, nothing else
+(the sanitised pages have no named field, and the endpoint never reads a request body).
 
 A click is counted as a person's only on positive evidence — the landing page's script beacon
 (which a scanner does not run) or a submission — and never when an immediate robot signal
@@ -24,7 +24,6 @@ from carbet.awareness.choices import ReportSource
 from carbet.awareness.models import AwarenessSettings, ClickEvent, Recipient
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.awareness import bots, tokens
-from carbet.engines.awareness.landing import submitted_field_names
 
 MAX_UA = 300
 
@@ -137,17 +136,13 @@ def record_beacon(token: str, now: datetime | None = None) -> bool:
     return True
 
 
-def record_submit(token: str, posted_names: list[str], now: datetime | None = None) -> bool:
-    """A form was submitted: keep *that* it was, and the allowed field names — no value."""
+def record_submit(token: str, now: datetime | None = None) -> bool:
+    """A form was submitted: keep *that* it was (the first time), nothing of what it held."""
     recipient = find(token)
     if recipient is None:
         return False
     now = now or timezone.now()
-    page = recipient.campaign.template.landing_page
-    names = submitted_field_names(list(posted_names), page.field_names if page else [])
-    Recipient.objects.filter(pk=recipient.pk, submitted_at__isnull=True).update(
-        submitted_at=now, submitted_fields=names
-    )
+    Recipient.objects.filter(pk=recipient.pk, submitted_at__isnull=True).update(submitted_at=now)
     click = recipient.clicks.order_by("-at").first()
     if click is None or not click.bot_reasons:
         _human(recipient, click.at if click else now)

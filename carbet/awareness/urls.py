@@ -12,6 +12,7 @@ urlpatterns = [
     path("campagnes/<int:pk>/lancer/", views.campaign_launch, name="campaign_launch"),
     path("campagnes/<int:pk>/annuler/", views.campaign_cancel, name="campaign_cancel"),
     path("campagnes/<int:pk>/purger/", views.campaign_purge, name="campaign_purge"),
+    path("campagnes/<int:pk>/relacher/", views.campaign_release, name="campaign_release"),
     path("campagnes/<int:pk>/signalement/", views.campaign_manual_report, name="manual_report"),
     path("campagnes/<int:pk>/rapport.pdf", views.campaign_pdf, name="campaign_pdf"),
     path("structures/<int:pk>/", views.structure_detail, name="structure"),

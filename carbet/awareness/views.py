@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.audit.services import client_ip
-from carbet.awareness import results, services_campaigns, services_targets, tracking
+from carbet.awareness import coverage, results, services_campaigns, services_targets, tracking
 from carbet.awareness.choices import CampaignStatus, PrivacyMode, ReportSource
 from carbet.awareness.forms import (
     AssignTrainingForm,
@@ -146,6 +146,8 @@ def campaign_detail(request, pk: int):
             "nominative": names and campaign.privacy == PrivacyMode.NOMINATIVE,
             "may_manage": can(request.user, Perm.AWARENESS_MANAGE, campaign.structure),
             "report_form": ManualReportForm() if names else None,
+            # Counts by reason only (the reasons name domains, never a person).
+            "held": coverage.held_summary(campaign),
         },
     )
 
@@ -197,6 +199,35 @@ def campaign_cancel(request, pk: int):
         services_campaigns.cancel(request.user, campaign, ip=client_ip(request))
     except services_campaigns.CampaignError as exc:
         messages.error(request, str(exc))
+    return redirect("awareness:campaign", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_release(request, pk: int):
+    """The centre puts back in the queue the held recipients whose domain is covered again."""
+    campaign = _campaign(request, pk, Perm.AWARENESS_MANAGE)
+    try:
+        outcome = coverage.release_held(request.user, campaign, ip=client_ip(request))
+    except MandateRefused as exc:
+        messages.error(request, _("Envoi refusé : %(reason)s") % {"reason": exc})
+    except coverage.ReleaseError as exc:
+        messages.error(request, str(exc))
+    else:
+        if outcome.released:
+            messages.success(
+                request,
+                _("%(n)s destinataire(s) remis dans la file d'envoi.") % {"n": outcome.released},
+            )
+        if outcome.still_held:
+            messages.warning(
+                request,
+                _(
+                    "%(n)s destinataire(s) restent retenus : leur domaine n'est toujours pas "
+                    "prouvé et couvert par le mandat (voir le motif)."
+                )
+                % {"n": outcome.still_held},
+            )
     return redirect("awareness:campaign", pk=campaign.pk)
 
 
@@ -282,7 +313,7 @@ def structure_detail(request, pk: int):
             "groups": TargetGroup.objects.visible_to(request.user, Perm.AWARENESS_MANAGE).filter(
                 structure=structure
             ),
-            "domains": services_campaigns.covered_domains(structure),
+            "domains": coverage.covered_domains(structure),
             "training_total": assignments.count(),
             "training_done": assignments.filter(completed_at__isnull=False).count(),
             "import_form": TargetImportForm() if manage else None,

@@ -2,9 +2,9 @@
 results (improving over time), training assignments, findings and the dashboard score.
 
 Nothing is sent: the demo writes results as a finished campaign would have left them. The
-structures must have a phishing mandate in force and a validated mail domain (as the demo
-registry gives them); others are skipped. Idempotent: a structure that already has campaigns
-is left alone.
+structures must have a phishing mandate in force and a mail domain whose ownership is proven
+(the demo registry has the centre review them, ``carbet.demo.services``); others are skipped.
+Idempotent: a structure that already has campaigns is left alone.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from carbet.awareness import results
 from carbet.awareness.choices import CampaignStatus, PrivacyMode, ReportSource, SendState
+from carbet.awareness.coverage import covered_domains
 from carbet.awareness.models import (
     Campaign,
     ClickEvent,
@@ -27,7 +28,6 @@ from carbet.awareness.models import (
     TrainingAssignment,
     TrainingModule,
 )
-from carbet.awareness.services_campaigns import covered_domains
 from carbet.awareness.services_targets import new_pseudonym
 from carbet.core.choices import MandateService
 from carbet.core.mandates import check
@@ -217,7 +217,6 @@ def _campaign(
             fields.setdefault("opened_at", at)
             if rng.random() < 0.4:
                 fields["submitted_at"] = at + dt.timedelta(seconds=40)
-                fields["submitted_fields"] = ["identifiant"]
             if module is not None:
                 assignment, _ = TrainingAssignment.objects.get_or_create(
                     module=module,

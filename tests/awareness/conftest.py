@@ -1,6 +1,6 @@
 """Fixtures of the awareness tests: a real SMTP server (aiosmtpd) on loopback, started once per
-session, and a structure ready for a campaign (mandate covering phishing, a validated mail
-domain, a staff list, a sending profile)."""
+session, and a structure ready for a campaign (mandate covering phishing, a mail domain whose
+ownership is proven, a staff list, a sending profile)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from django.utils import timezone
 from carbet.awareness.models import Campaign, EmailTemplate, SmtpProfile, Target
 from carbet.awareness.services_targets import new_pseudonym
 from carbet.core.models import Asset, Mandate
-from tests.conftest import make_mandate
+from tests.conftest import make_mandate, proven
 
 
 @dataclass
@@ -77,9 +77,11 @@ def smtp(smtp_server):
 
 
 def phishing_ready(structure, domain: str, *, mandate: bool = True) -> Mandate | None:
-    """A validated mail domain and (optionally) a mandate that covers phishing."""
+    """A proven mail domain (the centre's review) and (optionally) a mandate covering phishing.
+
+    The structure's own "validated" is not enough any more: only proven ownership counts."""
     Asset.objects.get_or_create(
-        structure=structure, kind="mail_domain", value=domain, defaults={"validated": True}
+        structure=structure, kind="mail_domain", value=domain, defaults=proven()
     )
     if mandate:
         return make_mandate(structure, covers_phishing=True, reference=f"PH-{structure.pk}")

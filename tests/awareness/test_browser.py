@@ -1,5 +1,6 @@
 """Headless Chromium goes click → landing page → submit with a password → debrief, then the
-test proves that no trace of the password exists anywhere: not in the request the browser sent,
+test proves that nothing typed left the browser — the submission is an empty POST, an event —
+and that no trace of the password exists anywhere: not in the request the browser sent,
 not in any table of the database (every row of every table, and the raw database files), not in
 the captured logs nor in any file under the data directory.
 
@@ -66,14 +67,15 @@ def test_a_password_typed_on_the_landing_page_leaves_no_trace(
     (token,) = set(LINK_RE.findall(received.message.get_body(("plain",)).get_content()))
     Recipient.objects.update(sent_at=timezone.now() - timezone.timedelta(minutes=5))
     password = "Pw-" + secrets.token_hex(12)
-    posted: list[str] = []
+    posted: list[tuple[str, str]] = []
 
     with chromium_page() as page:
         # Headless Chromium announces itself as "HeadlessChrome", a robot signal Carbet flags:
         # the test plays a person's ordinary browser.
         page.set_extra_http_headers({"User-Agent": PERSON_UA})
         page.on(
-            "request", lambda r: posted.append(r.post_data or "") if r.method == "POST" else None
+            "request",
+            lambda r: posted.append((r.url, r.post_data or "")) if r.method == "POST" else None,
         )
         with page.expect_response(lambda r: r.url.endswith(f"/s/{token}/b")) as beacon:
             page.goto(f"{live_server.url}/s/{token}/c")
@@ -86,15 +88,16 @@ def test_a_password_typed_on_the_landing_page_leaves_no_trace(
         problems = page.problems
 
     assert problems == []
-    assert any("identifiant=jdupont" in body for body in posted)
-    assert all(password not in body for body in posted)  # never left the browser
+    submits = [body for url, body in posted if url.endswith(f"/s/{token}/submit")]
+    assert submits == [""]  # the submission is an event: an empty body
+    assert all("jdupont" not in body and password not in body for _url, body in posted)
     recipient = Recipient.objects.get(token_digest=tokens.digest(token))
     assert recipient.submitted_at and recipient.human_clicked_at
-    assert recipient.submitted_fields == ["identifiant"]
     click = ClickEvent.objects.get(recipient=recipient)
     assert click.page_at and click.beacon_at and click.bot_reasons == []
 
-    assert password not in _every_row_as_text()
+    rows = _every_row_as_text()
+    assert password not in rows and "jdupont" not in rows
     database = Path(connection.settings_dict["NAME"])
     if connection.vendor == "sqlite" and database.exists():
         for path in database.parent.glob(database.name + "*"):  # the file, -wal, -journal

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from carbet.audit.models import AuditEntry
-from carbet.awareness import sending, services_campaigns
+from carbet.awareness import coverage, sending, services_campaigns
 from carbet.awareness.choices import CampaignStatus, SendState
 from carbet.awareness.models import Recipient, Target
 from carbet.awareness.services_targets import new_pseudonym
@@ -81,10 +81,11 @@ def test_throttle_spaces_messages_on_the_wire(region, smtp):
 def test_a_rerun_never_sends_a_message_twice(region, smtp):
     campaign = _launch(region, smtp, count=5)
     # A worker claimed two messages then died before it could say whether they left.
-    claimed = sending._claim_batch(campaign, timezone.now(), 2)
+    claimed, held = sending._claim_batch(campaign, timezone.now(), 2)
+    assert held == 0
     assert len(claimed) == 2
     counts = sending.run(campaign.pk)
-    assert counts == {"sent": 3, "failed": 0, "uncertain": 2, "skipped": 0}
+    assert counts == {"sent": 3, "failed": 0, "uncertain": 2, "skipped": 0, "held": 0}
     states = sorted(Recipient.objects.filter(campaign=campaign).values_list("state", flat=True))
     assert states.count(SendState.UNCERTAIN) == 2
     assert len(smtp.messages) == 3
@@ -126,16 +127,20 @@ def test_an_address_outside_the_mandated_domains_refuses_the_whole_launch(region
         services_campaigns.launch(region.users["centre_analyst"], campaign)
     assert not Recipient.objects.filter(campaign=campaign).exists()
     assert AuditEntry.objects.filter(action="awareness.campaign.refused").exists()
-    cover = services_campaigns.coverage(region.a, ["x@soins.alpha-mail.test", "a@evil.test"])
+    cover = coverage.coverage(region.a, ["x@soins.alpha-mail.test", "a@evil.test"])
     assert cover.covered == ["x@soins.alpha-mail.test"] and cover.uncovered == ["a@evil.test"]
 
 
-def test_an_unvalidated_domain_asset_covers_nobody(region, smtp):
+def test_a_validated_but_unproven_domain_asset_covers_nobody(region, smtp):
     from carbet.core.models import Asset
 
     phishing_ready(region.a, DOMAIN)
-    Asset.objects.filter(value=DOMAIN).update(validated=False)
-    assert DOMAIN not in services_campaigns.covered_domains(region.a)
+    assert DOMAIN in coverage.covered_domains(region.a)
+    # The structure's own word ("validated") is not proof of ownership.
+    Asset.objects.filter(value=DOMAIN).update(validated=True, proven_at=None)
+    assert DOMAIN not in coverage.covered_domains(region.a)
+    reason = coverage.coverage(region.a, [f"x@{DOMAIN}"]).reasons[f"x@{DOMAIN}"]
+    assert "pas encore prouvée" in reason
 
 
 def test_a_mandate_revoked_mid_campaign_stops_the_sending(region, smtp):

@@ -1,18 +1,21 @@
-"""The landing-page sanitiser: whatever HTML comes in, no password can ever leave the browser.
+"""The landing-page sanitiser: whatever HTML comes in, nothing typed can ever leave the browser.
 
 The page is rebuilt token by token from an allow-list (stdlib ``html.parser``), never patched:
 
 - scripts, styles, frames, objects, embeds, ``<base>``, ``<meta>``, ``<link>`` are dropped with
   their content, as are every ``on*`` handler and ``style`` attribute (the public pages run
-  under the same strict CSP as the rest of Carbet);
-- every form posts to Carbet's submit endpoint (its ``action`` is replaced, whatever it was);
-- every password input — and any input whose name or id looks like a password or a secret — loses
-  its ``name`` and ``value``: the browser then has nothing to send for it;
+  under the same strict CSP as the rest of Carbet), and any attribute outside the allow-list
+  (``form=``, ``formaction``, ``formmethod``, ``contenteditable``…);
+- every form posts to Carbet's event endpoint (its ``action`` is replaced, whatever it was);
+- **no form control keeps a** ``name``: inputs, selects, textareas and buttons all lose it, and
+  inputs lose their ``value`` (except a button's label). A control without a name is never part
+  of a form's submission, so the browser sends an empty body: the submission is an *event*
+  (the URL carries the recipient's token), never a payload. ``<input type=image>``, which
+  would send click coordinates even without a name, becomes a plain submit button;
+- fields that look like a password or a secret are shown masked (``type=password``) with
+  autocomplete off, so the browser's password manager does not offer to keep them;
 - links and images keep only same-site relative targets: the page is self-contained, so a
   visit leaks to no third party.
-
-The result lists the *names* of the fields that remain, which is all the submit endpoint ever
-records (whether something was submitted, never what).
 """
 
 from __future__ import annotations
@@ -38,37 +41,54 @@ DROPPED_WITH_CONTENT = frozenset(
     {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math",
      "frame", "frameset", "applet", "title"}
 )  # fmt: skip
+# ``name`` and ``value`` are not here: no control may name itself into a submission.
 ALLOWED_ATTRS = frozenset(
-    {"class", "id", "href", "src", "alt", "title", "type", "name", "value", "placeholder",
+    {"class", "id", "href", "src", "alt", "title", "type", "placeholder",
      "for", "colspan", "rowspan", "width", "height", "lang", "dir", "role", "aria-label",
      "aria-hidden", "autocomplete", "maxlength", "size", "rows", "cols", "disabled",
      "selected", "checked", "required", "readonly", "multiple", "label"}
 )  # fmt: skip
+FORM_CONTROLS = frozenset({"input", "select", "textarea", "button"})
+# Input types kept as they are; anything else becomes a text input (``file`` would open the
+# person's files, ``image`` would send coordinates).
+INPUT_TYPES = frozenset(
+    {"text", "password", "email", "tel", "number", "search", "url", "date", "checkbox",
+     "radio", "submit", "button", "reset", "hidden"}
+)  # fmt: skip
+LABEL_INPUTS = frozenset({"submit", "button", "reset"})  # their value is the button's label
 SECRET_NAME_RE = re.compile(
     r"pass|pwd|mdp|mot.?de.?passe|secret|pin\b|otp|code|token|card|carte|cvv|cvc|iban",
     re.IGNORECASE,
 )
 SAFE_URL_RE = re.compile(r"^(#|/(?![/\\])|[A-Za-z0-9_-]+(/|\.|$))")
-NAME_RE = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,60}$")
 
 
 @dataclass
 class SanitizedPage:
     html: str
-    field_names: list[str] = field(default_factory=list)
-    stripped_secret_fields: int = 0
+    stripped_names: int = 0  # form controls that came with a name (all lost it)
     removed: list[str] = field(default_factory=list)
 
 
 def is_secret_input(attrs: dict[str, str]) -> bool:
-    """Whether an input may carry a credential: password type, or a name/id that says so."""
+    """Whether an input may carry a credential: password type, or a name/id/label that says so
+    (``name`` is only read as a hint here: it never reaches the output)."""
     kind = (attrs.get("type") or "text").strip().lower()
     if kind == "password":
         return True
     if kind in ("hidden", "submit", "button", "reset", "image", "checkbox", "radio"):
         return False
-    label = " ".join(attrs.get(k, "") for k in ("name", "id", "autocomplete", "placeholder"))
+    keys = ("name", "id", "autocomplete", "placeholder", "aria-label")
+    label = " ".join(attrs.get(k, "") for k in keys)
     return bool(SECRET_NAME_RE.search(label))
+
+
+def _attr(raw: list[tuple[str, str | None]], wanted: str) -> str | None:
+    """The first value of attribute ``wanted`` (as a browser reads duplicated attributes)."""
+    for name, value in raw:
+        if name.lower() == wanted:
+            return value or ""
+    return None
 
 
 class _Rebuilder(HTMLParser):
@@ -106,9 +126,17 @@ class _Rebuilder(HTMLParser):
             if tag not in ("html", "head", "body"):
                 self._note(tag)
             return
+        raw_names = {name.lower() for name, _value in raw}
         attrs: dict[str, str] = {}
         for name, value in raw:
             name = name.lower()
+            if name in attrs:  # the browser keeps the first of duplicated attributes
+                continue
+            if tag in FORM_CONTROLS and name == "value":
+                value = value or ""
+                if tag == "input" and (_attr(raw, "type") or "").strip().lower() in LABEL_INPUTS:
+                    attrs[name] = value  # a button's label, never something typed
+                continue
             if name.startswith("on") or name == "style" or name not in ALLOWED_ATTRS:
                 self._note(f"@{name}" if not name.startswith("on") else "@on*")
                 continue
@@ -117,36 +145,32 @@ class _Rebuilder(HTMLParser):
                 self._note(f"@{name}")
                 continue
             attrs[name] = value
+        if tag in FORM_CONTROLS and "name" in raw_names:
+            self.page.stripped_names += 1
         if tag == "form":
             attrs = {k: v for k, v in attrs.items() if k in ("class", "id")}
             attrs.update({"action": self.submit_url, "method": "post", "autocomplete": "off"})
-        if tag in ("input", "textarea", "select"):
-            attrs = self._field(attrs)
-        if tag == "button" and attrs.get("type", "submit").lower() != "button":
-            attrs.pop("name", None)
-            attrs.pop("value", None)
+        if tag == "input":
+            attrs = self._input(attrs, _attr(raw, "name") or "")
+        if tag == "button":
+            kind = attrs.get("type", "submit").strip().lower()
+            attrs["type"] = kind if kind in LABEL_INPUTS else "submit"
         rendered = "".join(f' {k}="{escape(v, quote=True)}"' for k, v in attrs.items())
         self.out.append(f"<{tag}{rendered}>")
         if tag not in VOID_TAGS and not closing:
             self.open_tags.append(tag)
 
-    def _field(self, attrs: dict[str, str]) -> dict[str, str]:
-        if is_secret_input(attrs):
-            self.page.stripped_secret_fields += 1
-            kept = {k: v for k, v in attrs.items() if k not in ("name", "value", "id")}
-            kept["autocomplete"] = "off"
-            if kept.get("type", "").lower() != "password":
-                kept["type"] = "password"
-            return kept
-        name = attrs.get("name", "")
-        if name:
-            if NAME_RE.match(name) and attrs.get("type", "").lower() not in ("submit", "image"):
-                if name not in self.page.field_names:
-                    self.page.field_names.append(name)
-            else:
-                attrs.pop("name")
-        if attrs.get("type", "").lower() not in ("hidden", "submit", "button", "checkbox", "radio"):
-            attrs.pop("value", None)  # no pre-filled value travels back with the submission
+    def _input(self, attrs: dict[str, str], name: str) -> dict[str, str]:
+        """Normalise the type; mask what looks like a secret (the dropped name is a hint)."""
+        kind = (attrs.get("type") or "text").strip().lower()
+        if kind == "image":
+            attrs.pop("src", None)
+            kind = "submit"
+        elif kind not in INPUT_TYPES:
+            kind = "text"
+        attrs["type"] = kind
+        if is_secret_input({**attrs, "name": name}):
+            attrs["type"], attrs["autocomplete"] = "password", "off"
         return attrs
 
     def handle_endtag(self, tag: str) -> None:
@@ -182,13 +206,3 @@ def sanitize(html: str, submit_url: str) -> SanitizedPage:
         parser._note("truncated")
     parser.feed(text.replace("\x00", ""))
     return parser.finish()
-
-
-def submitted_field_names(posted_names: list[str], allowed: list[str]) -> list[str]:
-    """The names worth keeping from a submission: only those the sanitised page declared and
-    that do not look like a secret. Values are never looked at."""
-    keep = []
-    for name in posted_names:
-        if name in allowed and not SECRET_NAME_RE.search(name) and name not in keep:
-            keep.append(name)
-    return keep[:20]
