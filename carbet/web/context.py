@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from carbet.accounts.middleware import needs_second_factor
 from carbet.accounts.roles import Perm
 from carbet.core.tenancy import can
+from carbet.web import statement
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,18 @@ NAV_ITEMS: list[NavItem] = [
 ]
 
 
+def current_item(path: str, urls: list[str]) -> int | None:
+    """The index of the one menu entry the page belongs to: the longest URL that is ``path``
+    or one of its parent folders. One entry at most, so that a single link says "you are here"
+    (several links of /vulnerabilites/... used to claim it at once)."""
+    best, best_length = None, 0
+    for index, url in enumerate(urls):
+        inside = path == url or (url.endswith("/") and path.startswith(url))
+        if inside and len(url) > best_length:
+            best, best_length = index, len(url)
+    return best
+
+
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     items = []
@@ -57,5 +70,14 @@ def navigation(request) -> dict:
                 url = reverse(item.url_name)
             except NoReverseMatch:
                 continue  # that service's pages have not landed in this installation
-            items.append({"label": item.label, "url": url})
-    return {"nav_items": items, "region_name": settings.CARBET_REGION_NAME}
+            items.append({"label": item.label, "url": url, "current": ""})
+    path = getattr(request, "path", "")
+    chosen = current_item(path, [item["url"] for item in items])
+    if chosen is not None:
+        # "page" on the entry's own page; "true" on a page inside its section.
+        items[chosen]["current"] = "page" if items[chosen]["url"] == path else "true"
+    return {
+        "nav_items": items,
+        "region_name": settings.CARBET_REGION_NAME,
+        "accessibility_footer": statement.footer_label(),
+    }

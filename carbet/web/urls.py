@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sante/", views.health, name="health"),
     path("indicateurs/", views.aggregates, name="aggregates"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
 ]

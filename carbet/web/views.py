@@ -1,4 +1,4 @@
-"""Home, health and the regional aggregates page."""
+"""Home, health, the regional aggregates page and the accessibility statement."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from carbet import __version__
 from carbet.accounts.roles import Perm
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
-from carbet.web import services
+from carbet.web import services, statement
 
 
 @login_required
@@ -63,5 +63,21 @@ def aggregates(request):
             "by_departement": services.by_departement(),
             "sectors": services.sector_totals(),
             "min_group": services.MIN_GROUP_SIZE,
+        },
+    )
+
+
+def accessibility(request):
+    """The accessibility statement, public like the RGAA requires (no login: anyone who cannot
+    use the service must be able to read it and to find how to report a problem)."""
+    from django.conf import settings
+
+    document = statement.load()
+    return render(
+        request,
+        "web/accessibility.html",
+        {
+            "statement": document,
+            "contact": getattr(settings, "CARBET_ACCESSIBILITY_CONTACT", ""),
         },
     )
