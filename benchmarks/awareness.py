@@ -116,7 +116,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def prepare_campaign(recipients: int, smtp_port: int):
-    """A structure with a phishing mandate, a validated mail domain, ``recipients`` staff and a
+    """A structure with a phishing mandate, a proven mail domain, ``recipients`` staff and a
     draft campaign, all through the models (bulk inserts)."""
     import datetime as dt
 
@@ -137,7 +137,16 @@ def prepare_campaign(recipients: int, smtp_port: int):
         category="ch",
         departement="972",
     )
-    Asset.objects.create(structure=structure, kind="mail_domain", value=DOMAIN, validated=True)
+    # Only a proven domain may be mailed (the structure's own "validated" is not proof).
+    Asset.objects.create(
+        structure=structure,
+        kind="mail_domain",
+        value=DOMAIN,
+        validated=True,
+        proven_at=timezone.now(),
+        proof_method="centre_review",
+        proof_note="banc d'essai",
+    )
     today = dt.date.today()
     mandate = Mandate(
         structure=structure,
