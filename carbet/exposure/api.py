@@ -88,11 +88,20 @@ class TargetOut(Schema):
     services: list[dict[str, Any]]
     evidence: dict[str, Any]
     errors: list[str]
+    # Connections the scope policy refused: {address, port, reason, via, name, message}.
+    refused: list[dict[str, Any]]
     observations: list[ObservationOut]
 
     @staticmethod
     def resolve_asset(obj: ScanTarget) -> int | None:
         return obj.asset_id
+
+    @staticmethod
+    def resolve_refused(obj: ScanTarget) -> list[dict[str, Any]]:
+        return [
+            {**record, "message": text}
+            for record, text in zip(obj.refused or [], obj.refusal_messages, strict=False)
+        ]
 
     @staticmethod
     def resolve_observations(obj: ScanTarget) -> list[Any]:

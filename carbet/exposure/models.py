@@ -261,6 +261,9 @@ class ScanTarget(models.Model):
     # Banner, headers, certificate, DNS records... as the engine reported them, per topic.
     evidence = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
+    # Connections the connect-time scope policy refused: [{"address", "port", "reason", "via",
+    # "name", "message"}] (carbet.engines.netpolicy.Refusal). Nothing is concluded about them.
+    refused = models.JSONField(default=list, blank=True)
     complete = models.BooleanField(default=False)
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     grade = models.CharField(max_length=3, blank=True)
@@ -280,6 +283,13 @@ class ScanTarget(models.Model):
 
     def __str__(self) -> str:
         return self.target
+
+    @property
+    def refusal_messages(self) -> list[str]:
+        """The refused connections in plain French (see ``carbet.exposure.refusals``)."""
+        from carbet.exposure.refusals import messages
+
+        return messages(self.refused)
 
 
 class ScanObservation(models.Model):

@@ -4,6 +4,9 @@ The job is safe to run again at any point: targets already written are skipped (
 with its observations in one transaction), the findings ingest is idempotent, and alerts are
 recorded per fingerprint so none is sent twice. Before contacting a target, the mandate is
 checked again: a mandate revoked between the request and the run stops the scan of its assets.
+What the engine then connects to is bound by the structure's connect-time scope policy
+(``carbet.core.ownership.connect_policy``), rebuilt for every chunk of targets; the connections
+it refused are kept on each target (``ScanTarget.refused``) and make the scan partial.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from django.conf import settings
@@ -21,11 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
-from carbet.core import mandates
+from carbet.core import mandates, ownership
 from carbet.core.choices import MandateService
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.exposure import checks
-from carbet.engines.exposure.core import Observation, ScanConfig, TargetResult
+from carbet.engines.exposure.core import Observation, ScanConfig, TargetResult, refusal_text
 from carbet.exposure import services_scores as scoring
 from carbet.exposure.models import (
     Scan,
@@ -46,7 +49,9 @@ MAX_BANNER = 1000
 
 
 def engine_config(scan: Scan) -> ScanConfig:
-    """The engine's settings from the scan's profile, plus the installation's resolver/trust."""
+    """The engine's settings from the scan's profile, plus the installation's resolver/trust,
+    and the connect-time scope policy of the scan's structure, built from the registry *now*
+    (a scan's job only carries the scan's id: the worker builds this, never the request)."""
     values = dict(scan.config)
     if "ports" in values:
         values["ports"] = tuple(int(p) for p in values["ports"])
@@ -60,8 +65,9 @@ def engine_config(scan: Scan) -> ScanConfig:
         values["nameserver"] = nameserver
     if ca_file:
         values["ca_file"] = ca_file
-    known = set(ScanConfig.__dataclass_fields__)
-    return ScanConfig(**{k: v for k, v in values.items() if k in known})
+    known = set(ScanConfig.__dataclass_fields__) - {"policy"}
+    values = {k: v for k, v in values.items() if k in known}
+    return ScanConfig(**values, policy=ownership.connect_policy(scan.structure))
 
 
 def run_engine(targets: list[str], config: ScanConfig) -> list[TargetResult]:
@@ -141,7 +147,10 @@ def _fill(scan: Scan, row: ScanTarget, result: TargetResult) -> list[ScanObserva
     row.addresses = list(result.addresses)
     row.services = _services(result)
     row.evidence = _bounded(result.evidence)
-    row.errors = [str(e)[:500] for e in result.errors][:100]
+    # Refusals are kept apart, as data (the pages word them); not twice among the errors.
+    refusal_lines = {refusal_text(record) for record in result.refused}
+    row.errors = [str(e)[:500] for e in result.errors if e not in refusal_lines][:100]
+    row.refused = _bounded(list(result.refused)[:200])
     row.complete = bool(result.complete)
     row.scores = scoring.target_scores(result, list(observations.values()))
     row.score = row.scores.get("overall", {}).get("score")
@@ -153,8 +162,8 @@ def _fill(scan: Scan, row: ScanTarget, result: TargetResult) -> list[ScanObserva
 
 
 TARGET_FIELDS = [
-    "addresses", "services", "evidence", "errors", "complete", "scores", "score", "grade",
-    "duration", "scanned_at", "status",
+    "addresses", "services", "evidence", "errors", "refused", "complete", "scores", "score",
+    "grade", "duration", "scanned_at", "status",
 ]  # fmt: skip
 
 
@@ -243,6 +252,10 @@ def run_scan(scan: Scan, report: Any = None) -> dict[str, Any]:
                 _("Analyse de %(target)s (%(done)d/%(total)d)")
                 % {"target": chunk[0].target, "done": done + 1, "total": scan.targets_total},
             )
+        if start:
+            # Each chunk under the registry as it stands now: an asset another structure
+            # declared (or a conflict) since the scan started binds the rest of the scan.
+            config = replace(config, policy=ownership.connect_policy(scan.structure))
         results = run_engine([row.target for row in chunk], config)
         save_targets(scan, _pair(chunk, results))
     if report is not None:

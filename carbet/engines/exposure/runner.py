@@ -124,9 +124,7 @@ class Resolver:
         loop = asyncio.get_running_loop()
         try:
             infos = await asyncio.wait_for(
-                loop.getaddrinfo(
-                    name, None, type=socket.SOCK_STREAM, flags=socket.AI_CANONNAME
-                ),
+                loop.getaddrinfo(name, None, type=socket.SOCK_STREAM, flags=socket.AI_CANONNAME),
                 self.lifetime,
             )
         except (OSError, TimeoutError, UnicodeError) as exc:
@@ -144,9 +142,7 @@ class Resolver:
     async def txt(self, name: str) -> list[str]:
         """The TXT strings of ``name`` (each record's parts joined), empty when there are none."""
         records, _reason = await self._query(name, "TXT")
-        return [
-            b"".join(record.strings).decode("utf-8", errors="replace") for record in records
-        ]
+        return [b"".join(record.strings).decode("utf-8", errors="replace") for record in records]
 
     async def _query(self, name: str, rdtype: str) -> tuple[Any, str]:
         if self._dns is None:

@@ -12,6 +12,7 @@ import pytest
 
 from carbet.core.models import Asset
 from carbet.exposure.models import ScanProfile
+from tests.conftest import proven
 from tests.exposure.app import listeners
 
 EXPOSED = "127.77.0.1"
@@ -61,5 +62,5 @@ def exposed(region, fast_profile, loopback_listeners):
     """Structure A with only loopback assets (its ``alpha.test`` domain is dropped)."""
     Asset.objects.filter(structure=region.a, kind="domain").delete()
     for value in (EXPOSED, WEB_ONLY):
-        Asset.objects.create(structure=region.a, kind="ipv4", value=value, validated=True)
+        Asset.objects.create(structure=region.a, kind="ipv4", value=value, **proven())
     return region

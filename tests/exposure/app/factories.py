@@ -11,6 +11,7 @@ from carbet.exposure import services
 from carbet.exposure.models import Scan, ScanStatus
 from carbet.exposure.services_finish import finish
 from carbet.exposure.services_run import save_target
+from tests.conftest import proven
 
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
@@ -35,7 +36,7 @@ def engine_result(target: str, rdp: bool = True) -> TargetResult:
 def finished_scan(structure: Structure, rdp: bool = True, value: str = "127.77.1.1") -> Scan:
     """A scan of ``structure`` whose engine results are given, finished through the services."""
     Asset.objects.get_or_create(
-        structure=structure, kind="ipv4", value=value, defaults={"validated": True}
+        structure=structure, kind="ipv4", value=value, defaults=proven()
     )
     scan = services.request_structure_scan(structure, SYSTEM)
     for row in scan.targets.all():

@@ -1,4 +1,4 @@
-"""Only validated assets covered by a valid exposure mandate are ever contacted.
+"""Only proven assets covered by a valid exposure mandate are ever contacted.
 
 Each case declares the loopback address ``UNTOUCHABLE`` (a listener counting every connection)
 in a way the mandate gate must refuse; the refusal is listed on the scan or raised, written to
@@ -16,14 +16,14 @@ from carbet.core.models import Asset, Mandate
 from carbet.core.tenancy import SYSTEM
 from carbet.exposure import services
 from carbet.exposure.models import Scan, ScanStatus
-from tests.conftest import make_mandate
+from tests.conftest import make_mandate, proven
 from tests.exposure.app.conftest import EXPOSED, UNTOUCHABLE
 
 pytestmark = pytest.mark.realserver
 
 
 def _untouchable(region, **fields) -> Asset:
-    values = {"validated": True, **fields}
+    values = {**proven(), **fields}
     return Asset.objects.create(structure=region.a, kind="ipv4", value=UNTOUCHABLE, **values)
 
 
@@ -82,8 +82,9 @@ def test_a_structure_without_a_valid_mandate_is_never_contacted(
 def test_unvalidated_or_unlisted_assets_are_refused_the_others_scanned(
     exposed, django_capture_on_commit_callbacks
 ):
-    """One mandate listing only 127.77.0.1; 127.77.0.9 is declared twice over: unvalidated
-    (as a network) and validated but not listed. Only 127.77.0.1 is contacted."""
+    """One mandate listing only 127.77.0.1; 127.77.0.9 is declared twice over: unproven
+    (as a network, even though the structure ticked "validated") and proven but not listed.
+    Only 127.77.0.1 is contacted."""
     from tests.exposure.app import listeners
 
     region = exposed
@@ -92,7 +93,7 @@ def test_unvalidated_or_unlisted_assets_are_refused_the_others_scanned(
     mandate.save()
     mandate.assets.set(Asset.objects.filter(structure=region.a, value=EXPOSED))
     _untouchable(region)
-    Asset.objects.create(structure=region.a, kind="cidr", value="127.77.0.8/30", validated=False)
+    Asset.objects.create(structure=region.a, kind="cidr", value="127.77.0.8/30", validated=True)
     before = listeners.connections(UNTOUCHABLE)
     before_exposed = listeners.connections(EXPOSED)
     with django_capture_on_commit_callbacks(execute=True):
@@ -102,7 +103,7 @@ def test_unvalidated_or_unlisted_assets_are_refused_the_others_scanned(
     assert list(scan.targets.values_list("target", flat=True)) == [EXPOSED]
     refused = {item["value"]: item["reason"] for item in scan.refused}
     assert set(refused) == {UNTOUCHABLE, "127.77.0.2", "127.77.0.8/30"}
-    assert "validé" in refused["127.77.0.8/30"]
+    assert "prouvée" in refused["127.77.0.8/30"]
     assert "périmètre" in refused[UNTOUCHABLE]
     assert _refusals(UNTOUCHABLE) and _refusals("127.77.0.8/30")
     assert listeners.connections(UNTOUCHABLE) == before

@@ -37,6 +37,7 @@ QUICK_RESCUE = {"CARBET_JOB_STALE_SECONDS": "3", "CARBET_JOB_HEARTBEAT_SECONDS":
 SEED = """
 import datetime as dt, json
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from carbet.core.models import Asset, Mandate, Organisation, Structure
 from carbet.exposure.models import ScanProfile
 ScanProfile.objects.update(is_default=False)
@@ -52,7 +53,10 @@ for index, address in enumerate(ADDRESSES):
         finess_et=finess[index], name=f"Structure {index}", organisation=org, category="ch",
         departement="972",
     )
-    Asset.objects.create(structure=structure, kind="ipv4", value=address, validated=True)
+    Asset.objects.create(  # proven by the centre's review: scannable
+        structure=structure, kind="ipv4", value=address, validated=True,
+        proven_at=timezone.now(), proof_method="centre_review", proof_note="revue de test",
+    )
     mandate = Mandate(
         structure=structure, covers_exposure_scan=True, signed_by_name="Dir", signed_on=today,
         valid_from=today, valid_until=today + dt.timedelta(days=30), document_sha256="0" * 64,

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from carbet.core.models import Asset, Mandate
-from tests.conftest import make_mandate
+from tests.conftest import make_mandate, proven
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -45,7 +45,10 @@ def test_json_contract_on_loopback(lab, tmp_path):
     by_target = {target["target"]: target for target in document["targets"]}
     assert list(by_target) == hosts
     for target in document["targets"]:
-        assert set(target) == {"target", "addresses", "score", "grade", "services", "findings"}
+        assert set(target) == {
+            "target", "addresses", "score", "grade", "services", "findings", "refused"
+        }
+        assert target["refused"] == []  # the analyst's tool: loopback targets are scanned
         assert isinstance(target["score"], int) and target["grade"]
         for service in target["services"]:
             assert set(service) == {"port", "service", "product", "version"}
@@ -133,7 +136,7 @@ def test_structure_unknown_finess(db):
 
 def test_structure_without_mandate_is_refused(region):
     Mandate.objects.filter(structure=region.a).delete()
-    Asset.objects.create(structure=region.a, kind="ipv4", value="127.44.0.15", validated=True)
+    Asset.objects.create(structure=region.a, kind="ipv4", value="127.44.0.15", **proven())
     with pytest.raises(CommandError) as error:
         call_command("scan", structure=region.a.finess_et)
     assert "mandat" in str(error.value).lower()
@@ -143,7 +146,7 @@ def test_structure_without_mandate_is_refused(region):
 @pytest.mark.django_db(transaction=True)  # the job starts on commit, as in production
 def test_structure_scan_through_the_platform(region, lab, capsys):
     Asset.objects.filter(structure=region.a).delete()  # alpha.test resolves nowhere here
-    Asset.objects.create(structure=region.a, kind="ipv4", value=lab["hl7"].host, validated=True)
+    Asset.objects.create(structure=region.a, kind="ipv4", value=lab["hl7"].host, **proven())
     make_mandate(region.a)
     call_command("scan", structure=region.a.finess_et, wait=True, json=True)
     document = json.loads(capsys.readouterr().out)

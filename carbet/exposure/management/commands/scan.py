@@ -6,8 +6,10 @@ contract with ``--json`` (see ``carbet.engines.exposure.report``). Nothing is wr
 and no database is needed: the analyst is responsible for being mandated to scan the targets.
 
 ``carbet scan --structure FINESS`` goes through the platform instead: only the structure's
-validated assets covered by a valid "exposure scan" mandate are scanned, as a background job
-(the mandate gate and the audit trail apply); ``--wait`` follows it to the end.
+proven assets covered by a valid "exposure scan" mandate are scanned, as a background job
+(the mandate gate, the connect-time scope policy and the audit trail apply); ``--wait``
+follows it to the end. Without ``--structure`` no policy applies: exactly the targets named
+are scanned, loopback included (the analyst's lab tool).
 """
 
 from __future__ import annotations
@@ -443,6 +445,7 @@ def _scan_document(scan: Any) -> dict[str, Any]:
                 "grade": row.grade,
                 "services": services,
                 "findings": findings,
+                "refused": row.refused or [],
             }
         )
     return {"targets": targets}
