@@ -25,11 +25,14 @@ anchor.
 from __future__ import annotations
 
 import datetime as dt
+import email
 import fcntl
 import hashlib
 import hmac
+import mailbox
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -258,3 +261,33 @@ def parse_exports(text: str) -> tuple[list[ExportedHead], list[int]]:
         at, sequence, seal, key_id, tag = match.groups()
         found.append(ExportedHead(at, int(sequence), seal, key_id, tag, number))
     return found, damaged
+
+
+_HEADER = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{0,60}: ")
+
+
+def _message_text(message: email.message.Message) -> str:
+    parts = []
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True) or b""
+            parts.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+def anchor_file_text(data: bytes) -> str:
+    """The text to look for anchors in: a sink file as it is, or the decoded bodies of the
+    anchor e-mails as the centre saved them (one ``.eml`` message, or an ``mbox`` export),
+    where long lines are folded by the mail encoding."""
+    if data.startswith(b"From "):
+        with tempfile.NamedTemporaryFile(suffix=".mbox") as handle:
+            handle.write(data)
+            handle.flush()
+            box = mailbox.mbox(handle.name, create=False)
+            try:
+                return "\n".join(_message_text(message) for message in box)
+            finally:
+                box.close()
+    if _HEADER.match(data):
+        return _message_text(email.message_from_bytes(data))
+    return data.decode("utf-8", errors="replace")

@@ -205,7 +205,7 @@ def verify(*, check_anchor: bool = True, anchor_file: Path | None = None) -> Ver
     exported: list[anchor.ExportedHead] = []
     if anchor_file is not None:
         try:
-            text = Path(anchor_file).read_text(encoding="utf-8", errors="replace")
+            text = anchor.anchor_file_text(Path(anchor_file).read_bytes())
         except OSError as exc:
             problems.append(ChainProblem(0, _("fichier d'ancres illisible : %(e)s") % {"e": exc}))
             text = None
