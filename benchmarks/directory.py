@@ -93,9 +93,11 @@ CARBET = (
     CHILD_PRELUDE
     + """
 from carbet.engines.directory import analysis, collector
+from carbet.engines.netpolicy import ConnectPolicy
 host, user, password, base = sys.argv[1:5]
 cpu0 = cpu_now(); t0 = time.perf_counter()
-snap = collector.collect(host, 636, user, password, insecure=True, sysvol=False)
+snap = collector.collect(host, 636, user, password, insecure=True, sysvol=False,
+                         policy=ConnectPolicy.open())
 collected = time.perf_counter() - t0
 result = analysis.analyse(snap)
 finish(t0, cpu0, collect=collected, entries=len(snap.users) + len(snap.computers)

@@ -22,13 +22,18 @@ class ConnectionForm(forms.Form):
         label=_("Domaine Active Directory"),
         queryset=None,
         help_text=_(
-            "Un actif de type « Domaine Active Directory », validé et couvert par le mandat."
+            "Un actif de type « Domaine Active Directory », dont la propriété est prouvée et "
+            "que le mandat couvre."
         ),
     )
     server = forms.CharField(
         label=_("Serveur (contrôleur de domaine)"),
         max_length=255,
-        help_text=_("Nom ou adresse joignable depuis le centre, par exemple dc1.exemple.local."),
+        help_text=_(
+            "Une adresse prouvée de la structure, ou un nom sous son domaine Active Directory "
+            "prouvé (par exemple dc1.exemple.fr) qui désigne une de ces adresses. Le mot de "
+            "passe ne part vers aucun autre serveur."
+        ),
     )
     port = forms.IntegerField(label=_("Port"), required=False, min_value=1, max_value=65535)
     starttls = forms.BooleanField(

@@ -29,6 +29,7 @@ from carbet.core import mandates
 from carbet.core.choices import AssetKind, MandateService
 from carbet.core.models import Asset, Structure
 from carbet.core.tenancy import SYSTEM, can
+from carbet.directory import server_scope
 from carbet.directory.models import (
     AuditOrigin,
     AuditStatus,
@@ -81,6 +82,18 @@ def save_connection(
     _check_domain_asset(structure, data.asset)
     if connection is None and not data.bind_password:
         raise ValidationError({"bind_password": _("Le mot de passe est obligatoire.")})
+    # Every save re-checks the server (a changed server, or a proof withdrawn since).
+    refusal = server_scope.save_refusal(structure, data.server, data.port)
+    if refusal is not None:
+        audit.record(
+            actor,
+            "directory.connection.refused",
+            connection or structure,
+            structure=structure,
+            changes={"stage": "save", "server": data.server[:255], "reason": refusal},
+            ip=ip,
+        )
+        raise ValidationError({"server": refusal})
     creating = connection is None
     connection = connection or DirectoryConnection(structure=structure, created_by=actor)
     for name in ("label", "asset", "server", "port", "starttls", "ca_pem", "insecure"):
@@ -119,6 +132,32 @@ def delete_connection(actor: Any, connection: DirectoryConnection, *, ip: str | 
 # --- Starting audits ---------------------------------------------------------------------------
 
 
+def _server_refusal(
+    actor: Any, connection: DirectoryConnection, stage: str, *, addresses: bool, ip=None
+) -> None:
+    """A server outside the structure's proven scope, without asking DNS: refused, audited.
+
+    A name must be a proven name or lie under the proven AD domain; with ``addresses``, an IP
+    literal must be allowed by the policy too (when queueing: a clear answer at once). At
+    collection time addresses are left to the engine, which checks the very address it
+    connects to — after resolving the name.
+    """
+    host, port = server_scope.split(connection.server, connection.port)
+    refusal = server_scope.name_refusal(connection.structure, host)
+    if refusal is None and addresses and server_scope.is_address(host):
+        refusal = server_scope.save_refusal(connection.structure, connection.server, port)
+    if refusal is not None:
+        audit.record(
+            actor,
+            "directory.connection.refused",
+            connection,
+            structure=connection.structure,
+            changes={"stage": stage, "server": connection.server, "reason": refusal},
+            ip=ip,
+        )
+        raise ValidationError({"server": refusal})
+
+
 def request_online_audit(
     actor: Any, connection: DirectoryConnection, *, ip: str | None = None
 ) -> DirectoryAudit:
@@ -128,6 +167,7 @@ def request_online_audit(
     mandates.require(
         actor, structure, MandateService.DIRECTORY_AUDIT, asset=connection.asset, ip=ip
     )
+    _server_refusal(actor, connection, "request", addresses=True, ip=ip)
     with transaction.atomic():
         audit_row = DirectoryAudit.objects.create(
             structure=structure,
@@ -308,25 +348,46 @@ def collect_online(audit_row: DirectoryAudit, progress: Callable[[str, int], Non
     mandates.require(
         SYSTEM, audit_row.structure, MandateService.DIRECTORY_AUDIT, asset=connection.asset
     )
+    _server_refusal(SYSTEM, connection, "collect", addresses=False)
     from carbet.engines.directory import collector
 
+    # Built now, right before the socket opens: the proofs and claims of this moment.
+    policy = server_scope.collect_policy(audit_row.structure)
     with tempfile.NamedTemporaryFile("w", suffix=".pem") as ca_file:
         ca_path = None
         if connection.ca_pem.strip():
             ca_file.write(connection.ca_pem)
             ca_file.flush()
             ca_path = ca_file.name
-        snap = collector.collect(
-            connection.server,
-            connection.port,
-            connection.bind_user,
-            connection.bind_password,
-            starttls=connection.starttls,
-            ca_file=ca_path,
-            insecure=connection.insecure,
-            base_dn=connection.base_dn or None,
-            progress=progress,
-        )
+        try:
+            snap = collector.collect(
+                connection.server,
+                connection.port,
+                connection.bind_user,
+                connection.bind_password,
+                starttls=connection.starttls,
+                ca_file=ca_path,
+                insecure=connection.insecure,
+                base_dn=connection.base_dn or None,
+                progress=progress,
+                policy=policy,
+                nameserver=server_scope.nameserver(),
+            )
+        except collector.ServerRefused as exc:
+            audit.record(
+                SYSTEM,
+                "directory.connection.refused",
+                connection,
+                structure=audit_row.structure,
+                changes={
+                    "stage": "connect",
+                    "audit": audit_row.pk,
+                    "server": connection.server,
+                    "resolved": exc.resolved[:8],
+                    "refused": [refusal.as_dict() for refusal in exc.refusals[:8]],
+                },
+            )
+            raise
     connection.last_used_at = timezone.now()
     connection.save(update_fields=["last_used_at"])
     return snap

@@ -191,8 +191,8 @@ def connection_run(request, pk: int):
     connection = owned_for(request, DirectoryConnection, pk, Perm.DIRECTORY_RUN)
     try:
         audit_row = services.request_online_audit(request.user, connection, ip=client_ip(request))
-    except MandateRefused as exc:
-        messages.error(request, str(exc))
+    except (MandateRefused, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("directory:structure", connection.structure_id)
     messages.success(request, _("L'audit est lancé : la page se met à jour toute seule."))
     return redirect("directory:audit", audit_row.pk)

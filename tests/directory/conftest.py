@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.directory.samba import SambaDirectory, samba_available, start_samba
+from tests.directory.samba import REALM, SambaDirectory, samba_available, start_samba
+from tests.directory.scope_lab import CountingListener, DnsLab
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +33,19 @@ def samba_dc() -> Iterator[SambaDirectory]:
             yield directory
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def listener() -> Iterator[CountingListener]:
+    """A counting TCP listener on 127.0.0.1 (a server that must never be contacted)."""
+    server = CountingListener()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def dns_lab() -> Iterator[DnsLab]:
+    """A DNS server of the test's own, authoritative for the Samba domain's zone."""
+    lab = DnsLab(REALM.lower())
+    yield lab
+    lab.stop()

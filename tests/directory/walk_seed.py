@@ -6,6 +6,7 @@ import datetime as dt
 
 from carbet.core.models import Asset
 from carbet.directory.models import AuditStatus, DirectoryAudit, DirectoryConnection, RuleException
+from tests.conftest import proven
 
 
 def _asset(structure):
@@ -13,7 +14,7 @@ def _asset(structure):
         structure=structure,
         kind="ad_domain",
         value="alpha-secret.local",
-        defaults={"validated": True, "internet_exposed": False},
+        defaults={"internet_exposed": False, **proven()},
     )[0]
 
 

@@ -13,8 +13,6 @@ presented as complete.
 
 from __future__ import annotations
 
-import ipaddress
-import ssl
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -24,13 +22,20 @@ from ldap3.protocol.microsoft import security_descriptor_control
 
 from carbet.engines.directory import collector_decode as decode
 from carbet.engines.directory import collector_extra, secdesc
+from carbet.engines.directory.collector_connect import (  # noqa: F401  (the collector's API)
+    CollectError,
+    ServerRefused,
+    check_peer_name,
+    connect,
+    explain,
+    split_server,
+)
 from carbet.engines.directory.model import Descriptor, Domain, Snapshot
+from carbet.engines.netpolicy import ConnectPolicy, ScopeRefused
 
 Progress = Callable[[str, int], None]
 
 COLLECTOR_NAME = "carbet 1"
-CONNECT_TIMEOUT = 10  # seconds to open the TCP+TLS connection
-RECEIVE_TIMEOUT = 120  # seconds of silence tolerated on one LDAP operation
 SD_OWNER_DACL = 0x01 | 0x04  # LDAP_SERVER_SD_FLAGS: OWNER + DACL (readable without SACL rights)
 PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
 LDAP_NO_SUCH_OBJECT = 32
@@ -129,10 +134,6 @@ COMPUTER_FILTER = "(sAMAccountType=805306369)"  # SAM_MACHINE_ACCOUNT
 PRE2000_SID = "S-1-5-32-554"
 
 
-class CollectError(Exception):
-    """The collection cannot produce a snapshot (connection, TLS, bind, lost link...)."""
-
-
 class SearchRefused(Exception):
     """One search failed with an LDAP result code (the collector turns it into a gap)."""
 
@@ -156,25 +157,41 @@ def collect(
     now: datetime | None = None,
     auth: str = "simple",
     sysvol: bool = True,
+    policy: ConnectPolicy,
+    nameserver: str | None = None,
 ) -> Snapshot:
     """Collect one domain. ``server`` may carry ":port"; LDAPS on 636 unless ``starttls``.
 
+    ``policy``: where the collector may connect (``ConnectPolicy.open()`` only for the
+    analyst's own ``carbet ad collect``); the server's name is resolved once (``nameserver``,
+    else the system resolver) and LDAP and SMB both go to the one address the policy allowed.
     ``sysvol``: also look for Group Policy Preferences passwords over SMB (read-only, same
     account); when SMB is not possible the snapshot records a gap instead.
     """
     report = progress or (lambda stage, count: None)
     connection = connect(
         server, port, user, password, starttls=starttls, ca_file=ca_file,
-        insecure=insecure, auth=auth,
+        insecure=insecure, auth=auth, policy=policy, nameserver=nameserver,
     )  # fmt: skip
     try:
         session = Session(connection, page_size=page_size, progress=report)
+        session.policy = policy
         if sysvol:
-            session.sysvol = {"host": split_server(server, port)[0], "user": user,
-                              "password": password}  # fmt: skip
+            # The address LDAP was opened to (already checked), never a second resolution.
+            session.sysvol = {"host": split_server(server, port)[0],
+                              "address": connection.server.host,
+                              "user": user, "password": password}  # fmt: skip
         return session.collect(base_dn=base_dn, now=now or datetime.now(UTC))
+    except ScopeRefused as exc:
+        refusal = exc.refusal
+        raise ServerRefused(
+            f"{refusal.message} : SYSVOL non lu, mot de passe non envoyé en SMB "
+            f"(SMB connection refused by the scope policy)",
+            [refusal],
+            [refusal.address],
+        ) from None
     except ldap_errors.LDAPException as exc:
-        raise CollectError(_explain(exc)) from None
+        raise CollectError(explain(exc)) from None
     except SearchRefused as exc:
         # Users, computers or groups could not be read in full: no partial snapshot.
         raise CollectError(f"recherche refusée par l'annuaire / search refused: {exc}") from None
@@ -183,150 +200,6 @@ def collect(
             connection.unbind()
         except ldap_errors.LDAPException:
             pass
-
-
-def split_server(server: str, port: int | None) -> tuple[str, int | None]:
-    """ "host", "host:636", "[::1]:636" → (host, port)."""
-    host = server.strip()
-    if host.startswith("["):
-        closing = host.find("]")
-        if closing < 0:
-            raise CollectError(f"adresse de serveur invalide : {server!r}")
-        rest, host = host[closing + 1 :], host[1:closing]
-        if rest.startswith(":"):
-            port = port or _port(rest[1:], server)
-    elif host.count(":") == 1:
-        host, text_port = host.split(":")
-        port = port or _port(text_port, server)
-    if not host:
-        raise CollectError("aucun serveur indiqué / no server given")
-    return host, port
-
-
-def _port(text: str, server: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise CollectError(f"port invalide dans {server!r} / invalid port")
-    return int(text)
-
-
-def connect(
-    server: str,
-    port: int | None,
-    user: str,
-    password: str,
-    *,
-    starttls: bool = False,
-    ca_file: str | None = None,
-    insecure: bool = False,
-    auth: str = "simple",
-) -> ldap3.Connection:
-    """An open, bound, read-only connection; CollectError with a clear message otherwise."""
-    host, port = split_server(server, port)
-    if auth not in {"simple", "ntlm", "kerberos"}:
-        raise CollectError(f"authentification inconnue : {auth} (simple, ntlm ou kerberos)")
-    tls = ldap3.Tls(
-        validate=ssl.CERT_NONE if insecure else ssl.CERT_REQUIRED,
-        ca_certs_file=ca_file,
-        version=ssl.PROTOCOL_TLS_CLIENT,
-        # ldap3's own name check ignores IP addresses in the certificate: we check below.
-        valid_names=["*"],
-    )
-    target = ldap3.Server(
-        host,
-        port=port or (389 if starttls else 636),
-        use_ssl=not starttls,
-        tls=tls,
-        get_info=ldap3.NONE,
-        connect_timeout=CONNECT_TIMEOUT,
-    )
-    options: dict = {"authentication": ldap3.SIMPLE, "user": user, "password": password}
-    if auth == "ntlm":
-        # Windows domains only: ldap3's NTLM does not work against Samba (REFERENCE.md).
-        options = {"authentication": ldap3.NTLM, "user": user, "password": password}
-    elif auth == "kerberos":
-        try:
-            import gssapi  # noqa: F401  (ldap3's SASL/GSSAPI needs it)
-        except ImportError:
-            raise CollectError(
-                "Kerberos indisponible : le module Python « gssapi » n'est pas installé "
-                "(Kerberos unavailable: install gssapi)"
-            ) from None
-        options = {"authentication": ldap3.SASL, "sasl_mechanism": ldap3.KERBEROS}
-    connection = ldap3.Connection(
-        target,
-        read_only=True,
-        receive_timeout=RECEIVE_TIMEOUT,
-        raise_exceptions=False,
-        auto_referrals=False,
-        check_names=False,
-        **options,
-    )
-    try:
-        connection.open()
-        if starttls and not connection.start_tls():
-            raise CollectError(f"StartTLS refusé par {host}:{port or 389} / StartTLS refused")
-        if not insecure:
-            # Before the bind: the password goes only to the server the certificate names.
-            check_peer_name(connection.socket.getpeercert() or {}, host)
-        if not connection.bind():
-            result = connection.result or {}
-            raise CollectError(
-                f"connexion refusée par l'annuaire (bind refused): "
-                f"{result.get('description', '')} {result.get('message', '')}".strip()
-            )
-    except ldap_errors.LDAPException as exc:
-        raise CollectError(_explain(exc)) from None
-    return connection
-
-
-def check_peer_name(certificate: dict, host: str) -> None:
-    """The verified certificate must name ``host`` (DNS name, wildcard label or IP address)."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    names = certificate.get("subjectAltName", ())
-    for kind, value in names:
-        if address is not None and kind == "IP Address":
-            try:
-                if ipaddress.ip_address(value.strip()) == address:
-                    return
-            except ValueError:
-                continue
-        elif address is None and kind == "DNS" and _dns_match(value, host):
-            return
-    if not names and address is None:
-        for rdn in certificate.get("subject", ()):
-            for key, value in rdn:
-                if key == "commonName" and _dns_match(value, host):
-                    return
-    raise CollectError(
-        f"échec TLS : le certificat du serveur ne porte pas le nom {host!r} "
-        f"(TLS failure: certificate does not match the host name)"
-    )
-
-
-def _dns_match(pattern: str, host: str) -> bool:
-    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
-    if pattern.startswith("*."):
-        head, _, rest = host.partition(".")
-        return bool(head) and rest == pattern[2:]
-    return pattern == host
-
-
-def _explain(exc: Exception) -> str:
-    text = str(exc)
-    lowered = text.lower()
-    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
-        return (
-            "échec TLS : certificat non reconnu ou négociation impossible (--ca-file PEM, "
-            f"ou --insecure en connaissance de cause) / TLS failure: {text[:300]}"
-        )
-    if "timed out" in lowered or "timeout" in lowered:
-        return f"délai dépassé : l'annuaire ne répond pas / timeout: {text[:300]}"
-    if "refused" in lowered or "unreachable" in lowered or "socket" in lowered:
-        return f"connexion impossible au serveur / connection failed: {text[:300]}"
-    return f"erreur LDAP / LDAP error: {text[:300]}"
 
 
 def fsp_sid(dn: str) -> str | None:
@@ -346,6 +219,7 @@ class Session:
         self.progress = progress
         self.gaps: list[str] = []
         self.sysvol: dict[str, str] | None = None  # SMB target for the GPP scan, if wanted
+        self.policy: ConnectPolicy | None = None  # where SMB may connect (set by ``collect``)
 
     # --- searching ---
     def search(

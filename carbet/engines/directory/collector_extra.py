@@ -88,7 +88,11 @@ def collect_extra(
     _certificates(session, snapshot, f"CN=Public Key Services,{services}", SearchRefused)
     session.progress("sysvol", 0)
     if session.sysvol is not None:
-        found, problem = gpp.scan_sysvol(**session.sysvol, domain=domain.dns_name)
+        if session.policy is None:  # set by ``collect``, which always has a policy
+            raise ValueError("a SYSVOL scan needs the connect-time policy")
+        found, problem = gpp.scan_sysvol(
+            **session.sysvol, domain=domain.dns_name, policy=session.policy
+        )
         snapshot.gpp_passwords = found
         if problem:
             session.gap("SYSVOL (Group Policy Preferences)", problem)

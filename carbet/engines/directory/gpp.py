@@ -4,10 +4,15 @@ The key that "protects" cpassword is public, so any domain user can read such a 
 scan records only where it is ({"gpo", "path", "user"}) — never the value. Files are fetched
 read-only with ``smbclient`` (credentials in a 0600 temporary file, never on the command line),
 bounded in time and size, and parsed with defusedxml.
+
+The SMB connection goes to the address the LDAP collection was opened to, asked again of the
+connect-time policy right before ``smbclient`` starts (``-I`` pins the address: smbclient never
+resolves the server's name itself), so the password never goes anywhere LDAP could not go.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shutil
 import subprocess
@@ -16,6 +21,8 @@ from pathlib import Path
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
+
+from carbet.engines.netpolicy import ConnectPolicy, ScopeRefused
 
 GPP_FILES = (
     "Groups.xml",
@@ -26,6 +33,7 @@ GPP_FILES = (
     "Printers.xml",
 )
 SMB_TIMEOUT = 120  # seconds for the whole SYSVOL walk
+SMB_PORT = 445  # the only port smbclient is allowed (no fallback to NetBIOS on 139)
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FILES = 5000
 _USER_ATTRIBUTES = ("userName", "runAs", "accountName", "username", "newName")
@@ -63,14 +71,46 @@ def scan_directory(root: Path) -> list[dict[str, str]]:
     return found
 
 
+_HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$")
+
+
+def _smbclient(unc_host: str, target: str) -> list[str]:
+    """smbclient on port 445, pinned with ``-I`` to ``target`` when it is an address (then it
+    resolves no name of its own; a name is left to it only on a lab's open policy)."""
+    try:
+        pin = ["-I", str(ipaddress.ip_address(target))]
+    except ValueError:
+        pin = []
+    return ["smbclient", f"//{unc_host}/SYSVOL", *pin, "-p", str(SMB_PORT), "-m", "SMB3"]
+
+
 def scan_sysvol(
-    host: str, user: str, password: str, domain: str
+    host: str,
+    user: str,
+    password: str,
+    domain: str,
+    *,
+    policy: ConnectPolicy,
+    address: str | None = None,
 ) -> tuple[list[dict[str, str]], str]:
     """Fetch the GPP files of \\\\host\\SYSVOL\\domain\\Policies and scan them.
+
+    ``address``: the IP literal to connect to (the collector passes the one its LDAP session
+    uses); ``policy`` must allow it, else ``ScopeRefused`` is raised before smbclient runs.
+    Without ``address`` (a lab, ``ConnectPolicy.open()``), ``host`` itself is checked.
 
     Returns (findings, problem): ``problem`` is "" when the scan ran, else why it could not
     (the collector records it as a gap rather than claiming "no GPP password").
     """
+    target = address or host
+    refusal = policy.check(target, port=SMB_PORT, via="smb", name=host if address else "")
+    if refusal is not None:
+        raise ScopeRefused(refusal)
+    # The UNC keeps the server's name when it is a plain host name (SMB signing and logs name
+    # it); anything odd falls back to the checked address, never to another share or server.
+    unc_host = host if _HOST_NAME.match(host) and ".." not in host else target
+    if ":" in unc_host:  # an IPv6 literal cannot stand in a UNC path as is
+        unc_host = unc_host.replace(":", "-") + ".ipv6-literal.net"
     if not shutil.which("smbclient"):
         return [], "smbclient is not installed"
     if user.upper().startswith(("CN=", "OU=", "DC=")):
@@ -93,7 +133,7 @@ def scan_sysvol(
         )
         try:
             done = subprocess.run(
-                ["smbclient", f"//{host}/SYSVOL", "-A", str(auth), "-m", "SMB3", "-c", commands],
+                [*_smbclient(unc_host, target), "-A", str(auth), "-c", commands],
                 capture_output=True,
                 timeout=SMB_TIMEOUT,
                 check=False,

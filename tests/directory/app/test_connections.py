@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 from django.db import connection as connection_db
 from django.urls import reverse
@@ -17,45 +14,9 @@ from carbet.core.tenancy import SYSTEM
 from carbet.directory import services
 from carbet.directory.models import AuditStatus, DirectoryAudit, DirectoryConnection
 from tests.api.conftest import token_client
-from tests.conftest import make_mandate
+from tests.conftest import make_mandate, proven
 
 PASSWORD = "Lecture-seule-2026!"
-
-
-class CountingListener:
-    """A real TCP listener on loopback that counts the connections it receives."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _addr = self.sock.accept()
-            except OSError:
-                continue
-            self.accepted += 1
-            conn.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(2)
-        self.sock.close()
-
-
-@pytest.fixture
-def listener():
-    server = CountingListener()
-    yield server
-    server.close()
 
 
 def _raw_column(model, column: str, pk: int) -> str:
@@ -65,13 +26,17 @@ def _raw_column(model, column: str, pk: int) -> str:
         return cursor.fetchone()[0]
 
 
-def _domain_asset(structure, validated=True):
+def _domain_asset(structure, is_proven=True):
+    fields = proven() if is_proven else {"validated": True}
     return Asset.objects.create(
-        structure=structure,
-        kind="ad_domain",
-        value="alpha.local",
-        validated=validated,
-        internet_exposed=False,
+        structure=structure, kind="ad_domain", value="alpha.local", internet_exposed=False, **fields
+    )
+
+
+def _proven_address(structure, value="127.0.0.1"):
+    """The DC's address, proven by the centre's review (the only server a connection may name)."""
+    return Asset.objects.create(
+        structure=structure, kind="ipv4", value=value, internet_exposed=False, **proven()
     )
 
 
@@ -90,13 +55,14 @@ def _connection(structure, asset, port):
 
 def test_the_password_is_encrypted_at_rest_and_never_shown_back(region):
     asset = _domain_asset(region.a)
+    _proven_address(region.a, "127.0.0.5")
     client = region.client("centre_analyst")
     response = client.post(
         reverse("directory:connection_add", args=[region.a.pk]),
         {
             "label": "DC principal",
             "asset": asset.pk,
-            "server": "dc1.alpha.local",
+            "server": "127.0.0.5",
             "port": "636",
             "bind_user": "audit@alpha.local",
             "bind_password": PASSWORD,
@@ -116,7 +82,7 @@ def test_the_password_is_encrypted_at_rest_and_never_shown_back(region):
         {
             "label": "DC1",
             "asset": asset.pk,
-            "server": "dc1.alpha.local",
+            "server": "127.0.0.5",
             "bind_user": "audit@alpha.local",
         },
     )
@@ -135,12 +101,12 @@ def test_a_connection_must_name_a_domain_of_the_structure(region):
 
 
 @pytest.mark.realserver
-@pytest.mark.parametrize("case", ["no_mandate", "asset_not_validated", "asset_not_listed"])
+@pytest.mark.parametrize("case", ["no_mandate", "asset_not_proven", "asset_not_listed"])
 def test_no_valid_mandate_means_the_directory_is_never_contacted(
     region, listener, case, django_capture_on_commit_callbacks
 ):
-    asset = _domain_asset(region.a, validated=case != "asset_not_validated")
-    if case != "asset_not_validated":  # the region fixture mandates every structure
+    asset = _domain_asset(region.a, is_proven=case != "asset_not_proven")
+    if case != "asset_not_proven":  # the region fixture mandates every structure
         Mandate.objects.filter(structure=region.a).delete()
     if case == "asset_not_listed":
         make_mandate(region.a, all_assets=False)
@@ -158,6 +124,7 @@ def test_no_valid_mandate_means_the_directory_is_never_contacted(
 @pytest.mark.realserver
 def test_a_mandate_revoked_after_queueing_stops_the_collection(region, listener):
     asset = _domain_asset(region.a)
+    _proven_address(region.a)  # the listener's address: only the mandate stops the collection
     Mandate.objects.filter(structure=region.a).delete()
     mandate = make_mandate(region.a)
     connection = _connection(region.a, asset, listener.port)

@@ -1,5 +1,6 @@
 """An online audit through the platform against the session's real Samba AD DC: connection
-stored encrypted, audit job collects as the non-admin reader, findings land in the store."""
+stored encrypted, audit job collects as the non-admin reader (only from the DC's proven
+address), findings land in the store."""
 
 from __future__ import annotations
 
@@ -12,27 +13,41 @@ from carbet.core.models import Asset
 from carbet.directory.models import AuditOrigin, AuditStatus, DirectoryAudit, DirectoryConnection
 from carbet.findings.choices import Source
 from carbet.findings.models import Finding
+from tests.conftest import proven
+from tests.directory.samba import HOSTNAME
 
 pytestmark = pytest.mark.realserver
 
 
-def test_an_online_audit_collects_analyses_and_writes_findings(
-    region, samba_dc, django_capture_on_commit_callbacks
-):
-    asset = Asset.objects.create(
-        structure=region.a,
+def _proven_dc(structure, samba_dc) -> Asset:
+    """The AD domain and the DC's address, both proven (the centre's review)."""
+    Asset.objects.create(
+        structure=structure, kind="ipv4", value=samba_dc.host, internet_exposed=False, **proven()
+    )
+    return Asset.objects.create(
+        structure=structure,
         kind="ad_domain",
         value=samba_dc.dns_domain,
-        validated=True,
         internet_exposed=False,
+        **proven(),
     )
+
+
+def test_an_online_audit_collects_analyses_and_writes_findings(
+    region, samba_dc, dns_lab, settings, django_capture_on_commit_callbacks
+):
+    """The normal path, by name: dc1.<domain> (under the proven AD domain) resolves, through
+    the platform's resolver, to the DC's proven address; the certificate names dc1."""
+    asset = _proven_dc(region.a, samba_dc)
+    settings.CARBET_EXPOSURE_NAMESERVER = dns_lab.nameserver
+    dns_lab.answer({HOSTNAME: [samba_dc.host]})
     analyst = region.client("centre_analyst")
     response = analyst.post(
         reverse("directory:connection_add", args=[region.a.pk]),
         {
             "label": "DC Samba",
             "asset": asset.pk,
-            "server": samba_dc.host,
+            "server": f"{HOSTNAME}.{samba_dc.dns_domain}",
             "port": str(samba_dc.ldaps_port),
             "ca_pem": Path(samba_dc.ca_file).read_text(),
             "bind_user": samba_dc.reader_user,
@@ -68,13 +83,7 @@ def test_an_online_audit_collects_analyses_and_writes_findings(
 def test_a_wrong_password_fails_the_audit_with_a_clear_message(
     region, samba_dc, django_capture_on_commit_callbacks
 ):
-    asset = Asset.objects.create(
-        structure=region.a,
-        kind="ad_domain",
-        value=samba_dc.dns_domain,
-        validated=True,
-        internet_exposed=False,
-    )
+    asset = _proven_dc(region.a, samba_dc)
     connection = DirectoryConnection.objects.create(
         structure=region.a,
         asset=asset,

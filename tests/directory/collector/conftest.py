@@ -6,6 +6,7 @@ import pytest
 
 from carbet.engines.directory import collector
 from carbet.engines.directory.model import Snapshot
+from carbet.engines.netpolicy import ConnectPolicy, parse_networks
 from tests.directory.samba import SambaDirectory
 
 
@@ -19,6 +20,8 @@ def collected(samba_dc: SambaDirectory) -> Snapshot:
         samba_dc.reader_password,
         ca_file=samba_dc.ca_file,
         progress=lambda stage, count: stages.append(stage),
+        # As the platform does: only the DC's (proven) address, LDAP and SMB alike.
+        policy=ConnectPolicy(allow_loopback=True, allowed_networks=parse_networks([samba_dc.host])),
     )
     snap.progress_stages = stages  # type: ignore[attr-defined]  (for the progress test)
     return snap

@@ -19,8 +19,11 @@ from carbet.engines.directory.model import (
     UAC_USE_DES_KEY_ONLY,
     Snapshot,
 )
+from carbet.engines.netpolicy import ConnectPolicy
 
 pytestmark = pytest.mark.realserver
+# The lab tool's policy: these tests are about the collector, not the platform's scope.
+OPEN = ConnectPolicy.open()
 
 DCSYNC_RIGHTS = {"1131f6aa-9c07-11d1-f79f-00c04fc2dcd2", "1131f6ad-9c07-11d1-f79f-00c04fc2dcd2"}
 
@@ -193,7 +196,7 @@ def test_progress_reports_each_stage(collected):
 def test_an_admin_sees_the_pso(samba_dc):
     snap = collector.collect(
         samba_dc.server, None, samba_dc.admin_user, samba_dc.admin_password,
-        ca_file=samba_dc.ca_file, sysvol=False,
+        ca_file=samba_dc.ca_file, sysvol=False, policy=OPEN,
     )  # fmt: skip
     (pso,) = snap.psos
     assert (pso.name, pso.min_length, pso.precedence, pso.max_age_days) == ("pso-weak", 4, 10, None)
@@ -205,7 +208,7 @@ def test_an_admin_sees_the_pso(samba_dc):
 def test_starttls_with_the_ca(samba_dc):
     snap = collector.collect(
         samba_dc.host, samba_dc.starttls_port, samba_dc.reader_user, samba_dc.reader_password,
-        starttls=True, ca_file=samba_dc.ca_file, sysvol=False, page_size=7,
+        starttls=True, ca_file=samba_dc.ca_file, sysvol=False, policy=OPEN, page_size=7,
     )  # fmt: skip
     # A page size of 7 forces many pages: nothing lost or duplicated across them.
     sams = [u.sam for u in snap.users]
@@ -216,7 +219,7 @@ def test_starttls_with_the_ca(samba_dc):
 def test_insecure_skips_verification(samba_dc):
     snap = collector.collect(
         samba_dc.server, None, samba_dc.reader_user, samba_dc.reader_password,
-        insecure=True, sysvol=False,
+        insecure=True, sysvol=False, policy=OPEN,
     )  # fmt: skip
     assert snap.domain.dns_name == samba_dc.dns_domain
 
@@ -224,15 +227,16 @@ def test_insecure_skips_verification(samba_dc):
 def test_unknown_ca_is_a_tls_failure(samba_dc):
     with pytest.raises(collector.CollectError, match="TLS"):
         collector.collect(
-            samba_dc.server, None, samba_dc.reader_user, samba_dc.reader_password, sysvol=False
-        )
+            samba_dc.server, None, samba_dc.reader_user, samba_dc.reader_password,
+            sysvol=False, policy=OPEN,
+        )  # fmt: skip
 
 
 def test_wrong_password_is_refused(samba_dc):
     with pytest.raises(collector.CollectError, match="bind refused"):
         collector.collect(
             samba_dc.server, None, samba_dc.reader_user, "not the password",
-            ca_file=samba_dc.ca_file, sysvol=False,
+            ca_file=samba_dc.ca_file, sysvol=False, policy=OPEN,
         )  # fmt: skip
 
 
@@ -242,18 +246,18 @@ def test_plain_ldap_without_tls_is_not_offered(samba_dc):
     with pytest.raises(collector.CollectError):
         collector.collect(
             samba_dc.host, samba_dc.starttls_port, samba_dc.reader_user,
-            samba_dc.reader_password, insecure=True, sysvol=False,
+            samba_dc.reader_password, insecure=True, sysvol=False, policy=OPEN,
         )  # fmt: skip
 
 
 def test_nothing_listening_is_a_clear_error():
     with pytest.raises(collector.CollectError, match="connexion impossible"):
-        collector.collect("127.0.0.1", 9, "x@y", "z", insecure=True, sysvol=False)
+        collector.collect("127.0.0.1", 9, "x@y", "z", insecure=True, sysvol=False, policy=OPEN)
 
 
 def test_unknown_base_dn_is_a_clear_error(samba_dc):
     with pytest.raises(collector.CollectError, match="n'existe pas"):
         collector.collect(
             samba_dc.server, None, samba_dc.reader_user, samba_dc.reader_password,
-            ca_file=samba_dc.ca_file, base_dn="DC=absent,DC=test", sysvol=False,
+            ca_file=samba_dc.ca_file, base_dn="DC=absent,DC=test", sysvol=False, policy=OPEN,
         )  # fmt: skip

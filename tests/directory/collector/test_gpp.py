@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbet.engines.directory import gpp
-from tests.directory.samba import DEFAULT_GPO, GPP_CPASSWORD
+from carbet.engines.netpolicy import ConnectPolicy, parse_networks
+from tests.directory.samba import DEFAULT_GPO, GPP_CPASSWORD, HOSTNAME
 
 SAMPLE = (
     b'<?xml version="1.0"?><Groups><User name="svc">'
@@ -70,9 +71,12 @@ def test_collected_from_sysvol_over_smb_as_the_reader(collected, samba_dc):
 
 @pytest.mark.realserver
 def test_sysvol_scan_as_administrator_finds_the_file(samba_dc):
+    # As the collector calls it: the DC's name in the UNC, pinned to its checked address.
     found, problem = gpp.scan_sysvol(
-        samba_dc.host, samba_dc.admin_user, samba_dc.admin_password, samba_dc.dns_domain
-    )
+        f"{HOSTNAME}.{samba_dc.dns_domain}", samba_dc.admin_user, samba_dc.admin_password,
+        samba_dc.dns_domain, address=samba_dc.host,
+        policy=ConnectPolicy(allow_loopback=True, allowed_networks=parse_networks([samba_dc.host])),
+    )  # fmt: skip
     if problem and "INTERNAL_ERROR" in problem:
         # smbd cannot reach winbindd without a private /run/samba (no mount namespace allowed
         # here): SMB logons fail, and the scan must say so rather than report "none found".

@@ -9,7 +9,10 @@ import time
 
 import pytest
 
-from carbet.engines.directory import collector
+from carbet.engines.directory import collector, collector_connect
+from carbet.engines.netpolicy import ConnectPolicy
+
+OPEN = ConnectPolicy.open()  # the hostile peer is on loopback: the lab tool's policy
 
 
 class Peer:
@@ -45,8 +48,8 @@ class Peer:
 
 @pytest.fixture
 def short_timeouts(monkeypatch):
-    monkeypatch.setattr(collector, "CONNECT_TIMEOUT", 2)
-    monkeypatch.setattr(collector, "RECEIVE_TIMEOUT", 2)
+    monkeypatch.setattr(collector_connect, "CONNECT_TIMEOUT", 2)
+    monkeypatch.setattr(collector_connect, "RECEIVE_TIMEOUT", 2)
 
 
 @pytest.mark.parametrize("behaviour", ["garbage", "close", "silent"])
@@ -58,7 +61,7 @@ def test_hostile_peer_gives_a_clear_error_in_time(behaviour, starttls, short_tim
         with pytest.raises(collector.CollectError):
             collector.collect(
                 "127.0.0.1", peer.port, "u@x", "p", starttls=starttls, insecure=True,
-                sysvol=False,
+                sysvol=False, policy=OPEN,
             )  # fmt: skip
     finally:
         peer.stop()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from carbet.engines.directory import collector, snapshot
+from carbet.engines.netpolicy import ConnectPolicy
 
 MAX_SECRET_FILE_BYTES = 4096
 
@@ -141,6 +142,8 @@ class Command(BaseCommand):
                 progress=self.progress,
                 auth=options["auth"],
                 sysvol=not options["no_sysvol"],
+                # The on-site tool: it reaches exactly the server named on its command line.
+                policy=ConnectPolicy.open(),
             )
         except collector.CollectError as exc:
             raise CommandError(_("Collecte impossible : %(why)s") % {"why": exc}) from None
