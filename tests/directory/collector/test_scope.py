@@ -10,6 +10,8 @@ from __future__ import annotations
 import socket
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from carbet.engines.directory import collector, collector_connect, gpp
 from carbet.engines.netpolicy import ConnectPolicy, ScopeRefused, parse_networks
@@ -130,3 +132,27 @@ def test_the_certificate_is_checked_against_the_typed_name_not_the_address(samba
             samba_dc.reader_password, ca_file=samba_dc.ca_file, sysvol=False,
             policy=scope(samba_dc.host), nameserver=dns_lab.nameserver,
         )  # fmt: skip
+
+
+_ADDRESSES = st.one_of(
+    st.ip_addresses(v=4).map(str),
+    st.ip_addresses(v=6).map(str),
+    st.sampled_from(["127.0.0.1", "127.0.0.2", "10.0.0.5", "::ffff:127.0.0.2", "64:ff9b::a00:5"]),
+)
+
+
+@given(
+    target=_ADDRESSES,
+    allowed=st.lists(st.sampled_from(["127.0.0.2", "10.0.0.0/8", "2001:db8::/32"]), max_size=3),
+    loopback=st.booleans(),
+)
+@settings(max_examples=300, deadline=None)
+def test_an_address_is_chosen_only_when_the_policy_allows_it(target, allowed, loopback):
+    """Whatever the server typed (any IPv4/IPv6 literal, transition forms included), the
+    collector's choice is the policy's answer: never an address the policy refuses."""
+    policy = scope(*allowed, loopback=loopback)
+    choice = collector_connect.choose(target, 636, policy)
+    allowed_now = policy.check(target, port=636) is None
+    assert (choice.address is not None) == allowed_now
+    assert choice.address is None or policy.address_refusal(choice.address) is None
+    assert len(choice.refusals) == (0 if allowed_now else 1)
