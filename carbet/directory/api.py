@@ -78,7 +78,10 @@ class AuditFilters(Schema):
 
 class LevelCount(Schema):
     label: str
-    count: int
+    count: int | None = Field(
+        description="Nombre de structures ; null : secret statistique (moins de 5 structures, "
+        "ou déductible des autres cases)."
+    )
 
 
 def _audits(request: HttpRequest):

@@ -16,7 +16,7 @@ from carbet.core.choices import MandateService
 from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.directory.models import AuditStatus, DirectoryAudit
-from carbet.engines import charts
+from carbet.engines import charts, disclosure
 
 CATEGORY_LABELS = {
     "stale_objects": gettext_lazy("Objets obsolètes"),
@@ -48,17 +48,19 @@ def latest_by_structure(structures: QuerySet) -> list[dict[str, Any]]:
 
 
 def level_distribution() -> list[dict[str, Any]]:
-    """Structures of the region by the ANSSI level of their last audit (aggregate only)."""
+    """Structures of the region by the ANSSI level of their last audit (aggregate only).
+
+    Small counts are secret (``count`` None) and a table that would put every structure at one
+    level is not published at all (every ``count`` None), by ``carbet.engines.disclosure``.
+    """
     structures = Structure.objects.visible_to(SYSTEM)
     latest = latest_by_structure(structures)
     counts = Counter(row["audit"].anssi_level for row in latest if row["audit"])
     never = sum(1 for row in latest if not row["audit"])
-    rows = [
-        {"label": _("Niveau %(n)s") % {"n": level}, "count": counts.get(level, 0)}
-        for level in range(1, 6)
-    ]
-    rows.append({"label": _("Jamais audité"), "count": never})
-    return rows
+    cells = [(_("Niveau %(n)s") % {"n": level}, counts.get(level, 0)) for level in range(1, 6)]
+    cells.append((_("Jamais audité"), never))
+    table = disclosure.protect_counts(cells)
+    return [{"label": label, "count": count} for label, count in table.rows()]
 
 
 def trend_chart(audits: list[DirectoryAudit]) -> SafeString | None:

@@ -200,8 +200,12 @@ class CountTable:
 def _hidden_determined(hidden: list[int]) -> bool:
     """Whether an onlooker knowing the total can tell each hidden cell: with one hidden cell,
     or hidden cells that can only hold one structure each (zeros are shown, so a hidden cell
-    holds at least one)."""
-    return len(hidden) == 1 or (len(hidden) > 0 and sum(hidden) == len(hidden))
+    holds at least one). When every hidden cell is a small one, hidden cells that would each
+    hold four are treated alike, for an onlooker who knows this rule."""
+    k, total = len(hidden), sum(hidden)
+    if k == 1 or (k > 0 and total == k):
+        return True
+    return k > 0 and max(hidden) <= SECRET_MAX and total == SECRET_MAX * k
 
 
 def protect_counts(cells: Sequence[tuple[str, int]]) -> CountTable:

@@ -28,6 +28,7 @@ from carbet.audit.services import client_ip
 from carbet.core import services as core_services
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
+from carbet.engines.roadmap import indicators as engine
 from carbet.roadmap import indicators, services, services_backups, services_roadmap
 from carbet.roadmap.models import (
     Assessment,
@@ -451,7 +452,9 @@ def regional_indicators(request: HttpRequest):
                 "code": definition.code,
                 "title": definition.title,
                 "day": latest.day if latest else None,
-                "data": latest.data if latest else {},
+                # What the ARS may see of it: bands and secret small counts, never the
+                # stored aggregate itself (``carbet.engines.disclosure``).
+                "data": engine.publish(definition, latest.data) if latest else {},
             }
         )
     return out

@@ -17,6 +17,7 @@ from carbet.accounts.roles import Perm
 from carbet.core.choices import Category
 from carbet.core.tenancy import can
 from carbet.engines import charts
+from carbet.engines.roadmap import indicators as engine
 from carbet.roadmap import indicators
 from carbet.roadmap.forms import ManualIndicatorForm
 from carbet.roadmap.models import IndicatorValue, RegionalIndicator
@@ -103,38 +104,53 @@ def structure_indicators(request: HttpRequest, structure_id: int) -> HttpRespons
 
 
 def _regional_rows() -> list[dict[str, Any]]:
+    """Each indicator's latest regional aggregate, as published (``engine.publish``)."""
     labels = dict(Category.choices)
     rows = []
     for definition in indicators.definitions():
         latest = indicators.latest_regional(definition.code)
-        data = latest.data if latest else {}
+        data = engine.publish(definition, latest.data) if latest else {}
         row: dict[str, Any] = {"definition": definition, "day": latest.day if latest else None}
         if definition.aggregate == "share" and data.get("denominator"):
-            row["headline"] = f"{data['share'] * 100:.0f} %"
-            row["detail"] = _("%(yes)d structure(s) sur %(n)d") % {
-                "yes": data["numerator"],
-                "n": data["denominator"],
-            }
+            if data.get("share") is not None:
+                row["headline"] = f"{data['share'] * 100:.0f} %"
+                row["detail"] = _("%(yes)d structure(s) sur %(n)d") % {
+                    "yes": data["numerator"],
+                    "n": data["denominator"],
+                }
+            else:
+                row["secret"] = _(
+                    "Non publié : moins de 5 structures d'un côté ou de l'autre, la part "
+                    "désignerait des structures."
+                )
         elif definition.aggregate == "distribution" and data.get("counts"):
             counts = data["counts"]
-            row["chart"] = mark_safe(  # noqa: S308 - charts escapes every text itself
-                charts.bar_chart(
-                    definition.title,
-                    _("Nombre de structures par niveau."),
-                    [_("niveau %(n)s") % {"n": k} for k in counts],
-                    [float(v) for v in counts.values()],
+            if data.get("withheld"):
+                row["secret"] = _(
+                    "Répartition non publiée : groupe trop petit pour une comparaison anonyme "
+                    "(moins de 5 structures), ou toutes au même niveau."
                 )
-            )
-            row["detail"] = _("%(n)d structure(s) sans audit") % {"n": data.get("unknown", 0)}
+            else:
+                row["levels"] = [
+                    {"label": _("niveau %(n)s") % {"n": k}, "count": v} for k, v in counts.items()
+                ]
+                row["levels"].append({"label": _("sans audit"), "count": data.get("unknown")})
         elif definition.aggregate == "mean_by_category" and data.get("overall", {}).get("n"):
-            row["headline"] = _display(definition, data["overall"]["mean"])
+            row["headline"] = data["overall"]["label"] or "—"
+            if data["overall"]["label"] is None:
+                row["secret"] = _("Non publié : moins de 5 structures.")
             row["categories"] = [
-                {"label": labels.get(code, code), **cell}
+                {**cell, "name": labels.get(code, code)}
                 for code, cell in data.get("by_category", {}).items()
             ]
         elif data.get("n"):
-            row["headline"] = _display(definition, data.get("mean"))
-            row["detail"] = _("moyenne de %(n)d structure(s)") % {"n": data["n"]}
+            if data.get("label"):
+                row["headline"] = data["label"] + (" %" if definition.unit == "percent" else "")
+                row["detail"] = _("moyenne de %(n)d structures, donnée par tranche") % {
+                    "n": data["n"]
+                }
+            else:
+                row["secret"] = _("Non publié : moins de 5 structures.")
         rows.append(row)
     return rows
 
@@ -149,23 +165,28 @@ def regional(request: HttpRequest) -> HttpResponse:
         from carbet.roadmap.models import Framework
 
         framework = Framework.objects.filter(code="diagnostic").first()
-        for code, data in themes.data.items():
+        for code, data in engine.publish_themes(themes.data).items():
             overall = data.get("overall", {})
             theme_rows.append(
                 {
                     "title": framework.theme_title(code) if framework else code,
-                    "mean": overall.get("mean"),
+                    "mean": overall.get("label"),
                     "n": overall.get("n", 0),
                 }
             )
-    trend = list(
-        RegionalIndicator.objects.filter(code="exercise_this_year")
-        .order_by("-day")
-        .values_list("day", "data")[:365]
-    )[::-1]
+    # The trend follows the published shares: a day whose share is secret is a gap.
+    exercise = indicators.definition("exercise_this_year")
+    trend = [
+        (day, engine.publish(exercise, data) if exercise else {})
+        for day, data in list(
+            RegionalIndicator.objects.filter(code="exercise_this_year")
+            .order_by("-day")
+            .values_list("day", "data")[:365]
+        )[::-1]
+    ]
     chart = ""
     points = [(d, data.get("share")) for d, data in trend]
-    if len(points) >= 2:
+    if sum(1 for _d, s in points if s is not None) >= 2:
         chart = charts.line_chart(
             _("Structures ayant fait un exercice de crise cette année"),
             _("Part des structures de la région, jour après jour."),

@@ -16,7 +16,9 @@ def test_ars_gets_the_regional_aggregates(region, api):
     body = response.json()
     assert set(body) == {"min_group_size", "by_category", "by_departement"}
     rows = body["by_category"] + body["by_departement"]
-    assert sum(r["structures"] for r in body["by_category"]) == 3
+    # Three structures are too few for any anonymous figure (five at least, issue 11): nothing
+    # is published; tests/test_aggregate_inversion.py covers larger regions.
+    assert body["min_group_size"] == 5 and rows == []
     for row in rows:
         assert set(row) == {"label", "structures", "with_valid_mandate", "assets", "mandate_share"}
     text = response.content.decode()

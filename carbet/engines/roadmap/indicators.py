@@ -1,7 +1,8 @@
 """Indicator definitions (a data file) and the arithmetic of regional aggregates.
 
-Regional aggregates never show one structure's figure: a category with fewer than
-``MIN_GROUP`` structures is reported as "too few" instead of its average.
+The aggregates computed here are kept whole in the centre's database; ``publish`` turns one
+into what the ARS may see (``carbet.engines.disclosure``: no group under five structures,
+small counts secret, averages as ranges, complementary suppression between categories).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from carbet.engines import disclosure
 from carbet.engines.roadmap import jsonpos
 from carbet.engines.roadmap.frameworks import FrameworkError, Issue
 
@@ -153,3 +155,86 @@ def aggregate(definition: IndicatorDef, values: Mapping[Any, float | None], cate
     if definition.aggregate == "mean_by_category":
         return mean_by_category(values, categories)
     return mean(values.values())
+
+
+# ---- What the ARS is shown (``carbet.engines.disclosure``) --------------------------------
+#
+# The nightly aggregates above are kept whole in the centre's database; what leaves it (the
+# ARS's page and ``GET /roadmap/indicators/region``) goes through ``publish`` first, also for
+# rows stored before these rules existed.
+
+MEAN_STEPS = {"percent": 10.0, "score": 0.5, "level": 0.5, "bool": 0.1}
+
+
+def _published_mean(cell: Mapping[str, Any], unit: str) -> dict[str, Any]:
+    n = int(cell.get("n") or 0)
+    mean_value = cell.get("mean")
+    if unit == "number":
+        band = (
+            disclosure.band_of(mean_value)
+            if mean_value is not None and n >= disclosure.MIN_GROUP
+            else None
+        )
+    else:
+        band = disclosure.published_mean(mean_value, n, step=MEAN_STEPS.get(unit, 10.0))
+    if band is None:
+        return {"range": None, "label": None, "n": n, "too_few": True}
+    return {"range": [band.low, band.high], "label": band.label, "n": n}
+
+
+def _published_by_category(data: Mapping[str, Any], unit: str) -> dict[str, Any]:
+    overall = _published_mean(data.get("overall") or {}, unit)
+    cells = {code: dict(cell) for code, cell in (data.get("by_category") or {}).items()}
+    size = {code: int(cell.get("n") or 0) for code, cell in cells.items()}
+    shown = {code for code, n in size.items() if n >= disclosure.MIN_GROUP}
+    # Complementary suppression: the overall average less the shown categories' must not give
+    # away the hidden ones' when they hold fewer than five structures together.
+    while shown and 0 < sum(n for k, n in size.items() if k not in shown) < disclosure.MIN_GROUP:
+        shown.discard(min(shown, key=lambda k: (size[k], k)))
+    if overall["range"] is None:
+        shown = set()
+    by_category = {
+        code: (
+            _published_mean(cell, unit)
+            if code in shown
+            else {"range": None, "label": None, "n": int(cell.get("n") or 0), "too_few": True}
+        )
+        for code, cell in sorted(cells.items())
+    }
+    return {"overall": overall, "by_category": by_category}
+
+
+def publish(definition: IndicatorDef, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The regional aggregate ``data`` as the ARS may see it: shares only when both sides hold
+    five structures, small counts of a distribution secret (``None``), averages as ranges."""
+    if not data:
+        return {}
+    if definition.aggregate == "share":
+        n = int(data.get("denominator") or 0)
+        yes = int(data.get("numerator") or 0)
+        value = disclosure.protect_share(yes, n)
+        return {
+            "denominator": n,
+            "numerator": yes if value is not None else None,
+            "share": round(value, 4) if value is not None else None,
+            "secret": value is None,
+        }
+    if definition.aggregate == "distribution":
+        counts = data.get("counts") or {}
+        cells = [(str(k), int(v)) for k, v in sorted(counts.items())]
+        cells.append(("unknown", int(data.get("unknown") or 0)))
+        table = disclosure.protect_counts(cells)
+        rows = dict(table.rows())
+        return {
+            "counts": {k: rows[k] for k, _v in cells if k != "unknown"},
+            "unknown": rows["unknown"],
+            "withheld": table.reason or None,
+        }
+    if definition.aggregate == "mean_by_category":
+        return _published_by_category(data, definition.unit)
+    return _published_mean(data, definition.unit)
+
+
+def publish_themes(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The diagnostic's per-theme averages (0–3) as the ARS may see them."""
+    return {theme: _published_by_category(cell, "score") for theme, cell in data.items()}
