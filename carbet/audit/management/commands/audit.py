@@ -174,7 +174,10 @@ class Command(BaseCommand):
         )
 
     def rekey(self, reason: str) -> None:
-        previous = keyring.current()
+        from carbet.audit.models import AuditEntry
+
+        # The key of the newest entry: with CARBET_AUDIT_KEYS the new key is already first.
+        previous = AuditEntry.objects.order_by("-sequence").values_list("key_id", flat=True).first()
         if keyring.from_environment():
             key = previous
             if key is None:
@@ -185,7 +188,7 @@ class Command(BaseCommand):
             SYSTEM,
             services.REKEY_ACTION,
             changes={
-                "previous_key": previous.id if previous else None,
+                "previous_key": previous or None,
                 "key": key.id,
                 "reason": reason,
             },
