@@ -101,9 +101,13 @@ def test_nothing_points_outside_the_lab(demo):
 def test_some_assets_are_validated_by_the_structures_people_and_some_not(demo):
     validated = Asset.objects.filter(validated=True)
     assert validated.exists() and Asset.objects.filter(validated=False).exists()
-    for asset in validated.select_related("validated_by"):
+    for asset in validated.select_related("validated_by", "proven_by"):
         assert asset.validated_by.memberships.exists()
         assert asset.validated_at is not None
+        # The structure's word is not proof: the centre's review proves each one.
+        assert asset.is_proven and asset.proof_method == "centre_review"
+        assert asset.proven_by.centre_role
+    assert not Asset.objects.filter(validated=False, proven_at__isnull=False).exists()
 
 
 def test_mandates_cover_every_state_with_a_readable_signed_pdf(demo):

@@ -118,10 +118,10 @@ def test_history_leaves_overdue_findings_and_fixes_closed_by_rescans(demo):
     assert all(f.status_reason.startswith("Plus vue") for f in by_rescan)
 
 
-def test_exposure_scans_only_touched_validated_assets_their_mandate_covered(demo):
+def test_exposure_scans_only_touched_proven_assets_their_mandate_covered(demo):
     for finding in Finding.objects.filter(source=Source.EXPOSURE).select_related("asset"):
         asset = finding.asset
-        assert asset is not None and asset.validated, finding
+        assert asset is not None and asset.is_proven, finding
         assert any(
             m.covers_exposure_scan and (m.all_assets or asset in m.assets.all())
             for m in finding.structure.mandates.all()
