@@ -391,7 +391,7 @@ def _foreign(structure: Structure | None) -> tuple[list[str], set[str]]:
             continue
         if kind in NAME_KINDS:
             names.add(value.lower())
-        else:
+        elif not engine.is_internal(kind, value):
             networks.append(value)
     return networks, names
 

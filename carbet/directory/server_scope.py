@@ -55,9 +55,11 @@ def _address_message(address: str, reason: str) -> str:
         ) % {"address": address}
     if reason == "private" or reason == "link_local" or reason == "shared":
         return _(
-            "L'adresse %(address)s est sur un réseau interne : la plateforme ne se connecte "
-            "jamais aux réseaux internes. Faites la collecte sur place avec « carbet ad "
-            "collect » et déposez l'instantané."
+            "L'adresse %(address)s est sur un réseau interne et n'est pas une adresse prouvée "
+            "de cette structure : la plateforme ne se connecte à un réseau interne que vers "
+            "une adresse que le centre a vérifiée (déclarez-la comme actif non exposé sur "
+            "internet et faites-la vérifier). Sinon, faites la collecte sur place avec "
+            "« carbet ad collect » et déposez l'instantané."
         ) % {"address": address}
     return _("La plateforme refuse de se connecter à %(address)s : %(reason)s.") % {
         "address": address,

@@ -14,11 +14,13 @@ The rules, in order:
 2. Addresses embedded in IPv6 transition forms (IPv4-mapped ``::ffff:a.b.c.d``, NAT64
    ``64:ff9b::/96``, 6to4 ``2002::/16``) are judged by the IPv4 address they carry.
 3. Loopback is refused unless the lab setting allows it; private, link-local, shared (CGNAT),
-   multicast, reserved and unspecified addresses are always refused.
+   multicast, reserved and unspecified addresses are refused (but see 6).
 4. The centre's own ranges are refused (the platform must never scan its own network).
 5. An address declared by another structure is refused (another hospital's asset is never
    reached through a structure that does not own it).
-6. When ``allowed_networks`` is set (a directory audit), only those addresses pass.
+6. When ``allowed_networks`` is set (a directory audit), only those addresses pass — and an
+   internal (private or CGNAT) address passes only there, when it is explicitly listed: a
+   structure's proven internal domain controller, reached through the centre's VPN.
 """
 
 from __future__ import annotations
@@ -83,6 +85,10 @@ class ScopeRefused(ConnectionRefusedError):
     def __init__(self, refusal: Refusal) -> None:
         super().__init__(refusal.message)
         self.refusal = refusal
+
+
+# Internal (non-internet) classes a closed scope may explicitly allow: hospitals' own networks.
+INTERNAL_CLASSES = frozenset({"private", "shared"})
 
 
 def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
@@ -186,6 +192,14 @@ class ConnectPolicy:
         except ValueError:
             return "invalid"
         kind = address_class(parsed)
+        if (
+            kind in INTERNAL_CLASSES
+            and self.allowed_networks is not None
+            and parsed in self._allowed
+        ):
+            # An internal address the structure proved (the centre reviewed it), in a closed
+            # scope: a domain controller reached through the centre's VPN.
+            kind = None
         if kind == "loopback" and not self.allow_loopback:
             return kind
         if kind is not None and kind != "loopback":

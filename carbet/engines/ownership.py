@@ -82,6 +82,17 @@ def _network(kind: str, value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Net
         return None
 
 
+def is_internal(kind: str, value: str) -> bool:
+    """An address or network of a private range: every hospital reuses 10.x or 192.168.x, so
+    such declarations never collide between structures and never bar another's scans."""
+    network = _network(kind, value)
+    if network is None:
+        return False
+    from carbet.engines.netpolicy import INTERNAL_CLASSES, address_class
+
+    return address_class(network.network_address) in INTERNAL_CLASSES | {"link_local"}
+
+
 def overlaps(kind_a: str, value_a: str, kind_b: str, value_b: str) -> bool:
     """Whether two declarations designate (part of) the same thing on the internet.
 
@@ -92,6 +103,8 @@ def overlaps(kind_a: str, value_a: str, kind_b: str, value_b: str) -> bool:
         return value_a.rstrip(".").lower() == value_b.rstrip(".").lower()
     net_a, net_b = _network(kind_a, value_a), _network(kind_b, value_b)
     if net_a is None or net_b is None or net_a.version != net_b.version:
+        return False
+    if is_internal(kind_a, value_a) or is_internal(kind_b, value_b):
         return False
     return net_a.overlaps(net_b)
 

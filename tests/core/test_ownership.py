@@ -415,3 +415,18 @@ def test_policy_refuses_the_centres_own_ranges(region, lab_addresses, settings):
     policy = ownership.connect_policy(region.a)
     assert policy.address_refusal("127.91.200.5") == "centre"
     assert policy.address_refusal("127.91.201.5") is None
+
+
+def test_internal_addresses_never_conflict_and_pass_only_a_closed_scope(region):
+    """Every hospital reuses 10.x: two structures' internal DCs are no conflict, and only a
+    closed scope listing the proven internal address (a directory audit) may reach it."""
+    a_dc = _asset(region.a, "10.20.0.5", kind="ipv4", internet_exposed=False)
+    b_dc = _asset(region.b, "10.20.0.5", kind="ipv4", internet_exposed=False)
+    assert a_dc.ownership == Ownership.TO_PROVE and b_dc.ownership == Ownership.TO_PROVE
+    ownership.record_review(region.users["centre_analyst"], a_dc, "DC vu par le VPN du centre")
+    assert ownership.proven_addresses(region.a) == ["10.20.0.5"]
+    scoped = ownership.connect_policy(region.a, allowed=ownership.proven_addresses(region.a))
+    assert scoped.address_refusal("10.20.0.5") is None
+    assert scoped.address_refusal("10.20.0.6") == "private"
+    assert ownership.connect_policy(region.a).address_refusal("10.20.0.5") == "private"
+    assert ownership.connect_policy(region.b).address_refusal("10.20.0.5") == "private"

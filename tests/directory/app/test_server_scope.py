@@ -102,11 +102,21 @@ def test_another_structures_proven_address_is_refused(region):
     assert not DirectoryConnection.objects.exists()
 
 
-def test_an_internal_address_is_refused_with_the_on_site_alternative(region):
+def test_an_unproven_internal_address_is_refused_with_the_on_site_alternative(region):
     domain = _ad_domain(region.a)
-    _address(region.a, "10.20.30.40")
+    _address(region.a, "10.20.30.40", validated=True)  # declared, not reviewed by the centre
     error = _server_error(_post(region.client("centre_analyst"), region.a, domain, "10.20.30.40"))
     assert "réseau interne" in error and "carbet ad collect" in error
+
+
+def test_a_proven_internal_address_may_be_saved(region):
+    """Most domain controllers sit on private addresses, reached through the centre's VPN:
+    once the centre has reviewed the address, the connection may point at it (no connection
+    is made here: saving an address literal needs no lookup)."""
+    domain = _ad_domain(region.a)
+    _address(region.a, "10.20.30.41")
+    response = _post(region.client("centre_analyst"), region.a, domain, "10.20.30.41")
+    assert response.status_code == 302, response.content.decode()[:2000]
 
 
 def test_a_name_outside_the_proven_directory_domain_is_refused(region, platform_dns):
