@@ -22,7 +22,7 @@ from django.utils import timezone
 from carbet.accounts.models import ApiToken, User
 from carbet.audit.models import AuditEntry
 from tests.api.conftest import API
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "a brand new passphrase 2026"
 PROFILE = reverse("accounts:profile")
@@ -185,7 +185,7 @@ def test_profile_explains_end_dates_given_by_the_upgrade(region):
     user = region.users["director"]
     token, _raw = ApiToken.issue(user, "old inventory script")
     ApiToken.objects.filter(pk=token.pk).update(expiry_added=True)
-    soon, _raw = ApiToken.issue(user, "nearly done", timezone.now() + dt.timedelta(days=3))
+    ApiToken.issue(user, "nearly done", timezone.now() + dt.timedelta(days=3))
     page = region.client("director").get(PROFILE).content.decode()
     assert "Vos jetons créés sans date en ont reçu une" in page
     day = timezone.localtime(token.expires_at).strftime("%d/%m/%Y")
