@@ -131,7 +131,11 @@ def _candidates(asset: Asset) -> Any:
     others = Asset.objects.visible_to(SYSTEM).exclude(structure_id=asset.structure_id)
     others = others.filter(rejected=False)
     if asset.kind in NAME_KINDS:
-        return others.filter(kind__in=NAME_KINDS, value__iexact=asset.value)
+        return others.filter(kind__in=NAME_KINDS).filter(
+            Q(value__iexact=asset.value)
+            | Q(value__in=engine.parent_names(asset.value.lower()))
+            | Q(value__iendswith="." + asset.value)
+        )
     if asset.kind in ADDRESS_KINDS:
         return others.filter(kind__in=ADDRESS_KINDS)
     return others.none()

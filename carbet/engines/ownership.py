@@ -97,10 +97,14 @@ def overlaps(kind_a: str, value_a: str, kind_b: str, value_b: str) -> bool:
     """Whether two declarations designate (part of) the same thing on the internet.
 
     Names collide when equal whatever their kind (a web domain and a mail domain of the same
-    name are one zone); addresses when their networks overlap. Applications never collide.
+    name are one zone) or when one lies under the other (``vpn.ch.fr`` inside ``ch.fr``);
+    public addresses when their networks overlap (private ranges never: every hospital reuses
+    them). Applications never collide.
     """
     if kind_a in NAME_KINDS and kind_b in NAME_KINDS:
-        return value_a.rstrip(".").lower() == value_b.rstrip(".").lower()
+        a, b = value_a.rstrip(".").lower(), value_b.rstrip(".").lower()
+        # A name under another's zone is that zone holder's: claiming it is a conflict too.
+        return a == b or a.endswith("." + b) or b.endswith("." + a)
     net_a, net_b = _network(kind_a, value_a), _network(kind_b, value_b)
     if net_a is None or net_b is None or net_a.version != net_b.version:
         return False

@@ -430,3 +430,15 @@ def test_internal_addresses_never_conflict_and_pass_only_a_closed_scope(region):
     assert scoped.address_refusal("10.20.0.6") == "private"
     assert ownership.connect_policy(region.a).address_refusal("10.20.0.5") == "private"
     assert ownership.connect_policy(region.b).address_refusal("10.20.0.5") == "private"
+
+
+def test_a_name_under_another_structures_domain_conflicts(region):
+    """Claiming vpn.beta.test while B holds beta.test is claiming B's zone."""
+    b_domain = Asset.objects.get(structure=region.b, value="beta.test")
+    sub = _asset(region.a, "soins.beta.test")
+    b_domain.refresh_from_db()
+    assert sub.ownership == Ownership.CONFLICT and b_domain.ownership == Ownership.CONFLICT
+    # Even a (mistaken) centre review of the sub-name leaves it blocked while B claims the zone.
+    ownership.record_review(region.users["centre_analyst"], sub, "revue trop rapide du nom")
+    sub.refresh_from_db()
+    assert not check(region.a, SCAN, sub).allowed
