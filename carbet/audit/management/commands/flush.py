@@ -5,7 +5,7 @@ transactions). On SQLite it issues ``DELETE FROM``, which the audit triggers ref
 command lifts them for the duration of the flush and puts them back, in the same transaction
 when the database allows it. On PostgreSQL ``flush`` uses ``TRUNCATE``, which row triggers do
 not see, so nothing changes there. Wiping the trail this way leaves the tail anchor pointing
-past the end: ``carbet audit verify`` will say so until ``carbet audit anchor`` is run.
+past the end: ``carbet audit verify`` will say so until ``carbet audit reanchor`` is run.
 """
 
 from __future__ import annotations
