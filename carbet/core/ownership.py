@@ -453,3 +453,69 @@ def region_conflicts() -> Any:
         .select_related("structure")
         .order_by("value", "structure__name")
     )
+
+
+# --- Proofs are re-checked: a domain that lapses or changes hands loses its proof -------------
+
+
+@dataclass
+class RecheckReport:
+    checked: int = 0
+    kept: int = 0
+    lapsed: list[str] | None = None
+
+    def summary(self) -> str:
+        lapsed = self.lapsed or []
+        return _(
+            "%(checked)d preuve(s) vérifiée(s) : %(kept)d toujours en place, %(lapsed)d retirée(s)."
+        ) % {"checked": self.checked, "kept": self.kept, "lapsed": len(lapsed)}
+
+
+def _lapse(asset: Asset, why: str) -> None:
+    method = asset.proof_method
+    withdraw_proof(asset)
+    asset.save(update_fields=PROOF_FIELDS)
+    audit.record(
+        SYSTEM,
+        "asset.proof_lapsed",
+        asset,
+        changes={"value": asset.value, "method": method, "why": why},
+    )
+
+
+def recheck(structure: Structure | None = None) -> RecheckReport:
+    """Look again for every token-based proof; withdraw the ones no longer published.
+
+    A name proven once is not proven forever: a domain can expire and be bought by someone
+    else, or a hosting can change hands. Token proofs (DNS, web file) are checked again, and a
+    name proven through a parent domain follows its parent. The centre's reviews stay until the
+    centre withdraws them. A withdrawn proof is audited; the structure proves the name again
+    with "Vérifier".
+    """
+    report = RecheckReport(lapsed=[])
+    rows = Asset.objects.visible_to(SYSTEM).filter(
+        proven_at__isnull=False,
+        proof_method__in=(ProofMethod.DNS_TXT, ProofMethod.WEB_FILE, ProofMethod.PARENT_DOMAIN),
+    )
+    if structure is not None:
+        rows = rows.filter(structure=structure)
+    # Token proofs first, so that a parent's lapse is known when its children are looked at.
+    ordered = sorted(
+        rows.select_related("structure"),
+        key=lambda a: a.proof_method == ProofMethod.PARENT_DOMAIN,
+    )
+    for asset in ordered:
+        report.checked += 1
+        if asset.proof_method == ProofMethod.PARENT_DOMAIN:
+            kept = _proven_parent(asset) is not None
+            why = "le domaine parent n'est plus prouvé"
+        else:
+            check = _check_name_over_network(asset)
+            kept = check.proven
+            why = check.detail or "jeton introuvable"
+        if kept:
+            report.kept += 1
+        else:
+            _lapse(asset, why)
+            report.lapsed.append(asset.value)  # type: ignore[union-attr]
+    return report

@@ -442,3 +442,47 @@ def test_a_name_under_another_structures_domain_conflicts(region):
     ownership.record_review(region.users["centre_analyst"], sub, "revue trop rapide du nom")
     sub.refresh_from_db()
     assert not check(region.a, SCAN, sub).allowed
+
+
+# --- Proofs are re-checked -----------------------------------------------------------------------
+
+
+def test_recheck_keeps_published_proofs_and_withdraws_lapsed_ones(region, lab, web):
+    from django.core.management import call_command
+
+    web[WEB_HOST].body = ownership.proof_token(region.a).encode()
+    by_dns = _asset(region.a, "alpha-proof.lab.test")
+    by_file = _asset(region.a, "site-a.lab.test", kind="domain")
+    assert ownership.verify(region.users["director"], by_dns).proven
+    assert ownership.verify(region.users["director"], by_file).proven
+    child = _asset(region.a, "vpn.site-a.lab.test")
+    assert ownership.verify(region.users["director"], child).proven  # by its parent
+    reviewed = Asset.objects.get(structure=region.a, value="alpha.test")  # centre review
+
+    report = ownership.recheck(region.a)
+    assert report.checked == 3 and report.kept == 3 and report.lapsed == []
+
+    web[WEB_HOST].body = b""  # the site no longer publishes the token
+    from io import StringIO
+
+    out = StringIO()
+    call_command("ownership", "recheck", "--structure", region.a.finess_et, stdout=out)
+    assert "retirée(s)" in out.getvalue()
+    for asset in (by_dns, by_file, child, reviewed):
+        asset.refresh_from_db()
+    assert by_dns.is_proven and reviewed.is_proven
+    assert by_file.ownership == Ownership.TO_PROVE and child.ownership == Ownership.TO_PROVE
+    assert AuditEntry.objects.filter(action="asset.proof_lapsed").count() == 2
+
+
+def test_conflicts_command_lists_them(region):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    _asset(region.a, "beta.test", kind="domain")
+    out = StringIO()
+    call_command("ownership", "conflicts", stdout=out)
+    assert out.getvalue().count("beta.test") == 2 and "2 déclaration(s)" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("ownership", "conflicts", "--structure", "000000000", stdout=out)
