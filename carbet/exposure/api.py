@@ -178,7 +178,7 @@ def scan_detail(request: HttpRequest, id: int) -> Scan:
 @router.post(
     "/exposure/structures/{int:id}/scans",
     response={202: ScanOut},
-    summary="Lancer une analyse (actifs validés et couverts par un mandat seulement)",
+    summary="Lancer une analyse (actifs prouvés et couverts par un mandat seulement)",
 )
 def launch_scan(request: HttpRequest, id: int, payload: LaunchIn) -> Status:
     user = actor(request)

@@ -1,6 +1,6 @@
 """Exposure scans as the platform keeps them: profiles, schedules, scans and their results.
 
-A ``Scan`` is one structure's pass over its mandated, validated assets. Each asset (or each
+A ``Scan`` is one structure's pass over its mandated, proven assets. Each asset (or each
 address of a declared network) gets a ``ScanTarget`` row holding what the engine learnt
 (addresses, services, evidence) and the ``ScanObservation`` rows of the checks that fired; a
 target row is written once, with its observations, in one transaction, which is what lets a

@@ -1,7 +1,7 @@
 """Launching exposure scans: the mandate gate, the scan rows and the background jobs.
 
 ``request_structure_scan`` decides, asset by asset, what may be contacted: only the structure's
-validated, internet-facing assets that a valid "exposure scan" mandate covers. Every refused
+proven, internet-facing assets that a valid "exposure scan" mandate covers. Every refused
 asset is listed on the scan and the refusal is written to the audit trail (``mandate.refused``);
 when nothing is covered the request fails with a plain-French reason and nothing is created.
 The scan itself runs as the ``exposure.scan`` job (``services_run``); a regional scan fans out

@@ -185,6 +185,6 @@ def category_headers() -> list[str]:
 def refused_summary(scan: Scan) -> str:
     if not scan.refused:
         return ""
-    return _("%(n)d actif(s) non analysé(s), faute de mandat qui les couvre.") % {
-        "n": len(scan.refused)
-    }
+    return _(
+        "%(n)d actif(s) non analysé(s) : propriété non prouvée, conflit ou mandat manquant."
+    ) % {"n": len(scan.refused)}
