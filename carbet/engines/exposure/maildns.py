@@ -322,9 +322,7 @@ async def _starttls_all(
     evidence["smtp"] = probes
     without = [p["host"] for p in probes if p.get("reachable") and not p.get("starttls")]
     bad_cert = [p["host"] for p in probes if p.get("starttls") and p.get("cert_ok") is False]
-    unreachable = [
-        p["host"] for p in probes if not p.get("reachable") and not p.get("refused")
-    ]
+    unreachable = [p["host"] for p in probes if not p.get("reachable") and not p.get("refused")]
     found: list[Observation] = []
     if without:
         found.append(

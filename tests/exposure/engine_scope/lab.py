@@ -42,8 +42,7 @@ CENTRE_NETWORK = "127.66.9.0/24"
 FOREIGN_NAMES = frozenset({"mx.other.test", "www.other.test", "site.other.test"})
 
 SOA = (
-    "@ 300 IN SOA ns.scope.test. hostmaster.scope.test. 1 3600 600 86400 300\n"
-    "@ NS ns.scope.test.\n"
+    "@ 300 IN SOA ns.scope.test. hostmaster.scope.test. 1 3600 600 86400 300\n@ NS ns.scope.test.\n"
 )
 
 

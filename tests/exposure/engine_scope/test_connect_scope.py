@@ -54,9 +54,7 @@ def test_a_name_resolving_to_loopback_is_refused_when_loopback_is_not_allowed(sc
 
 def test_a_name_resolving_to_another_structures_address_is_refused(scope_lab):
     before = lab.connections(lab.FOREIGN)
-    results = runner.scan(
-        ["foreign.scope.test", lab.FOREIGN], scope_lab.config(scope_lab.policy())
-    )
+    results = runner.scan(["foreign.scope.test", lab.FOREIGN], scope_lab.config(scope_lab.policy()))
     assert lab.connections(lab.FOREIGN) == before
     by_name, literal = results
     assert by_name.addresses == [lab.FOREIGN]
