@@ -5,7 +5,12 @@ Each service's test package may hold a ``walk_seed.py`` with:
 - ``seed(structure_a)``: create one of each of the service's objects for structure A, with
   "CH Alpha-Secret" in a visible text field so the walk spots a leak on pages without ids;
 - ``API_OBJECT_PARAMETERS``: ``{(collection, parameter): make(region) -> object}`` for the API
-  token walk (``tests/api/test_cross_tenant_api.py``), one line per new path parameter.
+  token walk (``tests/api/test_cross_tenant_api.py``), one line per new path parameter;
+- ``A11Y_PAGES``: ``[(role, path), ...]``, the service's key pages for the accessibility check
+  in Chromium (``tests/browser/test_a11y_pages.py``: axe-core, reflow at 320 px, focus ring,
+  ``aria-current``). ``role`` is one of ``analyst``, ``director``, ``referent``, ``ars``,
+  ``admin``, ``anonymous`` (demo region accounts); ``path`` may hold ``{structure}`` (the demo
+  director's structure) and ``{finding}`` (one of its open findings).
 
 Both walks pick them up here, so services never edit the walks themselves.
 """
@@ -40,3 +45,10 @@ def api_object_parameters() -> dict[tuple[str, str], Callable[[Any], Any]]:
     for module in service_walk_modules():
         table.update(getattr(module, "API_OBJECT_PARAMETERS", {}))
     return table
+
+
+def a11y_pages() -> list[tuple[str, str]]:
+    pages: list[tuple[str, str]] = []
+    for module in service_walk_modules():
+        pages.extend(getattr(module, "A11Y_PAGES", []))
+    return pages

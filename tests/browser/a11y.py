@@ -81,6 +81,14 @@ def reflow_overflow(page: Any, width: int, height: int = 800) -> list[str]:
 
 
 
+def focus_problems_here(page: Any, *, minimum: float = 3.0) -> list[str]:
+    """The focused element's ring: present (2 px or more) and at least 3:1 on its background."""
+    state = page.evaluate(_js("focus_ring.js"))
+    if state is None or state["best"] >= minimum:
+        return []
+    return [f"{state['label']}: focus ring contrast {state['best']:.2f}:1"]
+
+
 def focus_problems(page: Any, *, max_tabs: int = 60, minimum: float = 3.0) -> list[str]:
     """Tab through the page from the top: every focused element must show a ring ≥ 3:1."""
     page.evaluate("() => { document.activeElement && document.activeElement.blur(); }")

@@ -5,18 +5,15 @@ structure, add an asset through its form and see it listed. The screenshots take
 are the ones in docs/screenshots (see docs/index.md). The page's JavaScript must run without a
 single console error: a Content-Security-Policy violation would show up there.
 
-Chromium is Debian's (/usr/bin/chromium) driven by the Playwright package; Playwright's own
-browser download is never used. On a developer machine without Chromium the test skips; in CI
-(``CI`` set) that is a failure.
+Chromium is Debian's (/usr/bin/chromium) driven by the Playwright package, through
+``tests/browser/chromium.py``, which also runs axe-core on every page visited (zero serious or
+critical accessibility violations, RGAA 4.1). On a developer machine without Chromium the test
+skips; in CI (``CI`` set) that is a failure.
 """
 
 from __future__ import annotations
 
 import io
-import os
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,64 +24,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from carbet.accounts.models import User
 from carbet.core.models import Asset
 from carbet.demo import region
+from tests.browser.chromium import chromium_page  # also imported by other services' tests
 
 pytestmark = [pytest.mark.browser, pytest.mark.realserver]
+__all__ = ["chromium_page"]
 
-CHROMIUM = os.environ.get("CARBET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "une démo bien gardée 2024"
 ANALYST = "analyste@centre-demo.test"
 NEW_ASSET = "portail-familles.ehpad-flamboyants.test"
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
-
-
-def _missing(reason: str):
-    if _in_ci():
-        pytest.fail(f"{reason}: the browser test cannot be skipped in CI")
-    pytest.skip(reason)
-
-
-@contextmanager
-def chromium_page() -> Iterator:
-    """A fresh Chromium page (1280×800, French).
-
-    Playwright's sync API keeps an event loop in this thread, where Django then refuses ORM
-    calls: the database is read before the page opens or after it closes, never while open.
-    """
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        _missing(f"Chromium not found at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright Python package is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.problems = []
-        page.on("console", lambda msg: _note_console(page, msg))
-        page.on("pageerror", lambda exc: page.problems.append(f"script error: {exc}"))
-        page.on("response", lambda response: _note_response(page, response))
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.fixture
@@ -98,18 +46,6 @@ def analyst_key(transactional_db, settings) -> bytes:
     user = User.objects.get(email=ANALYST)
     device = TOTPDevice.objects.create(user=user, name="Téléphone", confirmed=True)
     return device.bin_key
-
-
-def _note_console(page, message) -> None:
-    # A failed load is reported by _note_response with its address; anything else logged as an
-    # error (a CSP violation, a script failure) is a problem.
-    if message.type == "error" and not message.text.startswith("Failed to load resource"):
-        page.problems.append(f"console: {message.text}")
-
-
-def _note_response(page, response) -> None:
-    if response.status >= 400:
-        page.problems.append(f"HTTP {response.status}: {response.url}")
 
 
 def _shot(page, name: str, *, full_page: bool = False) -> None:
@@ -172,8 +108,11 @@ def test_analyst_logs_in_with_totp_filters_the_region_and_adds_an_asset(live_ser
         _shot(page, "05-asset-added.png")
 
         problems = page.problems
+        checked = page.a11y_checked
 
     assert problems == []
+    # Login, code, region (twice: before and after filtering), structure, asset form, structure.
+    assert len(checked) >= 6, checked
     asset = Asset.objects.get(value=NEW_ASSET)
     assert asset.structure.name == "EHPAD Les Flamboyants"
     assert asset.criticality == "high" and asset.internet_exposed and not asset.validated

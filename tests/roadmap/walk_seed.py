@@ -22,6 +22,17 @@ from carbet.roadmap.models import (
 )
 
 SECRET = "CH Alpha-Secret"
+# Key pages for the accessibility check in Chromium (see tests/walk_seeds.py).
+A11Y_PAGES = [
+    ("director", "/feuille-de-route/structure/{structure}/"),
+    ("director", "/feuille-de-route/structure/{structure}/diagnostic/"),
+    ("director", "/feuille-de-route/structure/{structure}/plan/"),
+    ("director", "/feuille-de-route/structure/{structure}/indicateurs/"),
+    ("director", "/feuille-de-route/structure/{structure}/sauvegardes/"),
+    ("analyst", "/feuille-de-route/"),
+    ("analyst", "/feuille-de-route/referentiels/"),
+    ("ars", "/feuille-de-route/indicateurs/region/"),
+]
 
 
 def _assessment(structure: Any, code: str = "care-d2") -> Assessment:

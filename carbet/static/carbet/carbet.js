@@ -68,8 +68,22 @@
   } else {
     start();
   }
-  // Content swapped in by htmx (filters, sorting) gets the same treatment.
-  document.addEventListener("htmx:load", function (event) { prepare(event.target); });
+  // Content swapped in by htmx (filters, sorting, a questionnaire's next step) gets the same
+  // treatment. And when the swap removed the element that had the focus, the focus would fall
+  // back to the top of the page: it goes to the new content's heading instead, so keyboard and
+  // screen reader users carry on where they were (RGAA 7.1, 12.8). htmx:load is the event
+  // that reaches the document for every kind of swap (the old element of an outerHTML swap is
+  // detached, its own events go nowhere).
+  document.addEventListener("htmx:load", function (event) {
+    var fresh = event.target;
+    prepare(fresh);
+    if (!fresh || fresh === document.body || !document.contains(fresh)) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) return;
+    var heading = fresh.querySelector("h1, h2, h3, legend") || fresh;
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  });
   window.addEventListener("resize", function () {
     [].forEach.call(document.querySelectorAll("[data-scroll-name]"), update);
   });
