@@ -14,8 +14,9 @@ Accessibility (RGAA 4.1 / WCAG 2.1 AA, see docs/accessibility.md):
 - colour is never the only cue: lines differ by dash pattern and point marker, heat-map cells
   carry small square marks (one per level) besides their colour and their value;
 - text on a coloured cell is black or white, whichever contrasts most (at least 4.5:1);
-- the drawing's size is given in ``em`` (16 px = 1 em at the default size): the whole chart,
-  text included, grows with the reader's zoom and text size instead of staying at a fixed pixel
+- the drawing's size is given in ``rem`` (16 px = 1 rem at the default text size; not ``em``,
+  which inside the SVG would follow its own fixed ``font-size``): the whole chart, text
+  included, grows with the reader's zoom and text size instead of staying at a fixed pixel
   size; pages let a wide chart scroll inside its own box rather than shrinking it.
 """
 
@@ -32,7 +33,7 @@ INK = "#1b1f24"
 MUTED = "#4a5562"
 GRID = "#d4d9df"
 WHITE = "#ffffff"
-# Pixels of drawing per em of the page's text: the SVG's width and height are written in em.
+# Pixels of drawing per rem of the page's text: the SVG's width and height are written in rem.
 PX_PER_EM = 16
 # Lines are told apart without colour: the n-th series of a chart uses the n-th dash pattern
 # and the n-th point marker (cycled).
@@ -99,9 +100,9 @@ def _label(number: float | None) -> str:
 
 
 def _em(pixels: float) -> str:
-    """A length in em (so that the chart follows the reader's text size), from design pixels."""
+    """A length in rem (so that the chart follows the reader's text size), from design pixels."""
     text = f"{pixels / PX_PER_EM:.3f}".rstrip("0").rstrip(".")
-    return f"{text}em"
+    return f"{text}rem"
 
 
 def _open(kind: str, title: str, desc: str, width: int, height: int) -> tuple[str, list[str]]:

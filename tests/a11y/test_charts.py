@@ -91,10 +91,10 @@ def test_the_stylesheet_uses_the_same_heat_colours():
 
 @settings(max_examples=50, deadline=None)
 @given(width=st.integers(100, 2000), height=st.integers(50, 1000))
-def test_sizes_are_in_em_so_charts_grow_with_the_text(width, height):
+def test_sizes_are_in_rem_so_charts_grow_with_the_text(width, height):
     root = ET.fromstring(charts.line_chart("t", "d 1", ["a"], [], width=width, height=height))
-    assert root.get("width") == charts._em(width) and root.get("width").endswith("em")
-    assert float(root.get("width")[:-2]) * charts.PX_PER_EM == pytest.approx(width, abs=0.01)
+    assert root.get("width") == charts._em(width) and root.get("width").endswith("rem")
+    assert float(root.get("width")[:-3]) * charts.PX_PER_EM == pytest.approx(width, abs=0.01)
     assert root.get("viewBox") == f"0 0 {width} {height}"
 
 
