@@ -32,7 +32,7 @@ from carbet.demo import findings_data as data
 from carbet.demo import region
 from carbet.demo.pdf import mandate_pdf
 from carbet.findings.choices import Source, Status
-from carbet.findings.dashboards.snapshots import take_snapshots
+from carbet.findings.posture.snapshots import take_snapshots
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.findings.models import ActionEvidence, ActionItem, ActionStatus, Campaign, Finding
 from carbet.findings.models.plans import Effort, OwnerKind

@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.models import Structure
+from carbet.core.recipients import addresses as recipients
 from carbet.core.tenancy import SYSTEM, can
-from carbet.findings.services.acceptance import recipients
 from carbet.roadmap.models import Evidence, Requirement
 
 log = logging.getLogger(__name__)

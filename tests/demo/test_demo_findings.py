@@ -23,7 +23,7 @@ from carbet.audit.services import verify
 from carbet.core.models import Structure
 from carbet.demo import findings_data
 from carbet.findings.choices import OPEN_STATUSES, Severity, Source, Status
-from carbet.findings.dashboards import selectors
+from carbet.findings.posture import selectors
 from carbet.findings.models import (
     ActionEvidence,
     ActionItem,
