@@ -261,8 +261,8 @@ def load_region(structures: int, findings: int, seed: int = 7) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from carbet.findings.dashboards import snapshots
     from carbet.findings.models import Finding, PostureSnapshot, Stream
+    from carbet.findings.posture import snapshots
 
     rng = random.Random(seed)
     with connection.cursor() as cursor:  # the ingest benchmark's rows are not part of this

@@ -48,12 +48,21 @@ CORE_ROUTERS: list[tuple[str, Router]] = [
 
 
 def _api_module_names(app_name: str, app_path: str) -> list[str]:
-    """The app's ``api`` module and its ``api_*`` modules (e.g. ``api_plans``), sorted."""
-    return [
+    """The app's ``api`` module and its ``api_<topic>`` modules, then the ``api``
+    module of each of its sub-packages (e.g. ``carbet.findings.plans.api``: an app split into
+    parts keeps each part's routes beside its views), sorted."""
+    modules = sorted(pkgutil.iter_modules([app_path]), key=lambda m: m.name)
+    names = [
         f"{app_name}.{info.name}"
-        for info in sorted(pkgutil.iter_modules([app_path]), key=lambda m: m.name)
+        for info in modules
         if info.name == "api" or info.name.startswith("api_")
     ]
+    for info in modules:
+        if info.ispkg and any(
+            sub.name == "api" for sub in pkgutil.iter_modules([f"{app_path}/{info.name}"])
+        ):
+            names.append(f"{app_name}.{info.name}.api")
+    return names
 
 
 def service_routers() -> list[tuple[str, Router]]:

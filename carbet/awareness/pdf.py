@@ -15,7 +15,7 @@ from carbet.awareness.models import Campaign
 
 
 def campaign_report_pdf(actor: Any, campaign: Campaign) -> bytes:
-    from carbet.findings.dashboards.reports import html_to_pdf
+    from carbet.core.pdf import html_to_pdf
 
     numbers = results.funnel(campaign)
     html = render_to_string(

@@ -118,7 +118,7 @@ def record_attempt(assignment: TrainingAssignment, score: int) -> bool:
 
 
 def certificate_pdf(assignment: TrainingAssignment) -> bytes:
-    from carbet.findings.dashboards.reports import html_to_pdf
+    from carbet.core.pdf import html_to_pdf
 
     name = assignment.target.full_name if assignment.target else ""
     html = render_to_string(

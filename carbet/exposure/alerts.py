@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from carbet.audit import services as audit
+from carbet.core.links import absolute_url
+from carbet.core.recipients import Recipient, referents
 from carbet.core.tenancy import SYSTEM
 from carbet.exposure.models import ExposureAlert, Scan, ScanObservation
 from carbet.exposure.services_run import definition
-from carbet.findings.dashboards.digest import Recipient, _base_url, recipients
 
 log = logging.getLogger("carbet.exposure.alerts")
 CRITICAL = 4
@@ -70,7 +71,7 @@ def render_alert(scan: Scan, recipient: Recipient, observations: list[ScanObserv
             "structure": scan.structure,
             "recipient": recipient,
             "items": _items(observations),
-            "url": _base_url() + reverse("exposure:structure", args=[scan.structure_id]),
+            "url": absolute_url(reverse("exposure:structure", args=[scan.structure_id])),
             "region_name": settings.CARBET_REGION_NAME,
         }
         subject = ngettext(
@@ -89,7 +90,7 @@ def alert_new_critical(scan: Scan) -> int:
     observations = new_critical(scan)
     if not observations:
         return 0
-    people = recipients(scan.structure)
+    people = referents(scan.structure)
     sent = 0
     if people:
         with mailers.default as connection:

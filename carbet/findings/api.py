@@ -26,11 +26,12 @@ from carbet.api.schemas import InputSchema, ObjectId, StructureRef
 from carbet.audit.services import client_ip
 from carbet.core.models import Structure
 from carbet.core.services import require
+from carbet.findings import selectors
 from carbet.findings.choices import OPEN_STATUSES, Severity, Source
 from carbet.findings.choices import Status as FindingStatus
 from carbet.findings.models import Finding, RiskAcceptance, RiskAcceptanceStatus
 from carbet.findings.services import acceptance as acceptances
-from carbet.findings.services import lifecycle, queries
+from carbet.findings.services import lifecycle
 
 router = Router(tags=["vulnérabilités"])
 
@@ -212,11 +213,11 @@ def list_findings(
     request: HttpRequest, filters: Query[FindingFilters], page: Query[PageQuery]
 ) -> dict:
     _require_detail(request)
-    if queries.status_values(filters.status) is None and filters.status != "all":
+    if selectors.status_values(filters.status) is None and filters.status != "all":
         raise ApiError(422, details={"status": [_("Groupe ou état inconnu.")]})
-    if filters.sort not in queries.SORTS:
+    if filters.sort not in selectors.SORTS:
         raise ApiError(422, details={"sort": [_("Tri inconnu.")]})
-    wanted = queries.FindingFilters(
+    wanted = selectors.FindingFilters(
         q=filters.search or "",
         structure=filters.structure,
         severity=None if filters.severity is None else int(filters.severity),
@@ -228,8 +229,8 @@ def list_findings(
         asset=filters.asset,
         sort=filters.sort,
     )
-    rows = queries.list_rows(queries.findings_for(actor(request), wanted))
-    order, _label = queries.SORTS[filters.sort]
+    rows = selectors.list_rows(selectors.findings_for(actor(request), wanted))
+    order, _label = selectors.SORTS[filters.sort]
     # ``paginate`` appends the primary key itself.
     return paginate(request, rows, page, tuple(o for o in order if o.lstrip("-") != "id"))
 

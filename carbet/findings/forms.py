@@ -13,7 +13,7 @@ from carbet.core.forms import DateInput
 from carbet.core.models import Asset
 from carbet.findings.choices import Severity, Source, Status
 from carbet.findings.models.acceptance import MAX_ACCEPTANCE_DAYS
-from carbet.findings.services.queries import GROUP_LABELS, SORTS, FindingFilters
+from carbet.findings.selectors import GROUP_LABELS, SORTS, FindingFilters
 
 YES_NO = [("", _("Indifférent")), ("1", _("Oui")), ("0", _("Non"))]
 

@@ -29,8 +29,9 @@ from carbet.audit.services import client_ip
 from carbet.core.forms import apply_errors
 from carbet.core.models import Asset, Structure
 from carbet.core.tenancy import can
+from carbet.findings import selectors
 from carbet.findings.choices import OPEN_STATUSES, EventKind, Severity, Status
-from carbet.findings.forms_findings import (
+from carbet.findings.forms import (
     BulkStatusForm,
     FindingFilterForm,
     FindingImportForm,
@@ -38,7 +39,7 @@ from carbet.findings.forms_findings import (
     StatusForm,
 )
 from carbet.findings.models import ActionItem, Finding, FindingEvent, RiskAcceptance
-from carbet.findings.services import io, lifecycle, manual, queries
+from carbet.findings.services import io, lifecycle, manual
 from carbet.findings.services.io_format import COLUMNS, REQUIRED
 
 PAGE_SIZE = 50
@@ -94,7 +95,9 @@ def finding_list(request):
     _require(user, Perm.FINDINGS_DETAIL)
     form = _filter_form(request)
     filters = form.filters()
-    page = queries.page_of(queries.findings_for(user, filters), request.GET.get("page"), PAGE_SIZE)
+    page = selectors.page_of(
+        selectors.findings_for(user, filters), request.GET.get("page"), PAGE_SIZE
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -511,7 +514,7 @@ def export(request):
     if fmt not in io.FORMATS:
         fmt = "csv"
     filters = _filter_form(request).filters()
-    rows = queries.findings_for(user, filters)
+    rows = selectors.findings_for(user, filters)
     data = io.export_findings(user, rows, fmt, filters=filters.as_dict(), ip=client_ip(request))
     filename = f"{_('vulnerabilites')}-{timezone.localdate():%Y%m%d}.{fmt}"
     if isinstance(data, bytes):

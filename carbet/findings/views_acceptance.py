@@ -20,7 +20,7 @@ from carbet.core.forms import apply_errors
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
 from carbet.findings.choices import OPEN_STATUSES
-from carbet.findings.forms_findings import AcceptanceDecisionForm, AcceptanceRequestForm
+from carbet.findings.forms import AcceptanceDecisionForm, AcceptanceRequestForm
 from carbet.findings.models import Finding, RiskAcceptance, RiskAcceptanceStatus
 from carbet.findings.services import acceptance as service
 

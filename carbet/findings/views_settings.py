@@ -90,4 +90,6 @@ def sla_settings(request):
             ),
         )
         return redirect("findings:sla_settings")
-    return render(request, "findings/settings/sla.html", {"form": form, "current": current})
+    return render(
+        request, "findings/findings/sla_settings.html", {"form": form, "current": current}
+    )

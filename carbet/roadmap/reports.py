@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from carbet.core.models import Structure
-from carbet.findings.dashboards.reports import html_to_pdf
+from carbet.core.pdf import html_to_pdf
 from carbet.roadmap import auto_evidence, services, services_roadmap
 from carbet.roadmap.models import Assessment, Framework, Roadmap
 

@@ -117,8 +117,8 @@ def test_findings_and_dashboard_score(region, smtp):
     assert titles == {"awareness.low_reporting", "awareness.high_clicking"}
     scores = results.structure_scores(timezone.localdate(), [region.a.pk, region.b.pk])
     assert region.b.pk not in scores and 0 <= scores[region.a.pk] <= 100
-    from carbet.findings.dashboards.snapshots import take_snapshots
     from carbet.findings.models import PostureSnapshot
+    from carbet.findings.posture.snapshots import take_snapshots
 
     take_snapshots()
     snapshot = PostureSnapshot.objects.get(structure=region.a, day=timezone.localdate())

@@ -14,8 +14,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from carbet.core.models import Organisation, Structure
-from carbet.findings.dashboards import snapshots
 from carbet.findings.models import Finding
+from carbet.findings.posture import snapshots
 from tests.findings.test_dashboards_fixtures import seed_findings, widen_region
 from tests.test_cross_tenant_walk import SKIP_PATTERN_PREFIXES, _fill, _param_names, all_routes
 

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from carbet.audit.models import AuditEntry
 from carbet.core.models import Structure
-from carbet.findings.dashboards.exports import POSTURE_COLUMNS
+from carbet.findings.posture.exports import POSTURE_COLUMNS
 from tests.findings.test_dashboards_fixtures import seed_findings
 
 EXPORT = "/vulnerabilites/tableau-de-bord/export/"

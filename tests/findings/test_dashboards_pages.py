@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carbet.core.models import Organisation, Structure
-from carbet.findings.dashboards import snapshots
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.findings.models import PostureSnapshot
+from carbet.findings.posture import snapshots
 from tests.findings.test_dashboards_fixtures import A_SECRET, B_SECRET, SHARED_CVE, seed_findings
 
 DASHBOARD = "/vulnerabilites/tableau-de-bord/"

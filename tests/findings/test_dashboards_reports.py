@@ -19,8 +19,8 @@ from PIL import Image, ImageStat
 from pypdf import PdfReader
 
 from carbet.audit.models import AuditEntry
-from carbet.findings.dashboards import reports
 from carbet.findings.ingest import FindingInput, ingest
+from carbet.findings.posture import reports
 from tests.findings.test_dashboards_fixtures import (
     A_SECRET,
     B_SECRET,

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from carbet.core.models import Organisation, Structure
 from carbet.engines.posture import PostureCounts
-from carbet.findings.dashboards import snapshots
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.findings.models import Finding, PostureSnapshot
+from carbet.findings.posture import snapshots
 from carbet.jobs import services as jobs
 from carbet.jobs.models import JobStatus
 from tests.findings.test_dashboards_fixtures import seed_findings

@@ -141,7 +141,7 @@ class Finding(models.Model):
             models.Index(fields=["stream", "status"]),
             models.Index(fields=["status", "sla_due"]),
             # Covering indexes for the dashboards' region-wide aggregates, so that they read
-            # index entries and never the wide rows (carbet.findings.dashboards.selectors).
+            # index entries and never the wide rows (carbet.findings.posture.selectors).
             # Partial indexes would be smaller, but SQLite cannot use one when the status list
             # arrives as bound parameters, which is how Django sends it.
             models.Index(

@@ -14,41 +14,16 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from carbet.accounts.models import User
-from carbet.accounts.roles import StructureRole
 from carbet.audit import services as audit
-from carbet.core.choices import ContactRole
-from carbet.core.models import Contact, Structure
+from carbet.core.recipients import addresses as recipient_addresses
 from carbet.core.tenancy import SYSTEM
 from carbet.findings.models import Campaign, CampaignNotice
 from carbet.findings.plans.campaigns import NOTIFY_JOB
 from carbet.findings.plans.services import owner_display
 from carbet.jobs.registry import job_kind
-
-CONTACT_ROLES = (ContactRole.DIRECTOR, ContactRole.CYBER_REFERENT)
-USER_ROLES = (StructureRole.DIRECTOR, StructureRole.REFERENT)
-
-
-def recipients_for(structure: Structure) -> list[str]:
-    """Director/referent contacts' and users' addresses for ``structure``, without repeats."""
-    contacts = Contact.objects.filter(structure=structure, role__in=CONTACT_ROLES).exclude(email="")
-    scope = Q(memberships__structure=structure) | Q(
-        memberships__organisation_id=structure.organisation_id
-    )
-    if structure.organisation.ght_id is not None:
-        scope |= Q(memberships__ght_id=structure.organisation.ght_id)
-    users = User.objects.filter(scope, memberships__role__in=USER_ROLES, is_active=True).exclude(
-        email=""
-    )
-    addresses = [c.email for c in contacts] + list(users.values_list("email", flat=True))
-    seen: dict[str, str] = {}
-    for address in addresses:
-        seen.setdefault(address.strip().lower(), address.strip())
-    return sorted(seen.values(), key=str.lower)
 
 
 def compose(notice: CampaignNotice) -> tuple[str, str]:
@@ -101,7 +76,7 @@ def send_notice(notice_id: int, actor: Any = SYSTEM) -> str:
         )
         if notice.sent_at is not None:
             return "already"
-        recipients = recipients_for(notice.structure)
+        recipients = recipient_addresses(notice.structure)
         if not recipients:
             notice.error = _("Aucun contact de direction ou référent avec une adresse e-mail.")
             notice.save(update_fields=["error"])

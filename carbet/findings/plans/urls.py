@@ -1,8 +1,11 @@
-"""URLs of the corrective action plans and regional campaigns (under /vulnerabilites/plans/)."""
+"""URLs of the corrective action plans and regional campaigns (under /vulnerabilites/plans/).
+
+Joined into the ``findings`` namespace by ``findings/urls.py``: names stay ``findings:actions``…
+"""
 
 from django.urls import path
 
-from carbet.findings import views_plans as views
+from carbet.findings.plans import views
 from carbet.findings.plans import views_campaigns as campaigns
 
 urlpatterns = [

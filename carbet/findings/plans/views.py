@@ -28,7 +28,10 @@ from carbet.core.forms import apply_errors
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
 from carbet.findings.choices import OPEN_STATUSES
-from carbet.findings.forms_plans import (
+from carbet.findings.models import ActionEvidence, ActionItem, ActionStatus, Finding
+from carbet.findings.plans import evidence as evidence_services
+from carbet.findings.plans import selectors, services
+from carbet.findings.plans.forms import (
     FUNDING_LIST_ID,
     ROLE_LIST_ID,
     ActionForm,
@@ -38,9 +41,6 @@ from carbet.findings.forms_plans import (
     PlanFilterForm,
     ProgressForm,
 )
-from carbet.findings.models import ActionEvidence, ActionItem, ActionStatus, Finding
-from carbet.findings.plans import evidence as evidence_services
-from carbet.findings.plans import selectors, services
 
 PAGE_SIZE = 200
 TEMPLATES = "findings/plans/"

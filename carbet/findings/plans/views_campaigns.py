@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 
 from carbet.audit.services import client_ip
 from carbet.core.forms import apply_errors
-from carbet.findings.forms_plans import CampaignForm
 from carbet.findings.models import ActionStatus, Campaign
 from carbet.findings.plans import campaigns as campaign_services
+from carbet.findings.plans.forms import CampaignForm
 
 TEMPLATES = "findings/plans/"
 

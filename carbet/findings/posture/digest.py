@@ -12,28 +12,25 @@ nothing twice.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from carbet.accounts.models import Membership
-from carbet.accounts.roles import Perm, StructureRole
+from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
-from carbet.core.choices import ContactRole
-from carbet.core.models import Contact, Structure
+from carbet.core.links import absolute_url
+from carbet.core.models import Structure
+from carbet.core.recipients import Recipient, referents
 from carbet.core.tenancy import SYSTEM
 from carbet.findings.choices import Severity
-from carbet.findings.dashboards.selectors import OPEN, start_of
 from carbet.findings.models import (
     ActionItem,
     ActionStatus,
@@ -42,12 +39,12 @@ from carbet.findings.models import (
     RiskAcceptance,
     RiskAcceptanceStatus,
 )
+from carbet.findings.posture.selectors import OPEN, start_of
 
 log = logging.getLogger("carbet.findings.digest")
 EXPIRY_HORIZON_DAYS = 30
 LIST_LIMIT = 10
 LATE_ACTION_STATUSES = (ActionStatus.TODO, ActionStatus.IN_PROGRESS)
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 def week_of(day: date) -> date:
@@ -173,59 +170,19 @@ def build_digest(structure: Structure, today: date) -> Digest:
     )
 
 
-@dataclass(frozen=True)
-class Recipient:
-    email: str
-    name: str
-    language: str = "fr"
-
-
-def recipients(structure: Structure) -> list[Recipient]:
-    """The structure's referents: users with the referent role covering it, then the cyber
-    referent contacts with an e-mail (each address once)."""
-    scope = Q(structure=structure) | Q(organisation_id=structure.organisation_id)
-    ght_id = structure.organisation.ght_id
-    if ght_id:
-        scope |= Q(ght_id=ght_id)
-    found: dict[str, Recipient] = {}
-    memberships = (
-        Membership.objects.filter(scope, role=StructureRole.REFERENT, user__is_active=True)
-        .exclude(user__email="")
-        .select_related("user")
-        .order_by("user__email")
-    )
-    for membership in memberships:
-        user = membership.user
-        found.setdefault(
-            user.email.lower(), Recipient(user.email, str(user), user.language or "fr")
-        )
-    contacts = (
-        Contact.objects.visible_to(SYSTEM)
-        .filter(structure=structure, role=ContactRole.CYBER_REFERENT)
-        .exclude(email="")
-        .order_by("email")
-    )
-    for contact in contacts:
-        found.setdefault(contact.email.lower(), Recipient(contact.email, contact.name))
-    return list(found.values())
-
-
-def _base_url() -> str:
-    return os.environ.get("CARBET_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
-
-
 def render_message(digest: Digest, recipient: Recipient) -> EmailMultiAlternatives:
     """The e-mail (plain text and HTML) in the recipient's language."""
     with translation.override(recipient.language):
         context = {
             "digest": digest,
             "recipient": recipient,
-            "dashboard_url": _base_url()
-            + reverse("findings:structure_dashboard", args=[digest.structure.pk]),
+            "dashboard_url": absolute_url(
+                reverse("findings:structure_dashboard", args=[digest.structure.pk])
+            ),
             "region_name": settings.CARBET_REGION_NAME,
         }
-        text = render_to_string("findings/dashboards/digest_email.txt", context)
-        html = render_to_string("findings/dashboards/digest_email.html", context)
+        text = render_to_string("findings/posture/digest_email.txt", context)
+        html = render_to_string("findings/posture/digest_email.html", context)
         message = EmailMultiAlternatives(
             subject=digest.subject(),
             body=text,
@@ -260,7 +217,7 @@ def send_weekly_digests(today: date | None = None, *, actor: Any = SYSTEM) -> di
                     "recipient", flat=True
                 )
             )
-            for recipient in recipients(structure):
+            for recipient in referents(structure):
                 if recipient.email.lower() in done:
                     skipped += 1
                     continue

@@ -16,7 +16,7 @@ from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core import exports
 from carbet.core.tenancy import can
-from carbet.findings.dashboards.selectors import PostureRow, posture_rows
+from carbet.findings.posture.selectors import PostureRow, posture_rows
 
 FORMATS = ("csv", "xlsx")
 POSTURE_COLUMNS = [

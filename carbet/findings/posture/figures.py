@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from carbet.engines import charts
 from carbet.engines.posture import PostureCounts
 from carbet.findings.choices import Severity
-from carbet.findings.dashboards.peers import GroupFigures
-from carbet.findings.dashboards.selectors import SOURCE_LABELS, SourceCell, TrendData
+from carbet.findings.posture.peers import GroupFigures
+from carbet.findings.posture.selectors import SOURCE_LABELS, SourceCell, TrendData
 
 ACCENT = "#0b5d6b"
 

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from carbet.core.tenancy import SYSTEM
-from carbet.findings.dashboards import digest, snapshots
+from carbet.findings.posture import digest, snapshots
 from carbet.jobs.registry import job_kind
 
 

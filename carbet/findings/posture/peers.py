@@ -25,14 +25,14 @@ from carbet.core.tenancy import SYSTEM
 from carbet.engines import disclosure
 from carbet.engines.disclosure import Band, PeerRange
 from carbet.engines.posture import PostureCounts, merge_small_groups, sla_compliance
-from carbet.findings.dashboards.selectors import (
+from carbet.findings.models import PostureSnapshot
+from carbet.findings.posture.selectors import (
     CATEGORY_LABELS,
     TrendData,
     live_counts,
     region_counts,
     trend_data,
 )
-from carbet.findings.models import PostureSnapshot
 
 MIN_GROUP = disclosure.MIN_GROUP
 MIN_PEERS = disclosure.MIN_PEERS

@@ -12,7 +12,6 @@ written to the audit trail as ``report.download``.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from typing import Any
 
@@ -25,39 +24,15 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.models import Structure
+from carbet.core.pdf import css_text, html_to_pdf
 from carbet.core.tenancy import can
-from carbet.findings.dashboards import figures, peers, structure
-from carbet.findings.dashboards.selectors import OPEN, SOURCE_LABELS
 from carbet.findings.models import Finding
+from carbet.findings.posture import figures, peers, structure
+from carbet.findings.posture.selectors import OPEN, SOURCE_LABELS
 
 ANNEX_MAX_FINDINGS = 300
 ANNEX_MAX_ACTIONS = 200
 PARTS = ("full", "summary")
-
-
-def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
-    """WeasyPrint's URL fetcher: reports embed everything, so nothing may be fetched (no
-    network, no local file), whatever text a finding carries."""
-    raise ValueError(f"reports fetch nothing ({url[:40]})")
-
-
-# Tagged PDF (PDF/UA-1): headings, paragraphs, tables and reading order are marked in the file,
-# so screen readers can read the reports; the title and language come from <title> and <html
-# lang>. Every report's HTML page stays the accessible alternative (RGAA 4.1, issue 18).
-PDF_VARIANT = "pdf/ua-1"
-
-
-def html_to_pdf(html: str) -> bytes:
-    """Render self-contained HTML (inline CSS and SVG) to a tagged PDF (PDF/UA-1)."""
-    from weasyprint import HTML  # imported here: it is heavy and only reports need it
-
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # one line per page
-    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(pdf_variant=PDF_VARIANT)
-
-
-def _css_text(text: str) -> str:
-    """Text safe inside a CSS string in a <style> element (page footers)."""
-    return "".join(ch for ch in str(text) if ch not in '"\\<>\n\r')[:80]
 
 
 def may_download_regional(actor: Any) -> bool:
@@ -76,7 +51,7 @@ def structure_report_context(
         "today": today,
         "part": part,
         "region_name": settings.CARBET_REGION_NAME,
-        "footer_label": _css_text(f"{target.name} · {settings.CARBET_REGION_NAME}"),
+        "footer_label": css_text(f"{target.name} · {settings.CARBET_REGION_NAME}"),
         "campaigns": sorted({a.campaign.title for a in data.actions if a.campaign}),
         "verdict": verdict,
         "verdict_class": verdict_class,
@@ -122,7 +97,7 @@ def structure_report_pdf(
         raise ValueError(part)
     today = today or timezone.localdate()
     html = render_to_string(
-        "findings/reports/structure.html",
+        "findings/posture/reports/structure.html",
         structure_report_context(actor, target, today=today, part=part),
     )
     pdf = html_to_pdf(html)
@@ -143,7 +118,7 @@ def regional_report_context(*, today: date) -> dict[str, Any]:
         "view": view,
         "today": today,
         "region_name": settings.CARBET_REGION_NAME,
-        "footer_label": _css_text(settings.CARBET_REGION_NAME),
+        "footer_label": css_text(settings.CARBET_REGION_NAME),
         "trend_chart": figures.region_trend(view.trend) if view.trend else None,
         "category_chart": figures.group_bars(
             view.by_category,
@@ -161,7 +136,9 @@ def regional_report_pdf(actor: Any, *, today: date | None = None, ip: str | None
     if not may_download_regional(actor):
         raise PermissionDenied(_("Vous n'avez pas le droit de télécharger ce rapport."))
     today = today or timezone.localdate()
-    html = render_to_string("findings/reports/regional.html", regional_report_context(today=today))
+    html = render_to_string(
+        "findings/posture/reports/regional.html", regional_report_context(today=today)
+    )
     pdf = html_to_pdf(html)
     audit.record(
         actor,

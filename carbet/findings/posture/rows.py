@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from carbet.findings.dashboards.selectors import PostureRow
+from carbet.findings.posture.selectors import PostureRow
 
 
 def _trend_html(trend: str | None, words: dict[str, str]) -> SafeString:

@@ -23,8 +23,8 @@ from carbet.audit import services as audit
 from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.posture import PostureCounts
-from carbet.findings.dashboards.selectors import live_counts
 from carbet.findings.models import PostureSnapshot
+from carbet.findings.posture.selectors import live_counts
 
 # name → function(day, structure ids) → {structure id: number}; merged into ``scores``.
 ScoreProvider = Callable[[date, list[int]], dict[int, float]]

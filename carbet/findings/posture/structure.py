@@ -20,9 +20,9 @@ from carbet.core.models import Structure
 from carbet.core.tenancy import can, grants
 from carbet.engines.posture import SCORE_RULES, PostureCounts
 from carbet.findings.choices import Severity
-from carbet.findings.dashboards import peers, selectors
 from carbet.findings.models import ActionItem, ActionStatus, Finding, RiskAcceptance
 from carbet.findings.models.acceptance import RiskAcceptanceStatus
+from carbet.findings.posture import peers, selectors
 
 OPEN_ACTION_STATUSES = (ActionStatus.TODO, ActionStatus.IN_PROGRESS, ActionStatus.DONE)
 DEADLINE_HORIZON_DAYS = 30

@@ -1,8 +1,8 @@
-"""Dashboards, reports and posture exports of the findings app."""
+"""Dashboards, reports and posture exports (namespace ``findings``, joined by ``../urls.py``)."""
 
 from django.urls import path
 
-from carbet.findings import views_dashboards as views
+from carbet.findings.posture import views
 
 urlpatterns = [
     path("tableau-de-bord/", views.dashboard, name="dashboard"),

@@ -24,9 +24,9 @@ from carbet.core.exports import CONTENT_TYPES
 from carbet.core.models import Structure
 from carbet.core.tenancy import can, grants
 from carbet.engines.posture import sla_compliance
-from carbet.findings.dashboards import exports, figures, peers, reports, selectors, structure
-from carbet.findings.dashboards import rows as rows_html
-from carbet.findings.dashboards.selectors import PostureRow
+from carbet.findings.posture import exports, figures, peers, reports, selectors, structure
+from carbet.findings.posture import rows as rows_html
+from carbet.findings.posture.selectors import PostureRow
 
 SORTS = {
     "score": lambda r: (r.score, r.structure.name),
@@ -112,7 +112,7 @@ def _centre(request, today):
     trend = selectors.trend_data(user, today=today)
     return render(
         request,
-        "findings/dashboards/centre.html",
+        "findings/posture/centre.html",
         {
             "rows": rows,
             "sort": sort,
@@ -152,7 +152,7 @@ def _my_structures(request, today):
     )
     return render(
         request,
-        "findings/dashboards/my_structures.html",
+        "findings/posture/my_structures.html",
         {
             "rows": rows,
             "rows_html": rows_html.posture_rows_html(rows),
@@ -175,7 +175,7 @@ def _structure_page(request, pk: int, today):
     verdict, verdict_class = structure.score_verdict(data.score)
     return render(
         request,
-        "findings/dashboards/structure.html",
+        "findings/posture/structure.html",
         {
             "structure": target,
             "data": data,
@@ -209,7 +209,7 @@ def ars_dashboard(request):
     today = timezone.localdate()
     context = reports.regional_report_context(today=today)
     context["can_regional_report"] = reports.may_download_regional(request.user)
-    return render(request, "findings/dashboards/ars.html", context)
+    return render(request, "findings/posture/ars.html", context)
 
 
 @login_required

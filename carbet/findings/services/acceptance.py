@@ -20,16 +20,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carbet.accounts.models import User
 from carbet.accounts.roles import Perm, StructureRole
 from carbet.audit import services as audit
 from carbet.audit.models import AuditEntry
-from carbet.core.choices import ContactRole
-from carbet.core.models import Contact, Structure
+from carbet.core.models import Structure
+from carbet.core.recipients import addresses as recipient_addresses
 from carbet.core.services import require
 from carbet.core.tenancy import SYSTEM, can
 from carbet.findings.choices import OPEN_STATUSES, EventKind, Status
@@ -335,33 +333,6 @@ def signature_of(acceptance: RiskAcceptance) -> AuditEntry | None:
 # --- Who hears about it ----------------------------------------------------------------------
 
 
-def recipients(structure: Structure, roles: Iterable[str] | None = None) -> list[str]:
-    """E-mail addresses of the structure's director and referent: contacts and users.
-
-    ``roles`` narrows to some structure roles (e.g. only directors, who sign).
-    """
-    wanted = set(roles or (StructureRole.DIRECTOR, StructureRole.REFERENT))
-    contact_roles = []
-    if StructureRole.DIRECTOR in wanted:
-        contact_roles.append(ContactRole.DIRECTOR)
-    if StructureRole.REFERENT in wanted:
-        contact_roles.append(ContactRole.CYBER_REFERENT)
-    addresses = set(
-        Contact.objects.filter(structure=structure, role__in=contact_roles)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-    covering = Q(memberships__structure=structure) | Q(
-        memberships__organisation_id=structure.organisation_id
-    )
-    ght_id = structure.organisation.ght_id
-    if ght_id:
-        covering |= Q(memberships__ght_id=ght_id)
-    users = User.objects.filter(covering, is_active=True, memberships__role__in=wanted)
-    addresses.update(users.exclude(email="").values_list("email", flat=True))
-    return sorted({a.strip().lower() for a in addresses if a.strip()})
-
-
 def _send(subject: str, body: str, to: list[str]) -> None:
     if to:
         EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to).send()
@@ -370,7 +341,7 @@ def _send(subject: str, body: str, to: list[str]) -> None:
 def _notify_signers(acceptance: RiskAcceptance) -> None:
     """Tell the directors a request waits for their signature (after the request commits)."""
     structure = acceptance.structure
-    to = recipients(structure, [StructureRole.DIRECTOR])
+    to = recipient_addresses(structure, [StructureRole.DIRECTOR])
     subject = _("[Carbet] Acceptation de risque à signer — %(s)s") % {"s": structure.name}
     body = _(
         "Bonjour,\n\nUne demande d'acceptation de risque (n° %(n)s) attend votre décision pour "
@@ -425,7 +396,7 @@ def _send_reminders(today: date, now: datetime) -> tuple[int, int]:
         ).update(reminder_sent_at=now)
         if not claimed:
             continue
-        to = recipients(acceptance.structure)
+        to = recipient_addresses(acceptance.structure)
         subject, body = _reminder(acceptance)
         try:
             _send(subject, body, to)

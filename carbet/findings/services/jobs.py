@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from carbet.core import uploads
 from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.tabular import FILE_ROW, CellError
@@ -24,7 +25,7 @@ def run_import(job: Any, report: Any) -> dict:
     params = job.params
     actor = job.actor or SYSTEM
     structure = Structure.objects.select_related("organisation").get(pk=params["structure"])
-    path = io.stored_path(params["file"])
+    path = uploads.upload_path(params["file"], strict=True)
     try:
         data = path.read_bytes()
     except FileNotFoundError:

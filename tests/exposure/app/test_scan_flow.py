@@ -172,8 +172,8 @@ def test_a_regional_scan_fans_out_one_task_per_structure(
 
 
 def test_the_nightly_snapshot_keeps_the_exposure_score(exposed, django_capture_on_commit_callbacks):
-    from carbet.findings.dashboards.snapshots import take_snapshots
     from carbet.findings.models import PostureSnapshot
+    from carbet.findings.posture.snapshots import take_snapshots
 
     scan = _scan(exposed, django_capture_on_commit_callbacks, actor=SYSTEM)
     take_snapshots()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -11,9 +9,8 @@ from django.utils.translation import gettext as _
 from carbet.accounts.models import User
 from carbet.accounts.user_admin import set_password_path
 from carbet.audit.services import record
+from carbet.core.links import absolute_url
 from carbet.core.tenancy import SYSTEM
-
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 class Command(BaseCommand):
@@ -31,9 +28,8 @@ class Command(BaseCommand):
             raise CommandError(_("Aucun compte avec l'adresse %(email)s.") % {"email": email})
         if not user.is_active:
             raise CommandError(_("Ce compte est désactivé : réactivez-le d'abord."))
-        base = os.environ.get("CARBET_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
         record(SYSTEM, "user.password_link", user, actor_label="carbet setpassword-link")
-        self.stdout.write(base + set_password_path(user))
+        self.stdout.write(absolute_url(set_password_path(user)))
         self.stderr.write(
             _("Lien valable une seule fois et quelques jours ; remettez-le par un moyen sûr.")
         )

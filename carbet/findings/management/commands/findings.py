@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from carbet.core.tenancy import SYSTEM
-from carbet.findings.dashboards import digest, snapshots
+from carbet.findings.posture import digest, snapshots
 from carbet.findings.services import sweep_command
 from carbet.jobs import services as jobs
 
