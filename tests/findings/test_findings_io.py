@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from carbet.audit.models import AuditEntry
+from carbet.core import uploads
 from carbet.core.models import Asset
 from carbet.findings.choices import Status
 from carbet.findings.models import Finding, Stream
@@ -268,9 +269,10 @@ def test_import_page_rights_and_cross_tenant(region):
 
 
 def test_stored_upload_names_are_checked():
-    for bad in ("../etc/passwd", "findings-zz.csv", "", "x.csv"):
+    # The job reads only a name carbet.core.uploads.store made (see tests/core/test_uploads.py).
+    for bad in ("../etc/passwd", "findings-zz.csv", "", "x.csv", "imports/2025/../../x.csv"):
         with pytest.raises(ValueError):
-            findings_io.stored_path(bad)
+            uploads.upload_path(bad, strict=True)
 
 
 # --- Exporting -------------------------------------------------------------------------------

@@ -9,11 +9,9 @@ validée"). A complete rescan that no longer sees a finding closes it too (the i
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -22,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
+from carbet.core import uploads
 from carbet.findings.choices import Status
 from carbet.findings.models import ActionEvidence, ActionItem, ActionStatus
 from carbet.findings.plans import finding_status
@@ -32,64 +31,21 @@ from carbet.findings.plans.services import (
     update_progress,
 )
 
-# Accepted documents: suffix → the bytes the file must start with (None: plain text).
-EVIDENCE_TYPES: dict[str, bytes | None] = {
-    ".pdf": b"%PDF-",
-    ".png": b"\x89PNG\r\n\x1a\n",
-    ".jpg": b"\xff\xd8\xff",
-    ".jpeg": b"\xff\xd8\xff",
-    ".txt": None,
-}
+# Accepted documents (checked by content in carbet.core.uploads).
+EVIDENCE_KINDS = frozenset({*uploads.IMAGES_AND_PDF, uploads.Kind.TEXT})
 APPROVED_REASON = "preuve validée"
 
 
-def _suffix(name: str) -> str:
-    name = (name or "").lower()
-    return name[name.rfind(".") :] if "." in name else ""
-
-
-def check_document(upload: UploadedFile, max_bytes: int | None = None) -> str:
-    """Return the SHA-256 of an evidence document, refusing anything but PDF/PNG/JPEG/TXT."""
-    max_bytes = settings.CARBET_MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
-    suffix = _suffix(upload.name or "")
-    if suffix not in EVIDENCE_TYPES:
-        raise ValidationError(
-            {"document": _("Déposez la preuve en PDF, PNG, JPEG ou texte (.txt).")}, code="type"
-        )
-    if upload.size is not None and upload.size > max_bytes:
-        raise ValidationError(
-            {
-                "document": _("Le fichier dépasse la taille maximale de %(mb)s Mo.")
-                % {"mb": max(1, max_bytes // (1024 * 1024))}
-            },
-            code="size",
-        )
-    magic = EVIDENCE_TYPES[suffix]
-    digest = hashlib.sha256()
-    size = 0
-    first = True
-    upload.seek(0)
-    for chunk in upload.chunks():
-        if first and magic is not None and not chunk.startswith(magic):
-            raise ValidationError(
-                {"document": _("Le contenu du fichier ne correspond pas à son extension.")},
-                code="content",
-            )
-        if magic is None and b"\x00" in chunk:
-            raise ValidationError(
-                {"document": _("Ce fichier .txt n'est pas un simple texte.")}, code="content"
-            )
-        first = False
-        size += len(chunk)
-        if size > max_bytes:
-            raise ValidationError(
-                {"document": _("Le fichier dépasse la taille maximale autorisée.")}, code="size"
-            )
-        digest.update(chunk)
-    if size == 0:
-        raise ValidationError({"document": _("Le fichier est vide.")}, code="empty")
-    upload.seek(0)
-    return digest.hexdigest()
+def store_document(upload: UploadedFile) -> uploads.Stored:
+    """Check an evidence document (PDF, PNG, JPEG or plain text, by content) and keep it under a
+    random name; raises ``ValidationError`` on ``document`` and stores nothing otherwise."""
+    return uploads.store(
+        upload,
+        EVIDENCE_KINDS,
+        area="evidence",
+        field="document",
+        type_message=_("Déposez la preuve en PDF, PNG, JPEG ou texte (.txt)."),
+    )
 
 
 @transaction.atomic
@@ -125,8 +81,12 @@ def submit_evidence(
         submitted_at=now,
     )
     if document is not None:
-        evidence.document_sha256 = check_document(document)
-        evidence.document = document
+        stored = store_document(document)
+        evidence.document_sha256 = stored.sha256
+        evidence.document.name = stored.name
+        original = stored.original_name
+    else:
+        original = ""
     evidence.save()
     audit.record(
         actor,
@@ -137,6 +97,7 @@ def submit_evidence(
             "action": action.pk,
             "note": note[:200],
             "document": evidence.document.name if evidence.document else "",
+            "document_name": original,
             "document_sha256": evidence.document_sha256,
         },
         ip=ip,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy
 from carbet.accounts.models import User
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
+from carbet.core.access import require
 from carbet.core.models import Structure
-from carbet.core.tenancy import can
 from carbet.findings.choices import Status
 from carbet.findings.models import ActionItem, ActionStatus, Finding
 from carbet.findings.models.plans import OwnerKind
@@ -57,11 +57,6 @@ EDITABLE_FIELDS = [
     "due_date",
 ]
 MAX_TEXT = 4000
-
-
-def require(actor: Any, perm: Perm, structure: Structure | None = None) -> None:
-    if not can(actor, perm, structure):
-        raise PermissionDenied(_("Vous n'avez pas le droit de faire cette action."))
 
 
 def owner_candidates(structure: Structure) -> QuerySet[User]:

@@ -16,12 +16,9 @@ import csv
 import hashlib
 import io
 import json
-import re
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -31,9 +28,10 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
+from carbet.core import uploads
+from carbet.core.access import require
 from carbet.core.exports import safe_cell, to_xlsx
 from carbet.core.models import Asset, Structure
-from carbet.core.services import require
 from carbet.engines.tabular import FILE_ROW, CellError, normalize_header
 from carbet.findings.choices import Severity, Source
 from carbet.findings.ingest import IngestError, ingest
@@ -207,33 +205,13 @@ def import_findings(
 
 # --- Uploads handed to the background job ----------------------------------------------------
 
-_STORED_NAME = re.compile(r"^findings-[0-9a-f]{32}\.(csv|json|xlsx)$")
 
-
-def upload_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "imports"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
-def store_upload(upload: Any) -> str:
-    """Keep an uploaded file in the data directory (0600) and return its stored name."""
-    name = (upload.name or "").lower()
-    suffix = "json" if name.endswith(".json") else "xlsx" if name.endswith(".xlsx") else "csv"
-    stored = f"findings-{uuid.uuid4().hex}.{suffix}"
-    target = upload_dir() / stored
-    with target.open("xb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    target.chmod(0o600)
-    return stored
-
-
-def stored_path(name: str) -> Path:
-    """The stored upload ``name``; anything but a name ``store_upload`` made is refused."""
-    if not isinstance(name, str) or not _STORED_NAME.match(name):
-        raise ValueError("invalid stored upload name")
-    return upload_dir() / name
+def store_upload(upload: Any) -> uploads.Stored:
+    """Keep an uploaded findings file (CSV, JSON or XLSX, read by the job) under a random name;
+    a file that is no table at all is refused at once (``ValidationError`` on ``file``)."""
+    return uploads.store(
+        upload, {uploads.Kind.TABLE}, area="imports", field="file", max_bytes=max_bytes()
+    )
 
 
 def submit_import(
@@ -249,14 +227,14 @@ def submit_import(
 
     require(actor, Perm.FINDINGS_WRITE, structure)
     stored = store_upload(upload)
-    filename = (upload.name or "")[-200:]
+    filename = stored.original_name[-200:]
     return jobs.submit(
         "findings.import",
         actor=actor,
         structure=structure,
         params={
             "structure": structure.pk,
-            "file": stored,
+            "file": stored.name,
             "filename": filename,
             "complete": bool(complete),
             "ip": ip,
