@@ -151,7 +151,7 @@ def prepare_campaign(recipients: int, smtp_port: int):
     mandate = Mandate(
         structure=structure,
         reference="BENCH",
-        covers_phishing=True,
+        services=["phishing"],
         signed_by_name="Direction",
         signed_on=today,
         valid_from=today,

@@ -133,7 +133,7 @@ def load_region(structures: int, assets: int, seed: int = 42) -> None:
         Mandate(
             structure=s,
             reference=f"BENCH-{s.finess_et}",
-            covers_exposure_scan=True,
+            services=["exposure_scan"],
             signed_by_name="Direction",
             signed_on=today - timedelta(days=100),
             valid_from=today - timedelta(days=100),

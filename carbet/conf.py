@@ -30,6 +30,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def service_apps(package_dir: Path) -> list[str]:
+    """The service apps to install: every ``carbet/<app>/`` that holds a ``service.py``.
+
+    Read from the file system before Django starts (settings cannot import the apps), so that
+    adding a service is adding its folder: the kernel's settings never name it.
+    """
+    return [
+        f"carbet.{path.parent.name}"
+        for path in sorted(package_dir.glob("*/service.py"))
+        if (path.parent / "apps.py").exists()
+    ]
+
+
 def data_dir() -> Path:
     """Where the SQLite file, uploads and keys live (``CARBET_DATA_DIR``, default ``./data``)."""
     path = Path(os.environ.get("CARBET_DATA_DIR", "data")).expanduser().resolve()

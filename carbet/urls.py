@@ -3,6 +3,8 @@
 from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (language switch uses set_language)
 from django.urls import include, path
 
+from carbet.core import contract
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("carbet.web.urls")),
@@ -11,11 +13,7 @@ urlpatterns = [
     path("journal/", include("carbet.audit.urls")),
     path("taches/", include("carbet.jobs.urls")),
     path("vulnerabilites/", include("carbet.findings.urls")),
-    path("exposition/", include("carbet.exposure.urls")),
-    path("annuaire/", include("carbet.directory.urls")),
-    path("feuille-de-route/", include("carbet.roadmap.urls")),
-    path("sensibilisation/", include("carbet.awareness.urls")),
-    # Phishing simulations' public space: recipients' links, no staff session involved.
-    path("s/", include("carbet.awareness.public_urls")),
     path("api/v1/", include("carbet.api.urls")),
 ]
+# Each service's pages (and public links) at the prefix its spec declares.
+urlpatterns += [path(prefix, include(module)) for prefix, module in contract.url_mounts()]

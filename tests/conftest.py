@@ -80,11 +80,20 @@ def prove(asset: Asset) -> Asset:
 def make_mandate(structure: Structure, **overrides) -> Mandate:
     today = dt.date.today()
     values = dict(
-        structure=structure, reference=f"M-{structure.finess_et}", covers_exposure_scan=True,
-        covers_directory_audit=True, signed_by_name="Directrice", signed_on=today,
-        valid_from=today, valid_until=today + dt.timedelta(days=365),
+        structure=structure, reference=f"M-{structure.finess_et}",
+        services=["exposure_scan", "directory_audit"], signed_by_name="Directrice",
+        signed_on=today, valid_from=today, valid_until=today + dt.timedelta(days=365),
         document_sha256="0" * 64, document_name="mandat.pdf",
     )
+    # ``covers_<kind>=True/False`` adds or removes a kind (the tests' shorthand).
+    kinds = list(values["services"])
+    for name in [key for key in overrides if key.startswith("covers_")]:
+        kind = name.removeprefix("covers_")
+        if overrides.pop(name):
+            kinds = [*kinds, kind] if kind not in kinds else kinds
+        else:
+            kinds = [k for k in kinds if k != kind]
+    values["services"] = kinds
     values.update(overrides)
     mandate = Mandate(**values)
     mandate.document.save("mandat.pdf", ContentFile(b"%PDF-1.4 signed"), save=False)

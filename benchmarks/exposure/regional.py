@@ -167,7 +167,7 @@ Asset.objects.bulk_create(
     for i, s in enumerate(structures) for j in range(PER)
 )
 Mandate.objects.bulk_create(
-    Mandate(structure=s, covers_exposure_scan=True, signed_by_name="Direction", signed_on=today,
+    Mandate(structure=s, services=["exposure_scan"], signed_by_name="Direction", signed_on=today,
             valid_from=today, valid_until=today + dt.timedelta(days=365),
             document="mandates/bench.pdf", document_sha256="0" * 64)
     for s in structures

@@ -1,6 +1,7 @@
 """The permission matrix as a document: ``docs/permissions.md`` and the "who can do what" page.
 
-Both are produced from ``carbet.accounts.roles.MATRIX`` so they can never disagree with what the
+Both are produced from ``carbet.accounts.roles.MATRIX`` (the kernel's permissions and those the
+services register) so they can never disagree with what the
 code enforces; a test compares the committed document with ``render_markdown()``.
 """
 
@@ -36,11 +37,18 @@ def role_columns() -> list[RoleColumn]:
     return regional + local
 
 
+def all_permissions() -> list:
+    """The kernel's permissions, then each registered service's (``carbet.core.contract``)."""
+    from carbet.core import contract
+
+    return [*Perm, *contract.permissions()]
+
+
 def matrix_rows() -> list[PermRow]:
     columns = role_columns()
     return [
         PermRow(perm.value, str(perm.label), tuple(c.code in MATRIX[perm] for c in columns))
-        for perm in Perm
+        for perm in all_permissions()
     ]
 
 

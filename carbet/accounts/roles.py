@@ -25,7 +25,11 @@ class StructureRole(models.TextChoices):
 
 
 class Perm(models.TextChoices):
-    """Every permission a view, an API route or a service checks."""
+    """The kernel's permissions (registry, accounts, findings and plans, audit, jobs).
+
+    Each service declares its own in its ``service.py`` (``carbet.core.contract.Permission``),
+    with the roles that hold them; registering the service adds them to ``MATRIX``.
+    """
 
     REGION_VIEW = "region.view", _("Voir la liste des structures de la région")
     REGION_AGGREGATES = "region.aggregates", _("Voir les indicateurs régionaux agrégés")
@@ -59,35 +63,14 @@ class Perm(models.TextChoices):
     CAMPAIGN_MANAGE = "campaign.manage", _("Lancer une campagne régionale")
     REPORT_VIEW = "report.view", _("Télécharger les rapports d'une structure")
     SETTINGS_MANAGE = "settings.manage", _("Régler les délais de correction de la région")
-    # Exposure (internet-facing services)
-    EXPOSURE_VIEW = "exposure.view", _("Voir les résultats des analyses d'exposition")
-    EXPOSURE_RUN = "exposure.run", _("Lancer une analyse d'exposition")
-    EXPOSURE_MANAGE = "exposure.manage", _("Régler les profils et calendriers d'analyse")
-    FEEDS_MANAGE = "feeds.manage", _("Importer les flux de vulnérabilités (NVD, KEV, EPSS)")
-    # Directory (Active Directory audits)
-    DIRECTORY_VIEW = "directory.view", _("Voir les audits de l'annuaire")
-    DIRECTORY_RUN = "directory.run", _("Lancer un audit de l'annuaire en ligne")
-    DIRECTORY_UPLOAD = "directory.upload", _("Déposer un instantané ou un rapport PingCastle")
-    DIRECTORY_CONNECTION = "directory.connection", _("Gérer les connexions à l'annuaire")
-    DIRECTORY_EXCEPTION = "directory.exception", _("Accorder une exception à une règle d'audit")
-    # Roadmap, assessments, backups, indicators
-    ROADMAP_VIEW = "roadmap.view", _("Voir la feuille de route et les évaluations")
-    ROADMAP_EDIT = "roadmap.edit", _("Modifier la feuille de route et les évaluations")
-    ROADMAP_ANSWER = "roadmap.answer", _("Répondre au diagnostic et déposer des justificatifs")
-    BACKUP_EDIT = "backup.edit", _("Tenir le registre des sauvegardes")
-    FRAMEWORK_MANAGE = "framework.manage", _("Charger les référentiels et les indicateurs")
-    # Awareness (phishing simulations and training)
-    AWARENESS_VIEW = "awareness.view", _("Voir les résultats agrégés de sensibilisation")
-    AWARENESS_MANAGE = "awareness.manage", _("Préparer et lancer une simulation d'hameçonnage")
-    AWARENESS_NOMINATIVE = "awareness.nominative", _("Voir les résultats nominatifs")
-    TRAINING_MANAGE = "training.manage", _("Gérer les modules de formation")
 
 
 C_ADMIN, C_ANALYST, ARS = CentreRole.ADMIN, CentreRole.ANALYST, CentreRole.ARS
 DIRECTOR, REFERENT, IT = StructureRole.DIRECTOR, StructureRole.REFERENT, StructureRole.IT_PROVIDER
 
 # Which role holds which permission. Structure roles only ever apply within their scope.
-MATRIX: dict[Perm, frozenset[str]] = {
+# Services' permissions are added when they register (``carbet.core.contract.register``).
+MATRIX: dict[str, frozenset[str]] = {
     Perm.REGION_VIEW: frozenset({C_ADMIN, C_ANALYST}),
     Perm.REGION_AGGREGATES: frozenset({C_ADMIN, C_ANALYST, ARS}),
     Perm.STRUCTURE_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT, IT}),
@@ -118,24 +101,6 @@ MATRIX: dict[Perm, frozenset[str]] = {
     Perm.CAMPAIGN_MANAGE: frozenset({C_ADMIN, C_ANALYST}),
     Perm.REPORT_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT}),
     Perm.SETTINGS_MANAGE: frozenset({C_ADMIN}),
-    Perm.EXPOSURE_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT, IT}),
-    Perm.EXPOSURE_RUN: frozenset({C_ADMIN, C_ANALYST}),
-    Perm.EXPOSURE_MANAGE: frozenset({C_ADMIN, C_ANALYST}),
-    Perm.FEEDS_MANAGE: frozenset({C_ADMIN, C_ANALYST}),
-    Perm.DIRECTORY_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT, IT}),
-    Perm.DIRECTORY_RUN: frozenset({C_ADMIN, C_ANALYST}),
-    Perm.DIRECTORY_UPLOAD: frozenset({C_ADMIN, C_ANALYST, REFERENT, IT}),
-    Perm.DIRECTORY_CONNECTION: frozenset({C_ADMIN, C_ANALYST}),
-    Perm.DIRECTORY_EXCEPTION: frozenset({C_ADMIN, C_ANALYST, REFERENT}),
-    Perm.ROADMAP_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT, IT}),
-    Perm.ROADMAP_EDIT: frozenset({C_ADMIN, C_ANALYST, REFERENT}),
-    Perm.ROADMAP_ANSWER: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT}),
-    Perm.BACKUP_EDIT: frozenset({C_ADMIN, C_ANALYST, REFERENT, IT}),
-    Perm.FRAMEWORK_MANAGE: frozenset({C_ADMIN}),
-    Perm.AWARENESS_VIEW: frozenset({C_ADMIN, C_ANALYST, DIRECTOR, REFERENT}),
-    Perm.AWARENESS_MANAGE: frozenset({C_ADMIN, C_ANALYST}),
-    Perm.AWARENESS_NOMINATIVE: frozenset({C_ADMIN, C_ANALYST}),
-    Perm.TRAINING_MANAGE: frozenset({C_ADMIN, C_ANALYST}),
 }
 
 CENTRE_STAFF_ROLES = frozenset({C_ADMIN, C_ANALYST})

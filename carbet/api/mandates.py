@@ -27,7 +27,7 @@ from carbet.api.pagination import Page, PageQuery, paginate
 from carbet.api.schemas import MandateIn, MandateOut, ObjectId, RevokeIn
 from carbet.audit import services as audit
 from carbet.core import services
-from carbet.core.choices import MandateStatus
+from carbet.core.choices import MandateStatus, mandate_kinds
 from carbet.core.models import Asset, Mandate, Structure
 from carbet.core.selectors import EXPIRING_DAYS
 
@@ -170,9 +170,8 @@ def create_mandate(
         raise ApiError(
             422, details={"assets": [_("Un actif choisi n'appartient pas à cette structure.")]}
         )
-    mandate = Mandate(structure=structure, **values)
-    for service, field in Mandate.SERVICE_FIELDS.items():
-        setattr(mandate, field, service in services_chosen)
+    kinds = [code for code, _label in mandate_kinds() if code in services_chosen]
+    mandate = Mandate(structure=structure, services=kinds, **values)
     services.record_mandate(user, mandate, document, chosen, ip=audit.client_ip(request))
     return Status(201, mandate_out(mandate))
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from carbet.core.choices import (
     AssetKind,
@@ -22,7 +22,7 @@ from carbet.core.choices import (
     ContactRole,
     Criticality,
     LegalStatus,
-    MandateService,
+    mandate_kinds,
 )
 
 ObjectId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -293,7 +293,18 @@ class MandateIn(InputSchema):
     """The fields of a signed mandate, sent as multipart form fields beside the document."""
 
     reference: str = Field(default="", max_length=60)
-    services: list[MandateService] = Field(min_length=1, max_length=len(MandateService.values))
+    services: list[str] = Field(min_length=1, max_length=20)
+
+    @field_validator("services")
+    @classmethod
+    def _known_kinds(cls, value: list[str]) -> list[str]:
+        known = {code for code, _label in mandate_kinds()}
+        unknown = [code for code in value if code not in known]
+        if unknown:
+            raise ValueError(
+                f"services inconnus : {', '.join(unknown)} (connus : {', '.join(sorted(known))})"
+            )
+        return value
     all_assets: bool = True
     assets: list[ObjectId] = Field(
         default_factory=list,

@@ -92,11 +92,22 @@ class Criticality(models.TextChoices):
     CRITICAL = "critical", _("Vitale")
 
 
-class MandateService(models.TextChoices):
-    EXPOSURE_SCAN = "exposure_scan", _("Analyse de l'exposition sur internet")
-    DIRECTORY_AUDIT = "directory_audit", _("Audit de l'annuaire (Active Directory)")
-    PHISHING = "phishing", _("Simulation d'hameçonnage")
-    EXERCISE = "exercise", _("Exercice de crise")
+# What a mandate may cover: each service declares its kinds in its spec (carbet.core.contract).
+# "exercise" stays here until the exercises service declares it itself.
+EXERCISE_MANDATE = "exercise"
+KERNEL_MANDATE_KINDS = ((EXERCISE_MANDATE, _("Exercice de crise")),)
+
+
+def mandate_kinds() -> list[tuple[str, str]]:
+    """(code, label) of every kind of mandate: the registered services' and the kernel's."""
+    from carbet.core import contract
+
+    kinds = [(kind.code, kind.label) for kind in contract.mandate_kinds()]
+    return kinds + [kind for kind in KERNEL_MANDATE_KINDS if kind[0] not in dict(kinds)]
+
+
+def mandate_kind_label(code: str) -> str:
+    return str(dict(mandate_kinds()).get(code, code))
 
 
 class MandateStatus(models.TextChoices):

@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from carbet.core.choices import Category, MandateService, Sector
+from carbet.core.choices import Category, Sector, mandate_kinds
 from carbet.core.models import Asset, Contact, Ght, Mandate, Organisation, Structure
 from carbet.core.selectors import MandateFilter, RegionFilters
 
@@ -209,7 +209,7 @@ class MandateForm(forms.Form):
 
     services = forms.MultipleChoiceField(
         label=_("Services couverts"),
-        choices=MandateService.choices,
+        choices=mandate_kinds,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Cochez au moins un service couvert par le mandat.")},
     )
@@ -288,9 +288,8 @@ class MandateForm(forms.Form):
             signed_on=data["signed_on"],
             valid_from=data["valid_from"],
             valid_until=data["valid_until"],
+            services=list(data["services"]),
         )
-        for service, field_name in Mandate.SERVICE_FIELDS.items():
-            setattr(mandate, field_name, service in data["services"])
         return mandate
 
     def chosen_assets(self) -> list[Asset]:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.core import ownership
-from carbet.core.choices import MandateService, MandateStatus
+from carbet.core.choices import MandateStatus, mandate_kind_label, mandate_kinds
 from carbet.core.models import Asset, Mandate, Structure
 from carbet.core.tenancy import SYSTEM
 
@@ -86,13 +86,14 @@ def _no_mandate_in_force(covering: list[Mandate], label: str, day: date) -> Mand
 
 def check(
     structure: Structure,
-    service: MandateService | str,
+    service: str,
     asset: Asset | None = None,
     at: date | None = None,
 ) -> MandateDecision:
-    """Decide whether ``service`` may act on ``structure`` (and ``asset``) on day ``at``."""
-    service = MandateService(service)
-    label = str(service.label)
+    """Decide whether ``service`` (a mandate kind) may act on ``structure`` (and ``asset``)."""
+    if service not in {code for code, _label in mandate_kinds()}:
+        raise ValueError(f"unknown mandate kind {service!r}")
+    label = mandate_kind_label(service)
     day = at or timezone.localdate()
     if asset is not None:
         if asset.structure_id != structure.pk:
@@ -100,7 +101,6 @@ def check(
         ownership_refusal = ownership.refusal(asset)
         if ownership_refusal is not None:
             return _refuse(ownership_refusal)
-    field = Mandate.SERVICE_FIELDS[service]
     mandates = list(
         Mandate.objects.visible_to(SYSTEM)
         .filter(structure_id=structure.pk)
@@ -108,7 +108,7 @@ def check(
     )
     if not mandates:
         return _refuse(_("Aucun mandat signé n'est enregistré pour cette structure."))
-    covering = [m for m in mandates if getattr(m, field)]
+    covering = [m for m in mandates if m.covers(service)]
     in_force = [m for m in covering if m.is_valid_on(day)]
     if not in_force:
         if covering or not any(m.is_valid_on(day) for m in mandates):
@@ -131,7 +131,7 @@ def check(
 def require(
     actor: Any,
     structure: Structure,
-    service: MandateService | str,
+    service: str,
     asset: Asset | None = None,
     at: date | None = None,
     ip: str | None = None,
@@ -150,7 +150,7 @@ def require(
         asset if asset is not None else structure,
         structure=structure,
         changes={
-            "service": str(MandateService(service).value),
+            "service": str(service),
             "asset": asset.value if asset is not None else None,
             "day": (at or timezone.localdate()).isoformat(),
             "mandate": decision.mandate.pk if decision.mandate else None,

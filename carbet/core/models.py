@@ -22,10 +22,11 @@ from carbet.core.choices import (
     ContactRole,
     Criticality,
     LegalStatus,
-    MandateService,
     MandateStatus,
     Ownership,
     ProofMethod,
+    mandate_kind_label,
+    mandate_kinds,
     sector_of,
 )
 from carbet.core.tenancy import TenantQuerySet
@@ -263,12 +264,9 @@ class Mandate(models.Model):
 
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="mandates")
     reference = models.CharField(_("référence"), max_length=60, blank=True)
-    covers_exposure_scan = models.BooleanField(MandateService.EXPOSURE_SCAN.label, default=False)
-    covers_directory_audit = models.BooleanField(
-        MandateService.DIRECTORY_AUDIT.label, default=False
-    )
-    covers_phishing = models.BooleanField(MandateService.PHISHING.label, default=False)
-    covers_exercise = models.BooleanField(MandateService.EXERCISE.label, default=False)
+    # The kinds of action covered (codes declared by the services, ``mandate_kinds()``): one
+    # list, so that a new service needs no new column.
+    services = models.JSONField(_("services couverts"), default=list)
     all_assets = models.BooleanField(
         _("tous les actifs prouvés"),
         default=True,
@@ -301,13 +299,6 @@ class Mandate(models.Model):
         verbose_name = _("mandat")
         ordering = ["-valid_until"]
 
-    SERVICE_FIELDS = {
-        MandateService.EXPOSURE_SCAN: "covers_exposure_scan",
-        MandateService.DIRECTORY_AUDIT: "covers_directory_audit",
-        MandateService.PHISHING: "covers_phishing",
-        MandateService.EXERCISE: "covers_exercise",
-    }
-
     def __str__(self) -> str:
         return self.reference or f"{_('Mandat')} {self.signed_on:%d/%m/%Y}"
 
@@ -334,15 +325,20 @@ class Mandate(models.Model):
                     % {"years": MANDATE_MAX_YEARS}
                 }
             )
-        if not any(getattr(self, field) for field in self.SERVICE_FIELDS.values()):
+        known = {code for code, _label in mandate_kinds()}
+        if not self.services:
             raise ValidationError(_("Cochez au moins un service couvert par le mandat."))
+        unknown = [code for code in self.services if code not in known]
+        if unknown:
+            raise ValidationError(
+                _("Service de mandat inconnu : %(codes)s.") % {"codes": ", ".join(unknown)}
+            )
 
-    @property
-    def services(self) -> list[str]:
-        return [svc for svc, field in self.SERVICE_FIELDS.items() if getattr(self, field)]
+    def covers(self, kind: str) -> bool:
+        return kind in (self.services or [])
 
     def services_display(self) -> list[str]:
-        return [MandateService(svc).label for svc in self.services]
+        return [mandate_kind_label(code) for code in self.services]
 
     def is_valid_on(self, day: date) -> bool:
         return self.status == MandateStatus.ACTIVE and self.valid_from <= day <= self.valid_until

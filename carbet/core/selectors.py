@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbet.accounts.roles import Perm
-from carbet.core import ownership
+from carbet.core import contract, ownership
 from carbet.core.choices import (
     MEDICO_SOCIAL_CATEGORIES,
     AssetKind,
@@ -184,24 +184,15 @@ class StructurePage:
 
 # The services' pages of one structure, shown on its page to those who may use them. A link
 # whose URL name does not resolve (service not installed) is left out.
-SERVICE_LINKS: list[tuple[Any, str, Perm]] = [
-    (_("Exposition sur internet"), "exposure:structure", Perm.EXPOSURE_VIEW),
-    (_("Annuaire (Active Directory)"), "directory:structure", Perm.DIRECTORY_VIEW),
-    (_("Feuille de route"), "roadmap:structure", Perm.ROADMAP_VIEW),
-    (_("Sauvegardes"), "roadmap:backups", Perm.ROADMAP_VIEW),
-    (_("Sensibilisation"), "awareness:structure", Perm.AWARENESS_VIEW),
-]
-
-
 def service_links(actor: Any, structure: Structure) -> list[tuple[str, str]]:
     from django.urls import NoReverseMatch, reverse
 
     links = []
-    for label, url_name, perm in SERVICE_LINKS:
-        if not can(actor, perm, structure):
+    for link in contract.structure_links():  # each service declares its own
+        if not can(actor, link.perm, structure):
             continue
         try:
-            links.append((str(label), reverse(url_name, args=[structure.pk])))
+            links.append((str(link.label), reverse(link.url_name, args=[structure.pk])))
         except NoReverseMatch:
             continue
     return links

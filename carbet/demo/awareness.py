@@ -28,8 +28,8 @@ from carbet.awareness.models import (
     TrainingAssignment,
     TrainingModule,
 )
+from carbet.awareness.service import PHISHING_MANDATE
 from carbet.awareness.services_targets import new_pseudonym
-from carbet.core.choices import MandateService
 from carbet.core.mandates import check
 from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM
@@ -98,7 +98,7 @@ def load(structures: dict[str, Structure], today: dt.date | None = None) -> int:
         structure = structures.get(key)
         if structure is None or Campaign.objects.filter(structure=structure).exists():
             continue
-        if not check(structure, MandateService.PHISHING, at=today):
+        if not check(structure, PHISHING_MANDATE, at=today):
             continue
         domains = covered_domains(structure, at=today)
         if not domains:

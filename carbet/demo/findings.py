@@ -32,12 +32,12 @@ from carbet.demo import findings_data as data
 from carbet.demo import region
 from carbet.demo.pdf import mandate_pdf
 from carbet.findings.choices import Source, Status
-from carbet.findings.posture.snapshots import take_snapshots
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.findings.models import ActionEvidence, ActionItem, ActionStatus, Campaign, Finding
 from carbet.findings.models.plans import Effort, OwnerKind
 from carbet.findings.plans import campaigns, evidence
 from carbet.findings.plans import services as plans
+from carbet.findings.posture.snapshots import take_snapshots
 from carbet.findings.services import acceptance, lifecycle
 from carbet.jobs.models import Job
 
@@ -200,7 +200,7 @@ class _History:
         if asset is not None and not asset.is_proven:
             return False
         for mandate in self.mandates[key]:
-            if not getattr(mandate, f"covers_{service}"):
+            if not mandate.covers(service):
                 continue
             if not mandate.valid_from <= when <= mandate.valid_until:
                 continue

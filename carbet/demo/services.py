@@ -434,10 +434,16 @@ def _ensure_mandate(
     mandate = Mandate(
         structure=structure,
         reference=reference,
-        covers_exposure_scan=True,
-        covers_directory_audit=hospital,
-        covers_phishing=spec.category != "had",
-        covers_exercise=spec.category == "chu",
+        services=[
+            kind
+            for kind, covered in (
+                ("exposure_scan", True),
+                ("directory_audit", hospital),
+                ("phishing", spec.category != "had"),
+                ("exercise", spec.category == "chu"),
+            )
+            if covered
+        ],
         all_assets=spec.mandate != "partial",
         signed_by_name=director.name if director else "La direction",
         signed_by_title="Direction de l'établissement",

@@ -16,7 +16,6 @@ from carbet.core.models import Asset
 from carbet.core.tenancy import SYSTEM
 from carbet.directory.models import AuditStatus, DirectoryAudit
 from carbet.findings.choices import Source
-from carbet.findings.dashboards.snapshots import register_score
 from carbet.findings.ingest import FindingInput, ingest
 
 # Objects listed in a finding's evidence; the audit page shows them all.
@@ -105,4 +104,3 @@ def latest_scores(day: date, structure_ids: list[int]) -> dict[int, float]:
     return {sid: float(score) for sid, score in rows}
 
 
-register_score("directory", latest_scores)

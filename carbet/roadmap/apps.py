@@ -1,18 +1,10 @@
-from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from carbet.core.contract import ServiceConfig
 
 
-class RoadmapConfig(AppConfig):
+class RoadmapConfig(ServiceConfig):
+    """Registers ``carbet.roadmap.service.SERVICE`` with the kernel (``carbet.core.contract``)."""
+
+    default = True
     name = "carbet.roadmap"
     label = "roadmap"
     verbose_name = "Feuille de route et indicateurs"
-
-    def ready(self) -> None:
-        from carbet.findings.dashboards.snapshots import register_score
-        from carbet.roadmap import frameworks, indicators
-
-        # A fresh or upgraded installation gets the bundled framework files.
-        post_migrate.connect(
-            frameworks.load_bundled_after_migrate, sender=self, dispatch_uid="roadmap-frameworks"
-        )
-        register_score("roadmap", indicators.roadmap_score)

@@ -35,7 +35,17 @@ from carbet.core.models import Structure
 from carbet.engines.roadmap.scoring import condition_holds
 from carbet.roadmap.models import AutoEvidence, Requirement, ServiceFact
 
-KINDS = ("directory_audit", "exposure_scan", "phishing_campaign", "restore_test", "exercise")
+# Kinds come from the services' specs (``evidence_kinds``); "exercise" is awaited from the
+# exercises service and already named by the bundled frameworks' rules.
+AWAITED_KINDS = ("exercise",)
+
+
+def kinds() -> tuple[str, ...]:
+    """Every kind of fact a service may record: the registered services' and the awaited."""
+    from carbet.core import contract
+
+    declared = tuple(kind.code for kind in contract.evidence_kinds())
+    return declared + tuple(kind for kind in AWAITED_KINDS if kind not in declared)
 MAX_VALUE_BYTES = 20_000
 
 
@@ -59,8 +69,9 @@ def record(
     reference: str = "",
 ) -> ServiceFact:
     """Store one fact about ``structure`` and refresh its automatic evidence."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown automatic evidence kind {kind!r} (known: {', '.join(KINDS)})")
+    known = kinds()
+    if kind not in known:
+        raise ValueError(f"unknown automatic evidence kind {kind!r} (known: {', '.join(known)})")
     at = at or timezone.now()
     if timezone.is_naive(at):
         at = timezone.make_aware(at)

@@ -2,44 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from carbet.accounts.middleware import needs_second_factor
 from carbet.accounts.roles import Perm
+from carbet.core import contract
+from carbet.core.contract import NavEntry
 from carbet.core.tenancy import can
 from carbet.web import statement
 
+# The kernel's own entries; each service adds its own through its spec (carbet.core.contract).
+# ``order`` sorts the whole menu: kernel entries 100–199 and 900–999, services in between.
+KERNEL_NAV: list[NavEntry] = [
+    NavEntry(_("Région"), "core:region", Perm.REGION_VIEW, order=100),
+    NavEntry(
+        _("Mes structures"), "core:my_structures", Perm.STRUCTURE_VIEW, order=110,
+        hidden_for=Perm.REGION_VIEW,  # centre staff have the whole region instead
+    ),
+    NavEntry(_("Tableau de bord"), "findings:dashboard", Perm.FINDINGS_DETAIL, order=120),
+    NavEntry(_("Vulnérabilités"), "findings:list", Perm.FINDINGS_DETAIL, order=130),
+    NavEntry(_("Plans d'action"), "findings:actions", Perm.ACTION_VIEW, order=140),
+    NavEntry(_("Indicateurs régionaux"), "web:aggregates", Perm.REGION_AGGREGATES, order=150),
+    NavEntry(
+        _("Sécurité régionale"), "findings:ars_dashboard", Perm.REGION_AGGREGATES, order=160,
+        hidden_for=Perm.FINDINGS_DETAIL,  # those who see findings reach it from their dashboard
+    ),
+    NavEntry(_("Tâches"), "jobs:list", Perm.JOB_VIEW, order=900),
+    NavEntry(_("Journal d'audit"), "audit:list", Perm.AUDIT_VIEW_STRUCTURE, order=910),
+    NavEntry(_("Comptes"), "accounts:users", Perm.USER_MANAGE, order=920),
+    NavEntry(_("Délais"), "findings:sla_settings", Perm.SETTINGS_MANAGE, order=930),
+]  # fmt: skip
 
-@dataclass(frozen=True)
-class NavItem:
-    label: str
-    url_name: str
-    perm: Perm | None
 
-
-# Services add their entries here when they land; an entry only shows to those who may use it.
-NAV_ITEMS: list[NavItem] = [
-    NavItem(_("Région"), "core:region", Perm.REGION_VIEW),
-    NavItem(_("Mes structures"), "core:my_structures", Perm.STRUCTURE_VIEW),
-    NavItem(_("Tableau de bord"), "findings:dashboard", Perm.FINDINGS_DETAIL),
-    NavItem(_("Vulnérabilités"), "findings:list", Perm.FINDINGS_DETAIL),
-    NavItem(_("Plans d'action"), "findings:actions", Perm.ACTION_VIEW),
-    NavItem(_("Exposition"), "exposure:overview", Perm.EXPOSURE_VIEW),
-    NavItem(_("Annuaire"), "directory:index", Perm.DIRECTORY_VIEW),
-    NavItem(_("Indicateurs régionaux"), "web:aggregates", Perm.REGION_AGGREGATES),
-    NavItem(_("Sécurité régionale"), "findings:ars_dashboard", Perm.REGION_AGGREGATES),
-    NavItem(_("Sensibilisation"), "awareness:index", Perm.AWARENESS_VIEW),
-    NavItem(_("Feuille de route"), "roadmap:home", Perm.ROADMAP_VIEW),
-    NavItem(_("Indicateurs cyber"), "roadmap:regional", Perm.REGION_AGGREGATES),
-    NavItem(_("Tâches"), "jobs:list", Perm.JOB_VIEW),
-    NavItem(_("Journal d'audit"), "audit:list", Perm.AUDIT_VIEW_STRUCTURE),
-    NavItem(_("Comptes"), "accounts:users", Perm.USER_MANAGE),
-    NavItem(_("Délais"), "findings:sla_settings", Perm.SETTINGS_MANAGE),
-]
+def nav_entries() -> list[NavEntry]:
+    """The whole menu, kernel and services, in display order."""
+    return sorted([*KERNEL_NAV, *contract.nav_entries()], key=lambda entry: entry.order)
 
 
 def current_item(path: str, urls: list[str]) -> int | None:
@@ -59,13 +58,11 @@ def navigation(request) -> dict:
     items = []
     # Until the second factor is checked, the menu would only lead back to the code page.
     if user is not None and user.is_authenticated and not needs_second_factor(user):
-        for item in NAV_ITEMS:
+        for item in nav_entries():
             if item.perm is not None and not can(user, item.perm):
                 continue
-            if item.url_name == "core:my_structures" and can(user, Perm.REGION_VIEW):
-                continue  # centre staff have the whole region instead
-            if item.url_name == "findings:ars_dashboard" and can(user, Perm.FINDINGS_DETAIL):
-                continue  # those who see findings reach it from their dashboard
+            if item.hidden_for is not None and can(user, item.hidden_for):
+                continue
             try:
                 url = reverse(item.url_name)
             except NoReverseMatch:

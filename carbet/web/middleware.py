@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import Any
 
 log = logging.getLogger("carbet.request")
 
@@ -59,3 +60,28 @@ class NoStoreMiddleware:
         if "no-store" not in current.lower():
             response["Cache-Control"] = self.HEADER
         return response
+
+
+class ServiceFastPathMiddleware:
+    """Public endpoints that services declare as fast paths (``carbet.core.contract``), answered
+    before the session, authentication and second-factor middlewares: a simulation's open
+    pixel is fetched in bursts and needs none of them."""
+
+    def __init__(self, get_response: Any) -> None:
+        import re
+
+        from carbet.core import contract
+
+        self.get_response = get_response
+        self.routes = [
+            (re.compile(path.pattern), path.methods, handler)
+            for path, handler in contract.fast_paths()
+        ]
+
+    def __call__(self, request: Any) -> Any:
+        for pattern, methods, handler in self.routes:
+            if request.method in methods:
+                match = pattern.match(request.path_info)
+                if match is not None:
+                    return handler(request, match)
+        return self.get_response(request)

@@ -46,7 +46,7 @@ def test_upload_stores_the_documents_sha256(region, api):
     assert body["state"] == "active" and body["scope"] == {"all_assets": True, "assets": []}
     assert "mandates/" not in response.content.decode()  # the storage path never leaves
     mandate = Mandate.objects.get(pk=body["id"])
-    assert mandate.covers_phishing and not mandate.covers_directory_audit
+    assert mandate.covers("phishing") and not mandate.covers("directory_audit")
     entry = AuditEntry.objects.filter(action="mandate.create").latest("sequence")
     assert entry.changes["document_sha256"] == body["document_sha256"]
     assert entry.source_ip == "127.0.0.1"

@@ -148,7 +148,9 @@ def test_a_domain_put_in_conflict_after_launch_holds_its_recipients(region, smtp
 def test_a_domain_taken_out_of_the_mandate_after_launch_holds_its_recipients(region, smtp):
     campaign, kept, cut = _launched(region, smtp)
     # The all-assets phishing mandate is revoked; a new one lists the main domain only.
-    Mandate.objects.filter(structure=region.a, covers_phishing=True).update(status="revoked")
+    Mandate.objects.filter(
+        pk__in=[m.pk for m in Mandate.objects.filter(structure=region.a) if m.covers("phishing")]
+    ).update(status="revoked")
     narrow = make_mandate(region.a, covers_phishing=True, all_assets=False, reference="PH-2")
     narrow.assets.add(Asset.objects.get(structure=region.a, value=MAIN))
     counts = sending.run(campaign.pk)

@@ -7,16 +7,18 @@ import datetime as dt
 import pytest
 
 from carbet.audit.models import AuditEntry
-from carbet.core.choices import MandateService, MandateStatus
+from carbet.awareness.service import PHISHING_MANDATE
+from carbet.core.choices import EXERCISE_MANDATE, MandateStatus
 from carbet.core.mandates import MandateDecision, MandateRefused, check, require
 from carbet.core.models import Asset
 from carbet.core.tenancy import SYSTEM
+from carbet.exposure.service import EXPOSURE_MANDATE
 from tests.conftest import make_mandate, proven
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date.today()
-SCAN = MandateService.EXPOSURE_SCAN
+SCAN = EXPOSURE_MANDATE
 
 
 @pytest.fixture
@@ -68,7 +70,7 @@ def test_revoked(bare):
 
 def test_service_not_covered(bare):
     make_mandate(bare.a)  # exposure scan + directory audit
-    decision = check(bare.a, MandateService.PHISHING)
+    decision = check(bare.a, PHISHING_MANDATE)
     assert not decision.allowed
     assert "ne couvre pas" in decision.reason
     assert "hameçonnage" in decision.reason
@@ -154,6 +156,6 @@ def test_require_refusal_is_audited(bare):
 
 def test_require_by_the_system_actor(bare):
     with pytest.raises(MandateRefused):
-        require(SYSTEM, bare.a, MandateService.EXERCISE)
+        require(SYSTEM, bare.a, EXERCISE_MANDATE)
     entry = AuditEntry.objects.order_by("-sequence").first()
     assert entry.action == "mandate.refused" and entry.actor_id is None

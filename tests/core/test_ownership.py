@@ -325,7 +325,7 @@ def test_shared_hosting(region, lab_addresses):
 def test_mandate_longer_than_three_years_is_refused(region):
     today = dt.date.today()
     mandate = Mandate(
-        structure=region.a, covers_exposure_scan=True, signed_by_name="D", signed_on=today,
+        structure=region.a, services=["exposure_scan"], signed_by_name="D", signed_on=today,
         valid_from=today, valid_until=dt.date(9999, 12, 31),
     )  # fmt: skip
     with pytest.raises(ValidationError) as error:
@@ -338,7 +338,7 @@ def test_mandate_longer_than_three_years_is_refused(region):
 def test_mandate_signed_in_the_future_is_refused(region):
     today = dt.date.today()
     mandate = Mandate(
-        structure=region.a, covers_exposure_scan=True, signed_by_name="D",
+        structure=region.a, services=["exposure_scan"], signed_by_name="D",
         signed_on=today + dt.timedelta(days=2), valid_from=today + dt.timedelta(days=2),
         valid_until=today + dt.timedelta(days=30),
     )  # fmt: skip

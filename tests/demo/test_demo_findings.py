@@ -23,7 +23,6 @@ from carbet.audit.services import verify
 from carbet.core.models import Structure
 from carbet.demo import findings_data
 from carbet.findings.choices import OPEN_STATUSES, Severity, Source, Status
-from carbet.findings.posture import selectors
 from carbet.findings.models import (
     ActionEvidence,
     ActionItem,
@@ -37,6 +36,7 @@ from carbet.findings.models import (
     Run,
 )
 from carbet.findings.plans.evidence import APPROVED_REASON
+from carbet.findings.posture import selectors
 from carbet.jobs.models import Job
 from tests.conftest import login
 
@@ -123,11 +123,11 @@ def test_exposure_scans_only_touched_proven_assets_their_mandate_covered(demo):
         asset = finding.asset
         assert asset is not None and asset.is_proven, finding
         assert any(
-            m.covers_exposure_scan and (m.all_assets or asset in m.assets.all())
+            m.covers("exposure_scan") and (m.all_assets or asset in m.assets.all())
             for m in finding.structure.mandates.all()
         ), finding
     for finding in Finding.objects.filter(source=Source.DIRECTORY):
-        assert finding.structure.mandates.filter(covers_directory_audit=True).exists()
+        assert any(m.covers("directory_audit") for m in finding.structure.mandates.all())
         assert finding.asset.kind == "ad_domain"
 
 

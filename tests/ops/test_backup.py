@@ -38,7 +38,7 @@ today = dt.date.today()
 org = Organisation.objects.create(finess_ej="750712184", name="CH Alpha", legal_status="public")
 s = Structure.objects.create(finess_et="970200010", name="CH Alpha site", organisation=org,
                              category="ch", departement="972")
-m = Mandate(structure=s, reference="M-1", covers_exposure_scan=True, signed_by_name="Dir",
+m = Mandate(structure=s, reference="M-1", services=["exposure_scan"], signed_by_name="Dir",
             signed_on=today, valid_from=today, valid_until=today + dt.timedelta(days=365),
             document_sha256="0" * 64, document_name="mandat.pdf")
 m.document.save("mandat.pdf", ContentFile(MANDATE_BYTES), save=False)

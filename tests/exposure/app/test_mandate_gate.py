@@ -67,7 +67,7 @@ def test_a_structure_without_a_valid_mandate_is_never_contacted(
         mandate.valid_from = today + dt.timedelta(days=3)
         mandate.save()
     elif breakage == "other_service":
-        mandate.covers_exposure_scan = False
+        mandate.services = [k for k in mandate.services if k != "exposure_scan"]
         mandate.save()
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(services.NothingToScan) as refused:

@@ -58,7 +58,7 @@ for index, address in enumerate(ADDRESSES):
         proven_at=timezone.now(), proof_method="centre_review", proof_note="revue de test",
     )
     mandate = Mandate(
-        structure=structure, covers_exposure_scan=True, signed_by_name="Dir", signed_on=today,
+        structure=structure, services=["exposure_scan"], signed_by_name="Dir", signed_on=today,
         valid_from=today, valid_until=today + dt.timedelta(days=30), document_sha256="0" * 64,
     )
     mandate.document.save("m.pdf", ContentFile(b"%PDF-1.4"), save=False)
