@@ -58,10 +58,8 @@ INSTALLED_APPS = [
     "carbet.jobs",
     "carbet.ops",
     "carbet.findings",
-    "carbet.exposure",
-    "carbet.directory",
-    "carbet.roadmap",
-    "carbet.awareness",
+    # The services: every carbet/<app>/service.py (carbet.core.contract), found, not listed.
+    *conf.service_apps(BASE_DIR),
     "carbet.api",
     "carbet.web",
     "carbet.demo",
@@ -73,8 +71,8 @@ MIDDLEWARE = [
     # Right after WhiteNoise: every dynamic response (pages, exports, API) gets no-store, static
     # assets answered by WhiteNoise above keep their long cache.
     "carbet.web.middleware.NoStoreMiddleware",
-    # Answers simulations' open pixels before the staff stack (see its docstring).
-    "carbet.awareness.middleware.TrackingPixelMiddleware",
+    # Services' declared fast paths (a simulation's open pixel) before the staff stack.
+    "carbet.web.middleware.ServiceFastPathMiddleware",
     "carbet.web.middleware.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
