@@ -11,7 +11,7 @@ from ninja import Router
 from carbet.accounts.roles import CentreRole, Perm, StructureRole
 from carbet.api.auth import actor
 from carbet.api.schemas import AggregatesOut, JobOut, MeOut
-from carbet.core.services import require
+from carbet.core.access import require
 from carbet.core.tenancy import can
 from carbet.jobs.models import Job
 from carbet.web import services as regional

@@ -16,8 +16,8 @@ from openpyxl import Workbook
 
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
+from carbet.core.access import require
 from carbet.core.models import Asset, Structure
-from carbet.core.services import require
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 

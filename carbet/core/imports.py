@@ -9,10 +9,8 @@ goes as far as writing and then rolls back, so it reports exactly what a real ru
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
-from carbet.core import services
+from carbet.core import services, uploads
+from carbet.core.access import require
 from carbet.core.choices import AssetKind
 from carbet.core.import_columns import (
     ASSET_SCHEMA,
@@ -467,7 +466,7 @@ def run_import(
     """Check then (unless a problem was found, or ``dry_run``) write a whole file."""
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
-    services.require(actor, Perm.IMPORT_RUN)
+    require(actor, Perm.IMPORT_RUN)
     progress = progress or (lambda percent, message="": None)
     report = ImportReport(kind=kind, filename=filename, dry_run=dry_run)
     schema = STRUCTURE_SCHEMA if kind == "structures" else ASSET_SCHEMA
@@ -517,29 +516,12 @@ def run_import(
 # --- Uploads handed to the background job ----------------------------------------------------
 
 
-def upload_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "imports"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
-def store_upload(upload: Any) -> str:
-    """Keep an uploaded file in the data directory (0600) and return its stored name."""
-    suffix = ".xlsx" if (upload.name or "").lower().endswith(".xlsx") else ".csv"
-    name = f"{uuid.uuid4().hex}{suffix}"
-    target = upload_dir() / name
-    with target.open("xb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    target.chmod(0o600)
-    return name
-
-
-def stored_path(name: str) -> Path:
-    """The stored upload ``name``, refusing anything that is not a bare file name."""
-    if not name or Path(name).name != name or name.startswith("."):
-        raise ValueError("invalid stored upload name")
-    return upload_dir() / name
+def store_upload(upload: Any) -> uploads.Stored:
+    """Keep an uploaded table (CSV or XLSX, read by the job) under a random name; a file that
+    is no table at all is refused at once (``ValidationError`` on ``file``)."""
+    return uploads.store(
+        upload, {uploads.Kind.TABLE}, area="imports", field="file", max_bytes=MAX_BYTES
+    )
 
 
 def submit_import(
@@ -548,7 +530,7 @@ def submit_import(
     """Store the file and submit a ``core.import`` job; returns the Job."""
     from carbet.jobs import services as jobs
 
-    services.require(actor, Perm.IMPORT_RUN)
+    require(actor, Perm.IMPORT_RUN)
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
     stored = store_upload(upload)
@@ -558,13 +540,13 @@ def submit_import(
         actor=actor,
         params={
             "kind": kind,
-            "file": stored,
-            "filename": (upload.name or "")[-200:],
+            "file": stored.name,
+            "filename": stored.original_name[-200:],
             "dry_run": dry_run,
             "ip": ip,
         },
         title=_("Import de %(what)s (%(name)s)")
-        % {"what": what, "name": (upload.name or "")[-80:]},
+        % {"what": what, "name": stored.original_name[-80:]},
     )
 
 

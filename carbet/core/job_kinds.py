@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from carbet.core import imports
+from carbet.core import imports, uploads
 from carbet.jobs.registry import job_kind
 
 
@@ -25,7 +25,7 @@ def run_import(job: Any, report: Any) -> dict:
     deleted once read to the end, whatever the outcome.
     """
     params = job.params
-    path = imports.stored_path(params["file"])
+    path = uploads.upload_path(params["file"], strict=True)
     # An import acts with the rights of whoever uploaded it, never with the system's: if that
     # account is gone (the job's actor was cleared), the import does not run.
     if job.actor is None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -30,20 +30,16 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
+from carbet.core.access import require
 from carbet.core.choices import AssetKind, Ownership, ProofMethod
 from carbet.core.models import Asset, Structure
-from carbet.core.tenancy import SYSTEM, can
+from carbet.core.tenancy import SYSTEM
 from carbet.engines import netpolicy
 from carbet.engines import ownership as engine
 
 NAME_KINDS = (AssetKind.DOMAIN, AssetKind.HOSTNAME, AssetKind.MAIL_DOMAIN, AssetKind.AD_DOMAIN)
 ADDRESS_KINDS = (AssetKind.IPV4, AssetKind.IPV6, AssetKind.CIDR)
 PROOF_FIELDS = ["proven_at", "proof_method", "proven_by", "proof_note"]
-
-
-def _require(actor: Any, perm: Perm, structure: Structure) -> None:
-    if not can(actor, perm, structure):
-        raise PermissionDenied(_("Vous n'avez pas le droit de faire cette action."))
 
 
 def _user(actor: Any) -> Any:
@@ -189,9 +185,7 @@ def withdraw_proof(asset: Asset) -> None:
 # --- Proving ------------------------------------------------------------------------------------
 
 
-def _mark_proven(
-    actor: Any, asset: Asset, method: ProofMethod, note: str, ip: str | None
-) -> None:
+def _mark_proven(actor: Any, asset: Asset, method: ProofMethod, note: str, ip: str | None) -> None:
     asset.proven_at, asset.proof_method = timezone.now(), method
     asset.proven_by, asset.proof_note = _user(actor), note[:2000]
     asset.save(update_fields=PROOF_FIELDS)
@@ -248,7 +242,7 @@ class VerifyOutcome:
 
 def verify(actor: Any, asset: Asset, *, ip: str | None = None) -> VerifyOutcome:
     """Look for the structure's token (or a proven parent domain) and record the proof."""
-    _require(actor, Perm.ASSET_EDIT, asset.structure)
+    require(actor, Perm.ASSET_EDIT, asset.structure)
     if asset.kind not in NAME_KINDS:
         return VerifyOutcome(
             False,
@@ -303,7 +297,7 @@ def verify(actor: Any, asset: Asset, *, ip: str | None = None) -> VerifyOutcome:
 @transaction.atomic
 def record_review(actor: Any, asset: Asset, note: str, *, ip: str | None = None) -> None:
     """The centre checked who holds the asset (address registry, contract): record who and how."""
-    _require(actor, Perm.ASSET_PROVE, asset.structure)
+    require(actor, Perm.ASSET_PROVE, asset.structure)
     note = (note or "").strip()
     if len(note) < 10:
         raise ValidationError(
@@ -327,7 +321,7 @@ def resolve_conflict(
     ``"shared"`` — shared hosting, ``asset`` and every rival stay, marked shared (each still
     needs its own proof). Returns the rivals concerned.
     """
-    _require(actor, Perm.ASSET_PROVE, asset.structure)
+    require(actor, Perm.ASSET_PROVE, asset.structure)
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("Indiquez le motif de la décision.")})

@@ -6,11 +6,10 @@ appends to the audit trail. Views and API routes stay thin: parse, call one of t
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
-from carbet.core import ownership
+from carbet.core import ownership, uploads
+from carbet.core.access import require
 from carbet.core.models import (
     Asset,
     Contact,
@@ -30,17 +30,8 @@ from carbet.core.models import (
 )
 from carbet.core.tenancy import can
 
-ALLOWED_MANDATE_TYPES = {
-    ".pdf": b"%PDF-",
-    ".png": b"\x89PNG",
-    ".jpg": b"\xff\xd8\xff",
-    ".jpeg": b"\xff\xd8\xff",
-}
-
-
-def require(actor: Any, perm: Perm, structure: Structure | None = None) -> None:
-    if not can(actor, perm, structure):
-        raise PermissionDenied(_("Vous n'avez pas le droit de faire cette action."))
+# What a signed mandate may be (checked by content in carbet.core.uploads).
+MANDATE_KINDS = uploads.IMAGES_AND_PDF
 
 
 def _diff(instance: Any, fields: list[str], before: dict[str, Any]) -> dict[str, list[Any]]:
@@ -271,35 +262,6 @@ def bulk_import_assets(
 # --- Mandates --------------------------------------------------------------------------------
 
 
-def _check_document(upload: UploadedFile, max_bytes: int) -> str:
-    """Return the SHA-256 of an uploaded signed document, refusing what is not a PDF/image."""
-    name = (upload.name or "").lower()
-    suffix = name[name.rfind(".") :] if "." in name else ""
-    magic = ALLOWED_MANDATE_TYPES.get(suffix)
-    if magic is None:
-        raise ValidationError(
-            {"document": _("Déposez le mandat signé en PDF, PNG ou JPEG.")}, code="type"
-        )
-    if upload.size is not None and upload.size > max_bytes:
-        raise ValidationError(
-            {"document": _("Le fichier dépasse la taille maximale autorisée.")}, code="size"
-        )
-    digest = hashlib.sha256()
-    first = True
-    for chunk in upload.chunks():
-        if first and not chunk.startswith(magic):
-            raise ValidationError(
-                {"document": _("Le contenu du fichier ne correspond pas à son extension.")},
-                code="content",
-            )
-        first = False
-        digest.update(chunk)
-    if first:
-        raise ValidationError({"document": _("Le fichier est vide.")}, code="empty")
-    upload.seek(0)
-    return digest.hexdigest()
-
-
 @transaction.atomic
 def record_mandate(
     actor: Any,
@@ -310,20 +272,29 @@ def record_mandate(
     ip: str | None = None,
 ) -> Mandate:
     """Record a signed mandate with its document; the document's SHA-256 is kept and audited."""
-    from django.conf import settings
-
     require(actor, Perm.MANDATE_EDIT, mandate.structure)
-    mandate.document_sha256 = _check_document(document, settings.CARBET_MAX_UPLOAD_BYTES)
-    mandate.document_name = (document.name or "mandat")[-255:]
+    stored = uploads.store(
+        document,
+        MANDATE_KINDS,
+        area="mandates",
+        field="document",
+        type_message=_("Déposez le mandat signé en PDF, PNG ou JPEG."),
+    )
+    mandate.document_sha256 = stored.sha256
+    mandate.document_name = uploads.original_name(document, "mandat")
     mandate.recorded_by = actor if getattr(actor, "pk", None) else None
-    mandate.document = document
-    # recorded_by stays empty when the platform itself records (demo, imports as SYSTEM).
-    mandate.full_clean(exclude=["document_sha256", "recorded_by"])
-    mandate.save()
-    chosen = [a for a in (assets or []) if a.structure_id == mandate.structure_id]
-    if len(chosen) != len(assets or []):
-        raise ValidationError(_("Un actif choisi n'appartient pas à cette structure."))
-    mandate.assets.set(chosen)
+    mandate.document = stored.name
+    try:
+        # recorded_by stays empty when the platform itself records (demo, imports as SYSTEM).
+        mandate.full_clean(exclude=["document_sha256", "recorded_by"])
+        mandate.save()
+        chosen = [a for a in (assets or []) if a.structure_id == mandate.structure_id]
+        if len(chosen) != len(assets or []):
+            raise ValidationError(_("Un actif choisi n'appartient pas à cette structure."))
+        mandate.assets.set(chosen)
+    except BaseException:
+        uploads.delete_upload(stored.name)  # a refused mandate leaves no document behind
+        raise
     audit.record(
         actor,
         "mandate.create",

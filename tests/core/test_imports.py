@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from carbet.audit.models import AuditEntry
-from carbet.core import imports
+from carbet.core import imports, uploads
 from carbet.core.models import Asset, Ght, Organisation, Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.identifiers import normalize_domain
@@ -344,7 +344,7 @@ def test_import_page_runs_a_job_and_redirects_to_it(region, django_capture_on_co
     assert job.result["errors"] == []
     assert "2 création(s)" in job.result["summary"]
     assert job.actor == region.users["centre_admin"]
-    assert not list(imports.upload_dir().iterdir())
+    assert not _stored_imports()
     entry = AuditEntry.objects.get(action="import.structures")
     assert entry.actor_id == region.users["centre_admin"].pk
 
@@ -389,7 +389,7 @@ def test_import_job_of_a_deleted_account_does_not_run(region):
     assert job.result["created"] == 0
     assert "n'existe plus" in job.result["errors"][0]["message"]
     assert Structure.objects.count() == 3
-    assert not list(imports.upload_dir().iterdir())
+    assert not _stored_imports()
 
 
 @pytest.mark.parametrize("role", ["director", "referent", "it_provider", "ars_viewer", "nobody"])
@@ -397,10 +397,15 @@ def test_import_page_is_for_centre_staff(region, role):
     assert region.client(role).get(reverse("core:import")).status_code == 403
 
 
+def _stored_imports() -> list:
+    """Files left in the imports area of the upload storage (consumed imports are deleted)."""
+    return [p for p in (uploads.storage_root() / "imports").rglob("*") if p.is_file()]
+
+
 def test_stored_upload_names_cannot_escape_the_directory():
-    for bad in ("../x.csv", "/etc/passwd", ".hidden", ""):
+    for bad in ("../x.csv", "/etc/passwd", ".hidden", "", "imports/2025/.hidden.csv"):
         with pytest.raises(ValueError):
-            imports.stored_path(bad)
+            uploads.upload_path(bad, strict=True)
 
 
 # --- CLI -------------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
 from carbet.core import services
+from carbet.core.access import owned_for, structure_for
 from carbet.core.forms import AssetForm, ContactForm, apply_errors
 from carbet.core.models import Asset, Contact
-from carbet.core.views.common import owned_for, structure_for
 
 
 def _back(structure, anchor: str):
@@ -46,19 +46,19 @@ def _contact_form(request, structure, contact: Contact | None):
 
 @login_required
 def contact_add(request, pk: int):
-    structure = structure_for(request, pk, Perm.CONTACT_EDIT)
+    structure = structure_for(request.user, pk, Perm.CONTACT_EDIT)
     return _contact_form(request, structure, None)
 
 
 @login_required
 def contact_edit(request, pk: int):
-    contact = owned_for(request, Contact, pk, Perm.CONTACT_EDIT)
+    contact = owned_for(request.user, Contact, pk, Perm.CONTACT_EDIT)
     return _contact_form(request, contact.structure, contact)
 
 
 @login_required
 def contact_delete(request, pk: int):
-    contact = owned_for(request, Contact, pk, Perm.CONTACT_EDIT)
+    contact = owned_for(request.user, Contact, pk, Perm.CONTACT_EDIT)
     return _confirm_delete(
         request, contact, services.delete_contact, _("Le contact est supprimé."), "contacts"
     )
@@ -84,19 +84,19 @@ def _asset_form(request, structure, asset: Asset | None):
 
 @login_required
 def asset_add(request, pk: int):
-    structure = structure_for(request, pk, Perm.ASSET_EDIT)
+    structure = structure_for(request.user, pk, Perm.ASSET_EDIT)
     return _asset_form(request, structure, None)
 
 
 @login_required
 def asset_edit(request, pk: int):
-    asset = owned_for(request, Asset, pk, Perm.ASSET_EDIT)
+    asset = owned_for(request.user, Asset, pk, Perm.ASSET_EDIT)
     return _asset_form(request, asset.structure, asset)
 
 
 @login_required
 def asset_delete(request, pk: int):
-    asset = owned_for(request, Asset, pk, Perm.ASSET_EDIT)
+    asset = owned_for(request.user, Asset, pk, Perm.ASSET_EDIT)
     return _confirm_delete(
         request, asset, services.delete_asset, _("L'actif est supprimé."), "assets"
     )
@@ -105,7 +105,7 @@ def asset_delete(request, pk: int):
 @login_required
 @require_POST
 def asset_validate(request, pk: int):
-    asset = owned_for(request, Asset, pk, Perm.ASSET_VALIDATE)
+    asset = owned_for(request.user, Asset, pk, Perm.ASSET_VALIDATE)
     services.validate_asset(request.user, asset, ip=client_ip(request))
     messages.success(request, _("L'actif « %(value)s » est validé.") % {"value": asset.value})
     return _back(asset.structure, "assets")

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.audit.services import client_ip
-from carbet.core import services
+from carbet.core import services, uploads
+from carbet.core.access import owned_for, structure_for
 from carbet.core.forms import MandateForm, RevokeMandateForm, apply_errors
 from carbet.core.models import Asset, Mandate, MandateStatus
-from carbet.core.views.common import owned_for, structure_for
 
 
 def _to_mandates(structure):
@@ -25,7 +25,7 @@ def _to_mandates(structure):
 
 @login_required
 def mandate_add(request, pk: int):
-    structure = structure_for(request, pk, Perm.MANDATE_EDIT)
+    structure = structure_for(request.user, pk, Perm.MANDATE_EDIT)
     assets = Asset.objects.visible_to(request.user, Perm.ASSET_VIEW).filter(structure=structure)
     form = MandateForm(
         request.POST or None, request.FILES or None, structure=structure, assets=assets
@@ -50,12 +50,12 @@ def mandate_add(request, pk: int):
 @login_required
 def mandate_document(request, pk: int):
     """Stream the signed document to those who may see the structure's mandates."""
-    mandate = owned_for(request, Mandate, pk, Perm.MANDATE_VIEW)
+    mandate = owned_for(request.user, Mandate, pk, Perm.MANDATE_VIEW)
     if not mandate.document:
         raise Http404
     try:
-        handle = mandate.document.open("rb")
-    except FileNotFoundError as exc:
+        handle = uploads.open_upload(mandate.document.name)
+    except (FileNotFoundError, ValueError) as exc:
         raise Http404 from exc
     audit.record(
         request.user,
@@ -70,7 +70,7 @@ def mandate_document(request, pk: int):
 
 @login_required
 def mandate_revoke(request, pk: int):
-    mandate = owned_for(request, Mandate, pk, Perm.MANDATE_REVOKE)
+    mandate = owned_for(request.user, Mandate, pk, Perm.MANDATE_REVOKE)
     if mandate.status == MandateStatus.REVOKED:
         messages.info(request, _("Ce mandat est déjà révoqué."))
         return _to_mandates(mandate.structure)

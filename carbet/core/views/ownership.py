@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
 from carbet.core import ownership
+from carbet.core.access import owned_for
 from carbet.core.models import Asset
 from carbet.core.tenancy import can
-from carbet.core.views.common import owned_for
 
 
 def _to_asset(asset: Asset):
@@ -29,7 +29,7 @@ def _to_asset(asset: Asset):
 
 @login_required
 def asset_ownership(request, pk: int):
-    asset = owned_for(request, Asset, pk, Perm.ASSET_VIEW)
+    asset = owned_for(request.user, Asset, pk, Perm.ASSET_VIEW)
     is_centre = can(request.user, Perm.ASSET_PROVE, asset.structure)
     context = {
         "asset": asset,
@@ -49,7 +49,7 @@ def asset_ownership(request, pk: int):
 @login_required
 @require_POST
 def asset_verify(request, pk: int):
-    asset = owned_for(request, Asset, pk, Perm.ASSET_EDIT)
+    asset = owned_for(request.user, Asset, pk, Perm.ASSET_EDIT)
     outcome = ownership.verify(request.user, asset, ip=client_ip(request))
     (messages.success if outcome.proven else messages.error)(request, outcome.message)
     return _to_asset(asset)
@@ -58,7 +58,7 @@ def asset_verify(request, pk: int):
 @login_required
 @require_POST
 def asset_review(request, pk: int):
-    asset = owned_for(request, Asset, pk, Perm.ASSET_PROVE)
+    asset = owned_for(request.user, Asset, pk, Perm.ASSET_PROVE)
     try:
         ownership.record_review(
             request.user, asset, request.POST.get("note", ""), ip=client_ip(request)
@@ -76,7 +76,7 @@ def asset_review(request, pk: int):
 @login_required
 @require_POST
 def asset_resolve(request, pk: int):
-    asset = owned_for(request, Asset, pk, Perm.ASSET_PROVE)
+    asset = owned_for(request.user, Asset, pk, Perm.ASSET_PROVE)
     try:
         ownership.resolve_conflict(
             request.user,

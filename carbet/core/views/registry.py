@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
 from carbet.core import selectors, services
+from carbet.core.access import structure_for
 from carbet.core.forms import OrganisationForm, RegionFilterForm, StructureForm, apply_errors
 from carbet.core.models import Ght, Organisation, Structure
 from carbet.core.tenancy import can
-from carbet.core.views.common import structure_for
 
 PAGE_SIZE = 50
 
@@ -81,7 +81,7 @@ def my_structures(request):
 
 @login_required
 def structure(request, pk: int):
-    item = structure_for(request, pk)
+    item = structure_for(request.user, pk)
     page = selectors.structure_page(request.user, item)
     return render(request, "core/structure.html", {"structure": item, "page": page})
 
@@ -103,7 +103,7 @@ def structure_edit(request, pk: int | None = None):
     """Create (no ``pk``) or edit a structure: centre staff only."""
     if not can(request.user, Perm.STRUCTURE_EDIT):
         raise PermissionDenied
-    item = structure_for(request, pk, Perm.STRUCTURE_EDIT) if pk else None
+    item = structure_for(request.user, pk, Perm.STRUCTURE_EDIT) if pk else None
     form = StructureForm(request.POST or None, instance=item)
     form.fields["organisation"].queryset = Organisation.objects.visible_to(
         request.user, Perm.STRUCTURE_EDIT

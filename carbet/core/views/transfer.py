@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
 from carbet.core import exports, imports, selectors
-from carbet.core.forms import ImportForm, RegionFilterForm
+from carbet.core.access import structure_for
+from carbet.core.forms import ImportForm, RegionFilterForm, apply_errors
 from carbet.core.models import Ght, Organisation, Structure
 from carbet.core.tenancy import can
-from carbet.core.views.common import structure_for
 
 
 @login_required
@@ -25,14 +25,18 @@ def import_upload(request):
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None, max_bytes=imports.MAX_BYTES)
     if request.method == "POST" and form.is_valid():
-        job = imports.submit_import(
-            request.user,
-            form.cleaned_data["kind"],
-            form.cleaned_data["file"],
-            dry_run=form.cleaned_data["dry_run"],
-            ip=client_ip(request),
-        )
-        return redirect("jobs:detail", job.pk)
+        try:
+            job = imports.submit_import(
+                request.user,
+                form.cleaned_data["kind"],
+                form.cleaned_data["file"],
+                dry_run=form.cleaned_data["dry_run"],
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:  # not a table at all: said at once, nothing stored
+            apply_errors(form, exc)
+        else:
+            return redirect("jobs:detail", job.pk)
     return render(
         request,
         "core/import.html",
@@ -76,7 +80,7 @@ def export_structures(request):
 
 @login_required
 def export_assets(request, pk: int):
-    structure = structure_for(request, pk, Perm.EXPORT_RUN)
+    structure = structure_for(request.user, pk, Perm.EXPORT_RUN)
     fmt = _format(request)
     data = exports.export_assets(request.user, structure, fmt, ip=client_ip(request))
     return _file_response(data, fmt, f"{_('actifs')}-{structure.finess_et}")

@@ -83,7 +83,7 @@ def submit_evidence(
     if document is not None:
         stored = store_document(document)
         evidence.document_sha256 = stored.sha256
-        evidence.document.name = stored.name
+        evidence.document = stored.name
         original = stored.original_name
     else:
         original = ""

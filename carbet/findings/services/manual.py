@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
+from carbet.core.access import require
 from carbet.core.models import Asset, Structure
-from carbet.core.services import require
 from carbet.findings.choices import Severity, Source
 from carbet.findings.ingest import FindingInput, IngestError, derive_fingerprint, ingest
 from carbet.findings.models import Finding
