@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from carbet.core.models import Organisation, Structure
 from carbet.findings.models import Finding
 from carbet.findings.posture import snapshots
-from tests.findings.test_dashboards_fixtures import seed_findings, widen_region
+from tests.findings.test_posture_fixtures import seed_findings, widen_region
 from tests.test_cross_tenant_walk import SKIP_PATTERN_PREFIXES, _fill, _param_names, all_routes
 
 

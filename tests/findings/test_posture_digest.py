@@ -25,7 +25,7 @@ from carbet.findings.models.acceptance import RiskAcceptanceStatus
 from carbet.jobs import services as jobs
 from carbet.jobs.models import Job, JobStatus
 from tests.conftest import make_user
-from tests.findings.test_dashboards_fixtures import A_SECRET, B_SECRET, seed_findings
+from tests.findings.test_posture_fixtures import A_SECRET, B_SECRET, seed_findings
 
 
 class Inbox:

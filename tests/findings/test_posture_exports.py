@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from carbet.audit.models import AuditEntry
 from carbet.core.models import Structure
 from carbet.findings.posture.exports import POSTURE_COLUMNS
-from tests.findings.test_dashboards_fixtures import seed_findings
+from tests.findings.test_posture_fixtures import seed_findings
 
 EXPORT = "/vulnerabilites/tableau-de-bord/export/"
 

@@ -1,4 +1,4 @@
-"""Shared data for the dashboards tests (imported by the other test_dashboards_* modules).
+"""Shared data for the posture tests (imported by the other test_posture_* modules).
 
 A small region (the ``region`` fixture's three structures) with findings written through the
 real ingest service: one CVE shared by all three structures (a regional campaign seed), some

@@ -14,7 +14,7 @@ from carbet.core.models import Organisation, Structure
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.findings.models import PostureSnapshot
 from carbet.findings.posture import snapshots
-from tests.findings.test_dashboards_fixtures import A_SECRET, B_SECRET, SHARED_CVE, seed_findings
+from tests.findings.test_posture_fixtures import A_SECRET, B_SECRET, SHARED_CVE, seed_findings
 
 DASHBOARD = "/vulnerabilites/tableau-de-bord/"
 

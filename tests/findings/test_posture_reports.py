@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from carbet.audit.models import AuditEntry
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.findings.posture import reports
-from tests.findings.test_dashboards_fixtures import (
+from tests.findings.test_posture_fixtures import (
     A_SECRET,
     B_SECRET,
     SHARED_CVE,

@@ -17,7 +17,7 @@ from carbet.findings.models import Finding, PostureSnapshot
 from carbet.findings.posture import snapshots
 from carbet.jobs import services as jobs
 from carbet.jobs.models import JobStatus
-from tests.findings.test_dashboards_fixtures import seed_findings
+from tests.findings.test_posture_fixtures import seed_findings
 
 
 @pytest.fixture

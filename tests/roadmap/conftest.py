@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from carbet.accounts.roles import StructureRole
 from carbet.roadmap.models import Framework
 from tests.conftest import make_user
-from tests.findings.test_dashboards_digest import smtp_inbox  # noqa: F401 - a real SMTP server
+from tests.findings.test_posture_digest import smtp_inbox  # noqa: F401 - a real SMTP server
 
 
 def pdf_upload(
