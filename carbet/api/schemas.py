@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field
 
 from carbet.core.choices import (
     AssetKind,
@@ -26,6 +26,17 @@ from carbet.core.choices import (
 )
 
 ObjectId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _known_mandate_kind(code: str) -> str:
+    known = {kind for kind, _label in mandate_kinds()}
+    if code not in known:
+        raise ValueError(f"service inconnu : {code} (connus : {', '.join(sorted(known))})")
+    return code
+
+
+# A kind a mandate may cover: declared by the services (``carbet.core.contract``).
+MandateKind = Annotated[str, AfterValidator(_known_mandate_kind)]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
@@ -293,18 +304,7 @@ class MandateIn(InputSchema):
     """The fields of a signed mandate, sent as multipart form fields beside the document."""
 
     reference: str = Field(default="", max_length=60)
-    services: list[str] = Field(min_length=1, max_length=20)
-
-    @field_validator("services")
-    @classmethod
-    def _known_kinds(cls, value: list[str]) -> list[str]:
-        known = {code for code, _label in mandate_kinds()}
-        unknown = [code for code in value if code not in known]
-        if unknown:
-            raise ValueError(
-                f"services inconnus : {', '.join(unknown)} (connus : {', '.join(sorted(known))})"
-            )
-        return value
+    services: list[MandateKind] = Field(min_length=1, max_length=20)
     all_assets: bool = True
     assets: list[ObjectId] = Field(
         default_factory=list,

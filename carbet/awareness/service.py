@@ -17,6 +17,10 @@ from carbet.core.contract import (
 PHISHING_MANDATE = "phishing"
 
 
+# The source of the findings this service writes (``carbet.findings.ingest.ingest``).
+AWARENESS_SOURCE = "awareness"
+
+
 class AwarenessPerm:
     VIEW = Permission(
         "awareness.view",
@@ -88,7 +92,7 @@ SERVICE = ServiceSpec(
         AwarenessPerm.TRAINING,
     ),
     mandate_kinds=(Choice(PHISHING_MANDATE, _("Simulation d'hameçonnage")),),
-    findings_sources=(Choice("awareness", _("Sensibilisation")),),
+    findings_sources=(Choice(AWARENESS_SOURCE, _("Sensibilisation")),),
     scores=(("awareness", "carbet.awareness.results.structure_scores"),),
     evidence_kinds=(Choice("phishing_campaign", _("Campagne d'hameçonnage simulé")),),
     periodic_jobs=(

@@ -31,6 +31,8 @@ from carbet.core.models import Asset, Mandate, Structure
 from carbet.demo import findings_data as data
 from carbet.demo import region
 from carbet.demo.pdf import mandate_pdf
+from carbet.directory.service import DIRECTORY_SOURCE
+from carbet.exposure.service import EXPOSURE_SOURCE
 from carbet.findings.choices import Source, Status
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.findings.models import ActionEvidence, ActionItem, ActionStatus, Campaign, Finding
@@ -49,7 +51,7 @@ FLAMBOYANTS_DIRECTOR = "direction@flamboyants.test"
 ANSE_BLEUE_DIRECTOR = "direction@ch-anse-bleue.test"
 TECHNICIAN = f"technicien@{region.IT_COMPANY_DOMAIN}"
 
-SCANNED_SOURCES = {Source.EXPOSURE: "exposure_scan", Source.DIRECTORY: "directory_audit"}
+SCANNED_SOURCES = {EXPOSURE_SOURCE: "exposure_scan", DIRECTORY_SOURCE: "directory_audit"}
 _ROLE_OF_KIND = {
     "domain": "site",
     "mail_domain": "mail",
@@ -250,7 +252,7 @@ class _History:
         roles = self.assets[key]
         for seen in profile:
             asset = roles.get(seen.asset)
-            if source == Source.EXPOSURE and not self.scannable(key, service, day, asset):
+            if source == EXPOSURE_SOURCE and not self.scannable(key, service, day, asset):
                 raise ValueError(f"demo data: {key} {seen.weakness} is on an unscannable asset")
         items = [self.item(key, s) for s in profile if _present(s, day)]
         when = self.today - timedelta(days=day)
@@ -319,9 +321,9 @@ class _History:
         for day in sorted(days, reverse=True):
             for minute, key in enumerate(data.PROFILES):
                 if day in data.EXPOSURE_SCAN_DAYS:
-                    self.scan(key, Source.EXPOSURE, day, "Analyse d'exposition", minute)
+                    self.scan(key, EXPOSURE_SOURCE, day, "Analyse d'exposition", minute)
                 if day in data.DIRECTORY_AUDIT_DAYS:
-                    self.scan(key, Source.DIRECTORY, day, "Audit de l'annuaire", minute)
+                    self.scan(key, DIRECTORY_SOURCE, day, "Audit de l'annuaire", minute)
                 self.one_off(key, day, minute)
             for step in steps.get(day, ()):
                 step(day)

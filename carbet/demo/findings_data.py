@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from carbet.directory.service import DIRECTORY_SOURCE
+from carbet.exposure.service import EXPOSURE_SOURCE
 from carbet.findings.choices import Severity, Source
 
 # Days (before the load) of the complete exposure scans and directory audits, of the nightly
@@ -55,7 +57,7 @@ class Weakness:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-E, D, M = Source.EXPOSURE, Source.DIRECTORY, Source.MANUAL
+E, D, M = EXPOSURE_SOURCE, DIRECTORY_SOURCE, Source.MANUAL
 W = Weakness
 
 # One weakness per entry, laid out by hand to stay readable.

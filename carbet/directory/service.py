@@ -9,6 +9,10 @@ from carbet.core.contract import Choice, NavEntry, Permission, ServiceSpec, Stru
 DIRECTORY_MANDATE = "directory_audit"
 
 
+# The source of the findings this service writes (``carbet.findings.ingest.ingest``).
+DIRECTORY_SOURCE = "directory"
+
+
 class DirectoryPerm:
     VIEW = Permission(
         "directory.view",
@@ -53,7 +57,7 @@ SERVICE = ServiceSpec(
         DirectoryPerm.EXCEPTION,
     ),
     mandate_kinds=(Choice(DIRECTORY_MANDATE, _("Audit de l'annuaire (Active Directory)")),),
-    findings_sources=(Choice("directory", _("Annuaire (Active Directory)")),),
+    findings_sources=(Choice(DIRECTORY_SOURCE, _("Annuaire (Active Directory)")),),
     scores=(("directory", "carbet.directory.findings.latest_scores"),),
     evidence_kinds=(Choice(DIRECTORY_MANDATE, _("Audit de l'annuaire")),),
     walk_seed="tests/directory/walk_seed.py",

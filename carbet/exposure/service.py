@@ -16,6 +16,10 @@ from carbet.core.contract import (
 EXPOSURE_MANDATE = "exposure_scan"
 
 
+# The source of the findings this service writes (``carbet.findings.ingest.ingest``).
+EXPOSURE_SOURCE = "exposure"
+
+
 class ExposurePerm:
     VIEW = Permission(
         "exposure.view",
@@ -45,7 +49,7 @@ SERVICE = ServiceSpec(
     ),
     permissions=(ExposurePerm.VIEW, ExposurePerm.RUN, ExposurePerm.MANAGE, ExposurePerm.FEEDS),
     mandate_kinds=(Choice(EXPOSURE_MANDATE, _("Analyse de l'exposition sur internet")),),
-    findings_sources=(Choice("exposure", _("Exposition internet")),),
+    findings_sources=(Choice(EXPOSURE_SOURCE, _("Exposition internet")),),
     scores=(("exposure", "carbet.exposure.services.exposure_scores"),),
     evidence_kinds=(Choice(EXPOSURE_MANDATE, _("Analyse complète de l'exposition")),),
     periodic_jobs=(

@@ -3,58 +3,48 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from carbet.engines import severity as severity_scale
+
 
 class Source(models.TextChoices):
-    EXPOSURE = "exposure", _("Exposition internet")
-    DIRECTORY = "directory", _("Annuaire (Active Directory)")
+    """The kernel's own sources of findings; each service declares its own in its spec
+    (``findings_sources``, ``carbet.core.contract``), so a new service needs no migration here."""
+
     MANUAL = "manual", _("Constat d'audit")
     IMPORT = "import", _("Rapport importé")
-    EXERCISE = "exercise", _("Exercice de crise")
-    AWARENESS = "awareness", _("Sensibilisation")
-    ROADMAP = "roadmap", _("Feuille de route")
-    CRISIS = "crisis", _("Gestion de crise")
+
+
+# Sources of services to come, already named by imported reports and the demo data.
+AWAITED_SOURCES = (("exercise", _("Exercice de crise")), ("crisis", _("Gestion de crise")))
+
+
+def source_choices() -> list[tuple[str, str]]:
+    """(code, label) of every source: the services', the kernel's, then the awaited ones."""
+    from carbet.core import contract
+
+    found = [(s.code, s.label) for s in contract.findings_sources()] + list(Source.choices)
+    codes = {code for code, _label in found}
+    return found + [pair for pair in AWAITED_SOURCES if pair[0] not in codes]
+
+
+def source_codes() -> set[str]:
+    return {code for code, _label in source_choices()}
 
 
 class Severity(models.IntegerChoices):
-    INFO = 0, _("Information")
-    LOW = 1, _("Faible")
-    MEDIUM = 2, _("Moyenne")
-    HIGH = 3, _("Élevée")
-    CRITICAL = 4, _("Critique")
+    """The findings store's severities: values and aliases from ``carbet.engines.severity``
+    (the one scale the engines and the `carbet scan` contract share); labels translatable."""
+
+    INFO = severity_scale.INFO, _("Information")
+    LOW = severity_scale.LOW, _("Faible")
+    MEDIUM = severity_scale.MEDIUM, _("Moyenne")
+    HIGH = severity_scale.HIGH, _("Élevée")
+    CRITICAL = severity_scale.CRITICAL, _("Critique")
 
     @classmethod
     def parse(cls, value: object) -> "Severity":
         """Accept 0-4, English or French names (any case); raise ValueError otherwise."""
-        if isinstance(value, bool):
-            raise ValueError(value)
-        if isinstance(value, int) and value in cls.values:
-            return cls(value)
-        text = str(value).strip().lower()
-        aliases = {
-            "info": 0,
-            "informational": 0,
-            "information": 0,
-            "none": 0,
-            "low": 1,
-            "faible": 1,
-            "basse": 1,
-            "medium": 2,
-            "moderate": 2,
-            "moyenne": 2,
-            "modérée": 2,
-            "high": 3,
-            "élevée": 3,
-            "elevee": 3,
-            "haute": 3,
-            "important": 3,
-            "critical": 4,
-            "critique": 4,
-        }
-        if text in aliases:
-            return cls(aliases[text])
-        if text.isdigit() and int(text) in cls.values:
-            return cls(int(text))
-        raise ValueError(value)
+        return cls(severity_scale.parse(value))
 
 
 class Status(models.TextChoices):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbet.core.forms import DateInput
 from carbet.core.models import Asset
-from carbet.findings.choices import Severity, Source, Status
+from carbet.findings.choices import Severity, Status, source_choices
 from carbet.findings.models.acceptance import MAX_ACCEPTANCE_DAYS
 from carbet.findings.selectors import GROUP_LABELS, SORTS, FindingFilters
 
@@ -52,7 +52,7 @@ class FindingFilterForm(forms.Form):
         self.fields["severity"].choices = everything + [
             (s.value, s.label) for s in reversed(Severity)
         ]
-        self.fields["source"].choices = everything + list(Source.choices)
+        self.fields["source"].choices = everything + source_choices()
         self.fields["asset"].choices = [("", _("Tous"))] + [(a.pk, a.value) for a in assets]
         self.fields["sort"].choices = [(k, label) for k, (_o, label) in SORTS.items()]
         if not assets:

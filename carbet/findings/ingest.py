@@ -33,8 +33,8 @@ from carbet.findings.choices import (
     OPEN_STATUSES,
     EventKind,
     Severity,
-    Source,
     Status,
+    source_codes,
 )
 from carbet.findings.models import Finding, FindingEvent, Run, Stream
 
@@ -297,7 +297,7 @@ def ingest(
     now: datetime | None = None,
 ) -> IngestReport:
     """Write one run of findings into ``structure``'s stream ``(source, scope)``."""
-    if source not in Source.values:
+    if source not in source_codes():
         raise IngestError([(-1, f"source inconnue : {source!r}")])
     now = now or timezone.now()
     exposed_assets = dict(

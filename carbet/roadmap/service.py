@@ -12,6 +12,9 @@ from carbet.core.contract import (
     StructureLink,
 )
 
+# The source of the findings this service writes (``carbet.findings.ingest.ingest``).
+ROADMAP_SOURCE = "roadmap"
+
 
 class RoadmapPerm:
     VIEW = Permission(
@@ -72,7 +75,7 @@ SERVICE = ServiceSpec(
         RoadmapPerm.BACKUP,
         RoadmapPerm.FRAMEWORK,
     ),
-    findings_sources=(Choice("roadmap", _("Feuille de route")),),
+    findings_sources=(Choice(ROADMAP_SOURCE, _("Feuille de route")),),
     scores=(("roadmap", "carbet.roadmap.indicators.roadmap_score"),),
     evidence_kinds=(Choice("restore_test", _("Test de restauration")),),
     periodic_jobs=(

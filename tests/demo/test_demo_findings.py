@@ -22,6 +22,8 @@ from carbet.audit.models import AuditEntry
 from carbet.audit.services import verify
 from carbet.core.models import Structure
 from carbet.demo import findings_data
+from carbet.directory.service import DIRECTORY_SOURCE
+from carbet.exposure.service import EXPOSURE_SOURCE
 from carbet.findings.choices import OPEN_STATUSES, Severity, Source, Status
 from carbet.findings.models import (
     ActionEvidence,
@@ -88,8 +90,8 @@ def test_most_structures_have_findings_of_every_severity_and_source(demo):
     assert not Finding.objects.filter(structure__in=without_mandate).exists()
     assert set(Finding.objects.values_list("severity", flat=True)) == set(Severity.values)
     assert set(Finding.objects.values_list("source", flat=True)) == {
-        Source.EXPOSURE,
-        Source.DIRECTORY,
+        EXPOSURE_SOURCE,
+        DIRECTORY_SOURCE,
         Source.MANUAL,
         Source.IMPORT,
     }
@@ -119,14 +121,14 @@ def test_history_leaves_overdue_findings_and_fixes_closed_by_rescans(demo):
 
 
 def test_exposure_scans_only_touched_proven_assets_their_mandate_covered(demo):
-    for finding in Finding.objects.filter(source=Source.EXPOSURE).select_related("asset"):
+    for finding in Finding.objects.filter(source=EXPOSURE_SOURCE).select_related("asset"):
         asset = finding.asset
         assert asset is not None and asset.is_proven, finding
         assert any(
             m.covers("exposure_scan") and (m.all_assets or asset in m.assets.all())
             for m in finding.structure.mandates.all()
         ), finding
-    for finding in Finding.objects.filter(source=Source.DIRECTORY):
+    for finding in Finding.objects.filter(source=DIRECTORY_SOURCE):
         assert any(m.covers("directory_audit") for m in finding.structure.mandates.all())
         assert finding.asset.kind == "ad_domain"
 

@@ -15,14 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbet.core.tenancy import TenantQuerySet
-from carbet.findings.choices import EventKind, Severity, Source, Status
+from carbet.findings.choices import EventKind, Severity, Status, source_choices
 
 
 class Stream(models.Model):
     structure = models.ForeignKey(
         "core.Structure", on_delete=models.CASCADE, related_name="finding_streams"
     )
-    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    source = models.CharField(_("source"), max_length=20, choices=source_choices)
     scope = models.CharField(_("périmètre"), max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -73,7 +73,7 @@ class Finding(models.Model):
         "core.Structure", on_delete=models.CASCADE, related_name="findings"
     )
     stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="findings")
-    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    source = models.CharField(_("source"), max_length=20, choices=source_choices)
     fingerprint = models.CharField(_("empreinte"), max_length=64)
     tool_id = models.CharField(_("identifiant de l'outil"), max_length=200, blank=True)
     rule = models.CharField(

@@ -12,7 +12,8 @@ from carbet.audit.models import AuditEntry
 from carbet.core.models import Mandate
 from carbet.directory import services
 from carbet.directory.models import AuditOrigin, AuditStatus, DirectoryAudit, RuleException
-from carbet.findings.choices import Source, Status
+from carbet.directory.service import DIRECTORY_SOURCE
+from carbet.findings.choices import Status
 from carbet.findings.models import Finding
 from carbet.roadmap.models import ServiceFact
 from tests.directory.app.crafted import snapshot, snapshot_bytes
@@ -62,7 +63,7 @@ def test_an_uploaded_snapshot_is_analysed_into_findings_and_history(
     rules = {f["rule"] for f in audit_row.result["findings"]}
     assert ASREP_RULE in rules
     finding = Finding.objects.get(structure=region.a, rule=ASREP_RULE)
-    assert finding.source == Source.DIRECTORY
+    assert finding.source == DIRECTORY_SOURCE
     # The roadmap receives the audit as automatic evidence (level reached).
     fact = ServiceFact.objects.get(structure=region.a, kind="directory_audit")
     assert fact.value["anssi_level"] == audit_row.anssi_level

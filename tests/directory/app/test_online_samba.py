@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from carbet.core.models import Asset
 from carbet.directory.models import AuditOrigin, AuditStatus, DirectoryAudit, DirectoryConnection
-from carbet.findings.choices import Source
+from carbet.directory.service import DIRECTORY_SOURCE
 from carbet.findings.models import Finding
 from tests.conftest import proven
 from tests.directory.samba import HOSTNAME
@@ -70,7 +70,7 @@ def test_an_online_audit_collects_analyses_and_writes_findings(
     seeded = {"vuln4_user_accounts_machineaccountquota", "vuln2_kerberos_properties_preauth"}
     assert seeded <= rules, sorted(rules)
     stored = set(
-        Finding.objects.filter(structure=region.a, source=Source.DIRECTORY).values_list(
+        Finding.objects.filter(structure=region.a, source=DIRECTORY_SOURCE).values_list(
             "rule", flat=True
         )
     )
