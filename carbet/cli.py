@@ -23,6 +23,13 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in {"-h", "--help"}:
         args = ["help"]
+    if args[0] == "scan":
+        # The analyst's one-off scan needs neither the platform's settings nor its apps: run it
+        # without them, so it writes nothing where it runs (keys, database) and starts faster.
+        from carbet.exposure.management.commands.scan import run_standalone
+
+        if run_standalone(args[1:]):
+            return
     execute_from_command_line(["carbet", *args])
 
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult  # noqa: E402
-from carbet.engines.exposure.maildns import scan_domain  # noqa: E402
+from carbet.engines.exposure.mail.probe import scan_domain  # noqa: E402
 
 BENCH_VENV = ROOT / ".bench-venv"
 DNS_HOST = "127.54.0.1"

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult  # noqa: E402
-from carbet.engines.exposure.services import discover, scan_address  # noqa: E402
+from carbet.engines.exposure.ports.probe import discover, scan_address  # noqa: E402
 
 PORTS = (2121, 2222, 2323, 2575, 3306, 3389, 4450, 5432, 5900, 6379, 8080, 9200)
 BANNERS = {

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult  # noqa: E402
-from carbet.engines.exposure.tls import scan_tls  # noqa: E402
-from carbet.engines.exposure.tls_suites import WEAK, describe  # noqa: E402
+from carbet.engines.exposure.tls.probe import scan_tls  # noqa: E402
+from carbet.engines.exposure.tls.suites import WEAK, describe  # noqa: E402
 
 SSLYZE_VENV = ROOT / ".bench-venv" / "sslyze-venv"
 KINDS = (
@@ -53,7 +53,7 @@ NAME_TO_CODE: dict[str, int] = {}
 
 def _code_of(name: str) -> int | None:
     if not NAME_TO_CODE:
-        from carbet.engines.exposure.tls_suites import LEGACY_SUITES, TLS13_SUITES
+        from carbet.engines.exposure.tls.suites import LEGACY_SUITES, TLS13_SUITES
 
         for code, suite_name in {**LEGACY_SUITES, **TLS13_SUITES}.items():
             NAME_TO_CODE[suite_name] = code

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Max
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
@@ -39,6 +40,7 @@ class Priority:
     how: str
     is_new: bool
     finding_id: int | None = None
+    title: str = ""  # the check's title in the reader's language (the stored one is French)
 
 
 @dataclass
@@ -91,13 +93,18 @@ def priorities(actor: Any, scan: Scan, limit: int | None = None) -> list[Priorit
             .values_list("fingerprint", "pk")
         )
     items = []
+    # The registry holds each check's French and English texts: show the reader's language.
+    lang = "en" if (get_language() or "").startswith("en") else "fr"
     for obs in rows:
         known = definition(obs.check_id)
+        # A title the observation overrode (a CVE's own name) stays as it was stored.
+        title = known.title(lang) if known and obs.title == known.title_fr else obs.title
         items.append(
             Priority(
                 observation=obs,
-                why=obs.detail or (known.title_fr if known else ""),
-                how=known.remediation_fr if known else "",
+                title=title,
+                why=obs.detail or (known.title(lang) if known else ""),
+                how=known.remediation(lang) if known else "",
                 is_new=obs.fingerprint in new and not scan.diff.get("first"),
                 finding_id=findings.get(obs.fingerprint),
             )

@@ -27,6 +27,7 @@ from carbet.audit import services as audit
 from carbet.core import mandates, ownership
 from carbet.core.choices import MandateService
 from carbet.core.tenancy import SYSTEM
+from carbet.engines import severity as severities
 from carbet.engines.exposure import checks
 from carbet.engines.exposure.core import Observation, ScanConfig, TargetResult, refusal_text
 from carbet.exposure import services_scores as scoring
@@ -103,29 +104,27 @@ def _services(result: TargetResult) -> list[dict[str, Any]]:
     return _bounded(rows)
 
 
-def definition(check_id: str) -> checks.CheckDef | None:
+def definition(check_id: str) -> checks.Check | None:
+    """The registry entry of a stored check id (None for an id this version no longer has)."""
     try:
         return checks.get(check_id)
-    except KeyError:
+    except checks.UnknownCheck:
         return None
 
 
 def _observation_row(scan: Scan, row: ScanTarget, observation: Observation) -> ScanObservation:
-    known = definition(observation.check)
-    severity = (
-        observation.severity
-        if observation.severity is not None
-        else (known.severity if known else 2)
-    )
-    title = observation.title or (known.title_fr if known else observation.check)
+    # Observations only carry registered ids (the engine refuses unknown ones).
+    known = checks.get(observation.check)
+    severity = severities.clamp(observation.severity, default=known.severity)
+    title = observation.title or known.title_fr
     return ScanObservation(
         scan=scan,
         target=row,
         structure_id=scan.structure_id,
         check_id=observation.check[:80],
-        category=known.category if known else "exposure",
+        category=known.category,
         port=observation.port,
-        severity=max(0, min(4, int(severity))),
+        severity=severity,
         title=title[:300],
         detail=observation.detail,
         evidence=_bounded(observation.evidence),

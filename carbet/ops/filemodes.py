@@ -103,7 +103,7 @@ def secure_data_files() -> list[tuple[Path, int]]:
     from django.conf import settings
     from django.db import connections
 
-    from carbet.engines.exposure.feeds import feeds_path
+    from carbet.engines.exposure.vulns.feeds import feeds_path
 
     extra: list[Path] = []
     for alias in connections:

@@ -1,9 +1,10 @@
 """The exposure engine's shared vocabulary: what a scan is given, what it finds, and its limits.
 
 Pure asyncio and standard library (plus dnspython and cryptography in the modules that need
-them); no Django. Every probe module (``services``, ``tls``, ``web``, ``maildns``, ``vulns``)
+them); no Django. Every probe sub-package (``ports``, ``tls``, ``web``, ``mail``, ``vulns``)
 speaks in these types, and ``runner`` ties them together. The check registry lives in
-``checks``; the scores in ``scoring``.
+``checks`` (each probe sub-package declares its own); the scores in ``scoring``; the JSON
+contract and the table in ``report``.
 
 Scope: every connection the engine opens goes through :meth:`ScanContext.open_connection`
 (or, for port discovery's bare sockets, :meth:`ScanContext.guard`), which asks the scan's
@@ -24,7 +25,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..netpolicy import REASONS, ConnectPolicy, Refusal, ScopeRefused
+from carbet.engines.netpolicy import REASONS, ConnectPolicy, Refusal, ScopeRefused
 
 USER_AGENT = "Carbet-Exposure/1.0 (+regional health cyber resource centre; mandated scan)"
 
@@ -103,7 +104,7 @@ class ScanConfig:
 class Observation:
     """One check that fired on one target (a finding in the making), with its evidence."""
 
-    check: str  # a registered check id, e.g. "tls.protocol.tls10"
+    check: str  # a registered check id, e.g. "tls.protocol.tls10" (built by ``Check.observe``)
     port: int | None = None
     detail: str = ""  # short factual text ("TLS 1.0 accepted", "HSTS max-age=300")
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -115,6 +116,14 @@ class Observation:
     epss: float | None = None
     kev: bool = False
     product: str = ""
+
+    def __post_init__(self) -> None:
+        # An unknown id is a programming error (a typo, a check never declared), not a finding
+        # worth some default points: refuse it where it is made.
+        from carbet.engines.exposure.checks import UnknownCheck, is_registered
+
+        if not is_registered(self.check):
+            raise UnknownCheck(self.check)
 
     def key(self) -> str:
         """Stable identity within a target: the fingerprint's tail for the findings store."""

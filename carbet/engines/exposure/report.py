@@ -7,9 +7,11 @@ The JSON shape is a published contract (users automate on it)::
                   "findings": [{"check", "severity", "title", "port", "evidence"}],
                   "refused": [{"address", "port", "reason", "via", "name", "message"}]}]}
 
-``severity`` is one of info, low, medium, high, critical; ``title`` is the check's French title
-(or the observation's own, e.g. a CVE's); ``evidence`` is the observation's evidence plus its
-short ``detail``. Findings come most severe first. ``refused`` lists the connections the
+``severity`` is one of info, low, medium, high, critical; ``title`` is the check's title in
+the chosen language (``--lang``: French by default, or English), or the observation's own
+(e.g. a CVE's); ``evidence`` is the observation's evidence plus its
+short ``detail`` and, for known vulnerabilities, ``cve``, ``cvss``, ``epss``, ``kev`` and
+``product``. Findings come most severe first. ``refused`` lists the connections the
 platform's scope policy refused (always empty for ``carbet scan TARGET…``, which connects to
 what it is told to).
 """
@@ -20,30 +22,40 @@ import json
 import shutil
 from typing import Any
 
-from . import checks
-from .core import Observation, TargetResult, refusal_text
+from carbet.engines import severity as severities
+from carbet.engines.exposure import checks
+from carbet.engines.exposure.core import Observation, ServiceInfo, TargetResult, refusal_text
 
-SEVERITY_NAMES = {0: "info", 1: "low", 2: "medium", 3: "high", 4: "critical"}
-SEVERITY_FR = {0: "info", 1: "faible", 2: "moyenne", 3: "élevée", 4: "critique"}
+SEVERITY_NAMES = severities.NAMES
+SEVERITY_FR = severities.NAMES_FR
 CATEGORY_FR = {"exposure": "services", "tls": "TLS", "web": "web", "mail": "messagerie/DNS"}
+LANGUAGES = checks.LANGUAGES
+# What an observation carries beyond its evidence, copied into the contract's ``evidence``.
+VULN_FIELDS = ("cve", "cvss", "epss", "product")
 
 
 def severity_of(observation: Observation) -> int:
     if observation.severity is not None:
-        return max(0, min(4, int(observation.severity)))
-    try:
-        return checks.get(observation.check).severity
-    except KeyError:
-        return 2
+        return severities.clamp(observation.severity)
+    return checks.get(observation.check).severity
 
 
-def title_of(observation: Observation) -> str:
-    if observation.title:
-        return observation.title
+def localised_title(check_id: str, title: str | None, lang: str = "fr") -> str:
+    """The check's title in ``lang``, unless the observation overrode it (a CVE's own name).
+
+    ``title`` is the observation's own title (None or "" when it has none) or, for a stored
+    row, the French title saved at scan time."""
     try:
-        return checks.get(observation.check).title_fr
-    except KeyError:
-        return observation.check
+        definition = checks.get(check_id)
+    except checks.UnknownCheck:  # a stored id this version no longer declares
+        return title or check_id
+    if not title or title == definition.title_fr:
+        return definition.title(lang)
+    return title
+
+
+def title_of(observation: Observation, lang: str = "fr") -> str:
+    return localised_title(observation.check, observation.title, lang)
 
 
 def _sorted_findings(result: TargetResult) -> list[Observation]:
@@ -53,51 +65,125 @@ def _sorted_findings(result: TargetResult) -> list[Observation]:
     )
 
 
-def finding_dict(observation: Observation) -> dict[str, Any]:
-    evidence = dict(observation.evidence)
-    if observation.detail:
-        evidence.setdefault("detail", observation.detail)
-    for name in ("cve", "cvss", "epss", "product"):
-        value = getattr(observation, name)
+def finding_entry(
+    *,
+    check: str,
+    severity: int,
+    title: str,
+    port: int | None,
+    evidence: dict[str, Any] | None = None,
+    detail: str = "",
+    cve: str = "",
+    cvss: float | None = None,
+    epss: float | None = None,
+    kev: bool = False,
+    product: str = "",
+) -> dict[str, Any]:
+    """One finding of the JSON contract: the only place its shape is written.
+
+    Both ``carbet scan`` paths call it (the engine's observations here, the platform's stored
+    rows in the ``scan`` command), so the two never drift apart."""
+    merged = dict(evidence or {})
+    if detail:
+        merged.setdefault("detail", detail)
+    for name, value in zip(VULN_FIELDS, (cve, cvss, epss, product), strict=True):
         if value:
-            evidence.setdefault(name, value)
-    if observation.kev:
-        evidence.setdefault("kev", True)
+            merged.setdefault(name, value)
+    if kev:
+        merged.setdefault("kev", True)
     return {
-        "check": observation.check,
-        "severity": SEVERITY_NAMES[severity_of(observation)],
-        "title": title_of(observation),
-        "port": observation.port,
-        "evidence": evidence,
+        "check": check,
+        "severity": SEVERITY_NAMES[severities.clamp(severity)],
+        "title": title,
+        "port": port,
+        "evidence": merged,
     }
 
 
-def target_dict(result: TargetResult) -> dict[str, Any]:
-    scores = result.scores or {}
-    services = sorted(result.services, key=lambda service: service.port)
+def service_entry(service: ServiceInfo | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(service, ServiceInfo):
+        return {
+            "port": service.port,
+            "service": service.service,
+            "product": service.product,
+            "version": service.version,
+        }
     return {
-        "target": result.target,
-        "addresses": list(result.addresses),
-        "score": scores.get("score"),
-        "grade": scores.get("grade", ""),
-        "services": [
-            {
-                "port": service.port,
-                "service": service.service,
-                "product": service.product,
-                "version": service.version,
-            }
-            for service in services
-        ],
-        "findings": [finding_dict(obs) for obs in _sorted_findings(result)],
+        "port": service.get("port"),
+        "service": service.get("service", ""),
+        "product": service.get("product", ""),
+        "version": service.get("version", ""),
+    }
+
+
+def target_entry(
+    *,
+    target: str,
+    addresses: list[str],
+    score: int | None,
+    grade: str,
+    services: list[dict[str, Any]],
+    findings: list[dict[str, Any]],
+    refused: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One target of the JSON contract: services by port, findings most severe first."""
+    rank = {name: value for value, name in SEVERITY_NAMES.items()}
+    return {
+        "target": target,
+        "addresses": list(addresses),
+        "score": score,
+        "grade": grade or "",
+        "services": sorted(services, key=lambda service: service.get("port") or 0),
+        "findings": sorted(
+            findings,
+            key=lambda f: (
+                -rank[f["severity"]],
+                f["check"],
+                f["port"] or 0,
+                str(f["evidence"].get("cve", "")),
+            ),
+        ),
         # Connections the scope policy refused (platform scans only): never silently skipped.
-        "refused": list(result.refused),
+        "refused": list(refused),
     }
 
 
-def to_json(results: list[TargetResult]) -> str:
-    document = {"targets": [target_dict(result) for result in results]}
-    return json.dumps(document, ensure_ascii=False, indent=2, default=str)
+def finding_dict(observation: Observation, lang: str = "fr") -> dict[str, Any]:
+    return finding_entry(
+        check=observation.check,
+        severity=severity_of(observation),
+        title=title_of(observation, lang),
+        port=observation.port,
+        evidence=observation.evidence,
+        detail=observation.detail,
+        cve=observation.cve,
+        cvss=observation.cvss,
+        epss=observation.epss,
+        kev=observation.kev,
+        product=observation.product,
+    )
+
+
+def target_dict(result: TargetResult, lang: str = "fr") -> dict[str, Any]:
+    scores = result.scores or {}
+    return target_entry(
+        target=result.target,
+        addresses=result.addresses,
+        score=scores.get("score"),
+        grade=scores.get("grade", ""),
+        services=[service_entry(service) for service in result.services],
+        findings=[finding_dict(obs, lang) for obs in result.observations],
+        refused=result.refused,
+    )
+
+
+def document(targets: list[dict[str, Any]]) -> str:
+    """The whole JSON document from ``target_entry`` dicts."""
+    return json.dumps({"targets": targets}, ensure_ascii=False, indent=2, default=str)
+
+
+def to_json(results: list[TargetResult], lang: str = "fr") -> str:
+    return document([target_dict(result, lang) for result in results])
 
 
 def _clip(text: str, width: int) -> str:
@@ -126,7 +212,7 @@ def _score_line(result: TargetResult) -> str:
     return "  notes : " + " · ".join(parts)
 
 
-def to_table(results: list[TargetResult], width: int | None = None) -> str:
+def to_table(results: list[TargetResult], width: int | None = None, lang: str = "fr") -> str:
     """A readable report: per target, its services, its findings (most severe first), errors."""
     width = width or max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
     out: list[str] = []
@@ -159,7 +245,7 @@ def to_table(results: list[TargetResult], width: int | None = None) -> str:
                     SEVERITY_FR[severity_of(obs)],
                     obs.check,
                     str(obs.port or ""),
-                    title_of(obs) + (f" — {obs.detail}" if obs.detail else ""),
+                    title_of(obs, lang) + (f" — {obs.detail}" if obs.detail else ""),
                 )
                 for obs in findings
             ]

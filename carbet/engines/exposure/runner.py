@@ -25,8 +25,8 @@ import dns.asyncresolver
 import dns.exception
 import dns.resolver
 
-from . import scoring, services
-from .core import (
+from carbet.engines.exposure import scoring
+from carbet.engines.exposure.core import (
     BudgetExceeded,
     ScanConfig,
     ScanContext,
@@ -34,6 +34,7 @@ from .core import (
     TargetResult,
     recording,
 )
+from carbet.engines.exposure.ports import probe as services
 
 Progress = Callable[[int, int, str], None]
 MAX_ADDRESSES = 4  # per name: enough for A + AAAA and a small round-robin
@@ -201,7 +202,9 @@ class TargetScan:
         self.forced = forced
         # The probe modules, imported here (not at module level) so that importing the runner
         # stays cheap for code that only wants its helpers.
-        from . import maildns, tls, web
+        from carbet.engines.exposure.mail import probe as maildns
+        from carbet.engines.exposure.tls import probe as tls
+        from carbet.engines.exposure.web import probe as web
 
         self.tls = tls
         self.web = web
@@ -374,7 +377,7 @@ async def scan_targets(
     """Scan every target (concurrently, within the config's limits); results in input order."""
     ctx = ScanContext(config)
     resolver = Resolver(config)
-    from . import vulns
+    from carbet.engines.exposure.vulns import match as vulns
 
     feeds = await asyncio.to_thread(vulns.default_store, config)
     total = len(targets)

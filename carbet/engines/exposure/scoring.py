@@ -3,10 +3,11 @@
 The scale (pure functions, no I/O):
 
 * Each category (exposure, TLS, web, mail) starts at **100**. Every check that fires on the
-  target costs the points of its registry entry (``CheckDef.cost()``: info 0, low 5, medium 10,
-  high 25, critical 40, or the check's own ``points``, e.g. 60 for an exposed PACS), **once per
-  check id** whatever the number of ports it fires on, at the highest severity seen (an
-  observation may raise its own severity). The score never goes below 0.
+  target costs the points of its registry entry (``Check.cost()``, from
+  ``carbet.engines.severity``: info 0, low 5, medium 10, high 25, critical 40, or the check's
+  own ``points``, e.g. 60 for an exposed PACS), **once per check id** whatever the number of
+  ports it fires on, at the highest severity seen (an observation may raise its own
+  severity). The score never goes below 0.
 * Web: when the web probe left an Observatory-style score (``evidence["web"][port]
   ["observatory_score"]``), the web category is the lowest of those scores (clamped to
   0–100) instead of 100 minus the check points; the check points are still listed as reasons.
@@ -23,15 +24,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import checks
-from .core import Observation, TargetResult
+from carbet.engines import severity as severities
+from carbet.engines.exposure import checks
+from carbet.engines.exposure.core import Observation, TargetResult
 
 CATEGORIES = checks.CATEGORIES
 GRADES = ((90, "A"), (80, "B"), (65, "C"), (50, "D"), (35, "E"))
 WORST_MARGIN = 20
 # Which evidence key shows a category's probes ran (exposure: the port scan itself).
 EVIDENCE_KEYS = {"tls": "tls", "web": "web", "mail": "dns"}
-SEVERITY_POINTS = {0: 0, 1: 5, 2: 10, 3: 25, 4: 40}
+SEVERITY_POINTS = severities.POINTS
 
 
 def grade(score: int | None, lost_anything: bool = True) -> str:
@@ -46,27 +48,14 @@ def grade(score: int | None, lost_anything: bool = True) -> str:
     return "F"
 
 
-def _definition(check_id: str) -> checks.CheckDef | None:
-    try:
-        return checks.get(check_id)
-    except KeyError:
-        return None
-
-
-def observation_cost(observation: Observation) -> tuple[str, int, str]:
-    """(category, points, French title) of one observation; unknown ids cost 10 in exposure."""
-    definition = _definition(observation.check)
-    if definition is None:
-        points = (
-            SEVERITY_POINTS.get(observation.severity, 10)
-            if observation.severity is not None
-            else 10
-        )
-        return "exposure", points, observation.title or observation.check
+def observation_cost(observation: Observation, lang: str = "fr") -> tuple[str, int, str]:
+    """(category, points, title) of one observation. Every observation's check is registered
+    (``Observation`` refuses unknown ids), so nothing here guesses a default cost."""
+    definition = checks.get(observation.check)
     points = definition.cost()
     if observation.severity is not None and observation.severity > definition.severity:
         points = max(points, SEVERITY_POINTS.get(observation.severity, points))
-    return definition.category, points, observation.title or definition.title_fr
+    return definition.category, points, observation.title or definition.title(lang)
 
 
 def category_losses(observations: list[Observation]) -> dict[str, list[dict[str, Any]]]:

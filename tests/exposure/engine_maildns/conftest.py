@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult
-from carbet.engines.exposure.maildns import scan_domain
+from carbet.engines.exposure.mail.probe import scan_domain
 
 from .authdns import AuthoritativeServer
 from .pki import TestCA

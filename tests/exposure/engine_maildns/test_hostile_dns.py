@@ -22,7 +22,7 @@ import dns.rrset
 import pytest
 
 from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult
-from carbet.engines.exposure.maildns import scan_domain
+from carbet.engines.exposure.mail.probe import scan_domain
 
 pytestmark = pytest.mark.realserver
 

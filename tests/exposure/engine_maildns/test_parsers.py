@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbet.engines.exposure.maildns_dmarc import (
+from carbet.engines.exposure.mail.dmarc import (
     needs_authorisation,
     organisational_domain,
     parse_dmarc,
 )
-from carbet.engines.exposure.maildns_smtp import _dechunk, mx_matches, parse_mta_sts_policy
-from carbet.engines.exposure.maildns_spf import is_spf, parse_spf
+from carbet.engines.exposure.mail.smtp import _dechunk, mx_matches, parse_mta_sts_policy
+from carbet.engines.exposure.mail.spf import is_spf, parse_spf
 
 SPF_VALID = [
     "v=spf1 -all",

@@ -9,7 +9,7 @@ import dns.rrset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbet.engines.exposure.maildns_wire import read_plain_answer
+from carbet.engines.exposure.mail.wire import read_plain_answer
 
 label = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=20)
 name = st.lists(label, min_size=1, max_size=5).map(lambda labels: ".".join(labels) + ".")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult
-from carbet.engines.exposure.services import scan_address
+from carbet.engines.exposure.ports.probe import scan_address
 
 from . import servers as s
 

@@ -50,7 +50,7 @@ def test_check_positive_and_negative(identified, check):
 
 
 def test_every_services_check_is_exercised():
-    from carbet.engines.exposure.services_checks import SERVICE_CHECKS
+    from carbet.engines.exposure.ports.checks import SERVICE_CHECKS
 
     assert {definition.id for definition in SERVICE_CHECKS} <= set(EXPECTATIONS)
 
@@ -108,7 +108,7 @@ def test_real_postgresql_and_redis_of_the_machine():
     import asyncio
 
     from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult
-    from carbet.engines.exposure.services import scan_address
+    from carbet.engines.exposure.ports.probe import scan_address
 
     result = TargetResult("127.0.0.1", kind="ip", addresses=["127.0.0.1"])
     config = ScanConfig(ports=(5432, 6379), connect_timeout=1, read_timeout=2)

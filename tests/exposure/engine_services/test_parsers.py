@@ -7,9 +7,9 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbet.engines.exposure import services_dbparsers as db
-from carbet.engines.exposure import services_medparsers as med
-from carbet.engines.exposure import services_parsers as p
+from carbet.engines.exposure.ports import dbparsers as db
+from carbet.engines.exposure.ports import medparsers as med
+from carbet.engines.exposure.ports import parsers as p
 
 PORTS = st.sampled_from([21, 22, 23, 25, 80, 2121, 3306, 5900, 7001])
 

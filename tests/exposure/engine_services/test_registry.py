@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from carbet.engines.exposure import checks, report
-from carbet.engines.exposure.services_checks import SERVICE_CHECKS
+from carbet.engines.exposure.ports.checks import SERVICE_CHECKS
 
 ROOT = Path(__file__).resolve().parents[3]
 REQUIRED = (

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from carbet.engines.exposure import report, scoring
+from carbet.engines.exposure.checks import UnknownCheck
 from carbet.engines.exposure.core import Observation, ServiceInfo, TargetResult
 
 
@@ -38,10 +41,12 @@ def test_points_are_lost_once_per_check_with_reasons():
     assert exposure["grade"] == "E"  # 35
 
 
-def test_observation_severity_raises_the_cost_and_unknown_checks_cost_ten():
+def test_observation_severity_raises_the_cost_and_unknown_checks_are_refused():
     raised = Observation("medical.fhir.open", severity=4)
     assert scoring.observation_cost(raised)[1] == 40
-    assert scoring.observation_cost(Observation("nobody.knows"))[:2] == ("exposure", 10)
+    # An unknown id used to cost 10 silent points; it is now an error where it is made.
+    with pytest.raises(UnknownCheck):
+        Observation("nobody.knows")
 
 
 def test_overall_is_capped_by_the_worst_category():

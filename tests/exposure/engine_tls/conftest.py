@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult
-from carbet.engines.exposure.tls import scan_tls
+from carbet.engines.exposure.tls.probe import scan_tls
 
 from . import servers
 from .servers import NOW, LoopbackServers, drain_and_close, make_ca, make_leaf, make_sha1_leaf

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbet.engines.exposure import tls_suites
-from carbet.engines.exposure.tls_cert import (
+from carbet.engines.exposure.tls import suites as tls_suites
+from carbet.engines.exposure.tls.cert import (
     CertificateError,
     CertificateSummary,
     hostname_matches,
@@ -18,7 +18,7 @@ from carbet.engines.exposure.tls_cert import (
     signature_is_weak,
     summarise,
 )
-from carbet.engines.exposure.tls_hello import (
+from carbet.engines.exposure.tls.hello import (
     HRR_RANDOM,
     SSL2_CIPHER_KINDS,
     RecordReader,

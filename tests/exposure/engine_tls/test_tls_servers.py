@@ -13,7 +13,7 @@ import pytest
 
 from carbet.engines.exposure.checks import all_checks
 from carbet.engines.exposure.core import ScanContext, TargetResult
-from carbet.engines.exposure.tls import scan_tls
+from carbet.engines.exposure.tls.probe import scan_tls
 
 pytestmark = pytest.mark.realserver
 

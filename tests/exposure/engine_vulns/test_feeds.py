@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carbet.engines.exposure import feeds_import
-from carbet.engines.exposure.feeds import FeedError, FeedStore
-from carbet.engines.exposure.feeds_import import detect_kind, import_file
+from carbet.engines.exposure.vulns import importer as feeds_import
+from carbet.engines.exposure.vulns.feeds import FeedError, FeedStore
+from carbet.engines.exposure.vulns.importer import detect_kind, import_file
 
 DATA = Path(__file__).parent / "data"
 

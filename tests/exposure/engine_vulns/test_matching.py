@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from carbet.engines.exposure.checks import get
 from carbet.engines.exposure.core import ScanConfig, ServiceInfo
-from carbet.engines.exposure.cpe import candidates, parse_cpe
-from carbet.engines.exposure.feeds import FeedStore
-from carbet.engines.exposure.feeds_import import import_file
-from carbet.engines.exposure.versions import compare, in_range, tokens
-from carbet.engines.exposure.vulns import default_store, match_services
+from carbet.engines.exposure.vulns.cpe import candidates, parse_cpe
+from carbet.engines.exposure.vulns.feeds import FeedStore
+from carbet.engines.exposure.vulns.importer import import_file
+from carbet.engines.exposure.vulns.match import default_store, match_services
+from carbet.engines.exposure.vulns.versions import compare, in_range, tokens
 
 DATA = Path(__file__).parent / "data"
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from carbet.engines.exposure.core import ScanConfig, ScanContext, ServiceInfo, TargetResult
-from carbet.engines.exposure.web import scan_web
+from carbet.engines.exposure.web.probe import scan_web
 
 from ..engine_tls import servers
 from ..engine_tls.servers import LoopbackServers, http_handler, make_ca, make_leaf

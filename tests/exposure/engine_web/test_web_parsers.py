@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbet.engines.exposure.web_http import (
+from carbet.engines.exposure.web.client import (
     MAX_HEADERS,
     Cookie,
     HttpError,
@@ -16,7 +16,7 @@ from carbet.engines.exposure.web_http import (
     parse_set_cookie,
     split_location,
 )
-from carbet.engines.exposure.web_score import (
+from carbet.engines.exposure.web.observatory import (
     analyse_headers,
     grade,
     hsts_max_age,
@@ -172,7 +172,7 @@ def test_grades(score, letter):
 @settings(deadline=None)  # shared, busy CI cores: no per-example deadline
 @given(st.binary(max_size=500))
 def test_meta_csp_scan_never_raises(data):
-    from carbet.engines.exposure.web import _meta_csp
+    from carbet.engines.exposure.web.probe import _meta_csp
 
     found = _meta_csp(b"<meta http-equiv=content-security-policy " + data)
     assert found is None or isinstance(found, str)

@@ -9,7 +9,7 @@ import pytest
 
 from carbet.engines.exposure.checks import all_checks
 from carbet.engines.exposure.core import ScanContext, TargetResult
-from carbet.engines.exposure.web import scan_web
+from carbet.engines.exposure.web.probe import scan_web
 
 pytestmark = pytest.mark.realserver
 

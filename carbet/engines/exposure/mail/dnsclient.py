@@ -28,8 +28,8 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
-from .core import ScanContext
-from .maildns_wire import read_plain_answer
+from carbet.engines.exposure.core import ScanContext
+from carbet.engines.exposure.mail.wire import read_plain_answer
 
 MAX_TXT_CHARS = 8192  # longer TXT records are cut: nobody needs more for SPF/DMARC/DKIM
 MAX_CNAME_HOPS = 8

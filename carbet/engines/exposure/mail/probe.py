@@ -25,18 +25,51 @@ import dns.dnssec
 import dns.exception
 import dns.name
 
-from . import maildns_checks  # noqa: F401  (registers the checks)
-from .core import Observation, ScanContext, TargetResult, recording
-from .maildns_dmarc import (
+from carbet.engines.exposure.checks import Check
+from carbet.engines.exposure.core import Observation, ScanContext, TargetResult, recording
+from carbet.engines.exposure.mail import checks as maildns_checks  # noqa: F401  (registers the checks)
+from carbet.engines.exposure.mail.checks import (
+    DNS_CAA_MISSING,
+    DNS_CNAME_DANGLING,
+    DNS_DNSSEC_BOGUS,
+    DNS_DNSSEC_INCOMPLETE,
+    DNS_DNSSEC_MISSING,
+    MAIL_DKIM_MISSING,
+    MAIL_DMARC_INVALID,
+    MAIL_DMARC_MISSING,
+    MAIL_DMARC_NONE,
+    MAIL_DMARC_PCT,
+    MAIL_DMARC_RUA_UNAUTHORISED,
+    MAIL_DMARC_SP_NONE,
+    MAIL_MTASTS_INVALID,
+    MAIL_MTASTS_MISSING,
+    MAIL_MTASTS_MX_NOT_COVERED,
+    MAIL_MTASTS_TESTING,
+    MAIL_MX_UNREACHABLE,
+    MAIL_SPF_MISSING,
+    MAIL_SPF_PERMISSIVE,
+    MAIL_SPF_SYNTAX,
+    MAIL_SPF_TOO_MANY_LOOKUPS,
+    MAIL_SPF_VOID_LOOKUPS,
+    MAIL_STARTTLS_CERT_INVALID,
+    MAIL_STARTTLS_MISSING,
+    MAIL_TLSRPT_MISSING,
+)
+from carbet.engines.exposure.mail.dmarc import (
     authorisation_name,
     is_dmarc,
     needs_authorisation,
     organisational_domain,
     parse_dmarc,
 )
-from .maildns_dns import Answer, DnsClient, client_for
-from .maildns_smtp import fetch_mta_sts_policy, mx_matches, parse_mta_sts_policy, probe_starttls
-from .maildns_spf import MAX_LOOKUPS, MAX_VOID_LOOKUPS, analyse_spf
+from carbet.engines.exposure.mail.dnsclient import Answer, DnsClient, client_for
+from carbet.engines.exposure.mail.smtp import (
+    fetch_mta_sts_policy,
+    mx_matches,
+    parse_mta_sts_policy,
+    probe_starttls,
+)
+from carbet.engines.exposure.mail.spf import MAX_LOOKUPS, MAX_VOID_LOOKUPS, analyse_spf
 
 DKIM_SELECTORS = ("default", "selector1", "selector2", "google", "k1", "s1", "s2", "mail", "dkim")
 CNAME_PREFIXES = ("", "www.", "mail.", "webmail.", "autodiscover.", "mta-sts.")
@@ -67,8 +100,8 @@ async def scan_domain(ctx: ScanContext, domain: str, result: TargetResult) -> No
     evidence["seconds"] = round(time.monotonic() - started, 3)
 
 
-def _obs(check: str, detail: str, port: int | None = None, **evidence: Any) -> Observation:
-    return Observation(check=check, port=port, detail=detail, evidence=evidence)
+def _obs(check: Check, detail: str, port: int | None = None, **evidence: Any) -> Observation:
+    return check.observe(port, detail, evidence)
 
 
 async def _mx(client: DnsClient, domain: str, evidence: dict, result: TargetResult) -> list[str]:
@@ -91,19 +124,19 @@ async def _spf(client: DnsClient, domain: str, evidence: dict, result: TargetRes
         result.errors.append(f"SPF {domain}: {report.lookup_error}")
         return []
     if not report.records:
-        return [_obs("mail.spf.missing", f"no v=spf1 TXT record at {domain}")]
+        return [_obs(MAIL_SPF_MISSING, f"no v=spf1 TXT record at {domain}")]
     found: list[Observation] = []
     if report.errors:
-        found.append(_obs("mail.spf.syntax", "; ".join(report.errors[:3]), errors=report.errors))
+        found.append(_obs(MAIL_SPF_SYNTAX, "; ".join(report.errors[:3]), errors=report.errors))
     if report.record is not None and report.record.valid:
         qualifier = report.all_qualifier
         if qualifier in ("+", "?", ""):
             shown = f"{qualifier}all" if qualifier else "no all mechanism"
-            found.append(_obs("mail.spf.permissive", shown, record=report.records[0]))
+            found.append(_obs(MAIL_SPF_PERMISSIVE, shown, record=report.records[0]))
     if report.lookups > MAX_LOOKUPS:
         found.append(
             _obs(
-                "mail.spf.too_many_lookups",
+                MAIL_SPF_TOO_MANY_LOOKUPS,
                 f"{report.lookups} DNS lookups (10 at most)",
                 lookups=report.lookups,
             )
@@ -111,7 +144,7 @@ async def _spf(client: DnsClient, domain: str, evidence: dict, result: TargetRes
     if report.void_lookups > MAX_VOID_LOOKUPS:
         found.append(
             _obs(
-                "mail.spf.void_lookups",
+                MAIL_SPF_VOID_LOOKUPS,
                 f"{report.void_lookups} void lookups (2 at most)",
                 void_lookups=report.void_lookups,
             )
@@ -139,9 +172,9 @@ async def _dmarc(client: DnsClient, domain: str, evidence: dict) -> list[Observa
             inherited = True
             info.update(records=records, inherited_from=org)
     if not records:
-        return [_obs("mail.dmarc.missing", f"no v=DMARC1 TXT record at _dmarc.{domain}")]
+        return [_obs(MAIL_DMARC_MISSING, f"no v=DMARC1 TXT record at _dmarc.{domain}")]
     if len(records) > 1:
-        return [_obs("mail.dmarc.invalid", f"{len(records)} DMARC records (one at most)")]
+        return [_obs(MAIL_DMARC_INVALID, f"{len(records)} DMARC records (one at most)")]
     record = parse_dmarc(records[0])
     policy = record.subdomain_policy if inherited else record.policy
     info.update(
@@ -155,15 +188,15 @@ async def _dmarc(client: DnsClient, domain: str, evidence: dict) -> list[Observa
     )
     found: list[Observation] = []
     if record.errors:
-        found.append(_obs("mail.dmarc.invalid", "; ".join(record.errors[:3])))
+        found.append(_obs(MAIL_DMARC_INVALID, "; ".join(record.errors[:3])))
     if policy == "none":
-        found.append(_obs("mail.dmarc.none", "p=none: spoofed mail is still delivered"))
+        found.append(_obs(MAIL_DMARC_NONE, "p=none: spoofed mail is still delivered"))
     elif not policy and not record.errors:
-        found.append(_obs("mail.dmarc.missing", "the DMARC record has no usable policy"))
+        found.append(_obs(MAIL_DMARC_MISSING, "the DMARC record has no usable policy"))
     if policy in ("quarantine", "reject") and record.pct < 100:
-        found.append(_obs("mail.dmarc.pct", f"pct={record.pct}"))
+        found.append(_obs(MAIL_DMARC_PCT, f"pct={record.pct}"))
     if not inherited and record.tags.get("sp", "").lower() == "none" and policy != "none":
-        found.append(_obs("mail.dmarc.sp_none", "sp=none"))
+        found.append(_obs(MAIL_DMARC_SP_NONE, "sp=none"))
     policy_domain = org if inherited else domain
     external = sorted({d for _, d in record.rua if needs_authorisation(policy_domain, d)})
     checks = await asyncio.gather(
@@ -179,7 +212,7 @@ async def _dmarc(client: DnsClient, domain: str, evidence: dict) -> list[Observa
     if unauthorised:
         found.append(
             _obs(
-                "mail.dmarc.rua_unauthorised",
+                MAIL_DMARC_RUA_UNAUTHORISED,
                 "reports to " + ", ".join(unauthorised) + " without their authorisation",
                 domains=unauthorised,
             )
@@ -204,7 +237,7 @@ async def _dkim(client: DnsClient, domain: str, evidence: dict, has_mail: bool) 
         ]
     info["selectors"] = selectors
     if has_mail and base.nxdomain and not selectors:
-        return [_obs("mail.dkim.missing", f"_domainkey.{domain} does not exist")]
+        return [_obs(MAIL_DKIM_MISSING, f"_domainkey.{domain} does not exist")]
     return []
 
 
@@ -252,13 +285,13 @@ async def _mta_sts(
         info["error"] = answer.error
         return []
     if not records:
-        return [_obs("mail.mtasts.missing", f"no v=STSv1 TXT record at _mta-sts.{domain}")]
+        return [_obs(MAIL_MTASTS_MISSING, f"no v=STSv1 TXT record at _mta-sts.{domain}")]
     host = f"mta-sts.{domain}"
     addresses, cnames = await _addresses(client, host)
     info["addresses"], info["cnames"] = addresses, cnames
     if not addresses:
         info["error"] = f"{host} has no address"
-        return [_obs("mail.mtasts.invalid", info["error"])]
+        return [_obs(MAIL_MTASTS_INVALID, info["error"])]
     address = _first_allowed(ctx, addresses, cnames, ctx.config.mta_sts_port, "name", host)
     if address is None:
         # Not contacted (recorded on the result): nothing is concluded about the policy.
@@ -268,23 +301,23 @@ async def _mta_sts(
     fetched = await fetch_mta_sts_policy(ctx, domain, address)
     info.update(fetched)
     if "error" in fetched:
-        return [_obs("mail.mtasts.invalid", fetched["error"])]
+        return [_obs(MAIL_MTASTS_INVALID, fetched["error"])]
     policy = parse_mta_sts_policy(fetched.get("policy_text", ""))
     info.update(
         mode=policy.mode, mx_patterns=policy.mx, max_age=policy.max_age, policy_errors=policy.errors
     )
     if not policy.valid:
-        return [_obs("mail.mtasts.invalid", "; ".join(policy.errors))]
+        return [_obs(MAIL_MTASTS_INVALID, "; ".join(policy.errors))]
     found: list[Observation] = []
     if policy.mode in ("testing", "none"):
-        found.append(_obs("mail.mtasts.testing", f"mode: {policy.mode}"))
+        found.append(_obs(MAIL_MTASTS_TESTING, f"mode: {policy.mode}"))
     if policy.mode != "none":
         uncovered = [h for h in mx_hosts if not any(mx_matches(p, h) for p in policy.mx)]
         info["mx_uncovered"] = uncovered
         if uncovered:
             found.append(
                 _obs(
-                    "mail.mtasts.mx_not_covered",
+                    MAIL_MTASTS_MX_NOT_COVERED,
                     "not covered: " + ", ".join(uncovered),
                     hosts=uncovered,
                 )
@@ -297,7 +330,7 @@ async def _tls_rpt(client: DnsClient, domain: str, evidence: dict) -> list[Obser
     records = [t for t in answer.texts() if t.replace(" ", "").startswith("v=TLSRPTv1")]
     evidence["tls_rpt"] = {"records": records}
     if not answer.error and not records:
-        return [_obs("mail.tlsrpt.missing", f"no v=TLSRPTv1 TXT record at _smtp._tls.{domain}")]
+        return [_obs(MAIL_TLSRPT_MISSING, f"no v=TLSRPTv1 TXT record at _smtp._tls.{domain}")]
     return []
 
 
@@ -326,7 +359,7 @@ async def _starttls_all(
     found: list[Observation] = []
     if without:
         found.append(
-            _obs("mail.starttls.missing", "no STARTTLS: " + ", ".join(without), port, hosts=without)
+            _obs(MAIL_STARTTLS_MISSING, "no STARTTLS: " + ", ".join(without), port, hosts=without)
         )
     if bad_cert:
         reasons = {
@@ -336,7 +369,7 @@ async def _starttls_all(
         }
         found.append(
             _obs(
-                "mail.starttls.cert_invalid",
+                MAIL_STARTTLS_CERT_INVALID,
                 "; ".join(f"{h}: {r}" for h, r in reasons.items())[:300],
                 port,
                 hosts=bad_cert,
@@ -345,7 +378,7 @@ async def _starttls_all(
     if unreachable:
         found.append(
             _obs(
-                "mail.mx.unreachable",
+                MAIL_MX_UNREACHABLE,
                 "unreachable: " + ", ".join(unreachable),
                 port,
                 hosts=unreachable,
@@ -380,7 +413,7 @@ async def _dnssec(client: DnsClient, domain: str, evidence: dict) -> list[Observ
         return []
     if not keys.records:
         info["status"] = "unsigned"
-        return [_obs("dns.dnssec.missing", f"no DNSKEY at {apex}", zone=apex)]
+        return [_obs(DNS_DNSSEC_MISSING, f"no DNSKEY at {apex}", zone=apex)]
     info["algorithms"] = sorted({dns.dnssec.algorithm_to_text(k.algorithm) for k in keys.rdatas()})
     info["ds"] = [r.to_text() for r in ds.rdatas()][:10]
     problems = _verify_zone(apex, keys, soa, ds)
@@ -390,10 +423,10 @@ async def _dnssec(client: DnsClient, domain: str, evidence: dict) -> list[Observ
         return []
     if problems:
         info["status"] = "bogus"
-        return [_obs("dns.dnssec.bogus", "; ".join(problems), zone=apex)]
+        return [_obs(DNS_DNSSEC_BOGUS, "; ".join(problems), zone=apex)]
     if not ds.rdatas():
         info["status"] = "signed_no_ds"
-        return [_obs("dns.dnssec.incomplete", f"{apex} is signed but has no DS", zone=apex)]
+        return [_obs(DNS_DNSSEC_INCOMPLETE, f"{apex} is signed but has no DS", zone=apex)]
     info["status"] = "validated"  # our own check: keys, SOA signature and DS match
     return []
 
@@ -440,7 +473,7 @@ async def _caa(client: DnsClient, domain: str, evidence: dict) -> list[Observati
             evidence["caa"] = {"owner": name, "records": [r.to_text() for r in answer.rdatas()]}
             return []
     evidence["caa"] = {"owner": "", "records": []}
-    return [_obs("dns.caa.missing", f"no CAA record for {domain} or its parents")]
+    return [_obs(DNS_CAA_MISSING, f"no CAA record for {domain} or its parents")]
 
 
 async def _dangling(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
@@ -456,5 +489,5 @@ async def _dangling(client: DnsClient, domain: str, evidence: dict) -> list[Obse
             dangling.append(f"{name} → {answer.cnames[-1][1]}")
     evidence["cnames"] = chains
     if dangling:
-        return [_obs("dns.cname.dangling", "; ".join(dangling), names=dangling)]
+        return [_obs(DNS_CNAME_DANGLING, "; ".join(dangling), names=dangling)]
     return []

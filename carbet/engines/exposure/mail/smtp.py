@@ -13,7 +13,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import BudgetExceeded, ScanContext, close_quietly
+from carbet.engines.exposure.core import BudgetExceeded, ScanContext, close_quietly
 
 MAX_SMTP_LINES = 100
 MAX_POLICY_BYTES = 64 * 1024  # RFC 8461 3.3 suggests 64 KB as the largest sane policy

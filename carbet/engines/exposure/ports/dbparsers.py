@@ -11,7 +11,7 @@ import re
 import struct
 from typing import Any
 
-from .services_parsers import cpe
+from carbet.engines.exposure.ports.parsers import cpe
 
 REDIS_PROBE = b"PING\r\nINFO server\r\n"
 

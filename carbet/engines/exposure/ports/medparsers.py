@@ -10,7 +10,7 @@ import struct
 from datetime import UTC, datetime
 from typing import Any
 
-from .services_parsers import cpe, printable
+from carbet.engines.exposure.ports.parsers import cpe, printable
 
 # --- DICOM upper layer (PS3.8 §9.3) -----------------------------------------------------------
 

@@ -24,19 +24,17 @@ import struct
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from . import services_dbparsers as db
-from . import services_medparsers as med
-from . import services_parsers as parsers
-from .core import (
+from carbet.engines.exposure.core import (
     BudgetExceeded,
     ScanContext,
     ServiceInfo,
     TargetResult,
     close_quietly,
 )
-from .services_checks import is_http as is_http
-from .services_checks import observations_for
-from .services_framing import (
+from carbet.engines.exposure.ports import dbparsers as db
+from carbet.engines.exposure.ports import medparsers as med
+from carbet.engines.exposure.ports import parsers
+from carbet.engines.exposure.ports.framing import (
     _mongo_done,
     _netbios_done,
     _pdu_done,
@@ -45,6 +43,8 @@ from .services_framing import (
     _tns_done,
     _tpkt_done,
 )
+from carbet.engines.exposure.ports.verdicts import is_http as is_http
+from carbet.engines.exposure.ports.verdicts import observations_for
 
 # Ports whose protocol speaks only when spoken to, and the probe that suits them.
 CLIENT_FIRST: dict[int, str] = {

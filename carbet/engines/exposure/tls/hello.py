@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass, field
 from functools import cache
 
-from .tls_suites import TLS12, TLS13
+from carbet.engines.exposure.tls.suites import TLS12, TLS13
 
 CONTENT_CCS, CONTENT_ALERT, CONTENT_HANDSHAKE, CONTENT_APPDATA = 20, 21, 22, 23
 HS_SERVER_HELLO, HS_CERTIFICATE, HS_SERVER_KEY_EXCHANGE = 2, 11, 12

@@ -20,15 +20,19 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import tls_checks  # noqa: F401 - registers the TLS checks
-from .core import BudgetExceeded, Observation, ScanContext, TargetResult, close_quietly
-from .tls_findings import (
-    certificate_findings,
-    other_certificates,
-    protocol_observations,
-    suite_observations,
+from carbet.engines.exposure.core import (
+    BudgetExceeded,
+    ScanContext,
+    TargetResult,
+    close_quietly,
 )
-from .tls_hello import (
+from carbet.engines.exposure.tls import checks as tls_checks  # noqa: F401 - registers the TLS checks
+from carbet.engines.exposure.tls.checks import (
+    TLS_COMPRESSION,
+    TLS_PROTOCOL_SSL2,
+    TLS_RENEGOTIATION_INSECURE,
+)
+from carbet.engines.exposure.tls.hello import (
     EXT_RENEGOTIATION_INFO,
     HS_CERTIFICATE,
     HS_SERVER_HELLO,
@@ -47,7 +51,7 @@ from .tls_hello import (
     parse_sslv2_server_hello,
     sslv2_record_length,
 )
-from .tls_suites import (
+from carbet.engines.exposure.tls.suites import (
     DEFAULT_GROUPS,
     LEGACY_VERSIONS,
     PROTOCOL_KEYS,
@@ -59,6 +63,12 @@ from .tls_suites import (
     describe,
     group_name,
     suites_for,
+)
+from carbet.engines.exposure.tls.verdicts import (
+    certificate_findings,
+    other_certificates,
+    protocol_observations,
+    suite_observations,
 )
 
 X509_V_FLAG_NO_CHECK_TIME = 0x200000  # expiry is its own check, trust is about the chain only
@@ -439,7 +449,7 @@ async def scan_tls(
             for kind, name in zip(ssl2_kinds, names, strict=True)
         ]  # fmt: skip
         result.observations.append(
-            Observation("tls.protocol.ssl2", port, "SSLv2 accepté", {"ciphers": names})
+            TLS_PROTOCOL_SSL2.observe(port, "SSLv2 accepté", {"ciphers": names})
         )
     if not accepted:
         reason = "réponses non TLS" if scan.garbage else "aucune version de TLS acceptée"
@@ -497,7 +507,7 @@ async def scan_tls(
         evidence["compression"] = compressed
         if compressed:
             result.observations.append(
-                Observation("tls.compression", port, "compression TLS (DEFLATE) acceptée")
+                TLS_COMPRESSION.observe(port, "compression TLS (DEFLATE) acceptée")
             )
     # RFC 5746: a TLS ≤ 1.2 server that does not echo renegotiation_info is open to the
     # renegotiation injection attack (TLS 1.3 has no renegotiation at all).
@@ -512,9 +522,7 @@ async def scan_tls(
         evidence["secure_renegotiation"] = secure
         if not secure:
             result.observations.append(
-                Observation(
-                    "tls.renegotiation.insecure", port, "extension renegotiation_info absente"
-                )
+                TLS_RENEGOTIATION_INSECURE.observe(port, "extension renegotiation_info absente")
             )
 
     # Certificate: from the best ≤ 1.2 probe's Certificate message, else a full handshake.

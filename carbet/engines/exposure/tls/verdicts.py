@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .core import Observation, TargetResult
-from .tls_cert import (
+from carbet.engines.exposure.core import Observation, TargetResult
+from carbet.engines.exposure.tls.cert import (
     EXPIRY_WARNING_DAYS,
     CertificateError,
     CertificateSummary,
@@ -18,7 +18,25 @@ from .tls_cert import (
     signature_is_weak,
     summarise,
 )
-from .tls_suites import (
+from carbet.engines.exposure.tls.checks import (
+    TLS_CERT_EXPIRED,
+    TLS_CERT_EXPIRING,
+    TLS_CERT_HOSTNAME_MISMATCH,
+    TLS_CERT_NOT_YET_VALID,
+    TLS_CERT_SELF_SIGNED,
+    TLS_CERT_SHA1_SIGNATURE,
+    TLS_CERT_UNTRUSTED,
+    TLS_CERT_WEAK_KEY,
+    TLS_CIPHER_LEGACY,
+    TLS_CIPHER_WEAK,
+    TLS_DH_WEAK,
+    TLS_NO_FORWARD_SECRECY,
+    TLS_PROTOCOL_SSL3,
+    TLS_PROTOCOL_TLS10,
+    TLS_PROTOCOL_TLS11,
+    TLS_PROTOCOL_TLS13_MISSING,
+)
+from carbet.engines.exposure.tls.suites import (
     CLASS_RANK,
     LEGACY,
     PROTOCOL_NAMES,
@@ -33,14 +51,13 @@ from .tls_suites import (
 
 def protocol_observations(result: TargetResult, port: int, accepted: dict[int, list[int]]) -> None:
     for version, check in (
-        (SSL3, "tls.protocol.ssl3"),
-        (TLS10, "tls.protocol.tls10"),
-        (TLS11, "tls.protocol.tls11"),
+        (SSL3, TLS_PROTOCOL_SSL3),
+        (TLS10, TLS_PROTOCOL_TLS10),
+        (TLS11, TLS_PROTOCOL_TLS11),
     ):
         if version in accepted:
             result.observations.append(
-                Observation(
-                    check,
+                check.observe(
                     port,
                     f"{PROTOCOL_NAMES[version]} accepté",
                     {"protocol": PROTOCOL_NAMES[version]},
@@ -49,9 +66,7 @@ def protocol_observations(result: TargetResult, port: int, accepted: dict[int, l
     if TLS13 not in accepted:
         best = PROTOCOL_NAMES[max(accepted)]
         result.observations.append(
-            Observation(
-                "tls.protocol.tls13_missing", port, f"meilleure version: {best}", {"best": best}
-            )
+            TLS_PROTOCOL_TLS13_MISSING.observe(port, f"meilleure version: {best}", {"best": best})
         )
 
 
@@ -73,19 +88,18 @@ def suite_observations(
                 (detail + "; " if detail else "") + "courbes faibles: " + ", ".join(weak_groups)
             )
         result.observations.append(
-            Observation("tls.cipher.weak", port, detail, {"suites": weak, "groups": weak_groups})
+            TLS_CIPHER_WEAK.observe(port, detail, {"suites": weak, "groups": weak_groups})
         )
     legacy_fs = [s.name for s in suites if s.classification == LEGACY and s.forward_secrecy]
     if legacy_fs:
         result.observations.append(
-            Observation("tls.cipher.legacy", port, ", ".join(legacy_fs[:5]), {"suites": legacy_fs})
+            TLS_CIPHER_LEGACY.observe(port, ", ".join(legacy_fs[:5]), {"suites": legacy_fs})
         )
     no_fs = [suite.name for suite in suites if not suite.forward_secrecy]
     if no_fs:
         any_fs = any(suite.forward_secrecy for suite in suites)
         result.observations.append(
-            Observation(
-                "tls.no_forward_secrecy",
+            TLS_NO_FORWARD_SECRECY.observe(
                 port,
                 f"{len(no_fs)} suite(s) sans confidentialité persistante",
                 {"suites": no_fs, "forward_secrecy_available": any_fs},
@@ -94,7 +108,7 @@ def suite_observations(
         )
     if dh_sizes and dh_sizes[0] < 2048:
         result.observations.append(
-            Observation("tls.dh.weak", port, f"DHE {dh_sizes[0]} bits", {"dh_bits": dh_sizes[0]})
+            TLS_DH_WEAK.observe(port, f"DHE {dh_sizes[0]} bits", {"dh_bits": dh_sizes[0]})
         )
 
 
@@ -151,33 +165,27 @@ def leaf_observations(
     add = found.append
     evidence = {"subject": leaf.subject, "not_after": leaf.not_after.isoformat()}
     if days_left < 0:
-        add(Observation("tls.cert.expired", port, f"expiré le {leaf.not_after:%Y-%m-%d}", evidence))
+        add(TLS_CERT_EXPIRED.observe(port, f"expiré le {leaf.not_after:%Y-%m-%d}", evidence))
     elif days_left < EXPIRY_WARNING_DAYS:
-        add(
-            Observation("tls.cert.expiring", port, f"expire le {leaf.not_after:%Y-%m-%d}", evidence)
-        )
+        add(TLS_CERT_EXPIRING.observe(port, f"expire le {leaf.not_after:%Y-%m-%d}", evidence))
     if leaf.not_before > now:
         add(
-            Observation(
-                "tls.cert.not_yet_valid",
+            TLS_CERT_NOT_YET_VALID.observe(
                 port,
                 f"valide à partir du {leaf.not_before:%Y-%m-%d}",
                 evidence,
             )
         )
     if leaf.self_signed and not trusted:
-        add(Observation("tls.cert.self_signed", port, leaf.subject, evidence))
+        add(TLS_CERT_SELF_SIGNED.observe(port, leaf.subject, evidence))
     elif trusted is False:
         add(
-            Observation(
-                "tls.cert.untrusted", port, trust_error[:200], {**evidence, "issuer": leaf.issuer}
-            )
+            TLS_CERT_UNTRUSTED.observe(port, trust_error[:200], {**evidence, "issuer": leaf.issuer})
         )
     if hostname_ok is False:
         names = (leaf.dns_names + leaf.ip_addresses) or leaf.common_names
         add(
-            Observation(
-                "tls.cert.hostname_mismatch",
+            TLS_CERT_HOSTNAME_MISMATCH.observe(
                 port,
                 f"{server_name} absent de: {', '.join(names[:5])}",
                 {"host": server_name, "names": names[:20]},
@@ -185,8 +193,7 @@ def leaf_observations(
         )
     if key_is_weak(leaf):
         add(
-            Observation(
-                "tls.cert.weak_key",
+            TLS_CERT_WEAK_KEY.observe(
                 port,
                 f"{leaf.key_type} {leaf.key_bits} bits",
                 {"key_type": leaf.key_type, "key_bits": leaf.key_bits},
@@ -194,8 +201,7 @@ def leaf_observations(
         )
     if signature_is_weak(leaf) and not leaf.self_signed:
         add(
-            Observation(
-                "tls.cert.sha1_signature",
+            TLS_CERT_SHA1_SIGNATURE.observe(
                 port,
                 leaf.signature_algorithm,
                 {"signature": leaf.signature_algorithm},

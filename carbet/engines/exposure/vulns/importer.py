@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .cpe import parse_cpe
-from .feeds import KINDS, FeedError, FeedStore
+from carbet.engines.exposure.vulns.cpe import parse_cpe
+from carbet.engines.exposure.vulns.feeds import KINDS, FeedError, FeedStore
 
 CVE_ID = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
 CHUNK = 1 << 20

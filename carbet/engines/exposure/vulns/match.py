@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import sqlite3
 
-from .checks import CheckDef, register
-from .core import Observation, ScanConfig, ServiceInfo
-from .cpe import candidates, parse_cpe
-from .feeds import FeedStore, MatchRow, feeds_path
-from .versions import in_range, tokens
+from carbet.engines.exposure.checks import define
+from carbet.engines.exposure.core import Observation, ScanConfig, ServiceInfo
+from carbet.engines.exposure.vulns.cpe import candidates, parse_cpe
+from carbet.engines.exposure.vulns.feeds import FeedStore, MatchRow, feeds_path
+from carbet.engines.exposure.vulns.versions import in_range, tokens
 
 MAX_CVE_PER_SERVICE = 25  # the most urgent ones; the evidence says how many were left out
 EPSS_HIGH = 0.5
@@ -36,31 +36,39 @@ EXPOSED_FIRST_SERVICES = frozenset(
 )
 EXPOSED_FIRST_PORTS = frozenset({22, 23, 104, 445, 2575, 3389, 4242, 4433, 5900, 10443, 11112})
 
-register(
-    CheckDef(
-        "vuln.kev",
-        "exposure",
-        4,
-        "Vulnérabilité activement exploitée (catalogue KEV)",
-        "Actively exploited vulnerability (KEV catalogue)",
+VULN_KEV = define(
+    id="vuln.kev",
+    category="exposure",
+    severity=4,
+    title_fr="Vulnérabilité activement exploitée (catalogue KEV)",
+    title_en="Actively exploited vulnerability (KEV catalogue)",
+    remediation_fr=(
         "La version détectée porte une faille que des attaquants exploitent déjà, souvent pour "
         "des rançongiciels. Faites appliquer le correctif de l'éditeur en urgence (sous 48 "
-        "heures), ou coupez l'accès depuis internet en attendant.",
+        "heures), ou coupez l'accès depuis internet en attendant."
+    ),
+    remediation_en=(
         "The detected version has a flaw attackers already exploit. Patch now (within 48 hours) "
-        "or cut internet access meanwhile.",
-        ("CISA Known Exploited Vulnerabilities", "NVD"),
+        "or cut internet access meanwhile."
     ),
-    CheckDef(
-        "vuln.cve",
-        "exposure",
-        2,
-        "Version vulnérable (CVE connue)",
-        "Vulnerable version (known CVE)",
+    references=("CISA Known Exploited Vulnerabilities", "NVD"),
+)
+
+
+VULN_CVE = define(
+    id="vuln.cve",
+    category="exposure",
+    severity=2,
+    title_fr="Version vulnérable (CVE connue)",
+    title_en="Vulnerable version (known CVE)",
+    remediation_fr=(
         "La version détectée a des failles connues et publiées. Demandez à votre prestataire "
-        "de mettre à jour vers une version corrigée, en commençant par les plus graves.",
-        "The detected version has published flaws. Update to a fixed release, worst first.",
-        ("NVD", "FIRST EPSS"),
+        "de mettre à jour vers une version corrigée, en commençant par les plus graves."
     ),
+    remediation_en=(
+        "The detected version has published flaws. Update to a fixed release, worst first."
+    ),
+    references=("NVD", "FIRST EPSS"),
 )
 
 
@@ -171,8 +179,8 @@ def _observation(
         "note": "version from the banner: a distribution back-port may already fix it",
     }
     title = f"{row.cve_id} — {row.kev_name}" if row.kev and row.kev_name else None
-    return Observation(
-        check="vuln.kev" if row.kev else "vuln.cve",
+    check = VULN_KEV if row.kev else VULN_CVE
+    return check.observe(
         port=service.port,
         detail=f"{product} {version}: {row.cve_id}"
         + (f" (CVSS {row.cvss:.1f})" if row.cvss is not None else ""),

@@ -14,7 +14,7 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .core import ScanContext, close_quietly
+from carbet.engines.exposure.core import ScanContext, close_quietly
 
 MAX_HEAD_BYTES = 64 * 1024
 MAX_HEADERS = 200

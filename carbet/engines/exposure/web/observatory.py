@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .web_http import Cookie
+from carbet.engines.exposure.web.client import Cookie
 
 HSTS_MIN_SECONDS = 15_768_000  # six months: under this the Observatory takes points off
 HSTS_GOOD_SECONDS = 31_536_000  # one year: what internet.nl and the ANSSI ask for

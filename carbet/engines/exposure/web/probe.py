@@ -17,10 +17,32 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
-from . import web_checks  # noqa: F401 - registers the web checks
-from .core import BudgetExceeded, Observation, ScanContext, TargetResult, close_quietly
-from .tls import gather_or_cancel
-from .web_http import (
+from carbet.engines.exposure.core import (
+    BudgetExceeded,
+    Observation,
+    ScanContext,
+    TargetResult,
+    close_quietly,
+)
+from carbet.engines.exposure.tls.probe import gather_or_cancel
+from carbet.engines.exposure.web import checks as web_checks  # noqa: F401 - registers the web checks
+from carbet.engines.exposure.web.checks import (
+    WEB_COOKIE_INSECURE,
+    WEB_CSP_MISSING,
+    WEB_CSP_UNSAFE,
+    WEB_DIRECTORY_LISTING,
+    WEB_HSTS_MISSING,
+    WEB_HSTS_SHORT,
+    WEB_HTTPS_MISSING,
+    WEB_HTTPS_NO_REDIRECT,
+    WEB_REFERRER_MISSING,
+    WEB_SECURITYTXT_MISSING,
+    WEB_SENSITIVE_PATH,
+    WEB_VERSION_DISCLOSURE,
+    WEB_XCTO_MISSING,
+    WEB_XFO_MISSING,
+)
+from carbet.engines.exposure.web.client import (
     Cookie,
     HttpError,
     HttpResponse,
@@ -29,7 +51,12 @@ from .web_http import (
     parse_set_cookie,
     split_location,
 )
-from .web_score import HSTS_MIN_SECONDS, analyse_headers, grade, observatory_score
+from carbet.engines.exposure.web.observatory import (
+    HSTS_MIN_SECONDS,
+    analyse_headers,
+    grade,
+    observatory_score,
+)
 
 MAX_REDIRECTS = 4
 VERSION_PATTERN = re.compile(r"\d+\.\d+")
@@ -137,7 +164,7 @@ def _same_host(host_a: str, host_b: str) -> bool:
 
 async def _https_available(ctx: ScanContext, target: str, address: str, ports: set[int]) -> bool:
     """Does any of ``ports`` complete a TLS handshake (any certificate)?"""
-    from .web_http import _INSECURE
+    from carbet.engines.exposure.web.client import _INSECURE
 
     for port in sorted(ports):
         try:
@@ -239,9 +266,9 @@ async def _scan(scan: _WebScan, result: TargetResult, evidence: dict[str, Any]) 
             https_ports = {s.port for s in result.services if s.tls or s.service == "https"}
             https_ports.add(443)
             if await _https_available(scan.ctx, scan.target, scan.address, https_ports):
-                add(Observation("web.https.no_redirect", port, "pas de redirection vers HTTPS"))
+                add(WEB_HTTPS_NO_REDIRECT.observe(port, "pas de redirection vers HTTPS"))
             else:
-                add(Observation("web.https.missing", port, "aucun port HTTPS ne répond"))
+                add(WEB_HTTPS_MISSING.observe(port, "aucun port HTTPS ne répond"))
         evidence["redirect_to_https"] = redirect_to_https
     else:
         redirection = "redirection-not-needed"
@@ -284,28 +311,27 @@ def _header_observations(
 ) -> None:
     if use_tls:
         if verdicts.hsts in ("hsts-not-implemented", "hsts-header-invalid"):
-            add(Observation("web.hsts.missing", port, "Strict-Transport-Security absent"))
+            add(WEB_HSTS_MISSING.observe(port, "Strict-Transport-Security absent"))
         elif verdicts.hsts_max_age is not None and verdicts.hsts_max_age < HSTS_MIN_SECONDS:
             add(
-                Observation(
-                    "web.hsts.short",
+                WEB_HSTS_SHORT.observe(
                     port,
                     f"max-age={verdicts.hsts_max_age}",
                     {"max_age": verdicts.hsts_max_age},
                 )
             )
     if verdicts.csp in ("csp-not-implemented", "csp-header-invalid"):
-        add(Observation("web.csp.missing", port, "Content-Security-Policy absent"))
+        add(WEB_CSP_MISSING.observe(port, "Content-Security-Policy absent"))
     elif verdicts.csp in ("csp-implemented-with-unsafe-inline", "csp-implemented-with-unsafe-eval"):
         csp = headers.get("content-security-policy", "")[:300]
-        add(Observation("web.csp.unsafe", port, verdicts.csp, {"csp": csp}))
+        add(WEB_CSP_UNSAFE.observe(port, verdicts.csp, {"csp": csp}))
     if verdicts.xfo in ("x-frame-options-not-implemented", "x-frame-options-header-invalid"):
-        add(Observation("web.xfo.missing", port, "ni X-Frame-Options ni frame-ancestors"))
+        add(WEB_XFO_MISSING.observe(port, "ni X-Frame-Options ni frame-ancestors"))
     if verdicts.xcto != "x-content-type-options-nosniff":
-        add(Observation("web.xcto.missing", port, "X-Content-Type-Options: nosniff absent"))
+        add(WEB_XCTO_MISSING.observe(port, "X-Content-Type-Options: nosniff absent"))
     if verdicts.referrer not in ("referrer-policy-private",):
         value = headers.get("referrer-policy", "")
-        add(Observation("web.referrer.missing", port, value or "absent", {"value": value[:100]}))
+        add(WEB_REFERRER_MISSING.observe(port, value or "absent", {"value": value[:100]}))
     bad = [
         cookie
         for cookie in cookies
@@ -315,8 +341,7 @@ def _header_observations(
     if bad:
         names = ", ".join(cookie.name for cookie in bad[:5])
         add(
-            Observation(
-                "web.cookie.insecure",
+            WEB_COOKIE_INSECURE.observe(
                 port,
                 names,
                 {"cookies": [cookie.as_dict() for cookie in bad[:10]]},
@@ -333,8 +358,7 @@ def _version_disclosure(add: Callable[[Observation], None], port: int, final: Ht
             disclosed[name] = value[:120]
     if disclosed:
         add(
-            Observation(
-                "web.version_disclosure",
+            WEB_VERSION_DISCLOSURE.observe(
                 port,
                 "; ".join(disclosed.values()),
                 {"headers": disclosed},
@@ -382,7 +406,7 @@ async def _well_known_and_paths(
     )
     evidence["security_txt"] = has_security_txt
     if not has_security_txt:
-        add(Observation("web.securitytxt.missing", port, "/.well-known/security.txt"))
+        add(WEB_SECURITYTXT_MISSING.observe(port, "/.well-known/security.txt"))
     soft_404 = baseline is not None and baseline.status == 200
     evidence["soft_404"] = soft_404
     if not scan.ctx.config.web_paths:
@@ -403,12 +427,12 @@ async def _well_known_and_paths(
     if exposed:
         # One observation per port (its key is the findings fingerprint); the paths are evidence.
         detail = ", ".join(f"{item['path']} ({item['what']})" for item in exposed)
-        add(Observation("web.sensitive_path", port, detail, {"paths": exposed}))
+        add(WEB_SENSITIVE_PATH.observe(port, detail, {"paths": exposed}))
     evidence["sensitive_paths"] = exposed
     listed = ["/"] if root_listing else []
     for path, response in zip(listings, answers[len(paths) :], strict=True):
         if response is not None and response.status == 200 and _listing(response.body):
             listed.append(path)
     if listed:
-        add(Observation("web.directory_listing", port, ", ".join(listed), {"paths": listed}))
+        add(WEB_DIRECTORY_LISTING.observe(port, ", ".join(listed), {"paths": listed}))
     evidence["directory_listing"] = listed

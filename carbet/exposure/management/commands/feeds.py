@@ -14,8 +14,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from carbet.engines.exposure.feeds import KINDS, FeedError, feeds_path, open_store
-from carbet.engines.exposure.feeds_import import import_file
+from carbet.engines.exposure.vulns.feeds import KINDS, FeedError, feeds_path, open_store
+from carbet.engines.exposure.vulns.importer import import_file
 
 KIND_LABELS = {"nvd": "NVD (CVE)", "kev": "CISA KEV", "epss": "EPSS", "certfr": "CERT-FR"}
 

@@ -2,8 +2,10 @@
 
 ``carbet scan TARGET...`` scans addresses, host names, mail domains (or small networks, one
 address at a time) straight away with the exposure engine and prints a table, or the JSON
-contract with ``--json`` (see ``carbet.engines.exposure.report``). Nothing is written anywhere
-and no database is needed: the analyst is responsible for being mandated to scan the targets.
+contract with ``--json`` (see ``carbet.engines.exposure.report``; ``--lang en`` for English
+titles). Nothing is written anywhere and no database is needed: ``carbet`` runs this path
+through :func:`run_standalone`, without Carbet's settings or apps. The analyst is responsible
+for being mandated to scan the targets.
 
 ``carbet scan --structure FINESS`` goes through the platform instead: only the structure's
 proven assets covered by a valid "exposure scan" mandate are scanned, as a background job
@@ -16,14 +18,15 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import sys
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from carbet.engines.exposure.checks import LANGUAGES
 from carbet.engines.exposure.core import DEFAULT_PORTS, ScanConfig
 
 MAX_NETWORK_ADDRESSES = 1024
@@ -140,6 +143,36 @@ def expand_targets(raw: list[str]) -> list[str]:
     return targets
 
 
+# Options that need the platform (its settings, database and apps): the full Django start-up.
+PLATFORM_OPTIONS = ("--structure", "--wait", "--as", "--settings", "--pythonpath")
+
+
+def run_standalone(argv: list[str]) -> bool:
+    """``carbet scan TARGET…`` (and ``--list-checks``) as the analyst's lab tool: the engine and
+    this command only, under minimal in-memory settings. Carbet's settings are never loaded, so
+    no data directory, key file or database is created wherever the command runs, and no app
+    is started. Returns False (nothing done) when the platform is needed (``--structure``...).
+    """
+    if any(arg.split("=", 1)[0] in PLATFORM_OPTIONS for arg in argv):
+        return False
+    from pathlib import Path
+
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            USE_I18N=True,
+            LANGUAGE_CODE="fr",
+            LANGUAGES=[("fr", "Français"), ("en", "English")],
+            LOCALE_PATHS=[Path(__file__).resolve().parents[3] / "locale"],
+            INSTALLED_APPS=[],
+        )
+        django.setup()
+    Command().run_from_argv(["carbet", "scan", *argv])
+    return True
+
+
 class ProgressBar:
     """A one-line progress bar on stderr, only when stderr is a terminal."""
 
@@ -201,6 +234,14 @@ class Command(BaseCommand):
             "--json", action="store_true", help=_("Résultat en JSON sur la sortie standard.")
         )
         parser.add_argument(
+            "--lang",
+            choices=LANGUAGES,
+            default="fr",
+            help=_(
+                "Langue des titres des constats (JSON et tableau) : fr (par défaut) ou en."
+            ),
+        )
+        parser.add_argument(
             "--timeout",
             type=positive_float,
             metavar="S",
@@ -257,6 +298,7 @@ class Command(BaseCommand):
                 _("Donnez au moins une cible (adresse, nom ou domaine), ou --structure FINESS."),
                 returncode=2,
             )
+        translation.activate(options["lang"])
         config = self.config(options)
         targets = expand_targets(options["targets"])
         from carbet.engines.exposure import report, runner
@@ -267,9 +309,9 @@ class Command(BaseCommand):
             for result in results:
                 for error in result.errors:
                     self.stderr.write(f"{result.target}: {error}")
-            self.stdout.write(report.to_json(results))
+            self.stdout.write(report.to_json(results, lang=options["lang"]))
             return
-        self.stdout.write(report.to_table(results))
+        self.stdout.write(report.to_table(results, lang=options["lang"]))
         self.stdout.write(
             _("%(count)d cible(s) analysée(s) en %(seconds).1f s.")
             % {"count": len(results), "seconds": time.monotonic() - started}
@@ -314,7 +356,6 @@ class Command(BaseCommand):
 
 WAIT_BASE = 600  # seconds --wait gives a scan, plus some per target
 WAIT_PER_TARGET = 60
-SEVERITY_NAMES = {0: "info", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 
 
 def run_structure_scan(command: BaseCommand, options: dict[str, Any]) -> None:
@@ -365,9 +406,11 @@ def run_structure_scan(command: BaseCommand, options: dict[str, Any]) -> None:
         )
         return
     _wait_for(scan, ProgressBar(sys.stderr))
-    document = _scan_document(scan)
+    from carbet.engines.exposure import report
+
+    targets = scan_targets(scan, options.get("lang") or "fr")
     if options["json"]:
-        command.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+        command.stdout.write(report.document(targets))
         return
     command.stdout.write(
         _("Analyse n°%(id)s de %(name)s : %(status)s, note %(grade)s (%(score)s/100).")
@@ -379,7 +422,7 @@ def run_structure_scan(command: BaseCommand, options: dict[str, Any]) -> None:
             "score": scan.score if scan.score is not None else "—",
         }
     )
-    for target in document["targets"]:
+    for target in targets:
         command.stdout.write(f"{target['target']} — {target['grade'] or '—'}")
         for finding in target["findings"]:
             command.stdout.write(
@@ -410,42 +453,40 @@ def _wait_for(scan: Any, progress: ProgressBar, poll: float = 1.0) -> None:
         time.sleep(poll)
 
 
-def _scan_document(scan: Any) -> dict[str, Any]:
-    """The same JSON contract as a direct scan, read back from the platform's scan rows."""
+def scan_targets(scan: Any, lang: str = "fr") -> list[dict[str, Any]]:
+    """The JSON contract's targets read back from the platform's scan rows, built by the same
+    engine functions as a direct scan (``report.target_entry``/``finding_entry``)."""
+    from carbet.engines.exposure import report
+
     targets = []
     for row in scan.targets.order_by("target"):
-        services = [
-            {
-                "port": s.get("port"),
-                "service": s.get("service", ""),
-                "product": s.get("product", ""),
-                "version": s.get("version", ""),
-            }
-            for s in row.services or []
-            if isinstance(s, dict)
-        ]
         findings = [
-            {
-                "check": obs.check_id,
-                "severity": SEVERITY_NAMES.get(obs.severity, "medium"),
-                "title": obs.title,
-                "port": obs.port,
-                "evidence": {
-                    **(obs.evidence if isinstance(obs.evidence, dict) else {}),
-                    **({"detail": obs.detail} if obs.detail else {}),
-                },
-            }
-            for obs in row.observations.order_by("-severity", "check_id", "port")
+            report.finding_entry(
+                check=obs.check_id,
+                severity=obs.severity,
+                title=report.localised_title(obs.check_id, obs.title, lang),
+                port=obs.port,
+                evidence=obs.evidence if isinstance(obs.evidence, dict) else {},
+                detail=obs.detail,
+                cve=obs.cve,
+                cvss=obs.cvss,
+                epss=obs.epss,
+                kev=obs.kev,
+                product=obs.product,
+            )
+            for obs in row.observations.all()
         ]
         targets.append(
-            {
-                "target": row.target,
-                "addresses": row.addresses or [],
-                "score": row.score,
-                "grade": row.grade,
-                "services": services,
-                "findings": findings,
-                "refused": row.refused or [],
-            }
+            report.target_entry(
+                target=row.target,
+                addresses=row.addresses or [],
+                score=row.score,
+                grade=row.grade,
+                services=[
+                    report.service_entry(s) for s in row.services or [] if isinstance(s, dict)
+                ],
+                findings=findings,
+                refused=row.refused or [],
+            )
         )
-    return {"targets": targets}
+    return targets

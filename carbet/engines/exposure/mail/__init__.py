@@ -1,0 +1,1 @@
+"""Mail and DNS protection of a domain: MX, SPF, DMARC, DKIM, MTA-STS, STARTTLS, DNSSEC, CAA."""

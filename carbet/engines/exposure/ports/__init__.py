@@ -1,0 +1,1 @@
+"""Open ports and what answers on them: discovery, protocol fingerprints, service checks."""

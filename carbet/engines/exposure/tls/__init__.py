@@ -1,0 +1,1 @@
+"""TLS: protocol versions, cipher suites, groups, certificate chains and their checks."""

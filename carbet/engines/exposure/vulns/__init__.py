@@ -1,0 +1,1 @@
+"""Known vulnerabilities: local feeds (NVD, KEV, EPSS, CERT-FR), CPE names, version ranges."""

@@ -1,0 +1,1 @@
+"""Web servers: HTTPS and redirects, security headers, cookies, sensitive paths, the score."""
