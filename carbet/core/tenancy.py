@@ -10,7 +10,7 @@ the ARS role sees no structure's detail at all (it gets aggregates from dedicate
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db import models
 from django.db.models import Q
@@ -34,7 +34,9 @@ class SystemActor:
 
 
 SYSTEM = SystemActor()
-Actor = "User | SystemActor"
+# Whoever acts: a person's account, or the platform itself (``SYSTEM``). Every service function
+# that checks rights or writes the audit trail takes one.
+Actor: TypeAlias = "User | SystemActor"
 
 
 @dataclass(frozen=True)
