@@ -10,7 +10,7 @@ the ARS role sees no structure's detail at all (it gets aggregates from dedicate
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
@@ -36,7 +36,7 @@ class SystemActor:
 SYSTEM = SystemActor()
 # Whoever acts: a person's account, or the platform itself (``SYSTEM``). Every service function
 # that checks rights or writes the audit trail takes one.
-Actor: TypeAlias = "User | SystemActor"
+type Actor = User | SystemActor  # lazily evaluated: User is only imported for type checkers
 
 
 @dataclass(frozen=True)
