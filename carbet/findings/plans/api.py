@@ -36,20 +36,7 @@ from carbet.findings.plans import evidence as evidence_services
 router = Router(tags=["plans d'action"])
 
 ACTION_ORDER = ("structure__name", "priority", "due_date")
-PATCH_EDIT_FIELDS = {
-    "title",
-    "why",
-    "how",
-    "owner_kind",
-    "owner_user",
-    "owner_label",
-    "priority",
-    "effort",
-    "cost_estimate",
-    "funding_source",
-    "due_date",
-    "findings",
-}
+PATCH_EDIT_FIELDS = {*services.EDITABLE, "findings"}
 Text = Field(default="", max_length=services.MAX_TEXT)
 
 

@@ -17,7 +17,7 @@ from carbet.findings.plans.selectors import (
     STATUS_OPEN,
     PlanFilters,
 )
-from carbet.findings.plans.services import PROGRESS_STATUSES
+from carbet.findings.plans.services import EDITABLE, PROGRESS_STATUSES
 
 FUNDING_LIST_ID = "funding-suggestions"
 ROLE_LIST_ID = "role-suggestions"
@@ -40,19 +40,7 @@ class ActionForm(forms.ModelForm):
 
     class Meta:
         model = ActionItem
-        fields = [
-            "title",
-            "why",
-            "how",
-            "owner_kind",
-            "owner_user",
-            "owner_label",
-            "priority",
-            "effort",
-            "cost_estimate",
-            "funding_source",
-            "due_date",
-        ]
+        fields = list(EDITABLE)
         labels = {
             "title": _("Action à mener"),
             "why": _("Pourquoi (en mots simples)"),

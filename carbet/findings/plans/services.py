@@ -43,19 +43,23 @@ LIVE_STATUSES = frozenset({ActionStatus.TODO, ActionStatus.IN_PROGRESS, ActionSt
 FINISHED_STATUSES = frozenset({ActionStatus.VERIFIED, ActionStatus.CANCELLED})
 # What ACTION_PROGRESS may set; ``verified`` comes only from approved evidence.
 PROGRESS_STATUSES = (ActionStatus.TODO, ActionStatus.IN_PROGRESS, ActionStatus.DONE)
-EDITABLE_FIELDS = [
+# What a person may edit on an action item: the form's fields, the API's PATCH fields (with
+# "findings") and the changes written to the audit trail all come from this one list.
+EDITABLE = (
     "title",
     "why",
     "how",
     "owner_kind",
-    "owner_user_id",
+    "owner_user",
     "owner_label",
     "priority",
     "effort",
     "cost_estimate",
     "funding_source",
     "due_date",
-]
+)
+# The same as stored columns (the owner compared by id, without loading the user).
+EDITABLE_FIELDS = [f"{name}_id" if name == "owner_user" else name for name in EDITABLE]
 MAX_TEXT = 4000
 
 
