@@ -240,7 +240,9 @@ def protect_share(yes: int, total: int) -> float | None:
 # ---- 5: differencing between overlapping groups ------------------------------------------
 
 
-def recoverable(groups: Sequence[Collection[int]], *, minimum: int = MIN_GROUP) -> list[frozenset]:
+def recoverable(
+    groups: Sequence[Collection[int]], *, minimum: int = MIN_GROUP
+) -> list[frozenset[int]]:
     """Sets of fewer than ``minimum`` structures whose total follows from the groups' totals.
 
     The structures are split into cells by the groups they belong to (two structures in exactly

@@ -245,8 +245,7 @@ async def check_name(
     )
     check.tried = tried + check.tried
     if not check.proven:
-        check.detail = (
-            "ni enregistrement TXT ni fichier portant le jeton"
-            + (f" ({reason})" if reason and not addresses else "")
+        check.detail = "ni enregistrement TXT ni fichier portant le jeton" + (
+            f" ({reason})" if reason and not addresses else ""
         )
     return check

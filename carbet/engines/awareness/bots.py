@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 DEFAULT_SCANNER_NETWORKS = (
     "40.92.0.0/15",  # Exchange Online Protection
@@ -73,7 +74,7 @@ class Click:
     beacon: bool
 
 
-def in_networks(ip: str | None, networks: list) -> bool:
+def in_networks(ip: str | None, networks: list[Any]) -> bool:
     if not ip:
         return False
     try:

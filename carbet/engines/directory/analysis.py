@@ -58,7 +58,7 @@ class RuleFinding:
     def fully_excepted(self) -> bool:
         return not self.objects and bool(self.excepted_objects)
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[Any, ...]:
         return (
             not (self.exploitable_now and not self.fully_excepted),
             -self.points,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import ldap3
 from ldap3.core import exceptions as ldap_errors
@@ -229,7 +230,7 @@ class Session:
         attributes: tuple[str, ...],
         *,
         scope: str = ldap3.SUBTREE,
-        controls: list | None = None,
+        controls: list[Any] | None = None,
         paged: bool = True,
     ) -> Iterator[tuple[str, decode.Raw]]:
         """Yield (dn, raw attributes with lower-case names) page by page."""
@@ -261,7 +262,7 @@ class Session:
                 return
 
     def read(
-        self, dn: str, attributes: tuple[str, ...], controls: list | None = None
+        self, dn: str, attributes: tuple[str, ...], controls: list[Any] | None = None
     ) -> decode.Raw | None:
         """One object's attributes, or None when it does not exist."""
         try:

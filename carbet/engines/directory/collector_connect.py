@@ -21,6 +21,7 @@ import asyncio
 import ipaddress
 import ssl
 from dataclasses import dataclass, field
+from typing import Any
 
 import ldap3
 from ldap3.core import exceptions as ldap_errors
@@ -204,7 +205,7 @@ def connect(
         get_info=ldap3.NONE,
         connect_timeout=CONNECT_TIMEOUT,
     )
-    options: dict = {"authentication": ldap3.SIMPLE, "user": user, "password": password}
+    options: dict[str, Any] = {"authentication": ldap3.SIMPLE, "user": user, "password": password}
     if auth == "ntlm":
         # Windows domains only: ldap3's NTLM does not work against Samba (REFERENCE.md).
         options = {"authentication": ldap3.NTLM, "user": user, "password": password}
@@ -262,7 +263,7 @@ def _close(connection: ldap3.Connection) -> None:
         pass
 
 
-def check_peer_name(certificate: dict, host: str) -> None:
+def check_peer_name(certificate: dict[str, Any], host: str) -> None:
     """The verified certificate must name ``host`` (DNS name, wildcard label or IP address)."""
     try:
         address = ipaddress.ip_address(host)

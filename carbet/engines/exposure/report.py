@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from typing import Any
 
 from carbet.engines import severity as severities
@@ -191,7 +192,9 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
-def _rows(headers: tuple[str, ...], rows: list[tuple[str, ...]], widths: list[int]) -> list[str]:
+def _rows(
+    headers: tuple[str, ...], rows: Sequence[tuple[Any, ...]], widths: list[int]
+) -> list[str]:
     lines = ["  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     for row in rows:
         cells = [_clip(cell, width).ljust(width) for cell, width in zip(row, widths, strict=True)]

@@ -289,7 +289,7 @@ class TargetScan:
                 follow_ups += self._follow_ups(service, address, server_name)
         await _gather_budgeted(follow_ups)
 
-    def _follow_ups(self, service: ServiceInfo, address: str, server_name: str | None) -> list:
+    def _follow_ups(self, service: ServiceInfo, address: str, server_name: str | None) -> list[Any]:
         jobs = []
         target = self.result.target
         if service.tls:
@@ -424,4 +424,5 @@ def scan(
     thread.join()
     if "error" in box:
         raise box["error"]
-    return box["value"]
+    results: list[TargetResult] = box["value"]
+    return results

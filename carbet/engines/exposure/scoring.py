@@ -85,8 +85,8 @@ def _evaluated(result: TargetResult, category: str, lost: list[dict[str, Any]]) 
 
 
 def _observatory(result: TargetResult) -> int | None:
-    scores = [
-        value.get("observatory_score")
+    scores: list[float] = [
+        float(value["observatory_score"])
         for value in (result.evidence.get("web") or {}).values()
         if isinstance(value, dict) and isinstance(value.get("observatory_score"), int | float)
     ]

@@ -205,7 +205,7 @@ class _Checker:
 
     def strings(self, obj: jsonpos.PosDict, key: str) -> tuple[str, ...]:
         value = obj.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, jsonpos.PosList) or not all(isinstance(v, str) for v in value):
             self.add(obj.line_of(key), f"« {key} » doit être une liste de textes")
             return ()
         return tuple(v.strip() for v in value)
@@ -213,24 +213,24 @@ class _Checker:
 
 def _auto_rules(check: _Checker, requirement: jsonpos.PosDict) -> tuple[AutoRule, ...]:
     value = requirement.get("auto", [])
-    if not isinstance(value, list):
+    if not isinstance(value, jsonpos.PosList):
         check.add(requirement.line_of("auto"), "« auto » doit être une liste de règles")
         return ()
     rules = []
     for index, rule in enumerate(value):
         line = value.line_of(index)
-        if not isinstance(rule, dict):
+        if not isinstance(rule, jsonpos.PosDict):
             check.add(line, "une règle « auto » doit être un objet")
             continue
         check.unknown_keys(rule, AUTO_KEYS, "une règle « auto »")
         kind = check.choice(rule, "kind", AUTO_KINDS, "")
         when = rule.get("when", {})
         conditions: dict[str, dict[str, Any]] = {}
-        if not isinstance(when, dict):
+        if not isinstance(when, jsonpos.PosDict):
             check.add(rule.line_of("when"), "« when » doit être un objet { champ: { op: valeur } }")
         else:
             for name, test in when.items():
-                if not isinstance(test, dict) or not test:
+                if not isinstance(test, jsonpos.PosDict) or not test:
                     check.add(
                         when.line_of(name), f"condition sur « {name} » : {{op: valeur}} attendu"
                     )
@@ -256,7 +256,7 @@ def _auto_rules(check: _Checker, requirement: jsonpos.PosDict) -> tuple[AutoRule
 def _requirement(
     check: _Checker, item: Any, line: int, order: int, scale: str, themes: set[str]
 ) -> RequirementSpec | None:
-    if not isinstance(item, dict):
+    if not isinstance(item, jsonpos.PosDict):
         check.add(line, "une exigence doit être un objet")
         return None
     check.unknown_keys(item, REQUIREMENT_KEYS, "une exigence")
@@ -333,7 +333,7 @@ def parse(text: str | bytes, filename: str = "<fichier>") -> FrameworkSpec:
             [Issue(filename, exc.line, f"JSON invalide : {exc.message}")]
         ) from None
     check = _Checker(filename)
-    if not isinstance(data, dict):
+    if not isinstance(data, jsonpos.PosDict):
         raise FrameworkError([Issue(filename, 1, "le fichier doit contenir un objet JSON")])
     check.unknown_keys(data, HEADER_KEYS, "l'en-tête")
     if data.get("format") != FORMAT_VERSION:
@@ -346,11 +346,11 @@ def parse(text: str | bytes, filename: str = "<fichier>") -> FrameworkSpec:
     scale = check.choice(data, "scale", SCALES, "result")
     themes: list[ThemeSpec] = []
     raw_themes = data.get("themes")
-    if not isinstance(raw_themes, list) or not raw_themes:
+    if not isinstance(raw_themes, jsonpos.PosList) or not raw_themes:
         check.add(data.line_of("themes"), "« themes » : liste non vide attendue")
-        raw_themes = []
+        raw_themes = jsonpos.PosList()
     for index, theme in enumerate(raw_themes):
-        if not isinstance(theme, dict):
+        if not isinstance(theme, jsonpos.PosDict):
             check.add(raw_themes.line_of(index), "un thème doit être un objet")
             continue
         check.unknown_keys(theme, THEME_KEYS, "un thème")
@@ -366,12 +366,12 @@ def parse(text: str | bytes, filename: str = "<fichier>") -> FrameworkSpec:
         )
     theme_codes = {t.code for t in themes}
     raw = data.get("requirements")
-    if not isinstance(raw, list) or not raw:
+    if not isinstance(raw, jsonpos.PosList) or not raw:
         check.add(data.line_of("requirements"), "« requirements » : liste non vide attendue")
-        raw = []
+        raw = jsonpos.PosList()
     if len(raw) > MAX_REQUIREMENTS:
         check.add(data.line_of("requirements"), f"plus de {MAX_REQUIREMENTS} exigences")
-        raw = raw[:MAX_REQUIREMENTS]
+        del raw[MAX_REQUIREMENTS:]  # in place: keeps the items' line numbers
     requirements: list[RequirementSpec] = []
     lines: dict[str, int] = {}
     for index, item in enumerate(raw):
@@ -385,7 +385,9 @@ def parse(text: str | bytes, filename: str = "<fichier>") -> FrameworkSpec:
             )
         lines[spec.code] = item.line_of("code")
         requirements.append(spec)
-    for spec, item in zip(requirements, [r for r in raw if isinstance(r, dict)], strict=False):
+    for spec, item in zip(
+        requirements, [r for r in raw if isinstance(r, jsonpos.PosDict)], strict=False
+    ):
         for target_index, required in enumerate(spec.requires):
             if required not in lines:
                 check.add(
@@ -421,8 +423,8 @@ def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str]:
             return [node, node]
     ready = [node for node, deps in pending.items() if not deps]
     users: dict[str, list[str]] = {}
-    for node, deps in pending.items():
-        for dep in deps:
+    for node, waiting in pending.items():
+        for dep in waiting:
             users.setdefault(dep, []).append(node)
     done = 0
     while ready:

@@ -47,16 +47,16 @@ def parse_definitions(text: str, filename: str = "indicators.json") -> list[Indi
             [Issue(filename, exc.line, f"JSON invalide : {exc.message}")]
         ) from None
     issues: list[Issue] = []
-    if not isinstance(data, dict) or data.get("format") != 1:
+    if not isinstance(data, jsonpos.PosDict) or data.get("format") != 1:
         raise FrameworkError([Issue(filename, 1, "objet avec « format »: 1 attendu")])
     items = data.get("indicators")
-    if not isinstance(items, list):
+    if not isinstance(items, jsonpos.PosList):
         raise FrameworkError([Issue(filename, data.line_of("indicators"), "liste attendue")])
     found: list[IndicatorDef] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
         line = items.line_of(index)
-        if not isinstance(item, dict):
+        if not isinstance(item, jsonpos.PosDict):
             issues.append(Issue(filename, line, "un indicateur doit être un objet"))
             continue
         for key in item:
@@ -82,7 +82,7 @@ def parse_definitions(text: str, filename: str = "indicators.json") -> list[Indi
         if not isinstance(title, str) or not title.strip():
             issues.append(Issue(filename, item.line_of("title"), "« title » manquant"))
             bad = True
-        if bad:
+        if bad or not isinstance(title, str):
             continue
         found.append(
             IndicatorDef(
@@ -147,7 +147,9 @@ def mean_by_category(
     return {"overall": overall, "by_category": result}
 
 
-def aggregate(definition: IndicatorDef, values: Mapping[Any, float | None], categories) -> dict:
+def aggregate(
+    definition: IndicatorDef, values: Mapping[Any, float | None], categories: Mapping[Any, str]
+) -> dict[str, Any]:
     if definition.aggregate == "share":
         return share(values.values())
     if definition.aggregate == "distribution":

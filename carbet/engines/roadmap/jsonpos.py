@@ -32,7 +32,7 @@ class JsonPositionError(ValueError):
         super().__init__(f"ligne {line}, colonne {column} : {message}")
 
 
-class PosDict(dict):
+class PosDict(dict[str, Any]):
     """A JSON object; ``line`` is where it opens, ``key_lines[key]`` where each key is."""
 
     line: int = 0
@@ -42,7 +42,7 @@ class PosDict(dict):
         return self.key_lines.get(key, self.line)
 
 
-class PosList(list):
+class PosList(list[Any]):
     """A JSON array; ``line`` is where it opens, ``item_lines[i]`` where item ``i`` starts."""
 
     line: int = 0
@@ -105,7 +105,9 @@ class _Reader:
 
     def string(self, index: int) -> tuple[str, int]:
         try:
-            return json.decoder.scanstring(self.text, index + 1, True)
+            # The C scanner json itself uses; typeshed does not declare it.
+            value, end = json.decoder.scanstring(self.text, index + 1, True)  # type: ignore[attr-defined]
+            return str(value), int(end)
         except json.JSONDecodeError as exc:
             raise self.fail(f"texte entre guillemets invalide ({exc.msg})", exc.pos) from None
 

@@ -133,7 +133,7 @@ def _same(actual: Any, expected: Any) -> bool:
     # JSON's true is not 1: a boolean only equals a boolean.
     if isinstance(actual, bool) != isinstance(expected, bool):
         return False
-    return actual == expected
+    return bool(actual == expected)
 
 
 def _compare(actual: Any, op: str, expected: Any) -> bool:

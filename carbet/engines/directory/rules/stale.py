@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from carbet.engines.directory.model import (
     UAC_DONT_EXPIRE_PASSWORD,
     UAC_DONT_REQ_PREAUTH,
@@ -43,7 +45,7 @@ DORMANT_SHARE_PERCENT = 25
 MIN_ACTIVE_USERS = 10
 
 
-def _dormant(ctx: RuleContext) -> list:
+def _dormant(ctx: RuleContext) -> list[Any]:
     return ctx.memo(
         "dormant_users",
         lambda: [

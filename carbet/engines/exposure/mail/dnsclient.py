@@ -15,6 +15,7 @@ import socket
 import struct
 import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 import dns.asyncquery
 import dns.asyncresolver
@@ -44,7 +45,7 @@ class Answer:
     rdtype: str
     rcode: str = "NOERROR"  # NOERROR | NXDOMAIN | SERVFAIL | REFUSED | ...
     # The asked type only: dnspython RRsets, or LightRRsets for plain answers (maildns_wire).
-    records: list = field(default_factory=list)
+    records: list[Any] = field(default_factory=list)
     signatures: list[dns.rrset.RRset] = field(default_factory=list)  # RRSIGs over them
     cnames: list[tuple[str, str]] = field(default_factory=list)  # (owner, target) chain
     authority_soa: str = ""  # owner of the SOA in the authority section (the zone apex)
@@ -64,7 +65,7 @@ class Answer:
         """NXDOMAIN or NODATA: a "void lookup" in SPF's sense."""
         return self.ok and not self.rdatas()
 
-    def rdatas(self) -> list:
+    def rdatas(self) -> list[Any]:
         return [rdata for rrset in self.records for rdata in rrset]
 
     def texts(self) -> list[str]:

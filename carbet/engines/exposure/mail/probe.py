@@ -104,7 +104,9 @@ def _obs(check: Check, detail: str, port: int | None = None, **evidence: Any) ->
     return check.observe(port, detail, evidence)
 
 
-async def _mx(client: DnsClient, domain: str, evidence: dict, result: TargetResult) -> list[str]:
+async def _mx(
+    client: DnsClient, domain: str, evidence: dict[str, Any], result: TargetResult
+) -> list[str]:
     answer = await client.query(domain, "MX")
     if answer.error:
         result.errors.append(f"MX {domain}: {answer.error}")
@@ -117,7 +119,9 @@ async def _mx(client: DnsClient, domain: str, evidence: dict, result: TargetResu
     return list(dict.fromkeys(hosts))[:MAX_MX]
 
 
-async def _spf(client: DnsClient, domain: str, evidence: dict, result: TargetResult) -> list:
+async def _spf(
+    client: DnsClient, domain: str, evidence: dict[str, Any], result: TargetResult
+) -> list[Any]:
     report = await analyse_spf(client, domain)
     evidence["spf"] = report.as_evidence()
     if report.lookup_error:
@@ -157,7 +161,7 @@ async def _dmarc_records(client: DnsClient, name: str) -> tuple[list[str], Answe
     return [t for t in answer.texts() if is_dmarc(t)], answer
 
 
-async def _dmarc(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
+async def _dmarc(client: DnsClient, domain: str, evidence: dict[str, Any]) -> list[Observation]:
     records, answer = await _dmarc_records(client, domain)
     info: dict[str, Any] = {"records": records, "inherited_from": ""}
     evidence["dmarc"] = info
@@ -220,7 +224,9 @@ async def _dmarc(client: DnsClient, domain: str, evidence: dict) -> list[Observa
     return found
 
 
-async def _dkim(client: DnsClient, domain: str, evidence: dict, has_mail: bool) -> list:
+async def _dkim(
+    client: DnsClient, domain: str, evidence: dict[str, Any], has_mail: bool
+) -> list[Any]:
     base = await client.query(f"_domainkey.{domain}", "TXT")
     info: dict[str, Any] = {"domainkey": base.rcode if not base.error else base.error}
     evidence["dkim"] = info
@@ -262,7 +268,7 @@ def _first_allowed(
 
 
 async def _mail_transport(
-    ctx: ScanContext, client: DnsClient, domain: str, mx_hosts: list[str], evidence: dict
+    ctx: ScanContext, client: DnsClient, domain: str, mx_hosts: list[str], evidence: dict[str, Any]
 ) -> list[Observation]:
     if not mx_hosts:
         return []
@@ -275,7 +281,7 @@ async def _mail_transport(
 
 
 async def _mta_sts(
-    ctx: ScanContext, client: DnsClient, domain: str, mx_hosts: list[str], evidence: dict
+    ctx: ScanContext, client: DnsClient, domain: str, mx_hosts: list[str], evidence: dict[str, Any]
 ) -> list[Observation]:
     answer = await client.query(f"_mta-sts.{domain}", "TXT")
     records = [t for t in answer.texts() if t.replace(" ", "").startswith("v=STSv1")]
@@ -325,7 +331,7 @@ async def _mta_sts(
     return found
 
 
-async def _tls_rpt(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
+async def _tls_rpt(client: DnsClient, domain: str, evidence: dict[str, Any]) -> list[Observation]:
     answer = await client.query(f"_smtp._tls.{domain}", "TXT")
     records = [t for t in answer.texts() if t.replace(" ", "").startswith("v=TLSRPTv1")]
     evidence["tls_rpt"] = {"records": records}
@@ -335,7 +341,7 @@ async def _tls_rpt(client: DnsClient, domain: str, evidence: dict) -> list[Obser
 
 
 async def _starttls_all(
-    ctx: ScanContext, client: DnsClient, mx_hosts: list[str], evidence: dict
+    ctx: ScanContext, client: DnsClient, mx_hosts: list[str], evidence: dict[str, Any]
 ) -> list[Observation]:
     port = ctx.config.smtp_port
 
@@ -398,7 +404,7 @@ async def zone_apex(client: DnsClient, domain: str) -> str:
     return domain
 
 
-async def _dnssec(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
+async def _dnssec(client: DnsClient, domain: str, evidence: dict[str, Any]) -> list[Observation]:
     apex = await zone_apex(client, domain)
     keys, soa, ds = await asyncio.gather(
         client.query(apex, "DNSKEY", dnssec=True),
@@ -460,7 +466,7 @@ def _verify_zone(apex: str, keys: Answer, soa: Answer, ds: Answer) -> list[str]:
     return problems
 
 
-async def _caa(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
+async def _caa(client: DnsClient, domain: str, evidence: dict[str, Any]) -> list[Observation]:
     """RFC 8659: the relevant CAA set is the closest one climbing toward the root."""
     labels = domain.split(".")
     for index in range(len(labels) - 1):  # stop before the TLD
@@ -476,7 +482,7 @@ async def _caa(client: DnsClient, domain: str, evidence: dict) -> list[Observati
     return [_obs(DNS_CAA_MISSING, f"no CAA record for {domain} or its parents")]
 
 
-async def _dangling(client: DnsClient, domain: str, evidence: dict) -> list[Observation]:
+async def _dangling(client: DnsClient, domain: str, evidence: dict[str, Any]) -> list[Observation]:
     names = [f"{prefix}{domain}" for prefix in CNAME_PREFIXES]
     answers = await asyncio.gather(*(client.query(name, "A") for name in names))
     chains = []

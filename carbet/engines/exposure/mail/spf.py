@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 MAX_LOOKUPS = 10  # RFC 7208 4.6.4
 MAX_VOID_LOOKUPS = 2  # RFC 7208 4.6.4
@@ -235,7 +235,7 @@ class SpfReport:
             return ""
         return self.record.all_qualifier or self.redirect_all
 
-    def as_evidence(self) -> dict:
+    def as_evidence(self) -> dict[str, Any]:
         return {
             "records": self.records,
             "all": self.all_qualifier,

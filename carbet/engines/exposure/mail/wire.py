@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 TYPE_A, TYPE_MX, TYPE_TXT, TYPE_AAAA, TYPE_CAA = 1, 15, 16, 28, 257
 PLAIN_TYPES = frozenset({TYPE_A, TYPE_MX, TYPE_TXT, TYPE_AAAA, TYPE_CAA})
@@ -59,7 +60,7 @@ class Caa:
 class LightRRset(list):
     """The records of one answer, with the owner ``name`` like a dnspython RRset."""
 
-    def __init__(self, name: LightName, rdtype: int, items: list) -> None:
+    def __init__(self, name: LightName, rdtype: int, items: list[Any]) -> None:
         super().__init__(items)
         self.name = name
         self.rdtype = rdtype

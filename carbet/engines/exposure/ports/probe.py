@@ -332,7 +332,9 @@ class Prober:
         self.notes.append("le service accepte la connexion mais ne répond pas")
         return None
 
-    async def _banner(self, reader, writer, data: bytes) -> dict[str, Any]:
+    async def _banner(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes
+    ) -> dict[str, Any]:
         info = parsers.classify_banner(data, self.port)
         if info is None:
             note = f"bannière non reconnue : {parsers.printable(data, 80)}"
@@ -345,7 +347,13 @@ class Prober:
         info.setdefault("banner", parsers.printable(data))
         return info
 
-    async def _smtp(self, reader, writer, data: bytes, info: dict[str, Any]) -> None:
+    async def _smtp(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        data: bytes,
+        info: dict[str, Any],
+    ) -> None:
         if not await send(writer, b"EHLO carbet-scan.invalid\r\n", self.config.read_timeout):
             return
         reply = await read_until(
@@ -359,7 +367,13 @@ class Prober:
         info["extensions"] = ehlo["extensions"][:30]
         await send(writer, b"QUIT\r\n", 1.0)
 
-    async def _telnet(self, reader, writer, data: bytes, info: dict[str, Any]) -> None:
+    async def _telnet(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        data: bytes,
+        info: dict[str, Any],
+    ) -> None:
         text, answer, _ = parsers.split_telnet(data)
         rounds = 0
         while answer and rounds < 4:
@@ -372,7 +386,13 @@ class Prober:
             text += extra_text
         info["banner"] = parsers.printable(text)
 
-    async def _vnc(self, reader, writer, data: bytes, info: dict[str, Any]) -> None:
+    async def _vnc(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        data: bytes,
+        info: dict[str, Any],
+    ) -> None:
         client = {"3.3": b"RFB 003.003\n", "3.7": b"RFB 003.007\n"}.get(
             info["protocol"], b"RFB 003.008\n"
         )

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cve (
@@ -123,7 +124,7 @@ class FeedStore:
         if self.connection.in_transaction:
             self.connection.execute("ROLLBACK")
 
-    def put_cves(self, rows: Iterable[tuple[tuple, list[tuple]]]) -> int:
+    def put_cves(self, rows: Iterable[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]) -> int:
         """Rows of (cve row, cpe_match rows); replaces what a previous import said."""
         count = 0
         execute = self.connection.execute
@@ -137,16 +138,16 @@ class FeedStore:
             count += 1
         return count
 
-    def put_kev(self, rows: Iterable[tuple]) -> int:
+    def put_kev(self, rows: Iterable[tuple[Any, ...]]) -> int:
         rows = list(rows)
         self.connection.executemany(
             "INSERT OR REPLACE INTO kev VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
         return len(rows)
 
-    def put_epss(self, rows: Iterable[tuple]) -> int:
+    def put_epss(self, rows: Iterable[tuple[Any, ...]]) -> int:
         count = 0
-        batch: list[tuple] = []
+        batch: list[tuple[Any, ...]] = []
         for row in rows:
             batch.append(row)
             if len(batch) >= 5000:
@@ -158,7 +159,7 @@ class FeedStore:
         self.connection.executemany("INSERT OR REPLACE INTO epss VALUES (?, ?, ?, ?)", batch)
         return count + len(batch)
 
-    def put_certfr(self, alerts: Iterable[tuple[tuple, list[str]]]) -> int:
+    def put_certfr(self, alerts: Iterable[tuple[tuple[Any, ...], list[str]]]) -> int:
         count = 0
         for alert_row, cves in alerts:
             self.connection.execute(
@@ -206,8 +207,8 @@ class FeedStore:
             for kind, table in tables.items()
         }
 
-    def last_imports(self) -> dict[str, dict]:
-        out: dict[str, dict] = {}
+    def last_imports(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
         cursor = self.connection.execute(
             "SELECT kind, source, records, source_date, imported_at FROM imports ORDER BY rowid"
         )

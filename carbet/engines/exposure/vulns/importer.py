@@ -227,7 +227,7 @@ def _cvss(metrics: dict[str, Any]) -> tuple[float | None, str, str]:
     return None, "", ""
 
 
-def nvd_rows(entry: Any, index: int, name: str) -> tuple[tuple, list[tuple]]:
+def nvd_rows(entry: Any, index: int, name: str) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
     cve = entry.get("cve") if isinstance(entry, dict) else None
     if not isinstance(cve, dict) or not CVE_ID.match(str(cve.get("id", ""))):
         raise FeedError(f"{name}: vulnerability #{index + 1} has no valid cve.id")
@@ -241,7 +241,7 @@ def nvd_rows(entry: Any, index: int, name: str) -> tuple[tuple, list[tuple]]:
     if not isinstance(metrics, dict):
         raise FeedError(f"{name}: {cve_id}: metrics is not an object")
     score, version, vector = _cvss(metrics)
-    matches: list[tuple] = []
+    matches: list[tuple[Any, ...]] = []
     for configuration in cve.get("configurations") or []:
         for node in (configuration or {}).get("nodes") or []:
             for match in (node or {}).get("cpeMatch") or []:
@@ -279,7 +279,7 @@ def _import_nvd(store: FeedStore, path: Path) -> tuple[int, str]:
     timestamp = ""
     seen = 0
 
-    def entries() -> Iterator[tuple[tuple, list[tuple]]]:
+    def entries() -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
         nonlocal timestamp, seen
         with _open_text(path) as stream:
             parser = _JsonStream(stream, path.name)
@@ -351,7 +351,7 @@ def _import_epss(store: FeedStore, path: Path) -> tuple[int, str]:
         return store.put_epss(_epss_rows(csv.reader(stream), path.name, score_date)), score_date
 
 
-def _epss_rows(reader: Any, name: str, score_date: str) -> Iterator[tuple]:
+def _epss_rows(reader: Any, name: str, score_date: str) -> Iterator[tuple[Any, ...]]:
     for line_number, fields in enumerate(reader, start=3):
         if not fields:
             continue
@@ -370,7 +370,7 @@ def _epss_rows(reader: Any, name: str, score_date: str) -> Iterator[tuple]:
 # ---------------------------------------------------------------------- CERT-FR
 
 
-def _certfr_alert(item: Any, index: int, name: str) -> tuple[tuple, list[str]]:
+def _certfr_alert(item: Any, index: int, name: str) -> tuple[tuple[Any, ...], list[str]]:
     if not isinstance(item, dict):
         raise FeedError(f"{name}: alert #{index + 1} is not an object")
     alert_id = str(item.get("id") or item.get("reference") or "")

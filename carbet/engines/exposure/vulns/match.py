@@ -11,6 +11,7 @@ level higher for medical and remote-access services, which are the ones attacked
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from carbet.engines.exposure.checks import define
 from carbet.engines.exposure.core import Observation, ScanConfig, ServiceInfo
@@ -101,7 +102,7 @@ def exposed_first(service: ServiceInfo) -> bool:
     return bool(tags & EXPOSED_FIRST_SERVICES) or service.port in EXPOSED_FIRST_PORTS
 
 
-def _priority(row: MatchRow) -> tuple:
+def _priority(row: MatchRow) -> tuple[Any, ...]:
     return (not row.kev, -(row.epss or 0.0), -(row.cvss or 0.0), row.cve_id)
 
 

@@ -21,7 +21,9 @@ them wrong. The rules here:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cmp_to_key
+from typing import Any
 
 PRE_RELEASE = frozenset({"alpha", "beta", "rc", "pre", "preview", "dev", "snapshot", "cr"})
 _TOKEN = re.compile(r"[0-9]+|[a-z]+")
@@ -86,7 +88,8 @@ def compare(a: str, b: str, vendor: str = "") -> int:
     return 0
 
 
-def sort_key(vendor: str = ""):
+def sort_key(vendor: str = "") -> Callable[[str], Any]:
+    """A ``sorted`` key ordering version strings the vendor's way."""
     return cmp_to_key(lambda a, b: compare(a, b, vendor))
 
 
