@@ -17,7 +17,7 @@ from carbet.engines import charts
 from carbet.engines.posture import PostureCounts
 from carbet.findings.choices import Severity
 from carbet.findings.posture.peers import GroupFigures
-from carbet.findings.posture.selectors import SOURCE_LABELS, SourceCell, TrendData
+from carbet.findings.posture.selectors import SourceCell, TrendData, source_labels
 
 ACCENT = "#0b5d6b"
 
@@ -110,7 +110,7 @@ def score_trend(days: list[date], scores: list[int | None]) -> SafeString | None
 
 def source_heatmap(cells: dict[str, SourceCell]) -> SafeString | None:
     """One structure's open findings by source (rows) and severity (columns)."""
-    sources = [(key, str(label)) for key, label in SOURCE_LABELS.items() if key in cells]
+    sources = [(key, str(label)) for key, label in source_labels().items() if key in cells]
     if not sources:
         return None
     severities = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)

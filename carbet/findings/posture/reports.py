@@ -28,7 +28,7 @@ from carbet.core.pdf import css_text, html_to_pdf
 from carbet.core.tenancy import can
 from carbet.findings.models import Finding
 from carbet.findings.posture import figures, peers, structure
-from carbet.findings.posture.selectors import OPEN, SOURCE_LABELS
+from carbet.findings.posture.selectors import OPEN, source_labels
 
 ANNEX_MAX_FINDINGS = 300
 ANNEX_MAX_ACTIONS = 200
@@ -70,8 +70,9 @@ def structure_report_context(
         )
         total = findings.count()
         rows = list(findings[:ANNEX_MAX_FINDINGS])
+        labels = source_labels()
         for finding in rows:
-            finding.source_label = SOURCE_LABELS.get(finding.source, finding.source)
+            finding.source_label = labels.get(finding.source, finding.source)
         actions = structure.open_actions(actor, target, limit=ANNEX_MAX_ACTIONS)
         context.update(
             annex_findings=rows,

@@ -30,7 +30,7 @@ from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM, grants
 from carbet.engines import disclosure
 from carbet.engines.posture import PostureCounts, trend
-from carbet.findings.choices import OPEN_STATUSES, Severity, Source, Status
+from carbet.findings.choices import OPEN_STATUSES, Severity, Status, source_choices
 from carbet.findings.models import Finding, PostureSnapshot
 
 SLA_WINDOW_DAYS = 90
@@ -38,7 +38,12 @@ TREND_DAYS = 90
 COMPARE_DAYS = 30
 OPEN = sorted(OPEN_STATUSES)
 CATEGORY_LABELS = {c.value: str(c.label) for c in Category}
-SOURCE_LABELS = {s.value: s.label for s in Source}
+
+
+def source_labels() -> dict[str, str]:
+    """Code → label of every findings source, the services' included (read from the service
+    registry when asked, not at import: the services register at start-up)."""
+    return dict(source_choices())
 
 
 @dataclass
@@ -265,7 +270,7 @@ def posture_rows(
 def sources_in(rows: list[PostureRow]) -> list[tuple[str, str]]:
     """The sources (heatmap columns) that have at least one open finding, in a stable order."""
     present = {source for row in rows for source in row.by_source}
-    return [(s.value, str(s.label)) for s in Source if s.value in present]
+    return [(code, str(label)) for code, label in source_choices() if code in present]
 
 
 @dataclass(frozen=True)
