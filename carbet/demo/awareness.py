@@ -1,7 +1,8 @@
 """Demo data of the awareness service: staff lists, three past phishing simulations with their
 results (improving over time), training assignments, findings and the dashboard score.
 
-Nothing is sent: the demo writes results as a finished campaign would have left them. The
+Nothing is sent: the demo writes results as a finished campaign would have left them, with
+send times planned by the sender's own planner (working days and hours, throttle). The
 structures must have a phishing mandate in force and a mail domain whose ownership is proven
 (the demo registry has the centre review them, ``carbet.demo.services``); others are skipped.
 Idempotent: a structure that already has campaigns is left alone.
@@ -29,11 +30,13 @@ from carbet.awareness.models import (
     TrainingModule,
 )
 from carbet.awareness.service import PHISHING_MANDATE
+from carbet.awareness.services_campaigns import throttle_of, window_of
 from carbet.awareness.services_targets import new_pseudonym
 from carbet.core.mandates import check
 from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.awareness import tokens
+from carbet.engines.awareness.schedule import plan
 
 DEMO_STRUCTURES = ("ch-anse-bleue", "epsm-pointe", "ssr-bois-cannelle")
 SERVICES = ("Soins", "Urgences", "Accueil", "Administration", "Pharmacie", "Imagerie")
@@ -174,8 +177,11 @@ def _campaign(
     rng.shuffle(order)
     clickers = round(click_rate * len(order))
     reporters = round(report_rate * len(order))
-    for position, target in enumerate(order):
-        sent = launch + dt.timedelta(minutes=rng.randint(0, 2 * 8 * 60))
+    # The sender's own planner: working days and hours of the campaign, its throttle.
+    times = plan(
+        len(order), launch, campaign.send_by, window_of(campaign), throttle_of(campaign), rng
+    )
+    for position, (target, sent) in enumerate(zip(order, times, strict=True)):
         recipient = Recipient.objects.create(
             campaign=campaign,
             target=target,

@@ -1,8 +1,12 @@
-"""Directory audits of the demo region: two hospitals' Active Directory, one audited twice.
+"""Directory audits of the demo region: the audits the findings history tells about.
 
+Every structure whose history has directory findings (``carbet.demo.findings_data``) is audited
+on the history's audit days (``DIRECTORY_AUDIT_DAYS``), when a mandate allowed it that day: the
+first audit sees the weak directory, the later ones the directory after its first action plan.
 The snapshots are built here (no directory to collect from in a demo), then stored and analysed
-through the same services as an uploaded snapshot, so the pages, the findings and the trend are
-the real ones. Idempotent: a structure that already has audits is left alone.
+through the same services as an uploaded snapshot, dated the audit's day with the demo's clock,
+so the directory page, the findings' "Audit de l'annuaire du …" label, the CaRE evidence and the
+ARS indicators all name the same audits. Idempotent: a structure with audits is left alone.
 """
 
 from __future__ import annotations
@@ -13,9 +17,13 @@ from typing import Any
 from django.utils import timezone
 
 from carbet.core.choices import AssetKind
+from carbet.core.mandates import check
 from carbet.core.models import Asset, Structure
+from carbet.demo import findings_data
+from carbet.demo.clock import frozen_at
 from carbet.directory import services
 from carbet.directory.models import AuditOrigin, AuditStatus, DirectoryAudit
+from carbet.directory.service import DIRECTORY_MANDATE, DIRECTORY_SOURCE
 from carbet.engines.directory.analysis import analyse
 from carbet.engines.directory.model import (
     UAC_DONT_EXPIRE_PASSWORD,
@@ -31,11 +39,16 @@ from carbet.engines.directory.model import (
 )
 
 NORMAL = 0x200
-# (structure key, audits as (days ago, whether the first action plan is done))
-DEMO_AUDITS = (
-    ("ch-anse-bleue", ((120, False), (10, True))),
-    ("ch-saint-ilet", ((30, False),)),
-)
+
+
+def demo_audits() -> list[tuple[str, int, tuple[tuple[int, bool], ...]]]:
+    """(structure key, its minute in the history's day, audits as (days ago, plan done))."""
+    days = sorted(findings_data.DIRECTORY_AUDIT_DAYS, reverse=True)
+    audits = []
+    for minute, (key, profile) in enumerate(findings_data.PROFILES.items()):
+        if any(s.source == DIRECTORY_SOURCE for s in profile):
+            audits.append((key, minute, tuple((day, day != days[0]) for day in days)))
+    return audits
 
 
 def _sid(domain_sid: str, rid: int) -> str:
@@ -149,7 +162,7 @@ def load(structures: dict[str, Structure], today: dt.date | None = None) -> int:
     """Add the demo audits; returns how many were created."""
     today = today or timezone.localdate()
     created = 0
-    for key, audits in DEMO_AUDITS:
+    for key, minute, audits in demo_audits():
         structure = structures.get(key)
         if structure is None or DirectoryAudit.objects.filter(structure=structure).exists():
             continue
@@ -158,9 +171,13 @@ def load(structures: dict[str, Structure], today: dt.date | None = None) -> int:
             continue
         domain = asset.value
         for days_ago, fixed in audits:
+            day = today - dt.timedelta(days=days_ago)
+            if not check(structure, DIRECTORY_MANDATE, at=day):
+                continue  # the history audits only what a mandate allowed that day
+            # The same minute as the history's "Audit de l'annuaire" of that day.
             collected_at = timezone.make_aware(
-                dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(9, 30))
-            )
+                dt.datetime.combine(day, dt.time(9, 0))
+            ) + dt.timedelta(minutes=minute)
             snap = build_snapshot(domain, collected_at, fixed=fixed)
             audit_row = DirectoryAudit(
                 structure=structure,
@@ -172,9 +189,9 @@ def load(structures: dict[str, Structure], today: dt.date | None = None) -> int:
             )
             services._keep_snapshot(audit_row, snap)
             audit_row.save()
-            # The demo's findings history already tells the directory's story (see
-            # carbet.demo.findings): these audits fill the directory pages without doubling it.
-            services.finish(audit_row, analyse(snap, now=collected_at), write=False)
-            DirectoryAudit.objects.filter(pk=audit_row.pk).update(analysed_at=collected_at)
+            # The demo's findings history writes the directory's findings (carbet.demo.findings,
+            # on these same days): the audits fill the directory pages without doubling them.
+            with frozen_at(collected_at + dt.timedelta(minutes=2)):
+                services.finish(audit_row, analyse(snap, now=collected_at), write=False)
             created += 1
     return created

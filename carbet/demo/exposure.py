@@ -1,115 +1,106 @@
-"""Exposure scans for the demo region, without contacting anything.
+"""Exposure scans of the demo region: one scan per mandated structure, on the day of the
+findings history's last scan, showing what that history says the scan saw.
 
-``load_demo_exposure()`` gives a few demo structures one finished exposure scan each, through
-the exposure services themselves: the mandate gate decides which assets are "scanned" (so the
-refusals of structures without a valid mandate are real, and audited), then prepared engine
-results — what the scanner would have found on lab hosts — are saved and finished like a real
-scan (scores, diff, findings). No packet leaves the machine: the engine is not called. Alerts
-are not mailed and no existing finding is closed (the demo's own findings history stays).
+``load_demo_exposure`` goes through the exposure services: the mandate gate decides which
+assets are scanned (the refusals of structures without a valid mandate are real, and audited),
+then the engine results are built from ``carbet.demo.findings_data`` (the weaknesses present on
+that day, on the asset the history puts them on) and saved and finished like a real scan, dated
+that day with the demo's clock. Their observations carry the exposure service's fingerprints,
+which the history's findings carry too: the scan page and the findings are one story, without a
+second finding for the same weakness. No packet leaves the machine here; an on-demand scan from
+the web, against the demo lab (``carbet demo lab``), is a real one.
 
 Idempotent: a structure that already has a scan is left alone.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM
-from carbet.engines.exposure.core import Observation, ServiceInfo, TargetResult
+from carbet.demo import findings_data as data
+from carbet.demo.clock import frozen_at
+from carbet.engines.exposure.core import ServiceInfo, TargetResult
 from carbet.exposure import services
 from carbet.exposure.models import Scan
+from carbet.exposure.service import EXPOSURE_SOURCE
 from carbet.exposure.services_finish import finish
 from carbet.exposure.services_run import save_targets
 
-MAX_STRUCTURES = 6
+SCAN_DAY = data.EXPOSURE_SCAN_DAYS[-1]
+_SERVICE_OF_PORT = {3389: "rdp", 445: "smb", 21: "ftp", 104: "dicom", 443: "https"}
 
 
-def _web(result: TargetResult, port: int, tls: bool, weak: bool) -> None:
-    result.services.append(
-        ServiceInfo(port=port, service="https" if tls else "http", product="nginx",
-                    version="1.18.0", tls=tls, banner="Server: nginx/1.18.0")
-    )  # fmt: skip
-    headers = {"Server": "nginx/1.18.0", "Content-Type": "text/html"}
-    result.evidence.setdefault("web", {})[str(port)] = {
-        "headers": headers,
-        "observatory_score": 35 if weak else 80,
-    }
-    result.observations.append(
-        Observation("web.hsts.missing", port=port, detail="Pas d'en-tête HSTS")
-    )
-    if weak:
-        result.observations += [
-            Observation("web.csp.missing", port=port, detail="Pas de politique CSP"),
-            Observation("web.version_disclosure", port=port, detail="Server: nginx/1.18.0"),
-        ]
-    if tls:
-        result.evidence.setdefault("tls", {})[str(port)] = {
-            "protocols": ["TLSv1.0", "TLSv1.2"] if weak else ["TLSv1.2", "TLSv1.3"],
-            "certificate": {"subject": result.target, "issuer": "Autorité de démonstration"},
-        }
-        if weak:
-            result.observations.append(
-                Observation("tls.protocol.tls10", port=port, detail="TLS 1.0 accepté")
-            )
+def engine_result(target: str, kind: str, asset_value: str, seen_here: list[Any]) -> TargetResult:
+    """What the scanner reported for one target: the history's weaknesses on its asset."""
+    from carbet.demo.findings import observation
 
-
-def engine_result(target: str, kind: str, rank: int, index: int) -> TargetResult:
-    """What the scanner would report for one demo target (deterministic by structure rank)."""
     result = TargetResult(target=target, kind=kind, addresses=[target] if kind == "ip" else [])
-    result.evidence["open_ports"] = []
-    if kind == "domain" and "." in target and not target.startswith("127."):
-        result.evidence["dns"] = {"MX": [f"mx.{target}"], "TXT": ["v=spf1 mx ~all"]}
-        result.observations.append(Observation("mail.dmarc.none", detail="DMARC p=none"))
-        if rank % 2:
-            result.observations.append(Observation("dns.dnssec.missing", detail="Zone non signée"))
-    if kind == "host":
-        _web(result, 443, tls=True, weak=rank % 2 == 0)
-    if kind == "ip" and target.endswith(".10"):
-        if rank % 3 == 0:
-            result.services.append(ServiceInfo(port=3389, service="rdp", product="RDP"))
-            result.observations.append(
-                Observation("port.rdp", port=3389, detail="Bureau à distance ouvert sur internet",
-                            evidence={"x224": "connection confirm"})
-            )  # fmt: skip
-        _web(result, 10443, tls=True, weak=False)
-    if kind == "ip" and target.endswith(".5") and rank % 3 == 1:
-        result.services.append(ServiceInfo(port=104, service="dicom", product="PACS"))
-        result.observations.append(
-            Observation("medical.dicom.exposed", port=104,
-                        detail="Serveur d'imagerie (DICOM) joignable depuis internet")
-        )  # fmt: skip
-    result.evidence["open_ports"] = [s.port for s in result.services]
+    for seen in seen_here:
+        weakness = data.CATALOGUE[seen.weakness]
+        found = observation(weakness)
+        found.detail = weakness.title
+        found.evidence = {"démonstration": "résultat rejoué de l'historique de la démo"}
+        if found.port:
+            result.services.append(
+                ServiceInfo(port=found.port, service=_SERVICE_OF_PORT.get(found.port, ""))
+            )
+        result.observations.append(found)
+    result.evidence["open_ports"] = sorted({s.port for s in result.services})
     return result
 
 
-def load_demo_exposure(actor: Any = SYSTEM, limit: int = MAX_STRUCTURES) -> dict[str, int]:
-    """One finished scan for up to ``limit`` demo structures with mandated assets."""
-    created = refused = scanned = 0
-    structures = Structure.objects.visible_to(SYSTEM).order_by("pk")
-    for rank, structure in enumerate(structures):
-        # Structures scanned by an earlier run count towards the limit: a second run adds none.
-        if scanned >= limit:
-            break
+def _present(seen: data.Seen, day: int) -> bool:
+    until = -1 if seen.until is None else seen.until
+    return until < day <= seen.since
+
+
+def load_demo_exposure(
+    structures: dict[str, Structure], today: date | None = None
+) -> dict[str, int]:
+    """One finished scan, dated the history's last scan day, per structure it may scan."""
+    from carbet.demo.findings import _asset_roles
+
+    today = today or timezone.localdate()
+    created = refused = 0
+    for minute, (key, structure) in enumerate(structures.items()):
+        profile = [
+            s
+            for s in data.PROFILES.get(key, ())
+            if s.source == EXPOSURE_SOURCE and _present(s, SCAN_DAY)
+        ]
         if Scan.objects.filter(structure=structure).exists():
-            scanned += 1
             continue
+        moment = timezone.make_aware(
+            datetime.combine(today - timedelta(days=SCAN_DAY), time(9, 30))
+        ) + timedelta(minutes=minute)
+        roles = _asset_roles(structure)
         try:
             # One transaction: the scan's job reaches the task queue only once the scan is
             # finished, so a worker picking it up finds nothing left to do (and contacts nothing).
-            with transaction.atomic():
+            with transaction.atomic(), frozen_at(moment):
                 scan = services.request_structure_scan(structure, SYSTEM, on_demand=False)
+                Scan.objects.filter(pk=scan.pk).update(created_at=moment, started_at=moment)
                 rows = list(scan.targets.order_by("pk"))
-                results = [
-                    engine_result(row.target, row.kind, rank, i) for i, row in enumerate(rows)
-                ]
+                results = []
+                for row in rows:
+                    here = [
+                        s
+                        for s in profile
+                        if s.asset in roles
+                        and roles[s.asset].pk == row.asset_id
+                        and roles[s.asset].value == row.target
+                    ]
+                    results.append(engine_result(row.target, row.kind, row.target, here))
                 save_targets(scan, list(zip(rows, results, strict=True)))
-                finish(scan, actor, alert=False, close_findings=False)
+                finish(scan, SYSTEM, alert=False, close_findings=False)
         except services.NothingToScan:
             refused += 1
             continue
         created += 1
-        scanned += 1
     return {"scans": created, "without_mandate": refused}

@@ -32,7 +32,9 @@ from carbet.demo import findings_data as data
 from carbet.demo import region
 from carbet.demo.pdf import mandate_pdf
 from carbet.directory.service import DIRECTORY_SOURCE
+from carbet.engines.exposure.core import Observation
 from carbet.exposure.service import EXPOSURE_SOURCE
+from carbet.exposure.services_run import fingerprint as exposure_fingerprint
 from carbet.findings.choices import Source, Status
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.findings.models import ActionEvidence, ActionItem, ActionStatus, Campaign, Finding
@@ -157,6 +159,14 @@ def _asset_roles(structure: Structure) -> dict[str, Asset]:
     return roles
 
 
+def observation(weakness: data.Weakness) -> Observation:
+    """What the exposure engine reports for ``weakness`` (its check, port and CVE)."""
+    port = weakness.evidence.get("port")
+    return Observation(
+        weakness.rule, port=port if isinstance(port, int) else None, cve=weakness.cve
+    )
+
+
 def _present(seen: data.Seen, day: int) -> bool:
     """Whether a scan ``day`` days before the load sees ``seen``."""
     until = -1 if seen.until is None else seen.until
@@ -228,7 +238,13 @@ class _History:
             for name, value in weakness.evidence.items()
         }
         proof.update(seen.detail)
+        fingerprint = ""
+        if weakness.source == EXPOSURE_SOURCE and not seen.via and asset is not None:
+            # The exposure service's own fingerprint: the demo's scans (carbet.demo.exposure)
+            # then see the same finding, never a second one for the same weakness.
+            fingerprint = exposure_fingerprint(asset.pk, asset.value, observation(weakness))
         return FindingInput(
+            fingerprint=fingerprint,
             title=weakness.title,
             severity=weakness.severity,
             rule=weakness.rule,

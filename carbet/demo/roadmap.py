@@ -120,27 +120,12 @@ def _care(structure: Structure, framework: Framework, key: str) -> None:
 
 
 def _facts(structure: Structure, key: str, index: int, today: date) -> None:
-    """What the other services would have reported over the last weeks."""
-    for week in (10, 4):
-        level = min(1 + _level(key, f"ad{week}") + (1 if week == 4 else 0), 5)
-        auto_evidence.record(
-            structure,
-            "directory_audit",
-            at=_at(today - timedelta(weeks=week)),
-            value={"anssi_level": level, "score": 20 * level},
-            reference=f"demo-audit-{week}",
-        )
-    auto_evidence.record(
-        structure,
-        "exposure_scan",
-        at=_at(today - timedelta(weeks=2)),
-        value={
-            "critical": _level(key, "crit") % 2,
-            "dmarc_reject": _level(key, "dmarc") >= 2,
-            "mfa_remote_access": _level(key, "mfa") >= 1,
-        },
-        reference="demo-scan",
-    )
+    """Exercises: no Carbet service records them yet, so the demo writes them, once, here.
+
+    Directory audits, exposure scans and phishing campaigns are not written here: their own
+    services hand them to the roadmap when the demo runs them (``carbet.demo.directory``,
+    ``exposure`` and ``awareness``), so CaRE evidence and indicators name the same audits,
+    scans and campaigns as the pages of those services."""
     if index % 3 != 2:
         auto_evidence.record(
             structure,
@@ -148,14 +133,6 @@ def _facts(structure: Structure, key: str, index: int, today: date) -> None:
             at=_at(today - timedelta(weeks=1 + index % 9)),
             value={"continuity_test": index % 2 == 0, "level": "débutant"},
             reference="demo-exercise",
-        )
-    if index % 2 == 1:
-        auto_evidence.record(
-            structure,
-            "phishing_campaign",
-            at=_at(today - timedelta(weeks=6)),
-            value={"reporting_rate": 0.2 + _level(key, "phish") / 10, "click_rate": 0.15},
-            reference="demo-phishing",
         )
 
 

@@ -153,15 +153,21 @@ def _load_services(structures, users, today: dt.date, report: LoadReport) -> Non
     from carbet.demo import directory as demo_directory
     from carbet.demo.exposure import load_demo_exposure
     from carbet.demo.roadmap import load_roadmap
+    from carbet.findings.posture.snapshots import take_snapshots
 
     with override_settings(CARBET_ALLOW_LOOPBACK_ASSETS=True):
         with transaction.atomic():
             counts = {"directory_audit": demo_directory.load(structures, today=today)}
         # Each exposure scan commits on its own (its job reaches the queue already finished).
-        counts["exposure_scan"] = load_demo_exposure()["scans"]
-        counts["roadmap"] = load_roadmap(structures, users, today=today).roadmaps
+        counts["exposure_scan"] = load_demo_exposure(structures, today)["scans"]
         with transaction.atomic():
             counts["awareness_campaign"] = demo_awareness.load(structures, today=today)
+        # Last: the roadmap's indicators read every service's facts recorded above.
+        counts["roadmap"] = load_roadmap(structures, users, today=today).roadmaps
+        if any(counts.values()):
+            # Today's posture point again, now that every service has written: the score card
+            # and the last point of its chart are the same figure.
+            take_snapshots(today)
     report.created.update({kind: n for kind, n in counts.items() if n})
 
 

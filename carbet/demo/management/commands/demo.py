@@ -28,6 +28,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
+            "action",
+            nargs="?",
+            choices=("load", "lab"),
+            default="load",
+            help=_(
+                "« load » (par défaut) charge la région ; « lab » démarre le laboratoire de "
+                "démonstration (serveur DNS des zones de démo et services faibles ou sains sur "
+                "127.97.x.x) jusqu'à Ctrl-C."
+            ),
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help=_(
@@ -45,7 +56,17 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args, reset: bool = False, password: str | None = None, **options):
+    def handle(
+        self,
+        *args,
+        action: str = "load",
+        reset: bool = False,
+        password: str | None = None,
+        **options,
+    ):
+        if action == "lab":
+            self._run_lab()
+            return
         try:
             chosen, generated = choose_password(password)
         except ValidationError as exc:
@@ -122,6 +143,34 @@ class Command(BaseCommand):
                     % findings.mail_error
                 )
             )
+
+    def _run_lab(self) -> None:
+        from carbet.demo.lab.runner import Lab
+
+        lab = Lab().start()
+        served = sorted({what for _address, _port, what in lab.listening})
+        self.stdout.write(
+            _(
+                "Laboratoire de démonstration démarré : %(n)s services sur 127.97.x.x (%(what)s), "
+                "serveur DNS des zones de démonstration sur %(dns)s. Ctrl-C l'arrête."
+            )
+            % {"n": len(lab.listening), "what": ", ".join(served), "dns": lab.nameserver}
+        )
+        if not lab.privileged:
+            self.stdout.write(
+                _(
+                    "Sans droits d'administration : ports 8080 (web), 8443 (web chiffré) et 11112 "
+                    "(imagerie) au lieu de 80, 443 et 104 ; pas de messagerie, FTP ni partage de "
+                    "fichiers (ports réservés)."
+                )
+            )
+        self.stdout.flush()
+        try:
+            lab.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            lab.stop()
 
     @staticmethod
     def _labels() -> dict[str, str]:
