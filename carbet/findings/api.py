@@ -24,7 +24,7 @@ from carbet.api.errors import ApiError
 from carbet.api.pagination import Page, PageQuery, paginate
 from carbet.api.schemas import InputSchema, ObjectId, StructureRef
 from carbet.audit.services import client_ip
-from carbet.core.models import Structure
+from carbet.core import access
 from carbet.core.services import require
 from carbet.findings import selectors
 from carbet.findings.choices import OPEN_STATUSES, Severity, Source
@@ -189,10 +189,6 @@ class AcceptanceFilters(Schema):
 # --- Findings --------------------------------------------------------------------------------
 
 
-def _require_detail(request: HttpRequest) -> None:
-    require(actor(request), Perm.FINDINGS_DETAIL)
-
-
 def _visible_finding(request: HttpRequest, pk: int) -> Finding:
     return get_object_or_404(
         Finding.objects.visible_to(actor(request), Perm.FINDINGS_DETAIL).select_related(
@@ -212,7 +208,7 @@ def _detail(request: HttpRequest, finding: Finding) -> Finding:
 def list_findings(
     request: HttpRequest, filters: Query[FindingFilters], page: Query[PageQuery]
 ) -> dict:
-    _require_detail(request)
+    require(actor(request), Perm.FINDINGS_DETAIL)
     if selectors.status_values(filters.status) is None and filters.status != "all":
         raise ApiError(422, details={"status": [_("Groupe ou état inconnu.")]})
     if filters.sort not in selectors.SORTS:
@@ -288,7 +284,7 @@ def _visible_acceptance(request: HttpRequest, pk: int) -> RiskAcceptance:
 def list_acceptances(
     request: HttpRequest, filters: Query[AcceptanceFilters], page: Query[PageQuery]
 ) -> dict:
-    _require_detail(request)
+    require(actor(request), Perm.FINDINGS_DETAIL)
     rows = _acceptances(request)
     if filters.structure:
         rows = rows.filter(structure_id=filters.structure)
@@ -309,10 +305,7 @@ def acceptance_detail(request: HttpRequest, id: int) -> RiskAcceptance:
 )
 def request_acceptance(request: HttpRequest, payload: AcceptanceIn) -> Status:
     user = actor(request)
-    structure = get_object_or_404(
-        Structure.objects.visible_to(user, Perm.FINDINGS_DETAIL).select_related("organisation"),
-        pk=payload.structure,
-    )
+    structure = access.structure_for(user, payload.structure, see=Perm.FINDINGS_DETAIL)
     findings = list(
         Finding.objects.visible_to(user, Perm.FINDINGS_DETAIL).filter(pk__in=payload.findings)
     )

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
+from carbet.core import access
 from carbet.core.forms import apply_errors
 from carbet.core.models import Asset, Structure
 from carbet.core.tenancy import can
@@ -46,11 +47,6 @@ PAGE_SIZE = 50
 MAX_EVIDENCE_ITEMS = 200
 MAX_EVENTS = 200
 MAX_EVIDENCE_DEPTH = 6
-
-
-def _require(user: Any, perm: Perm) -> None:
-    if not can(user, perm):
-        raise PermissionDenied
 
 
 def _visible_finding(request: Any, pk: int) -> Finding:
@@ -92,7 +88,7 @@ def _filter_form(request: Any) -> FindingFilterForm:
 def finding_list(request):
     """Every finding the user may see, filtered, sorted and paginated."""
     user = request.user
-    _require(user, Perm.FINDINGS_DETAIL)
+    access.require(user, Perm.FINDINGS_DETAIL)
     form = _filter_form(request)
     filters = form.filters()
     page = selectors.page_of(
@@ -130,7 +126,7 @@ def _safe_next(request: Any, fallback: str) -> str:
 def bulk_status(request):
     """Apply one status change, with one reason, to the findings ticked in the list."""
     user = request.user
-    _require(user, Perm.FINDINGS_TRIAGE)
+    access.require(user, Perm.FINDINGS_TRIAGE)
     back = _safe_next(request, reverse("findings:list"))
     ids = [int(v) for v in request.POST.getlist("finding") if v.isdigit()]
     form = BulkStatusForm(request.POST)
@@ -362,7 +358,7 @@ def finding_status(request, pk: int):
 def overdue(request):
     """Open findings past their deadline, structure by structure (worst first)."""
     user = request.user
-    _require(user, Perm.FINDINGS_DETAIL)
+    access.require(user, Perm.FINDINGS_DETAIL)
     today = timezone.localdate()
     late = Finding.objects.visible_to(user, Perm.FINDINGS_DETAIL).filter(
         status__in=sorted(OPEN_STATUSES), sla_due__lt=today
@@ -403,7 +399,7 @@ def _assets_of(user: Any, structure_id: Any) -> list[Asset]:
 def manual_create(request):
     """An auditor writes a finding; the same one written twice stays one finding."""
     user = request.user
-    _require(user, Perm.FINDINGS_WRITE)
+    access.require(user, Perm.FINDINGS_WRITE)
     structures = _structures(user, Perm.FINDINGS_WRITE)
     chosen = request.POST.get("structure") or request.GET.get("structure")
     form = ManualFindingForm(
@@ -414,10 +410,7 @@ def manual_create(request):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        structure = get_object_or_404(
-            Structure.objects.visible_to(user, Perm.FINDINGS_WRITE).select_related("organisation"),
-            pk=data["structure"],
-        )
+        structure = access.structure_for(user, data["structure"], see=Perm.FINDINGS_WRITE)
         asset = None
         if data.get("asset"):
             asset = (
@@ -464,7 +457,7 @@ def manual_create(request):
 def manual_assets(request):
     """The asset choices of one structure (htmx fragment of the manual finding form)."""
     user = request.user
-    _require(user, Perm.FINDINGS_WRITE)
+    access.require(user, Perm.FINDINGS_WRITE)
     form = ManualFindingForm(structures=[], assets=_assets_of(user, request.GET.get("structure")))
     return render(request, "findings/findings/_asset_field.html", {"field": form["asset"]})
 
@@ -476,7 +469,7 @@ def manual_assets(request):
 def import_upload(request):
     """Upload a findings file for one structure; it is checked and written by a job."""
     user = request.user
-    _require(user, Perm.FINDINGS_WRITE)
+    access.require(user, Perm.FINDINGS_WRITE)
     form = FindingImportForm(
         request.POST or None,
         request.FILES or None,
@@ -484,18 +477,21 @@ def import_upload(request):
         max_bytes=io.max_bytes(),
     )
     if request.method == "POST" and form.is_valid():
-        structure = get_object_or_404(
-            Structure.objects.visible_to(user, Perm.FINDINGS_WRITE),
-            pk=form.cleaned_data["structure"],
+        structure = access.structure_for(
+            user, form.cleaned_data["structure"], see=Perm.FINDINGS_WRITE
         )
-        job = io.submit_import(
-            user,
-            structure,
-            form.cleaned_data["file"],
-            complete=form.cleaned_data["complete"],
-            ip=client_ip(request),
-        )
-        return redirect("jobs:detail", job.pk)
+        try:
+            job = io.submit_import(
+                user,
+                structure,
+                form.cleaned_data["file"],
+                complete=form.cleaned_data["complete"],
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:  # not a table at all: said at once, nothing stored
+            apply_errors(form, exc)
+        else:
+            return redirect("jobs:detail", job.pk)
     columns = [(name, name in REQUIRED, aliases) for name, aliases in COLUMNS.items()]
     return render(
         request,
@@ -508,8 +504,8 @@ def import_upload(request):
 def export(request):
     """The list as it is filtered, as CSV, JSON or XLSX (audited)."""
     user = request.user
-    _require(user, Perm.FINDINGS_DETAIL)
-    _require(user, Perm.EXPORT_RUN)
+    access.require(user, Perm.FINDINGS_DETAIL)
+    access.require(user, Perm.EXPORT_RUN)
     fmt = request.GET.get("format", "csv")
     if fmt not in io.FORMATS:
         fmt = "csv"

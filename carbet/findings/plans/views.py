@@ -7,6 +7,7 @@ render. Campaign pages live in ``carbet.findings.plans.views_campaigns``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_POST
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.audit.services import client_ip
+from carbet.core import access, uploads
 from carbet.core.forms import apply_errors
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
@@ -124,10 +126,7 @@ def actions(request: HttpRequest) -> HttpResponse:
 @login_required
 def structure_plan(request: HttpRequest, pk: int) -> HttpResponse:
     """A structure's plan written for its director: priorities first, what/why/how/who/when."""
-    structure = get_object_or_404(
-        Structure.objects.visible_to(request.user, Perm.ACTION_VIEW).select_related("organisation"),
-        pk=pk,
-    )
+    structure = access.structure_for(request.user, pk, see=Perm.ACTION_VIEW)
     today = timezone.localdate()
     actions_of = selectors.visible_actions(request.user).filter(structure=structure)
     to_do = list(
@@ -392,7 +391,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     if not evidence.document:
         raise Http404
     try:
-        handle = evidence.document.open("rb")
+        handle = uploads.open_upload(evidence.document.name)
     except (FileNotFoundError, ValueError) as exc:
         raise Http404 from exc
     audit.record(
@@ -403,7 +402,9 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
         changes={"document_sha256": evidence.document_sha256},
         ip=client_ip(request),
     )
-    filename = evidence.document.name.rsplit("/", 1)[-1]
+    # Stored under a random name (carbet.core.uploads): the download gets a readable one.
+    suffix = Path(evidence.document.name).suffix
+    filename = f"preuve-action-{evidence.action_id}-{evidence.pk}{suffix}"
     return FileResponse(handle, as_attachment=True, filename=filename)
 
 

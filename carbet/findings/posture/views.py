@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
+from carbet.core import access
 from carbet.core.exports import CONTENT_TYPES
 from carbet.core.models import Structure
 from carbet.core.tenancy import can, grants
@@ -167,10 +168,7 @@ def _my_structures(request, today):
 
 def _structure_page(request, pk: int, today):
     user = request.user
-    target = get_object_or_404(
-        Structure.objects.visible_to(user, Perm.FINDINGS_DETAIL).select_related("organisation"),
-        pk=pk,
-    )
+    target = access.structure_for(user, pk, see=Perm.FINDINGS_DETAIL)
     data = structure.structure_dashboard(user, target, today=today)
     verdict, verdict_class = structure.score_verdict(data.score)
     return render(
@@ -239,12 +237,7 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
 def structure_report(request, pk: int):
     """The structure's PDF report; ``?partie=synthese`` for the two-page summary alone."""
     user = request.user
-    target = get_object_or_404(
-        Structure.objects.visible_to(user, Perm.REPORT_VIEW).select_related("organisation"),
-        pk=pk,
-    )
-    if not can(user, Perm.FINDINGS_DETAIL, target):
-        raise PermissionDenied
+    target = access.structure_for(user, pk, Perm.FINDINGS_DETAIL, see=Perm.REPORT_VIEW)
     part = "summary" if request.GET.get("partie") == "synthese" else "full"
     today = timezone.localdate()
     data = reports.structure_report_pdf(user, target, today=today, part=part, ip=client_ip(request))
