@@ -224,9 +224,7 @@ def record_evidence(
         raise ContractError(f"evidence kind {kind!r} is declared by no service")
     for spec in services():
         if spec.evidence_sink:
-            _resolve(spec.evidence_sink)(
-                structure, kind, at=at, value=value, reference=reference
-            )
+            _resolve(spec.evidence_sink)(structure, kind, at=at, value=value, reference=reference)
 
 
 class ServiceConfig(AppConfig):

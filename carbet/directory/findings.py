@@ -15,7 +15,7 @@ from carbet.core.choices import AssetKind
 from carbet.core.models import Asset
 from carbet.core.tenancy import SYSTEM
 from carbet.directory.models import AuditStatus, DirectoryAudit
-from carbet.findings.choices import Source
+from carbet.directory.service import DIRECTORY_SOURCE
 from carbet.findings.ingest import FindingInput, ingest
 
 # Objects listed in a finding's evidence; the audit page shows them all.
@@ -80,7 +80,7 @@ def write_findings(audit_row: DirectoryAudit, data: dict[str, Any], *, actor: An
     ]
     return ingest(
         audit_row.structure,
-        Source.DIRECTORY,
+        DIRECTORY_SOURCE,
         items,
         complete=True,
         scope=f"directory:{domain}",
