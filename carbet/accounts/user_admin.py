@@ -23,15 +23,11 @@ from carbet.accounts.models import Membership, User
 from carbet.accounts.roles import Perm
 from carbet.accounts.services import delete_devices
 from carbet.audit.services import record
+from carbet.core.access import require
 from carbet.core.models import Ght, Organisation, Structure
 from carbet.core.tenancy import forget_memberships, grants
 
 USER_FIELDS = ["email", "full_name", "centre_role", "is_active"]
-
-
-def _require_manager(actor: Any) -> None:
-    if grants(actor, Perm.USER_MANAGE).nothing:
-        raise PermissionDenied(_("Vous n'avez pas le droit de gérer les comptes."))
 
 
 def manages_region(actor: Any) -> bool:
@@ -60,7 +56,7 @@ def manageable_ghts(actor: Any) -> QuerySet:
 
 def users_visible_to(actor: Any) -> QuerySet:
     """Accounts the actor may see and manage: all for the centre, else those on its structures."""
-    _require_manager(actor)
+    require(actor, Perm.USER_MANAGE, message=_("Vous n'avez pas le droit de gérer les comptes."))
     if manages_region(actor):
         return User.objects.all()
     structures = manageable_structures(actor)
@@ -128,7 +124,7 @@ def create_user(
     ip: str | None = None,
 ) -> User:
     """Create an account without a usable password; hand over ``set_password_path`` instead."""
-    _require_manager(actor)
+    require(actor, Perm.USER_MANAGE, message=_("Vous n'avez pas le droit de gérer les comptes."))
     if centre_role and not manages_region(actor):
         raise PermissionDenied(_("Seul un administrateur du centre attribue un rôle régional."))
     if not centre_role and membership is None and not manages_region(actor):
@@ -194,7 +190,7 @@ def update_user(
 def add_membership(
     actor: Any, user: User, spec: MembershipSpec, *, ip: str | None = None
 ) -> Membership:
-    _require_manager(actor)
+    require(actor, Perm.USER_MANAGE, message=_("Vous n'avez pas le droit de gérer les comptes."))
     _check_scope(actor, spec)
     if user.is_superuser and not getattr(actor, "is_superuser", False):
         raise PermissionDenied(_("Seul un super-utilisateur peut modifier ce compte."))

@@ -54,16 +54,17 @@ def require_centre(actor: Any, perm: Perm) -> None:
 def structure_for(
     actor: Any,
     pk: Any,
-    perm: Perm = Perm.STRUCTURE_VIEW,
+    perm: Perm | None = None,
     *,
     see: Perm = Perm.STRUCTURE_VIEW,
 ) -> Structure:
     """The structure ``pk`` if ``actor`` may see it with ``see`` (else 404) and holds ``perm``
-    on it (else 403)."""
+    on it (else 403); without ``perm``, seeing is enough."""
     structure = get_object_or_404(
         Structure.objects.visible_to(actor, see).select_related("organisation__ght"), pk=pk
     )
-    require(actor, perm, structure)
+    if perm is not None and perm != see:
+        require(actor, perm, structure)
     return structure
 
 

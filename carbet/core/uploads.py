@@ -162,7 +162,13 @@ def _formats(kinds: Iterable[Kind]) -> str:
 
 
 def _refuse(field: str, message: str, code: str) -> ValidationError:
-    return ValidationError({field: [message]}, code=code)
+    return ValidationError({field: [ValidationError(message, code=code)]})
+
+
+def refusal_code(exc: ValidationError) -> str | None:
+    """Why an upload was refused: ``type``, ``content``, ``size`` or ``empty``."""
+    errors = [e for group in getattr(exc, "error_dict", {}).values() for e in group]
+    return errors[0].code if errors else getattr(exc, "code", None)
 
 
 def _candidates(name: str, kinds: frozenset[Kind]) -> list[Kind]:
@@ -513,6 +519,7 @@ __all__ = [
     "load",
     "open_upload",
     "original_name",
+    "refusal_code",
     "storage_root",
     "store",
     "upload_path",
