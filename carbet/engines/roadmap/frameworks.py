@@ -204,7 +204,7 @@ class _Checker:
         return value
 
     def strings(self, obj: jsonpos.PosDict, key: str) -> tuple[str, ...]:
-        value = obj.get(key, [])
+        value = obj.get(key, jsonpos.PosList())
         if not isinstance(value, jsonpos.PosList) or not all(isinstance(v, str) for v in value):
             self.add(obj.line_of(key), f"« {key} » doit être une liste de textes")
             return ()
@@ -212,7 +212,7 @@ class _Checker:
 
 
 def _auto_rules(check: _Checker, requirement: jsonpos.PosDict) -> tuple[AutoRule, ...]:
-    value = requirement.get("auto", [])
+    value = requirement.get("auto", jsonpos.PosList())
     if not isinstance(value, jsonpos.PosList):
         check.add(requirement.line_of("auto"), "« auto » doit être une liste de règles")
         return ()
@@ -224,7 +224,7 @@ def _auto_rules(check: _Checker, requirement: jsonpos.PosDict) -> tuple[AutoRule
             continue
         check.unknown_keys(rule, AUTO_KEYS, "une règle « auto »")
         kind = check.choice(rule, "kind", AUTO_KINDS, "")
-        when = rule.get("when", {})
+        when = rule.get("when", jsonpos.PosDict())
         conditions: dict[str, dict[str, Any]] = {}
         if not isinstance(when, jsonpos.PosDict):
             check.add(rule.line_of("when"), "« when » doit être un objet { champ: { op: valeur } }")
