@@ -364,13 +364,8 @@ def run_structure_scan(command: BaseCommand, options: dict[str, Any]) -> None:
 
     from carbet.core.models import Structure
     from carbet.core.tenancy import SYSTEM
+    from carbet.exposure.services import NothingToScan, request_structure_scan
 
-    try:
-        from carbet.exposure.services import NothingToScan, request_structure_scan
-    except ImportError:
-        raise CommandError(
-            _("L'analyse par la plateforme n'est pas encore disponible dans cette version.")
-        ) from None
     finess = options["structure"].strip()
     structure = Structure.objects.filter(finess_et=finess).first()
     if structure is None:
