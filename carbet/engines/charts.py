@@ -334,6 +334,67 @@ def _line_summary(x_labels: Sequence[str], s: Series) -> str:
     )
 
 
+def _line_desc(desc: str, x_labels: Sequence[str], series: Sequence[Series]) -> str:
+    """``desc``, plus each line's summary unless it already gives every line's last value."""
+    described = all(
+        any(
+            text in desc
+            for text in _numbers(next((v for v in reversed(s.values) if v is not None), None))
+        )
+        for s in series
+    )
+    if described or not series:
+        return desc
+    summary = " ; ".join(_line_summary(x_labels, s) for s in series)
+    return f"{desc.rstrip()} {summary}." if desc.strip() else f"{summary}."
+
+
+def _x_ticks(count: int, max_ticks: int) -> list[int]:
+    """The indexes of the labels written under the x axis: evenly spaced, the last one kept."""
+    if not count:
+        return []
+    every = max(1, math.ceil(count / max_ticks))
+    ticks = list(range(0, count, every))
+    if ticks[-1] != count - 1:
+        if count - 1 - ticks[-1] < every / 2 and len(ticks) > 1:
+            ticks.pop()  # too close to the last label: they would overlap
+        ticks.append(count - 1)
+    return ticks
+
+
+def _line(
+    out: list[str],
+    index: int,
+    s: Series,
+    points_at: Sequence[tuple[float, float] | None],
+) -> None:
+    """One series: its polylines (a gap breaks the line), lone points, and its markers."""
+    segments: list[list[str]] = [[]]
+    marks: list[str] = []
+    every_marker = max(1, math.ceil(len(points_at) / MAX_MARKERS))
+    for i, point in enumerate(points_at):
+        if point is None:
+            if segments[-1]:
+                segments.append([])
+            continue
+        x, y = point
+        segments[-1].append(f"{_fmt(x)},{_fmt(y)}")
+        if i % every_marker == 0 or i == len(points_at) - 1:
+            marks.append(_marker(MARKERS[index % len(MARKERS)], x, y, s.colour, 3.5))
+    for points in segments:
+        if len(points) == 1:
+            x_text, y_text = points[0].split(",")
+            out.append(f'<circle cx="{x_text}" cy="{y_text}" r="3" fill="{esc(s.colour)}"/>')
+        elif points:
+            out.append(
+                f'<polyline points="{" ".join(points)}" fill="none"'
+                f' stroke="{esc(s.colour)}" stroke-width="2.5" stroke-linejoin="round"'
+                f"{_dash(index)}/>"
+            )
+    if marks:
+        out.append(f'<g aria-hidden="true">{"".join(marks)}</g>')
+
+
 def line_chart(
     title: str,
     desc: str,
@@ -349,17 +410,7 @@ def line_chart(
 
     Each series has its own dash pattern and point marker besides its colour.
     """
-    described = all(
-        any(
-            text in desc
-            for text in _numbers(next((v for v in reversed(s.values) if v is not None), None))
-        )
-        for s in series
-    )
-    if not described and series:
-        summary = " ; ".join(_line_summary(x_labels, s) for s in series)
-        desc = f"{desc.rstrip()} {summary}." if desc.strip() else f"{summary}."
-    _cid, out = _open("line", title, desc, width, height)
+    _cid, out = _open("line", title, _line_desc(desc, x_labels, series), width, height)
     legend, left, right, bottom = 24, 44, 14, 26
     plot_w, plot_h = width - left - right, height - legend - bottom - 6
     top_value = max([0.0, *[float(v) for s in series for v in s.values if v is not None]])
@@ -381,44 +432,18 @@ def line_chart(
     def x_at(i: int) -> float:
         return left + (plot_w * i / (count - 1) if count > 1 else plot_w / 2)
 
-    if count:
-        every = max(1, math.ceil(count / max_x_ticks))
-        ticks = list(range(0, count, every))
-        if ticks[-1] != count - 1:
-            if count - 1 - ticks[-1] < every / 2 and len(ticks) > 1:
-                ticks.pop()  # too close to the last label: they would overlap
-            ticks.append(count - 1)
-        for i in ticks:
-            anchor = "end" if i == count - 1 and count > 1 else "middle" if i else "start"
-            out.append(
-                f'<text x="{_fmt(x_at(i))}" y="{height - 8}" text-anchor="{anchor}"'
-                f' fill="{MUTED}" font-size="11">{esc(x_labels[i])}</text>'
-            )
-    every_marker = max(1, math.ceil(count / MAX_MARKERS))
+    for i in _x_ticks(count, max_x_ticks):
+        anchor = "end" if i == count - 1 and count > 1 else "middle" if i else "start"
+        out.append(
+            f'<text x="{_fmt(x_at(i))}" y="{height - 8}" text-anchor="{anchor}"'
+            f' fill="{MUTED}" font-size="11">{esc(x_labels[i])}</text>'
+        )
     for index, s in enumerate(series):
-        segments: list[list[str]] = [[]]
-        marks: list[str] = []
-        for i, value in enumerate(s.values[:count]):
-            if value is None:
-                if segments[-1]:
-                    segments.append([])
-                continue
-            y = base_y - plot_h * min(float(value), scale) / scale
-            segments[-1].append(f"{_fmt(x_at(i))},{_fmt(y)}")
-            if i % every_marker == 0 or i == count - 1:
-                marks.append(_marker(MARKERS[index % len(MARKERS)], x_at(i), y, s.colour, 3.5))
-        for points in segments:
-            if len(points) == 1:
-                x, y = points[0].split(",")
-                out.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{esc(s.colour)}"/>')
-            elif points:
-                out.append(
-                    f'<polyline points="{" ".join(points)}" fill="none"'
-                    f' stroke="{esc(s.colour)}" stroke-width="2.5" stroke-linejoin="round"'
-                    f"{_dash(index)}/>"
-                )
-        if marks:
-            out.append(f'<g aria-hidden="true">{"".join(marks)}</g>')
+        points_at = [
+            None if value is None else (x_at(i), base_y - plot_h * min(float(value), scale) / scale)
+            for i, value in enumerate(s.values[:count])
+        ]
+        _line(out, index, s, points_at)
     out.append("</svg>")
     return "".join(out)
 
