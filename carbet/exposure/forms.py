@@ -19,6 +19,10 @@ WEEKDAYS = [
 ]
 
 
+def _number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def parse_ports(text: str) -> list[int]:
     """``"22, 80, 8000-8010"`` → sorted unique ports; ``ValidationError`` saying what is wrong."""
     ports: set[int] = set()
@@ -27,7 +31,8 @@ def parse_ports(text: str) -> list[int]:
         if not item:
             continue
         low, sep, high = item.partition("-")
-        if not low.isdigit() or (sep and not high.isdigit()):
+        # isascii: "²" is a digit to str.isdigit() but not to int().
+        if not _number(low) or (sep and not _number(high)):
             raise forms.ValidationError(
                 _("« %(item)s » n'est pas un port ni une plage (ex. 8000-8010).") % {"item": item}
             )
