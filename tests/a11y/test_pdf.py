@@ -7,7 +7,7 @@ import io
 
 from pypdf import PdfReader
 
-from carbet.findings.posture.reports import PDF_VARIANT, html_to_pdf
+from carbet.core.pdf import PDF_VARIANT, html_to_pdf
 
 HTML = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>Rapport d'essai</title></head><body><h1>Synthèse</h1><p>Un paragraphe.</p>
