@@ -30,9 +30,9 @@ from carbet.api.schemas import (
     VerifyOut,
 )
 from carbet.audit.services import client_ip
-from carbet.core import ownership, services
+from carbet.core import access, ownership, services
 from carbet.core.choices import AssetKind, Ownership
-from carbet.core.models import Asset, Structure
+from carbet.core.models import Asset
 
 router = Router(tags=["actifs"])
 
@@ -69,7 +69,7 @@ def _visible_asset(request: HttpRequest, pk: int) -> Asset:
 
 @router.get("/assets", response=Page[AssetOut], summary="Actifs visibles")
 def list_assets(request: HttpRequest, filters: Query[AssetFilters], page: Query[PageQuery]) -> dict:
-    services.require(actor(request), Perm.ASSET_VIEW)
+    access.require(actor(request), Perm.ASSET_VIEW)
     assets = _assets(request)
     if filters.structure:
         assets = assets.filter(structure_id=filters.structure)
@@ -91,9 +91,7 @@ def list_assets(request: HttpRequest, filters: Query[AssetFilters], page: Query[
     "/structures/{int:id}/assets", response=Page[AssetOut], summary="Actifs d'une structure"
 )
 def list_structure_assets(request: HttpRequest, id: int, page: Query[PageQuery]) -> dict:
-    structure = get_object_or_404(
-        Structure.objects.visible_to(actor(request), Perm.ASSET_VIEW), pk=id
-    )
+    structure = access.structure_for(actor(request), id, see=Perm.ASSET_VIEW)
     return paginate(request, _assets(request).filter(structure=structure), page, ("kind", "value"))
 
 
@@ -108,12 +106,7 @@ def asset_detail(request: HttpRequest, id: int) -> Asset:
     summary="Déclarer un actif (non validé tant que la structure ne l'a pas confirmé)",
 )
 def create_asset(request: HttpRequest, id: int, payload: AssetIn) -> Status:
-    structure = get_object_or_404(
-        Structure.objects.visible_to(actor(request), Perm.ASSET_VIEW).select_related(
-            "organisation"
-        ),
-        pk=id,
-    )
+    structure = access.structure_for(actor(request), id, see=Perm.ASSET_VIEW)
     asset = Asset(structure=structure, **payload.model_dump())
     services.save_asset(actor(request), asset, ip=client_ip(request))
     return Status(201, asset)
@@ -150,7 +143,7 @@ def validate_asset(request: HttpRequest, id: int) -> Asset:
 )
 def asset_proof(request: HttpRequest, id: int) -> dict:
     asset = _visible_asset(request, id)
-    services.require(actor(request), Perm.ASSET_EDIT, asset.structure)
+    access.require(actor(request), Perm.ASSET_EDIT, asset.structure)
     steps = ownership.instructions(asset)
     return {
         "ownership": str(asset.ownership.value),

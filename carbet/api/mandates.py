@@ -26,9 +26,9 @@ from carbet.api.errors import ApiError, refuse_bodies_larger_than
 from carbet.api.pagination import Page, PageQuery, paginate
 from carbet.api.schemas import MandateIn, MandateOut, ObjectId, RevokeIn
 from carbet.audit import services as audit
-from carbet.core import services
+from carbet.core import access, services, uploads
 from carbet.core.choices import MandateStatus, mandate_kinds
-from carbet.core.models import Asset, Mandate, Structure
+from carbet.core.models import Asset, Mandate
 from carbet.core.selectors import EXPIRING_DAYS
 
 router = Router(tags=["mandats"])
@@ -99,7 +99,7 @@ def mandate_out(mandate: Mandate) -> dict[str, Any]:
 def list_mandates(
     request: HttpRequest, filters: Query[MandateFilters], page: Query[PageQuery]
 ) -> dict:
-    services.require(actor(request), Perm.MANDATE_VIEW)
+    access.require(actor(request), Perm.MANDATE_VIEW)
     mandates = _mandates(request)
     if filters.structure:
         mandates = mandates.filter(structure_id=filters.structure)
@@ -147,11 +147,7 @@ def create_mandate(
     document: File[UploadedFile],
 ) -> Status:
     user = actor(request)
-    structure = get_object_or_404(
-        Structure.objects.visible_to(user, Perm.STRUCTURE_VIEW).select_related("organisation"),
-        pk=id,
-    )
-    services.require(user, Perm.MANDATE_EDIT, structure)
+    structure = access.structure_for(user, id, Perm.MANDATE_EDIT)
     if document.size is not None and document.size > settings.CARBET_MAX_UPLOAD_BYTES:
         raise ApiError(
             413,
@@ -180,7 +176,7 @@ def create_mandate(
 def revoke_mandate(request: HttpRequest, id: int, payload: RevokeIn) -> dict:
     user = actor(request)
     mandate = _visible_mandate(request, id)
-    services.require(user, Perm.MANDATE_REVOKE, mandate.structure)
+    access.require(user, Perm.MANDATE_REVOKE, mandate.structure)
     if mandate.status == MandateStatus.REVOKED:
         raise ApiError(409, _("Ce mandat est déjà révoqué."))
     services.revoke_mandate(user, mandate, payload.reason, ip=audit.client_ip(request))
@@ -196,7 +192,7 @@ def mandate_document(request: HttpRequest, id: int) -> FileResponse:
     user = actor(request)
     mandate = _visible_mandate(request, id)
     try:
-        handle = mandate.document.open("rb")
+        handle = uploads.open_upload(mandate.document.name)
     except (FileNotFoundError, ValueError) as exc:
         raise ApiError(404, _("Le document de ce mandat n'est plus disponible.")) from exc
     audit.record(

@@ -32,7 +32,7 @@ from carbet.api.schemas import (
     StructurePatch,
 )
 from carbet.audit.services import client_ip
-from carbet.core import services
+from carbet.core import access, services
 from carbet.core.choices import Category
 from carbet.core.models import Contact, Ght, Organisation, Structure
 
@@ -43,20 +43,13 @@ def unknown_reference(field: str) -> ApiError:
     return ApiError(422, details={field: [_("Objet inconnu ou qui ne vous est pas accessible.")]})
 
 
-def _visible_structure(request: HttpRequest, pk: int, perm: Perm = Perm.STRUCTURE_VIEW):
-    return get_object_or_404(
-        Structure.objects.visible_to(actor(request), perm).select_related("organisation__ght"),
-        pk=pk,
-    )
-
-
 # --- GHTs ----------------------------------------------------------------------------------
 
 
 @router.get("/ghts", response=Page[GhtOut], summary="GHT visibles")
 def list_ghts(request: HttpRequest, page: Query[PageQuery]) -> dict:
     user = actor(request)
-    services.require(user, Perm.STRUCTURE_VIEW)
+    access.require(user, Perm.STRUCTURE_VIEW)
     return paginate(request, Ght.objects.visible_to(user, Perm.STRUCTURE_VIEW), page, ("name",))
 
 
@@ -85,7 +78,7 @@ def _resolve_ght(request: HttpRequest, ght_id: int | None) -> Ght | None:
 
 @router.get("/organisations", response=Page[OrganisationOut], summary="Organisations visibles")
 def list_organisations(request: HttpRequest, page: Query[PageQuery]) -> dict:
-    services.require(actor(request), Perm.STRUCTURE_VIEW)
+    access.require(actor(request), Perm.STRUCTURE_VIEW)
     return paginate(request, _organisations(request), page, ("name",))
 
 
@@ -101,7 +94,7 @@ def organisation_detail(request: HttpRequest, id: int) -> Organisation:
 )
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status:
     user = actor(request)
-    services.require(user, Perm.STRUCTURE_EDIT)
+    access.require(user, Perm.STRUCTURE_EDIT)
     values = payload.model_dump()
     values["ght"] = _resolve_ght(request, values["ght"])
     organisation = Organisation(**values)
@@ -117,7 +110,7 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status
 def update_organisation(request: HttpRequest, id: int, payload: OrganisationPatch) -> Organisation:
     user = actor(request)
     organisation = get_object_or_404(_organisations(request), pk=id)
-    services.require(user, Perm.STRUCTURE_EDIT)
+    access.require(user, Perm.STRUCTURE_EDIT)
     changes = payload.model_dump(exclude_unset=True)
     if "ght" in changes:
         changes["ght"] = _resolve_ght(request, changes["ght"])
@@ -150,7 +143,7 @@ def list_structures(
     request: HttpRequest, filters: Query[StructureFilters], page: Query[PageQuery]
 ) -> dict:
     user = actor(request)
-    services.require(user, Perm.STRUCTURE_VIEW)
+    access.require(user, Perm.STRUCTURE_VIEW)
     structures = Structure.objects.visible_to(user, Perm.STRUCTURE_VIEW).select_related(
         "organisation__ght"
     )
@@ -172,7 +165,7 @@ def list_structures(
 
 @router.get("/structures/{int:id}", response=StructureOut, summary="Une structure")
 def structure_detail(request: HttpRequest, id: int) -> Structure:
-    return _visible_structure(request, id)
+    return access.structure_for(actor(request), id)
 
 
 @router.post(
@@ -180,7 +173,7 @@ def structure_detail(request: HttpRequest, id: int) -> Structure:
 )
 def create_structure(request: HttpRequest, payload: StructureIn) -> Status:
     user = actor(request)
-    services.require(user, Perm.STRUCTURE_EDIT)
+    access.require(user, Perm.STRUCTURE_EDIT)
     values = payload.model_dump()
     values["organisation"] = _resolve_organisation(request, values["organisation"])
     structure = Structure(**values)
@@ -195,8 +188,7 @@ def create_structure(request: HttpRequest, payload: StructureIn) -> Status:
 )
 def update_structure(request: HttpRequest, id: int, payload: StructurePatch) -> Structure:
     user = actor(request)
-    structure = _visible_structure(request, id)
-    services.require(user, Perm.STRUCTURE_EDIT, structure)
+    structure = access.structure_for(user, id, Perm.STRUCTURE_EDIT)
     changes = payload.model_dump(exclude_unset=True)
     if "organisation" in changes:
         changes["organisation"] = _resolve_organisation(request, changes["organisation"])
@@ -216,7 +208,7 @@ def update_structure(request: HttpRequest, id: int, payload: StructurePatch) -> 
 )
 def list_contacts(request: HttpRequest, id: int, page: Query[PageQuery]) -> dict:
     user = actor(request)
-    structure = _visible_structure(request, id)
+    structure = access.structure_for(actor(request), id)
     contacts = Contact.objects.visible_to(user, Perm.STRUCTURE_VIEW).filter(structure=structure)
     return paginate(request, contacts, page, ("role", "name"))
 
@@ -227,7 +219,7 @@ def list_contacts(request: HttpRequest, id: int, page: Query[PageQuery]) -> dict
     summary="Ajouter un contact à une structure",
 )
 def create_contact(request: HttpRequest, id: int, payload: ContactIn) -> Status:
-    structure = _visible_structure(request, id)
+    structure = access.structure_for(actor(request), id)
     contact = Contact(structure=structure, **payload.model_dump())
     services.save_contact(actor(request), contact, ip=client_ip(request))
     return Status(201, contact)

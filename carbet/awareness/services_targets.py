@@ -14,9 +14,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.awareness.models import Target, TargetGroup
+from carbet.core import uploads
 from carbet.core.models import Structure
 from carbet.engines.tabular import CellError, Column, Schema, read_table
 
@@ -50,6 +52,18 @@ class TargetImportReport:
             "updated": self.updated,
             "errors": [e.as_dict() for e in self.errors],
         }
+
+
+def load_upload(upload: Any) -> uploads.Loaded:
+    """Read an uploaded staff list (CSV or XLSX) within ``MAX_BYTES``; what is no table at all
+    is refused here (``ValidationError`` on ``file``), the rest is explained row by row."""
+    return uploads.load(
+        upload,
+        {uploads.Kind.TABLE},
+        field="file",
+        max_bytes=MAX_BYTES,
+        size_message=_("Le fichier est trop gros (5 Mo au plus)."),
+    )
 
 
 def import_targets(
