@@ -44,8 +44,8 @@ def test_invisible_is_404_visible_without_the_right_is_403(region):
 @pytest.mark.django_db
 def test_owned_rows_follow_the_same_rule(region):
     referent = region.users["referent"]
-    mine = Asset.objects.create(structure=region.a, kind="domain", value="access-test-alpha.example")
-    theirs = Asset.objects.create(structure=region.b, kind="domain", value="access-test-beta.example")
+    mine = Asset.objects.create(structure=region.a, kind="domain", value="a.access.example")
+    theirs = Asset.objects.create(structure=region.b, kind="domain", value="b.access.example")
     assert access.owned_for(referent, Asset, mine.pk, Perm.ASSET_VIEW) == mine
     with pytest.raises(Http404):
         access.owned_for(referent, Asset, theirs.pk, Perm.ASSET_VIEW)
