@@ -113,20 +113,35 @@ class _Rebuilder(HTMLParser):
 
     def _start(self, tag: str, raw: list[tuple[str, str | None]], closing: bool) -> None:
         tag = tag.lower()
+        if not self._kept_tag(tag, closing):
+            return
+        attrs = self._tag_attrs(tag, self._kept_attrs(tag, raw), raw)
+        if tag in FORM_CONTROLS and any(name.lower() == "name" for name, _value in raw):
+            self.page.stripped_names += 1
+        rendered = "".join(f' {k}="{escape(v, quote=True)}"' for k, v in attrs.items())
+        self.out.append(f"<{tag}{rendered}>")
+        if tag not in VOID_TAGS and not closing:
+            self.open_tags.append(tag)
+
+    def _kept_tag(self, tag: str, closing: bool) -> bool:
+        """Whether the tag is written out; keeps count of the dropped blocks it opens or nests."""
         if self.skip_depth:
             if tag == self.skip_tag and not closing:
                 self.skip_depth += 1
-            return
+            return False
         if tag in DROPPED_WITH_CONTENT:
             self._note(tag)
             if not closing and tag not in VOID_TAGS:
                 self.skip_depth, self.skip_tag = 1, tag
-            return
+            return False
         if tag not in ALLOWED_TAGS:
             if tag not in ("html", "head", "body"):
                 self._note(tag)
-            return
-        raw_names = {name.lower() for name, _value in raw}
+            return False
+        return True
+
+    def _kept_attrs(self, tag: str, raw: list[tuple[str, str | None]]) -> dict[str, str]:
+        """The allowed attributes with safe values; what was dropped is noted."""
         attrs: dict[str, str] = {}
         for name, value in raw:
             name = name.lower()
@@ -145,8 +160,12 @@ class _Rebuilder(HTMLParser):
                 self._note(f"@{name}")
                 continue
             attrs[name] = value
-        if tag in FORM_CONTROLS and "name" in raw_names:
-            self.page.stripped_names += 1
+        return attrs
+
+    def _tag_attrs(
+        self, tag: str, attrs: dict[str, str], raw: list[tuple[str, str | None]]
+    ) -> dict[str, str]:
+        """Forms post to the platform; inputs and buttons get a safe type."""
         if tag == "form":
             attrs = {k: v for k, v in attrs.items() if k in ("class", "id")}
             attrs.update({"action": self.submit_url, "method": "post", "autocomplete": "off"})
@@ -155,10 +174,7 @@ class _Rebuilder(HTMLParser):
         if tag == "button":
             kind = attrs.get("type", "submit").strip().lower()
             attrs["type"] = kind if kind in LABEL_INPUTS else "submit"
-        rendered = "".join(f' {k}="{escape(v, quote=True)}"' for k, v in attrs.items())
-        self.out.append(f"<{tag}{rendered}>")
-        if tag not in VOID_TAGS and not closing:
-            self.open_tags.append(tag)
+        return attrs
 
     def _input(self, attrs: dict[str, str], name: str) -> dict[str, str]:
         """Normalise the type; mask what looks like a secret (the dropped name is a hint)."""

@@ -30,7 +30,7 @@ class SendingWindow:
 
     def intervals(self, begin: datetime, finish: datetime) -> list[tuple[datetime, datetime]]:
         """The open intervals between ``begin`` and ``finish`` (aware datetimes)."""
-        found = []
+        found: list[tuple[datetime, datetime]] = []
         day = begin.astimezone(self.tz).date()
         last = finish.astimezone(self.tz).date()
         if self.end <= self.start:
