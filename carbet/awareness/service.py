@@ -74,6 +74,7 @@ SERVICE = ServiceSpec(
     urls="carbet.awareness.urls",
     # Phishing simulations' public space: recipients' links, no staff session involved.
     extra_urls=(("s/", "carbet.awareness.public_urls"),),
+    public_prefixes=("/s/",),
     # The open pixel is answered before the staff middleware stack (one UPDATE, 43 bytes).
     fast_paths=(
         FastPath(

@@ -115,6 +115,8 @@ class ServiceSpec:
     # roadmap turns them into automatic evidence. Services never import each other for that.
     evidence_sink: str = ""
     fast_paths: tuple[FastPath, ...] = ()
+    # Paths of a public space (no account, signed links): open before the second factor.
+    public_prefixes: tuple[str, ...] = ()
     order: int = 500  # where the service appears in lists (mandate form, menus)
     walk_seed: str = ""  # tests/<app>/walk_seed.py, for the cross-tenant walks
     docs: str = ""  # its user guide under docs/
