@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from carbet.accounts.roles import Perm
 from carbet.api.auth import actor
 from carbet.api.errors import ApiError
 from carbet.api.pagination import Page, PageQuery, paginate
@@ -23,9 +22,9 @@ from carbet.api.schemas import ObjectId, StructureRef
 from carbet.audit.services import client_ip
 from carbet.awareness import results, services_campaigns, services_targets
 from carbet.awareness.models import Campaign
-from carbet.core import services as core_services
+from carbet.awareness.service import AwarenessPerm
+from carbet.core import access
 from carbet.core.mandates import MandateRefused
-from carbet.core.models import Structure
 
 router = Router(tags=["sensibilisation"])
 
@@ -88,7 +87,7 @@ class ImportOut(Schema):
 
 
 def _campaigns(request: HttpRequest):
-    return Campaign.objects.visible_to(actor(request), Perm.AWARENESS_VIEW).select_related(
+    return Campaign.objects.visible_to(actor(request), AwarenessPerm.VIEW).select_related(
         "structure"
     )
 
@@ -101,7 +100,7 @@ def _funnel(campaign: Campaign) -> dict[str, Any]:
 def list_simulations(
     request: HttpRequest, page: Query[PageQuery], filters: Query[SimulationFilters]
 ) -> dict:
-    core_services.require(actor(request), Perm.AWARENESS_VIEW)
+    access.require(actor(request), AwarenessPerm.VIEW)
     rows = _campaigns(request)
     if filters.structure is not None:
         rows = rows.filter(structure_id=filters.structure)
@@ -131,7 +130,7 @@ def simulation_detail(request: HttpRequest, id: int) -> dict[str, Any]:
 def launch_simulation(request: HttpRequest, id: int) -> Status:
     user = actor(request)
     campaign = get_object_or_404(_campaigns(request), pk=id)
-    core_services.require(user, Perm.AWARENESS_MANAGE, campaign.structure)
+    access.require(user, AwarenessPerm.MANAGE, campaign.structure)
     try:
         services_campaigns.launch(user, campaign, ip=client_ip(request))
     except MandateRefused as exc:
@@ -141,20 +140,13 @@ def launch_simulation(request: HttpRequest, id: int) -> Status:
     return Status(202, campaign)
 
 
-def _structure(request: HttpRequest, id: int, perm: Perm) -> Structure:
-    user = actor(request)
-    structure = get_object_or_404(Structure.objects.visible_to(user, Perm.AWARENESS_VIEW), pk=id)
-    core_services.require(user, perm, structure)
-    return structure
-
-
 @router.get(
     "/awareness/structures/{int:id}/trend",
     response=list[TrendPoint],
     summary="Évolution d'une structure, pondérée par la difficulté des leurres",
 )
 def structure_trend(request: HttpRequest, id: int) -> list[dict[str, Any]]:
-    structure = _structure(request, id, Perm.AWARENESS_VIEW)
+    structure = access.structure_for(actor(request), id, AwarenessPerm.VIEW, see=AwarenessPerm.VIEW)
     points = results.trend(structure, actor(request))
     return [{**p, "campaign": p["campaign"].pk} for p in points]
 
@@ -169,13 +161,13 @@ def import_targets(
     id: int,
     file: UploadedFile = File(...),  # noqa: B008 (ninja's declaration style)
 ) -> dict[str, Any]:
-    structure = _structure(request, id, Perm.AWARENESS_MANAGE)
+    structure = access.structure_for(
+        actor(request), id, AwarenessPerm.MANAGE, see=AwarenessPerm.VIEW
+    )
     if file.size and file.size > services_targets.MAX_BYTES:
         raise ApiError(413, "Le fichier est trop gros (5 Mo au plus).", code="too_large")
+    loaded = services_targets.load_upload(file)
     report = services_targets.import_targets(
-        actor(request),
-        structure,
-        file.read(services_targets.MAX_BYTES + 1),
-        ip=client_ip(request),
+        actor(request), structure, loaded.data, ip=client_ip(request)
     )
     return report.as_dict()

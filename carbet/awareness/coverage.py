@@ -31,12 +31,12 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.awareness.choices import CampaignStatus, SendState
 from carbet.awareness.models import Campaign, Recipient
+from carbet.awareness.service import PHISHING_MANDATE, AwarenessPerm
 from carbet.core import mandates, ownership
-from carbet.core.choices import AssetKind, MandateService
+from carbet.core.choices import AssetKind
 from carbet.core.models import Asset, Structure
 from carbet.core.tenancy import SYSTEM, can
 
@@ -82,7 +82,7 @@ def scope_of(structure: Structure, at: date | None = None) -> Scope:
     assets = Asset.objects.visible_to(SYSTEM).filter(structure=structure, kind__in=DOMAIN_KINDS)
     for asset in assets:
         value = asset.value.lower().rstrip(".")
-        decision = mandates.check(structure, MandateService.PHISHING, asset=asset, at=at)
+        decision = mandates.check(structure, PHISHING_MANDATE, asset=asset, at=at)
         # The gate already refuses unproven and conflicting assets; asking ownership again
         # costs nothing and keeps this rule true if the gate's order ever changes.
         not_owned = ownership.refusal(asset)
@@ -205,7 +205,7 @@ def release_held(
     from carbet.engines.awareness.schedule import ScheduleError, plan
     from carbet.jobs import services as jobs
 
-    if not can(actor, Perm.AWARENESS_MANAGE, campaign.structure):
+    if not can(actor, AwarenessPerm.MANAGE, campaign.structure):
         raise PermissionDenied(_("Vous n'avez pas le droit de faire cette action."))
     now = now or timezone.now()
     if campaign.purged_at or campaign.status not in RELEASABLE:
@@ -213,7 +213,7 @@ def release_held(
             _("Cette campagne est annulée ou purgée : ses destinataires ne peuvent plus recevoir.")
         )
     # Audited on refusal, before the transaction a refusal would roll back.
-    mandates.require(actor, campaign.structure, MandateService.PHISHING, ip=ip)
+    mandates.require_mandate(actor, campaign.structure, PHISHING_MANDATE, ip=ip)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.purged_at or locked.status not in RELEASABLE:

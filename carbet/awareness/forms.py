@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from carbet.accounts.roles import Perm
 from carbet.awareness.models import (
     AwarenessSettings,
     Campaign,
@@ -16,6 +15,7 @@ from carbet.awareness.models import (
     SmtpProfile,
     TargetGroup,
 )
+from carbet.awareness.service import AwarenessPerm
 from carbet.core.forms import DateInput
 from carbet.core.models import Structure
 
@@ -69,10 +69,10 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args: Any, actor: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["structure"].queryset = Structure.objects.visible_to(
-            actor, Perm.AWARENESS_MANAGE
+            actor, AwarenessPerm.MANAGE
         )
         self.fields["groups"].queryset = TargetGroup.objects.visible_to(
-            actor, Perm.AWARENESS_MANAGE
+            actor, AwarenessPerm.MANAGE
         ).select_related("structure")
         self.fields["groups"].label_from_instance = lambda g: f"{g.structure} — {g.name}"
 
@@ -230,5 +230,5 @@ class AssignTrainingForm(forms.Form):
     def __init__(self, *args: Any, structure: Any = None, actor: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["group"].queryset = TargetGroup.objects.visible_to(
-            actor, Perm.TRAINING_MANAGE
+            actor, AwarenessPerm.TRAINING
         ).filter(structure=structure)

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from carbet.audit import services as audit
 from carbet.awareness.choices import CampaignStatus, PrivacyMode, SendState
 from carbet.awareness.models import Campaign, ClickEvent, Recipient, Target
+from carbet.awareness.service import AWARENESS_SOURCE, AwarenessPerm
+from carbet.core import contract
 from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.awareness.phishscale import DIFFICULTY_WEIGHT, Difficulty
@@ -160,11 +162,7 @@ def refresh_summary(campaign: Campaign) -> dict[str, Any]:
 def _tell_roadmap(campaign: Campaign, funnel_data: dict[str, Any]) -> None:
     """A finished campaign is the roadmap's automatic evidence ("a phishing campaign run this
     year"); refreshed with the rates each time the summary is (reports arrive late)."""
-    try:
-        from carbet.roadmap import auto_evidence
-    except ImportError:  # the roadmap service is optional for a campaign
-        return
-    auto_evidence.record(
+    contract.record_evidence(
         campaign.structure,
         "phishing_campaign",
         at=campaign.finished_at or timezone.now(),
@@ -190,10 +188,9 @@ def trend(structure: Structure, actor: Any = SYSTEM) -> list[dict[str, Any]]:
     divides the raw rate by the lure's weight (easy 1, moderate 2, very difficult 3) and the
     weighted reporting rate multiplies it, both relative to a moderate lure.
     """
-    from carbet.accounts.roles import Perm
 
     campaigns = (
-        Campaign.objects.visible_to(actor, Perm.AWARENESS_VIEW)
+        Campaign.objects.visible_to(actor, AwarenessPerm.VIEW)
         .filter(structure=structure, status=CampaignStatus.DONE)
         .order_by("launch_at")
     )
@@ -222,13 +219,12 @@ def _scaled(value: float | None, factor: float) -> float | None:
 
 def repeat_clickers(structure: Structure, actor: Any) -> list[dict[str, Any]]:
     """People who clicked in two campaigns or more — nominative campaigns, allowed viewers."""
-    from carbet.accounts.roles import Perm
     from carbet.core.tenancy import can
 
-    if not can(actor, Perm.AWARENESS_NOMINATIVE, structure):
+    if not can(actor, AwarenessPerm.NOMINATIVE, structure):
         return []
     rows = (
-        Recipient.objects.visible_to(actor, Perm.AWARENESS_NOMINATIVE)
+        Recipient.objects.visible_to(actor, AwarenessPerm.NOMINATIVE)
         .filter(
             campaign__structure=structure,
             campaign__privacy=PrivacyMode.NOMINATIVE,
@@ -240,7 +236,7 @@ def repeat_clickers(structure: Structure, actor: Any) -> list[dict[str, Any]]:
         .filter(times__gte=2)
     )
     counts = {row["target"]: row["times"] for row in rows}
-    targets = Target.objects.visible_to(actor, Perm.AWARENESS_NOMINATIVE).filter(pk__in=counts)
+    targets = Target.objects.visible_to(actor, AwarenessPerm.NOMINATIVE).filter(pk__in=counts)
     return sorted(
         ({"target": t, "times": counts[t.pk]} for t in targets),
         key=lambda item: (-item["times"], item["target"].full_name),
@@ -281,7 +277,7 @@ def structure_scores(day: date, structure_ids: list[int]) -> dict[int, float]:
 def sync_findings(structure: Structure, actor: Any = SYSTEM) -> dict[str, int]:
     """Turn the latest finished campaign's rates into findings (a complete run: a finding
     closes when a later campaign no longer shows the weakness)."""
-    from carbet.findings.choices import Severity, Source
+    from carbet.findings.choices import Severity
     from carbet.findings.ingest import FindingInput, ingest
 
     campaign = (
@@ -331,7 +327,7 @@ def sync_findings(structure: Structure, actor: Any = SYSTEM) -> dict[str, int]:
         )
     report = ingest(
         structure,
-        Source.AWARENESS,
+        AWARENESS_SOURCE,
         items,
         complete=True,
         scope="campaigns",

@@ -41,9 +41,9 @@ from carbet.awareness.models import (
     Recipient,
     SmtpProfile,
 )
+from carbet.awareness.service import PHISHING_MANDATE
 from carbet.awareness.services_campaigns import throttle_of
 from carbet.core import mandates
-from carbet.core.choices import MandateService
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.awareness import tokens
 
@@ -305,7 +305,7 @@ def run(
                 break
             now = clock()
             day = timezone.localdate(now)
-            if not mandates.check(campaign.structure, MandateService.PHISHING, at=day):
+            if not mandates.check(campaign.structure, PHISHING_MANDATE, at=day):
                 counts["skipped"] += Recipient.objects.filter(
                     campaign=campaign, state=SendState.PENDING
                 ).update(state=SendState.SKIPPED, error="mandat plus en vigueur")

@@ -21,9 +21,9 @@ from carbet.audit import services as audit
 from carbet.awareness.choices import ACTIVE_STATUSES, CampaignStatus, PrivacyMode, SendState
 from carbet.awareness.coverage import coverage
 from carbet.awareness.models import Campaign, Recipient, Target
+from carbet.awareness.service import PHISHING_MANDATE, AwarenessPerm
 from carbet.awareness.services_templates import check_lure
 from carbet.core import mandates
-from carbet.core.choices import MandateService
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.awareness.schedule import ALWAYS, ScheduleError, SendingWindow, plan
 
@@ -73,7 +73,7 @@ def launch(
     if campaign.status != CampaignStatus.DRAFT:
         raise CampaignError(_("Seule une campagne en brouillon peut être lancée."))
     structure = campaign.structure
-    mandate = mandates.require(actor, structure, MandateService.PHISHING, ip=ip)
+    mandate = mandates.require_mandate(actor, structure, PHISHING_MANDATE, ip=ip)
     if not campaign.dpo_reference.strip():
         raise CampaignError(_("Indiquez la référence du traitement au registre du DPO."))
     if campaign.representatives_informed_on > timezone.localdate(now):
@@ -190,9 +190,8 @@ def cancel(actor: Any, campaign: Campaign, *, ip: str | None = None) -> Campaign
 
 def shows_names(actor: Any, campaign: Campaign) -> bool:
     """Whether ``actor`` may see who did what in ``campaign`` (names or pseudonyms)."""
-    from carbet.accounts.roles import Perm
     from carbet.core.tenancy import can
 
     if campaign.privacy == PrivacyMode.AGGREGATE or campaign.purged_at:
         return False
-    return can(actor, Perm.AWARENESS_NOMINATIVE, campaign.structure)
+    return can(actor, AwarenessPerm.NOMINATIVE, campaign.structure)

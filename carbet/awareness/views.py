@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -37,6 +37,8 @@ from carbet.awareness.models import (
     TrainingAssignment,
     TrainingModule,
 )
+from carbet.awareness.service import AwarenessPerm
+from carbet.core import access
 from carbet.core.mandates import MandateRefused
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
@@ -44,51 +46,35 @@ from carbet.core.tenancy import can
 MAX_RECIPIENTS_SHOWN = 2000
 
 
-def _campaign(request: Any, pk: int, perm: Perm = Perm.AWARENESS_VIEW) -> Campaign:
-    campaign = get_object_or_404(
-        Campaign.objects.visible_to(request.user, Perm.AWARENESS_VIEW).select_related(
-            "structure__organisation", "template", "smtp_profile", "training"
-        ),
-        pk=pk,
-    )
-    if not can(request.user, perm, campaign.structure):
-        raise PermissionDenied
-    return campaign
-
-
-def _structure(request: Any, pk: int, perm: Perm = Perm.AWARENESS_VIEW) -> Structure:
-    structure = get_object_or_404(
-        Structure.objects.visible_to(request.user, Perm.AWARENESS_VIEW), pk=pk
-    )
-    if not can(request.user, perm, structure):
-        raise PermissionDenied
-    return structure
+def _campaign(request: Any, pk: int, perm: Perm = AwarenessPerm.VIEW) -> Campaign:
+    related = Campaign.objects.select_related("template", "smtp_profile", "training")
+    return access.owned_for(request.user, related, pk, perm, see=AwarenessPerm.VIEW)
 
 
 @login_required
 def index(request):
-    if not can(request.user, Perm.AWARENESS_VIEW):
+    if not can(request.user, AwarenessPerm.VIEW):
         raise PermissionDenied
     campaigns = (
-        Campaign.objects.visible_to(request.user, Perm.AWARENESS_VIEW)
+        Campaign.objects.visible_to(request.user, AwarenessPerm.VIEW)
         .select_related("structure", "template")
         .order_by("-launch_at", "-id")[:200]
     )
-    structures = Structure.objects.visible_to(request.user, Perm.AWARENESS_VIEW).order_by("name")
+    structures = Structure.objects.visible_to(request.user, AwarenessPerm.VIEW).order_by("name")
     return render(
         request,
         "awareness/index.html",
         {
             "campaigns": campaigns,
             "structures": structures[:500],
-            "may_manage": can(request.user, Perm.AWARENESS_MANAGE),
+            "may_manage": can(request.user, AwarenessPerm.MANAGE),
         },
     )
 
 
 @login_required
 def campaign_new(request):
-    if not can(request.user, Perm.AWARENESS_MANAGE):
+    if not can(request.user, AwarenessPerm.MANAGE):
         raise PermissionDenied
     form = CampaignForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -120,7 +106,7 @@ def campaign_detail(request, pk: int):
     recipients = []
     if names:
         recipients = list(
-            Recipient.objects.visible_to(request.user, Perm.AWARENESS_NOMINATIVE)
+            Recipient.objects.visible_to(request.user, AwarenessPerm.NOMINATIVE)
             .filter(campaign=campaign)
             .select_related("target")
             .prefetch_related("clicks")[:MAX_RECIPIENTS_SHOWN]
@@ -144,7 +130,7 @@ def campaign_detail(request, pk: int):
             "services": results.by_service(campaign, small_groups=names),
             "recipients": recipients,
             "nominative": names and campaign.privacy == PrivacyMode.NOMINATIVE,
-            "may_manage": can(request.user, Perm.AWARENESS_MANAGE, campaign.structure),
+            "may_manage": can(request.user, AwarenessPerm.MANAGE, campaign.structure),
             "report_form": ManualReportForm() if names else None,
             # Counts by reason only (the reasons name domains, never a person).
             "held": coverage.held_summary(campaign),
@@ -179,7 +165,7 @@ def _steps(numbers: results.Funnel) -> list[dict[str, Any]]:
 @login_required
 @require_POST
 def campaign_launch(request, pk: int):
-    campaign = _campaign(request, pk, Perm.AWARENESS_MANAGE)
+    campaign = _campaign(request, pk, AwarenessPerm.MANAGE)
     try:
         services_campaigns.launch(request.user, campaign, ip=client_ip(request))
     except MandateRefused as exc:
@@ -194,7 +180,7 @@ def campaign_launch(request, pk: int):
 @login_required
 @require_POST
 def campaign_cancel(request, pk: int):
-    campaign = _campaign(request, pk, Perm.AWARENESS_MANAGE)
+    campaign = _campaign(request, pk, AwarenessPerm.MANAGE)
     try:
         services_campaigns.cancel(request.user, campaign, ip=client_ip(request))
     except services_campaigns.CampaignError as exc:
@@ -206,7 +192,7 @@ def campaign_cancel(request, pk: int):
 @require_POST
 def campaign_release(request, pk: int):
     """The centre puts back in the queue the held recipients whose domain is covered again."""
-    campaign = _campaign(request, pk, Perm.AWARENESS_MANAGE)
+    campaign = _campaign(request, pk, AwarenessPerm.MANAGE)
     try:
         outcome = coverage.release_held(request.user, campaign, ip=client_ip(request))
     except MandateRefused as exc:
@@ -234,7 +220,7 @@ def campaign_release(request, pk: int):
 @login_required
 @require_POST
 def campaign_purge(request, pk: int):
-    campaign = _campaign(request, pk, Perm.AWARENESS_MANAGE)
+    campaign = _campaign(request, pk, AwarenessPerm.MANAGE)
     if campaign.status not in (CampaignStatus.DONE, CampaignStatus.CANCELLED):
         messages.error(request, _("Seule une campagne terminée peut être purgée."))
     elif not campaign.purged_at:
@@ -246,13 +232,13 @@ def campaign_purge(request, pk: int):
 @login_required
 @require_POST
 def campaign_manual_report(request, pk: int):
-    campaign = _campaign(request, pk, Perm.AWARENESS_NOMINATIVE)
+    campaign = _campaign(request, pk, AwarenessPerm.NOMINATIVE)
     if not services_campaigns.shows_names(request.user, campaign):
         raise PermissionDenied
     form = ManualReportForm(request.POST)
     if form.is_valid():
         recipient = get_object_or_404(
-            Recipient.objects.visible_to(request.user, Perm.AWARENESS_NOMINATIVE),
+            Recipient.objects.visible_to(request.user, AwarenessPerm.NOMINATIVE),
             pk=form.cleaned_data["recipient"],
             campaign=campaign,
         )
@@ -291,14 +277,14 @@ def campaign_pdf(request, pk: int):
 
 @login_required
 def structure_detail(request, pk: int):
-    structure = _structure(request, pk)
-    nominative = can(request.user, Perm.AWARENESS_NOMINATIVE, structure)
-    manage = can(request.user, Perm.AWARENESS_MANAGE, structure)
+    structure = access.structure_for(request.user, pk, see=AwarenessPerm.VIEW)
+    nominative = can(request.user, AwarenessPerm.NOMINATIVE, structure)
+    manage = can(request.user, AwarenessPerm.MANAGE, structure)
     # Counts and department names only: no person is listed on this page.
-    targets = Target.objects.visible_to(request.user, Perm.AWARENESS_VIEW).filter(
+    targets = Target.objects.visible_to(request.user, AwarenessPerm.VIEW).filter(
         structure=structure
     )
-    assignments = TrainingAssignment.objects.visible_to(request.user, Perm.AWARENESS_VIEW).filter(
+    assignments = TrainingAssignment.objects.visible_to(request.user, AwarenessPerm.VIEW).filter(
         structure=structure
     )
     return render(
@@ -310,7 +296,7 @@ def structure_detail(request, pk: int):
             "repeat": results.repeat_clickers(structure, request.user) if nominative else [],
             "target_count": targets.count(),
             "services": sorted(set(targets.values_list("service", flat=True))),
-            "groups": TargetGroup.objects.visible_to(request.user, Perm.AWARENESS_MANAGE).filter(
+            "groups": TargetGroup.objects.visible_to(request.user, AwarenessPerm.MANAGE).filter(
                 structure=structure
             ),
             "domains": coverage.covered_domains(structure),
@@ -318,7 +304,7 @@ def structure_detail(request, pk: int):
             "training_done": assignments.filter(completed_at__isnull=False).count(),
             "import_form": TargetImportForm() if manage else None,
             "assign_form": AssignTrainingForm(structure=structure, actor=request.user)
-            if can(request.user, Perm.TRAINING_MANAGE, structure)
+            if can(request.user, AwarenessPerm.TRAINING, structure)
             else None,
             "modules": TrainingModule.objects.all(),
             "may_manage": manage,
@@ -329,17 +315,18 @@ def structure_detail(request, pk: int):
 @login_required
 @require_POST
 def structure_import(request, pk: int):
-    structure = _structure(request, pk, Perm.AWARENESS_MANAGE)
+    structure = access.structure_for(request.user, pk, AwarenessPerm.MANAGE, see=AwarenessPerm.VIEW)
     form = TargetImportForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choisissez un fichier."))
         return redirect("awareness:structure", pk=structure.pk)
-    upload = form.cleaned_data["file"]
-    if upload.size > services_targets.MAX_BYTES:
-        messages.error(request, _("Le fichier est trop gros (5 Mo au plus)."))
+    try:
+        loaded = services_targets.load_upload(form.cleaned_data["file"])
+    except ValidationError as exc:  # too big, or no table at all: nothing is imported
+        messages.error(request, " ".join(exc.messages))
         return redirect("awareness:structure", pk=structure.pk)
     report = services_targets.import_targets(
-        request.user, structure, upload.read(), ip=client_ip(request)
+        request.user, structure, loaded.data, ip=client_ip(request)
     )
     return render(
         request, "awareness/import_report.html", {"structure": structure, "report": report}
@@ -351,11 +338,13 @@ def structure_import(request, pk: int):
 def structure_assign_training(request, pk: int):
     from carbet.awareness import training
 
-    structure = _structure(request, pk, Perm.TRAINING_MANAGE)
+    structure = access.structure_for(
+        request.user, pk, AwarenessPerm.TRAINING, see=AwarenessPerm.VIEW
+    )
     form = AssignTrainingForm(request.POST, structure=structure, actor=request.user)
     module = get_object_or_404(TrainingModule, pk=request.POST.get("module") or 0)
     if form.is_valid():
-        targets = Target.objects.visible_to(request.user, Perm.TRAINING_MANAGE).filter(
+        targets = Target.objects.visible_to(request.user, AwarenessPerm.TRAINING).filter(
             structure=structure
         )
         if form.cleaned_data["group"]:

@@ -3,11 +3,9 @@ sending profiles, the reporting mailboxes and the bot-click rules. Centre staff 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,20 +31,14 @@ from carbet.awareness.models import (
     SmtpProfile,
     TrainingModule,
 )
-from carbet.core.tenancy import can
-
-
-def _require(request: Any, perm: Perm = Perm.AWARENESS_MANAGE) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied
-    # Library and sending settings are region-wide: only the centre edits them.
-    if not (request.user.is_superuser or request.user.centre_role):
-        raise PermissionDenied
+from carbet.awareness.service import AwarenessPerm
+from carbet.core import access, uploads
+from carbet.core.forms import apply_errors
 
 
 @login_required
 def library(request):
-    _require(request)
+    access.require_centre(request.user, AwarenessPerm.MANAGE)
     return render(
         request,
         "awareness/library.html",
@@ -60,7 +52,7 @@ def library(request):
 
 @login_required
 def template_edit(request, pk: int | None = None):
-    _require(request)
+    access.require_centre(request.user, AwarenessPerm.MANAGE)
     template = get_object_or_404(EmailTemplate, pk=pk) if pk else EmailTemplate()
     form = TemplateForm(request.POST or None, instance=template)
     if request.method == "POST" and form.is_valid():
@@ -80,17 +72,18 @@ def template_edit(request, pk: int | None = None):
 
 @login_required
 def template_import(request):
-    _require(request)
+    access.require_centre(request.user, AwarenessPerm.MANAGE)
     form = EmlImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
-            template = services_templates.import_eml(
-                request.user,
-                upload.read(5 * 1024 * 1024 + 1),
-                form.cleaned_data["name"],
-                ip=client_ip(request),
+            loaded = uploads.load(
+                form.cleaned_data["file"], {uploads.Kind.EML}, max_bytes=5 * 1024 * 1024
             )
+            template = services_templates.import_eml(
+                request.user, loaded.data, form.cleaned_data["name"], ip=client_ip(request)
+            )
+        except ValidationError as exc:  # too big, or not a text message
+            apply_errors(form, exc)
         except services_templates.TemplateError as exc:
             form.add_error("file", str(exc))
         else:
@@ -105,7 +98,7 @@ def template_import(request):
 
 @login_required
 def landing_edit(request, pk: int | None = None):
-    _require(request)
+    access.require_centre(request.user, AwarenessPerm.MANAGE)
     page = get_object_or_404(LandingPage, pk=pk) if pk else None
     initial = {"name": page.name, "html": page.html} if page else None
     form = LandingPageForm(request.POST or None, initial=initial)
@@ -132,7 +125,7 @@ def landing_edit(request, pk: int | None = None):
 
 @login_required
 def smtp_list(request):
-    _require(request)
+    access.require_centre(request.user, AwarenessPerm.MANAGE)
     return render(
         request,
         "awareness/sending.html",
@@ -145,7 +138,7 @@ def smtp_list(request):
 
 
 def _edit_secret_holder(request, model, form_class, pk, action: str, title: str):
-    _require(request)
+    access.require_centre(request.user, AwarenessPerm.MANAGE)
     obj = get_object_or_404(model, pk=pk) if pk else model()
     form = form_class(request.POST or None, instance=obj)
     if request.method == "POST" and form.is_valid():
@@ -173,7 +166,7 @@ def smtp_edit(request, pk: int | None = None):
 @login_required
 @require_POST
 def smtp_test(request, pk: int):
-    _require(request)
+    access.require_centre(request.user, AwarenessPerm.MANAGE)
     profile = get_object_or_404(SmtpProfile, pk=pk)
     form = TestSendForm(request.POST)
     if not form.is_valid():
@@ -209,7 +202,7 @@ def mailbox_edit(request, pk: int | None = None):
 @login_required
 @require_POST
 def mailbox_poll(request, pk: int):
-    _require(request)
+    access.require_centre(request.user, AwarenessPerm.MANAGE)
     mailbox = get_object_or_404(ReportingMailbox, pk=pk)
     outcome = imap_reporting.poll(mailbox)
     if outcome.errors:
@@ -225,7 +218,7 @@ def mailbox_poll(request, pk: int):
 
 @login_required
 def settings_edit(request):
-    _require(request, Perm.SETTINGS_MANAGE)
+    access.require_centre(request.user, Perm.SETTINGS_MANAGE)
     row = AwarenessSettings.objects.first() or AwarenessSettings()
     form = SettingsForm(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():

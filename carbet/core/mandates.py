@@ -1,7 +1,8 @@
 """The mandate gate: no service touches a structure's asset or staff without a signed mandate.
 
 Every service that acts on a structure (exposure scans, directory audits, phishing simulations,
-exercises) calls ``require`` — or ``check`` when it only needs to know — before doing anything.
+exercises) calls ``require_mandate`` — or ``check`` when it only needs to know — before doing
+anything.
 The rule: an ACTIVE mandate of that structure, valid on that day, covers the service; and for
 an asset, the asset belongs to the structure, its ownership is **proven** and claimed by no
 other structure (``carbet.core.ownership``: the structure's own word is not proof), and it lies
@@ -41,7 +42,7 @@ class MandateDecision:
 
 
 class MandateRefused(PermissionError):
-    """Raised by ``require`` when no mandate allows the action; carries the decision."""
+    """Raised by ``require_mandate`` when no mandate allows the action; carries the decision."""
 
     def __init__(self, decision: MandateDecision) -> None:
         super().__init__(decision.reason)
@@ -128,7 +129,7 @@ def check(
     )
 
 
-def require(
+def require_mandate(
     actor: Any,
     structure: Structure,
     service: str,

@@ -26,6 +26,7 @@ from carbet.core import services as core_services
 from carbet.core.mandates import MandateRefused
 from carbet.directory import selectors, services
 from carbet.directory.models import DirectoryAudit, DirectoryConnection
+from carbet.directory.service import DirectoryPerm
 
 router = Router(tags=["annuaire"])
 
@@ -86,7 +87,7 @@ class LevelCount(Schema):
 
 def _audits(request: HttpRequest):
     return (
-        DirectoryAudit.objects.visible_to(actor(request), Perm.DIRECTORY_VIEW)
+        DirectoryAudit.objects.visible_to(actor(request), DirectoryPerm.VIEW)
         .select_related("structure")
         .defer("snapshot")
     )
@@ -94,7 +95,7 @@ def _audits(request: HttpRequest):
 
 @router.get("/directory/audits", response=Page[AuditOut], summary="Audits de l'annuaire")
 def list_audits(request: HttpRequest, page: Query[PageQuery], filters: Query[AuditFilters]) -> dict:
-    core_services.require(actor(request), Perm.DIRECTORY_VIEW)
+    core_services.require(actor(request), DirectoryPerm.VIEW)
     audits = _audits(request).defer("result")
     if filters.structure is not None:
         audits = audits.filter(structure_id=filters.structure)
@@ -122,7 +123,7 @@ def audit_detail(request: HttpRequest, id: int) -> dict[str, Any]:
 def start_audit(request: HttpRequest, id: int) -> Status:
     user = actor(request)
     connection = get_object_or_404(
-        DirectoryConnection.objects.visible_to(user, Perm.DIRECTORY_VIEW).select_related(
+        DirectoryConnection.objects.visible_to(user, DirectoryPerm.VIEW).select_related(
             "structure", "asset"
         ),
         pk=id,

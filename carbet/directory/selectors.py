@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carbet.core import mandates
-from carbet.core.choices import MandateService
 from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.directory.models import AuditStatus, DirectoryAudit
+from carbet.directory.service import DIRECTORY_MANDATE
 from carbet.engines import charts, disclosure
 
 CATEGORY_LABELS = {
@@ -86,7 +86,7 @@ def trend_chart(audits: list[DirectoryAudit]) -> SafeString | None:
 
 
 def mandate_state(structure: Structure):
-    return mandates.check(structure, MandateService.DIRECTORY_AUDIT)
+    return mandates.check(structure, DIRECTORY_MANDATE)
 
 
 @dataclass

@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
-from carbet.core import mandates
-from carbet.core.choices import AssetKind, MandateService
+from carbet.core import contract, mandates
+from carbet.core.access import require
+from carbet.core.choices import AssetKind
 from carbet.core.models import Asset, Structure
-from carbet.core.tenancy import SYSTEM, can
+from carbet.core.tenancy import SYSTEM
 from carbet.directory import server_scope
 from carbet.directory.models import (
     AuditOrigin,
@@ -38,6 +38,7 @@ from carbet.directory.models import (
     RuleException,
 )
 from carbet.directory.results import result_to_dict
+from carbet.directory.service import DIRECTORY_MANDATE, DirectoryPerm
 from carbet.jobs import services as jobs
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -58,11 +59,6 @@ class ConnectionData:
     bind_password: str  # empty on edit = keep the stored one
 
 
-def _require(actor: Any, perm: Perm, structure: Structure) -> None:
-    if not can(actor, perm, structure):
-        raise PermissionDenied
-
-
 def _check_domain_asset(structure: Structure, asset: Asset) -> None:
     if asset.structure_id != structure.pk or asset.kind != AssetKind.AD_DOMAIN:
         raise ValidationError(
@@ -78,7 +74,7 @@ def save_connection(
     connection: DirectoryConnection | None = None,
     ip: str | None = None,
 ) -> DirectoryConnection:
-    _require(actor, Perm.DIRECTORY_CONNECTION, structure)
+    require(actor, DirectoryPerm.CONNECTION, structure)
     _check_domain_asset(structure, data.asset)
     if connection is None and not data.bind_password:
         raise ValidationError({"bind_password": _("Le mot de passe est obligatoire.")})
@@ -122,7 +118,7 @@ def save_connection(
 
 
 def delete_connection(actor: Any, connection: DirectoryConnection, *, ip: str | None = None):
-    _require(actor, Perm.DIRECTORY_CONNECTION, connection.structure)
+    require(actor, DirectoryPerm.CONNECTION, connection.structure)
     audit.record(
         actor, "directory.connection.delete", connection, structure=connection.structure, ip=ip
     )
@@ -163,10 +159,8 @@ def request_online_audit(
 ) -> DirectoryAudit:
     """Queue an online collection + analysis, if a valid mandate covers the domain."""
     structure = connection.structure
-    _require(actor, Perm.DIRECTORY_RUN, structure)
-    mandates.require(
-        actor, structure, MandateService.DIRECTORY_AUDIT, asset=connection.asset, ip=ip
-    )
+    require(actor, DirectoryPerm.RUN, structure)
+    mandates.require_mandate(actor, structure, DIRECTORY_MANDATE, asset=connection.asset, ip=ip)
     _server_refusal(actor, connection, "request", addresses=True, ip=ip)
     with transaction.atomic():
         audit_row = DirectoryAudit.objects.create(
@@ -200,8 +194,8 @@ def upload(
 ) -> DirectoryAudit:
     """Accept a snapshot or a PingCastle report; it is read now (clear errors at once) and
     analysed as a job."""
-    _require(actor, Perm.DIRECTORY_UPLOAD, structure)
-    mandates.require(actor, structure, MandateService.DIRECTORY_AUDIT, ip=ip)
+    require(actor, DirectoryPerm.UPLOAD, structure)
+    mandates.require_mandate(actor, structure, DIRECTORY_MANDATE, ip=ip)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationError(_("Le fichier dépasse 200 Mo."))
     if kind == AuditOrigin.PINGCASTLE:
@@ -234,10 +228,10 @@ def upload(
 def reanalyse(actor: Any, previous: DirectoryAudit, *, ip: str | None = None) -> DirectoryAudit:
     """Analyse a kept snapshot again (new rules, new exceptions) as a new audit."""
     structure = previous.structure
-    _require(actor, Perm.DIRECTORY_RUN, structure)
+    require(actor, DirectoryPerm.RUN, structure)
     if not previous.snapshot:
         raise ValidationError(_("Cet audit n'a pas d'instantané à analyser de nouveau."))
-    mandates.require(actor, structure, MandateService.DIRECTORY_AUDIT, ip=ip)
+    mandates.require_mandate(actor, structure, DIRECTORY_MANDATE, ip=ip)
     with transaction.atomic():
         audit_row = DirectoryAudit.objects.create(
             structure=structure,
@@ -345,9 +339,7 @@ def collect_online(audit_row: DirectoryAudit, progress: Callable[[str, int], Non
     connection = audit_row.connection
     if connection is None:
         raise ValidationError(_("La connexion à l'annuaire a été supprimée."))
-    mandates.require(
-        SYSTEM, audit_row.structure, MandateService.DIRECTORY_AUDIT, asset=connection.asset
-    )
+    mandates.require_mandate(SYSTEM, audit_row.structure, DIRECTORY_MANDATE, asset=connection.asset)
     _server_refusal(SYSTEM, connection, "collect", addresses=False)
     from carbet.engines.directory import collector
 
@@ -478,15 +470,16 @@ def previous_audit(audit_row: DirectoryAudit) -> DirectoryAudit | None:
 
 def _tell_roadmap(audit_row: DirectoryAudit) -> None:
     """Automatic evidence for the roadmap (a directory audit reaching level N)."""
-    try:
-        from carbet.roadmap import auto_evidence
-    except ImportError:  # the roadmap service is optional for a directory audit
-        return
-    auto_evidence.record(
+    contract.record_evidence(
         audit_row.structure,
         "directory_audit",
         at=audit_row.analysed_at,
-        value={"anssi_level": audit_row.anssi_level, "score": audit_row.score_global},
+        # The domain is the scope: the roadmap reads the latest audit of each domain.
+        value={
+            "anssi_level": audit_row.anssi_level,
+            "score": audit_row.score_global,
+            "scope": audit_row.domain,
+        },
         reference=f"directory-audit:{audit_row.pk}",
     )
 
@@ -504,7 +497,7 @@ def add_exception(
     expires_on,
     ip: str | None = None,
 ) -> RuleException:
-    _require(actor, Perm.DIRECTORY_EXCEPTION, structure)
+    require(actor, DirectoryPerm.EXCEPTION, structure)
     if not justification.strip():
         raise ValidationError({"justification": _("Une justification est obligatoire.")})
     if expires_on <= timezone.localdate():
@@ -531,7 +524,7 @@ def add_exception(
 
 
 def revoke_exception(actor: Any, row: RuleException, *, ip: str | None = None) -> None:
-    _require(actor, Perm.DIRECTORY_EXCEPTION, row.structure)
+    require(actor, DirectoryPerm.EXCEPTION, row.structure)
     row.revoked = True
     row.save(update_fields=["revoked"])
     audit.record(actor, "directory.exception.revoke", row, structure=row.structure, ip=ip)

@@ -15,24 +15,32 @@ from django.views.decorators.http import require_POST
 
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
+from carbet.core import uploads
+from carbet.core.access import owned_for, structure_for
 from carbet.core.forms import apply_errors
 from carbet.core.mandates import MandateRefused
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
-from carbet.core.views.common import owned_for, structure_for
 from carbet.directory import selectors, services
 from carbet.directory.forms import ConnectionForm, ExceptionForm, UploadForm
-from carbet.directory.models import AuditStatus, DirectoryAudit, DirectoryConnection, RuleException
+from carbet.directory.models import (
+    AuditOrigin,
+    AuditStatus,
+    DirectoryAudit,
+    DirectoryConnection,
+    RuleException,
+)
+from carbet.directory.service import DirectoryPerm
 
 OBJECTS_PER_PAGE = 100
 
 
 def _rights(user, structure: Structure) -> dict[str, bool]:
     return {
-        "run": can(user, Perm.DIRECTORY_RUN, structure),
-        "upload": can(user, Perm.DIRECTORY_UPLOAD, structure),
-        "connections": can(user, Perm.DIRECTORY_CONNECTION, structure),
-        "exceptions": can(user, Perm.DIRECTORY_EXCEPTION, structure),
+        "run": can(user, DirectoryPerm.RUN, structure),
+        "upload": can(user, DirectoryPerm.UPLOAD, structure),
+        "connections": can(user, DirectoryPerm.CONNECTION, structure),
+        "exceptions": can(user, DirectoryPerm.EXCEPTION, structure),
     }
 
 
@@ -40,10 +48,10 @@ def _rights(user, structure: Structure) -> dict[str, bool]:
 def index(request):
     """Centre staff land on the region; structure people on their structures' last audits."""
     if can(request.user, Perm.REGION_VIEW) or can(request.user, Perm.REGION_AGGREGATES):
-        if not can(request.user, Perm.DIRECTORY_VIEW) or can(request.user, Perm.REGION_VIEW):
+        if not can(request.user, DirectoryPerm.VIEW) or can(request.user, Perm.REGION_VIEW):
             return redirect("directory:region")
-    structures = Structure.objects.visible_to(request.user, Perm.DIRECTORY_VIEW).order_by("name")
-    if not structures.exists() and not can(request.user, Perm.DIRECTORY_VIEW):
+    structures = Structure.objects.visible_to(request.user, DirectoryPerm.VIEW).order_by("name")
+    if not structures.exists() and not can(request.user, DirectoryPerm.VIEW):
         raise PermissionDenied
     rows = selectors.latest_by_structure(structures)
     return render(request, "directory/index.html", {"rows": rows})
@@ -53,8 +61,8 @@ def index(request):
 def region(request):
     if not (can(request.user, Perm.REGION_VIEW) or can(request.user, Perm.REGION_AGGREGATES)):
         raise PermissionDenied
-    named = can(request.user, Perm.REGION_VIEW) and can(request.user, Perm.DIRECTORY_VIEW)
-    structures = Structure.objects.visible_to(request.user, Perm.DIRECTORY_VIEW).order_by("name")
+    named = can(request.user, Perm.REGION_VIEW) and can(request.user, DirectoryPerm.VIEW)
+    structures = Structure.objects.visible_to(request.user, DirectoryPerm.VIEW).order_by("name")
     rows = selectors.latest_by_structure(structures) if named else []
     # The ARS sees the distribution only: counts, never names.
     distribution = selectors.level_distribution()
@@ -67,20 +75,20 @@ def region(request):
 
 @login_required
 def structure_page(request, pk: int):
-    structure = structure_for(request, pk, Perm.DIRECTORY_VIEW)
+    structure = structure_for(request.user, pk, DirectoryPerm.VIEW)
     audits = list(
-        DirectoryAudit.objects.visible_to(request.user, Perm.DIRECTORY_VIEW)
+        DirectoryAudit.objects.visible_to(request.user, DirectoryPerm.VIEW)
         .filter(structure=structure)
         .defer("snapshot", "result")[:50]
     )
     latest = next((a for a in audits if a.status == AuditStatus.DONE), None)
     rights = _rights(request.user, structure)
     connections = (
-        DirectoryConnection.objects.visible_to(request.user, Perm.DIRECTORY_VIEW)
+        DirectoryConnection.objects.visible_to(request.user, DirectoryPerm.VIEW)
         .filter(structure=structure)
         .select_related("asset")
     )
-    exceptions = RuleException.objects.visible_to(request.user, Perm.DIRECTORY_VIEW).filter(
+    exceptions = RuleException.objects.visible_to(request.user, DirectoryPerm.VIEW).filter(
         structure=structure, revoked=False
     )
     return render(
@@ -101,7 +109,7 @@ def structure_page(request, pk: int):
 
 @login_required
 def audit_detail(request, pk: int):
-    audit_row = owned_for(request, DirectoryAudit, pk, Perm.DIRECTORY_VIEW)
+    audit_row = owned_for(request.user, DirectoryAudit, pk, DirectoryPerm.VIEW)
     page = selectors.audit_page(audit_row)
     return render(
         request,
@@ -118,7 +126,7 @@ def audit_detail(request, pk: int):
 @login_required
 def audit_status(request, pk: int):
     """htmx fragment polled while an audit runs."""
-    audit_row = owned_for(request, DirectoryAudit, pk, Perm.DIRECTORY_VIEW)
+    audit_row = owned_for(request.user, DirectoryAudit, pk, DirectoryPerm.VIEW)
     response = render(request, "directory/_status.html", {"audit": audit_row})
     if audit_row.status in (AuditStatus.DONE, AuditStatus.FAILED) and request.htmx:
         response["HX-Refresh"] = "true"
@@ -127,7 +135,7 @@ def audit_status(request, pk: int):
 
 @login_required
 def rule_objects(request, pk: int, rule: str):
-    audit_row = owned_for(request, DirectoryAudit, pk, Perm.DIRECTORY_VIEW)
+    audit_row = owned_for(request.user, DirectoryAudit, pk, DirectoryPerm.VIEW)
     item = next((f for f in audit_row.result.get("findings", []) if f["rule"] == rule), None)
     if item is None:
         raise Http404
@@ -142,13 +150,13 @@ def rule_objects(request, pk: int, rule: str):
 
 @login_required
 def connection_add(request, pk: int):
-    structure = structure_for(request, pk, Perm.DIRECTORY_CONNECTION)
+    structure = structure_for(request.user, pk, DirectoryPerm.CONNECTION)
     return _connection_form(request, structure, None)
 
 
 @login_required
 def connection_edit(request, pk: int):
-    connection = owned_for(request, DirectoryConnection, pk, Perm.DIRECTORY_CONNECTION)
+    connection = owned_for(request.user, DirectoryConnection, pk, DirectoryPerm.CONNECTION)
     return _connection_form(request, connection.structure, connection)
 
 
@@ -178,7 +186,7 @@ def _connection_form(request, structure, connection):
 @login_required
 @require_POST
 def connection_delete(request, pk: int):
-    connection = owned_for(request, DirectoryConnection, pk, Perm.DIRECTORY_CONNECTION)
+    connection = owned_for(request.user, DirectoryConnection, pk, DirectoryPerm.CONNECTION)
     structure = connection.structure
     services.delete_connection(request.user, connection, ip=client_ip(request))
     messages.success(request, _("La connexion est supprimée."))
@@ -188,7 +196,7 @@ def connection_delete(request, pk: int):
 @login_required
 @require_POST
 def connection_run(request, pk: int):
-    connection = owned_for(request, DirectoryConnection, pk, Perm.DIRECTORY_RUN)
+    connection = owned_for(request.user, DirectoryConnection, pk, DirectoryPerm.RUN)
     try:
         audit_row = services.request_online_audit(request.user, connection, ip=client_ip(request))
     except (MandateRefused, ValidationError) as exc:
@@ -200,16 +208,23 @@ def connection_run(request, pk: int):
 
 @login_required
 def upload(request, pk: int):
-    structure = structure_for(request, pk, Perm.DIRECTORY_UPLOAD)
+    structure = structure_for(request.user, pk, DirectoryPerm.UPLOAD)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload_file = form.cleaned_data["file"]
+        pingcastle = form.cleaned_data["kind"] == AuditOrigin.PINGCASTLE
+        expected = uploads.Kind.PINGCASTLE if pingcastle else uploads.Kind.AD_SNAPSHOT
         try:
+            loaded = uploads.load(
+                form.cleaned_data["file"],
+                {expected},
+                max_bytes=services.MAX_UPLOAD_BYTES,
+                size_message=_("Le fichier dépasse 200 Mo."),
+            )
             audit_row = services.upload(
                 request.user,
                 structure,
-                upload_file.read(),
-                filename=upload_file.name,
+                loaded.data,
+                filename=loaded.original_name,
                 kind=form.cleaned_data["kind"],
                 passphrase=form.cleaned_data.get("passphrase") or "",
                 ip=client_ip(request),
@@ -227,7 +242,7 @@ def upload(request, pk: int):
 @login_required
 @require_POST
 def reanalyse(request, pk: int):
-    audit_row = owned_for(request, DirectoryAudit, pk, Perm.DIRECTORY_RUN)
+    audit_row = owned_for(request.user, DirectoryAudit, pk, DirectoryPerm.RUN)
     try:
         new = services.reanalyse(request.user, audit_row, ip=client_ip(request))
     except (MandateRefused, ValidationError) as exc:
@@ -239,7 +254,7 @@ def reanalyse(request, pk: int):
 
 @login_required
 def exception_add(request, pk: int):
-    audit_row = owned_for(request, DirectoryAudit, pk, Perm.DIRECTORY_EXCEPTION)
+    audit_row = owned_for(request.user, DirectoryAudit, pk, DirectoryPerm.EXCEPTION)
     rules = [
         (f["rule"], f"{f['rule']} — {f['title']}") for f in audit_row.result.get("findings", [])
     ]
@@ -271,7 +286,7 @@ def exception_add(request, pk: int):
 @login_required
 @require_POST
 def exception_revoke(request, pk: int):
-    row = owned_for(request, RuleException, pk, Perm.DIRECTORY_EXCEPTION)
+    row = owned_for(request.user, RuleException, pk, DirectoryPerm.EXCEPTION)
     services.revoke_exception(request.user, row, ip=client_ip(request))
     messages.success(request, _("L'exception est levée."))
     return redirect(reverse("directory:structure", args=[row.structure_id]) + "#exceptions")

@@ -14,17 +14,17 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from carbet.accounts.roles import Perm
 from carbet.api.auth import actor
 from carbet.api.errors import ApiError
 from carbet.api.pagination import Page, PageQuery, paginate
 from carbet.api.schemas import InputSchema, StructureRef
 from carbet.audit.services import client_ip
+from carbet.core import access
+from carbet.core.access import require
 from carbet.core.mandates import MandateRefused
-from carbet.core.models import Structure
-from carbet.core.services import require
 from carbet.exposure import services, services_pages
 from carbet.exposure.models import Scan, ScanObservation, ScanProfile, ScanTarget
+from carbet.exposure.service import ExposurePerm
 
 router = Router(tags=["exposition"])
 
@@ -136,14 +136,8 @@ class RegionRowOut(Schema):
     critical: int
 
 
-def _structure(request: HttpRequest, pk: int) -> Structure:
-    return get_object_or_404(
-        Structure.objects.visible_to(actor(request), Perm.EXPOSURE_VIEW), pk=pk
-    )
-
-
 def _scans(request: HttpRequest):
-    return Scan.objects.visible_to(actor(request), Perm.EXPOSURE_VIEW).select_related("structure")
+    return Scan.objects.visible_to(actor(request), ExposurePerm.VIEW).select_related("structure")
 
 
 @router.get(
@@ -152,7 +146,7 @@ def _scans(request: HttpRequest):
     summary="Analyses d'exposition d'une structure",
 )
 def list_scans(request: HttpRequest, id: int, page: Query[PageQuery]) -> dict:
-    structure = _structure(request, id)
+    structure = access.structure_for(actor(request), id, see=ExposurePerm.VIEW)
     return paginate(request, _scans(request).filter(structure=structure), page, ("-created_at",))
 
 
@@ -161,10 +155,10 @@ def scan_detail(request: HttpRequest, id: int) -> Scan:
     scan = get_object_or_404(_scans(request), pk=id)
     new = set(scan.diff.get("new", [])) if not scan.diff.get("first") else set()
     targets = list(
-        ScanTarget.objects.visible_to(actor(request), Perm.EXPOSURE_VIEW).filter(scan=scan)
+        ScanTarget.objects.visible_to(actor(request), ExposurePerm.VIEW).filter(scan=scan)
     )
     observations: dict[int, list[ScanObservation]] = {}
-    for obs in ScanObservation.objects.visible_to(actor(request), Perm.EXPOSURE_VIEW).filter(
+    for obs in ScanObservation.objects.visible_to(actor(request), ExposurePerm.VIEW).filter(
         scan=scan
     ):
         obs.is_new = obs.fingerprint in new
@@ -182,8 +176,8 @@ def scan_detail(request: HttpRequest, id: int) -> Scan:
 )
 def launch_scan(request: HttpRequest, id: int, payload: LaunchIn) -> Status:
     user = actor(request)
-    structure = _structure(request, id)
-    require(user, Perm.EXPOSURE_RUN, structure)
+    structure = access.structure_for(actor(request), id, see=ExposurePerm.VIEW)
+    require(user, ExposurePerm.RUN, structure)
     profile = None
     if payload.profile is not None:
         profile = ScanProfile.objects.filter(pk=payload.profile).first()
@@ -204,7 +198,7 @@ def launch_scan(request: HttpRequest, id: int, payload: LaunchIn) -> Status:
     summary="Synthèse : dernière note de chaque structure visible",
 )
 def region_summary(request: HttpRequest) -> list[dict[str, Any]]:
-    require(actor(request), Perm.EXPOSURE_VIEW)
+    require(actor(request), ExposurePerm.VIEW)
     rows = []
     for row in services_pages.region_rows(actor(request)):
         scan = row.scan

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core import mandates
-from carbet.core.choices import AssetKind, MandateService
+from carbet.core.choices import AssetKind
 from carbet.core.models import Asset, Structure
 from carbet.core.services import require
 from carbet.core.tenancy import SYSTEM
@@ -35,6 +35,7 @@ from carbet.exposure.models import (
     ScanTarget,
     ScanTrigger,
 )
+from carbet.exposure.service import EXPOSURE_MANDATE, ExposurePerm
 from carbet.jobs import services as jobs
 
 # Asset kinds an internet scan can reach; directory domains and applications are not targets.
@@ -94,10 +95,10 @@ def plan_scan(actor: Any, structure: Structure, ip: str | None = None) -> ScanPl
         .order_by("kind", "value")
     )
     for asset in assets:
-        decision = mandates.check(structure, MandateService.EXPOSURE_SCAN, asset)
+        decision = mandates.check(structure, EXPOSURE_MANDATE, asset)
         if not decision.allowed:
             try:  # writes mandate.refused to the audit trail
-                mandates.require(actor, structure, MandateService.EXPOSURE_SCAN, asset, ip=ip)
+                mandates.require_mandate(actor, structure, EXPOSURE_MANDATE, asset, ip=ip)
             except mandates.MandateRefused as refused:
                 plan.refused.append(
                     {"asset": asset.pk, "value": asset.value, "reason": str(refused)}
@@ -169,7 +170,7 @@ def request_structure_scan(
 ) -> Scan:
     """Queue a scan of ``structure``'s mandated assets; ``NothingToScan`` when none is covered."""
     if actor is not SYSTEM:
-        require(actor, Perm.EXPOSURE_RUN, structure)
+        require(actor, ExposurePerm.RUN, structure)
     plan = plan_scan(actor, structure, ip=ip)  # refusals are audited outside our transaction
     if not plan.targets:
         raise NothingToScan(_nothing_message(structure, plan), plan.refused)
@@ -197,7 +198,7 @@ def request_regional_scan(
 ) -> RegionalScan:
     """Queue the fan-out job that starts one scan per structure of the region."""
     if actor is not SYSTEM:
-        require(actor, Perm.EXPOSURE_RUN)
+        require(actor, ExposurePerm.RUN)
         require(actor, Perm.REGION_VIEW)
     with transaction.atomic():
         regional = RegionalScan.objects.create(

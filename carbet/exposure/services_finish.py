@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from carbet.core import contract
 from carbet.exposure import alerts
 from carbet.exposure import services_scores as scoring
 from carbet.exposure.models import Scan, ScanObservation, ScanStatus, ScanTarget, TargetStatus
@@ -153,12 +154,8 @@ def dmarc_at_reject(targets: list[ScanTarget]) -> bool | None:
 
 def _tell_roadmap(scan: Scan, targets: list[ScanTarget]) -> None:
     """A complete scan is automatic evidence for the roadmap (no critical exposure, DMARC)."""
-    try:
-        from carbet.roadmap import auto_evidence
-    except ImportError:  # the roadmap service is optional for a scan
-        return
     observations = ScanObservation.objects.filter(scan=scan)
-    auto_evidence.record(
+    contract.record_evidence(
         scan.structure,
         "exposure_scan",
         at=scan.finished_at,

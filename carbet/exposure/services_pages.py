@@ -13,6 +13,7 @@ from carbet.accounts.roles import Perm
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
 from carbet.exposure.models import Scan, ScanObservation, ScanStatus, ScanTarget
+from carbet.exposure.service import ExposurePerm
 from carbet.exposure.services_run import definition
 from carbet.exposure.services_scores import CATEGORIES, category_label
 from carbet.findings.models import Finding
@@ -121,7 +122,7 @@ def services_table(targets: list[ScanTarget]) -> list[dict[str, Any]]:
 
 
 def structure_page(actor: Any, structure: Structure) -> StructurePage:
-    scans = Scan.objects.visible_to(actor, Perm.EXPOSURE_VIEW).filter(structure=structure)
+    scans = Scan.objects.visible_to(actor, ExposurePerm.VIEW).filter(structure=structure)
     latest = scans.filter(status=ScanStatus.SUCCEEDED).select_related("profile").first()
     running = scans.filter(status__in=[ScanStatus.QUEUED, ScanStatus.RUNNING]).first()
     page = StructurePage(structure, latest, running, history=list(scans[:10]))
@@ -131,7 +132,7 @@ def structure_page(actor: Any, structure: Structure) -> StructurePage:
         page.priorities = [p for p in all_items if p.observation.severity >= 3][:10]
         page.new = [p for p in all_items if p.is_new]
         page.targets = list(
-            ScanTarget.objects.visible_to(actor, Perm.EXPOSURE_VIEW)
+            ScanTarget.objects.visible_to(actor, ExposurePerm.VIEW)
             .filter(scan=latest)
             .prefetch_related("observations")
         )
@@ -156,9 +157,9 @@ class RegionRow:
 def region_rows(actor: Any) -> list[RegionRow]:
     """Each visible structure with its latest finished scan, worst first."""
     structures = list(
-        Structure.objects.visible_to(actor, Perm.EXPOSURE_VIEW).select_related("organisation")
+        Structure.objects.visible_to(actor, ExposurePerm.VIEW).select_related("organisation")
     )
-    visible = Scan.objects.visible_to(actor, Perm.EXPOSURE_VIEW).filter(
+    visible = Scan.objects.visible_to(actor, ExposurePerm.VIEW).filter(
         status=ScanStatus.SUCCEEDED, structure__in=structures
     )
     # The last finished scan of each structure (ids grow with time), in two queries.

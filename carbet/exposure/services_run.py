@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.core import mandates, ownership
-from carbet.core.choices import MandateService
 from carbet.core.tenancy import SYSTEM
 from carbet.engines import severity as severities
 from carbet.engines.exposure import checks
@@ -38,7 +37,7 @@ from carbet.exposure.models import (
     ScanTarget,
     TargetStatus,
 )
-from carbet.findings.choices import Source
+from carbet.exposure.service import EXPOSURE_MANDATE, EXPOSURE_SOURCE
 from carbet.findings.ingest import FindingInput, ingest
 
 log = logging.getLogger("carbet.exposure")
@@ -195,14 +194,14 @@ def _still_mandated(scan: Scan, rows: list[ScanTarget], actor: Any) -> list[Scan
         else:
             if row.asset_id not in decisions:
                 decisions[row.asset_id] = mandates.check(
-                    scan.structure, MandateService.EXPOSURE_SCAN, row.asset
+                    scan.structure, EXPOSURE_MANDATE, row.asset
                 )
             decision = decisions[row.asset_id]
             if decision.allowed:
                 allowed.append(row)
                 continue
             try:
-                mandates.require(actor, scan.structure, MandateService.EXPOSURE_SCAN, row.asset)
+                mandates.require_mandate(actor, scan.structure, EXPOSURE_MANDATE, row.asset)
             except mandates.MandateRefused as exc:
                 refused = str(exc)
             else:  # allowed in between: scan it
@@ -325,7 +324,7 @@ def write_findings(scan: Scan, actor: Any, complete: bool | None = None) -> dict
         complete = bool(scan.complete and not scan.refused)
     report = ingest(
         scan.structure,
-        Source.EXPOSURE,
+        EXPOSURE_SOURCE,
         finding_inputs(scan),
         complete=complete,
         label=_("Analyse d'exposition du %(day)s")

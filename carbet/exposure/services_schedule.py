@@ -17,12 +17,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.models import Structure
 from carbet.core.services import require
 from carbet.core.tenancy import SYSTEM
 from carbet.exposure.models import ScanProfile, ScanSchedule
+from carbet.exposure.service import ExposurePerm
 from carbet.exposure.services import NothingToScan, request_structure_scan
 
 # Night hours, from the evening: scans should not compete with the day's work.
@@ -118,7 +118,7 @@ def run_due(now: dt.datetime | None = None) -> dict[str, Any]:
 
 def save_profile(actor: Any, profile: ScanProfile, before: dict | None, ip: str | None) -> None:
     """Save a profile edited through a form (validated there), audited with its changes."""
-    require(actor, Perm.EXPOSURE_MANAGE)
+    require(actor, ExposurePerm.MANAGE)
     with transaction.atomic():
         if profile.is_default:
             ScanProfile.objects.exclude(pk=profile.pk).update(is_default=False)
@@ -143,7 +143,7 @@ def profile_state(profile: ScanProfile) -> dict:
 
 
 def save_schedule(actor: Any, schedule: ScanSchedule, before: dict, ip: str | None) -> None:
-    require(actor, Perm.EXPOSURE_MANAGE, schedule.structure)
+    require(actor, ExposurePerm.MANAGE, schedule.structure)
     with transaction.atomic():
         schedule.save()
         after = schedule_state(schedule)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,31 +16,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
+from carbet.core import access
 from carbet.core.mandates import MandateRefused
-from carbet.core.models import Structure
 from carbet.core.tenancy import can
 from carbet.exposure import services, services_pages
 from carbet.exposure.models import RegionalScan, Scan, ScanObservation, ScanTarget
+from carbet.exposure.service import ExposurePerm
 from carbet.jobs.models import Job
-
-
-def _require(request, perm: Perm, structure=None) -> None:
-    if not can(request.user, perm, structure):
-        raise PermissionDenied(_("Vous n'avez pas le droit de faire cette action."))
-
-
-def _structure(request, pk: int) -> Structure:
-    return get_object_or_404(
-        Structure.objects.visible_to(request.user, Perm.EXPOSURE_VIEW).select_related(
-            "organisation"
-        ),
-        pk=pk,
-    )
 
 
 def _scan(request, pk: int) -> Scan:
     return get_object_or_404(
-        Scan.objects.visible_to(request.user, Perm.EXPOSURE_VIEW).select_related(
+        Scan.objects.visible_to(request.user, ExposurePerm.VIEW).select_related(
             "structure__organisation", "profile", "job", "previous"
         ),
         pk=pk,
@@ -52,12 +38,12 @@ def _scan(request, pk: int) -> Scan:
 @require_GET
 def overview(request):
     """Centre staff: the region; structure people: the structures they follow."""
-    _require(request, Perm.EXPOSURE_VIEW)
+    access.require(request.user, ExposurePerm.VIEW)
     rows = services_pages.region_rows(request.user)
     if len(rows) == 1 and not can(request.user, Perm.REGION_VIEW):
         return redirect("exposure:structure", rows[0].structure.pk)
     regional = None
-    can_regional = can(request.user, Perm.EXPOSURE_RUN) and can(request.user, Perm.REGION_VIEW)
+    can_regional = can(request.user, ExposurePerm.RUN) and can(request.user, Perm.REGION_VIEW)
     if can_regional:
         regional = RegionalScan.objects.select_related("job").first()
     return render(
@@ -67,7 +53,7 @@ def overview(request):
             "rows": rows,
             "headers": services_pages.category_headers(),
             "can_regional": can_regional,
-            "can_manage": can(request.user, Perm.EXPOSURE_MANAGE),
+            "can_manage": can(request.user, ExposurePerm.MANAGE),
             "regional": regional,
             "regional_progress": services.regional_progress(regional) if regional else None,
             "with_critical": sum(1 for r in rows if r.scan and r.scan.critical_count),
@@ -79,7 +65,7 @@ def overview(request):
 @login_required
 @require_GET
 def structure(request, pk: int):
-    item = _structure(request, pk)
+    item = access.structure_for(request.user, pk, see=ExposurePerm.VIEW)
     page = services_pages.structure_page(request.user, item)
     return render(
         request,
@@ -87,8 +73,8 @@ def structure(request, pk: int):
         {
             "page": page,
             "structure": item,
-            "can_run": can(request.user, Perm.EXPOSURE_RUN, item),
-            "can_manage": can(request.user, Perm.EXPOSURE_MANAGE, item),
+            "can_run": can(request.user, ExposurePerm.RUN, item),
+            "can_manage": can(request.user, ExposurePerm.MANAGE, item),
             "refused": services_pages.refused_summary(page.latest) if page.latest else "",
         },
     )
@@ -97,8 +83,8 @@ def structure(request, pk: int):
 @login_required
 @require_POST
 def launch(request, pk: int):
-    item = _structure(request, pk)
-    _require(request, Perm.EXPOSURE_RUN, item)
+    item = access.structure_for(request.user, pk, see=ExposurePerm.VIEW)
+    access.require(request.user, ExposurePerm.RUN, item)
     try:
         scan = services.request_structure_scan(item, request.user, ip=client_ip(request))
     except (services.NothingToScan, MandateRefused) as exc:
@@ -125,8 +111,8 @@ def launch(request, pk: int):
 @login_required
 @require_POST
 def launch_regional(request):
-    _require(request, Perm.EXPOSURE_RUN)
-    _require(request, Perm.REGION_VIEW)
+    access.require(request.user, ExposurePerm.RUN)
+    access.require(request.user, Perm.REGION_VIEW)
     services.request_regional_scan(request.user, ip=client_ip(request))
     messages.success(
         request,
@@ -143,7 +129,7 @@ def launch_regional(request):
 def scan_detail(request, pk: int):
     scan = _scan(request, pk)
     targets = list(
-        ScanTarget.objects.visible_to(request.user, Perm.EXPOSURE_VIEW)
+        ScanTarget.objects.visible_to(request.user, ExposurePerm.VIEW)
         .filter(scan=scan)
         .prefetch_related("observations")
     )
@@ -185,7 +171,7 @@ def scan_diff(request, pk: int):
     scan = _scan(request, pk)
     new = set(scan.diff.get("new", []))
     new_rows = (
-        ScanObservation.objects.visible_to(request.user, Perm.EXPOSURE_VIEW)
+        ScanObservation.objects.visible_to(request.user, ExposurePerm.VIEW)
         .filter(scan=scan, fingerprint__in=new)
         .select_related("target")
     )

@@ -11,20 +11,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
+from carbet.core import access
 from carbet.core.tenancy import can
 from carbet.exposure import services_schedule as schedules
 from carbet.exposure.forms import WEEKDAYS, ProfileForm, ScheduleForm, format_ports
 from carbet.exposure.models import ScanProfile, ScanSchedule
-
-
-def _require_manage(request, structure=None) -> None:
-    if not can(request.user, Perm.EXPOSURE_MANAGE, structure):
-        raise PermissionDenied(_("Vous n'avez pas le droit de faire cette action."))
+from carbet.exposure.service import ExposurePerm
 
 
 @login_required
 def profiles(request):
-    _require_manage(request)
+    access.require(request.user, ExposurePerm.MANAGE)
     rows = [(p, format_ports(p.ports)) for p in ScanProfile.objects.all()]
     return render(request, "exposure/profiles.html", {"rows": rows})
 
@@ -32,7 +29,7 @@ def profiles(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile_edit(request, pk: int | None = None):
-    _require_manage(request)
+    access.require(request.user, ExposurePerm.MANAGE)
     profile = get_object_or_404(ScanProfile, pk=pk) if pk else ScanProfile()
     before = schedules.profile_state(profile) if pk else None
     form = ProfileForm(request.POST or None, instance=profile)
@@ -45,9 +42,9 @@ def profile_edit(request, pk: int | None = None):
 
 @login_required
 def schedule_list(request):
-    _require_manage(request)
+    access.require(request.user, ExposurePerm.MANAGE)
     rows = (
-        ScanSchedule.objects.visible_to(request.user, Perm.EXPOSURE_MANAGE)
+        ScanSchedule.objects.visible_to(request.user, ExposurePerm.MANAGE)
         .select_related("structure", "profile")
         .order_by("weekday", "hour", "structure__name")
     )
@@ -65,7 +62,7 @@ def schedule_list(request):
 @login_required
 @require_POST
 def schedule_spread(request):
-    _require_manage(request)
+    access.require(request.user, ExposurePerm.MANAGE)
     if not can(request.user, Perm.REGION_VIEW):
         raise PermissionDenied
     created = schedules.ensure_schedules(request.user)
@@ -80,12 +77,12 @@ def schedule_spread(request):
 @require_http_methods(["GET", "POST"])
 def schedule_edit(request, pk: int):
     schedule = get_object_or_404(
-        ScanSchedule.objects.visible_to(request.user, Perm.EXPOSURE_MANAGE).select_related(
+        ScanSchedule.objects.visible_to(request.user, ExposurePerm.MANAGE).select_related(
             "structure"
         ),
         pk=pk,
     )
-    _require_manage(request, schedule.structure)
+    access.require(request.user, ExposurePerm.MANAGE, schedule.structure)
     before = schedules.schedule_state(schedule)
     form = ScheduleForm(request.POST or None, instance=schedule)
     if request.method == "POST" and form.is_valid():

@@ -25,8 +25,7 @@ from carbet.api.errors import ApiError
 from carbet.api.pagination import Page, PageQuery, paginate
 from carbet.api.schemas import InputSchema, ObjectId, StructureRef
 from carbet.audit.services import client_ip
-from carbet.core import services as core_services
-from carbet.core.models import Structure
+from carbet.core import access
 from carbet.core.tenancy import can
 from carbet.engines.roadmap import indicators as engine
 from carbet.roadmap import indicators, services, services_backups, services_roadmap
@@ -41,6 +40,7 @@ from carbet.roadmap.models import (
     RoadmapItem,
 )
 from carbet.roadmap.models.backups import RestoreResult
+from carbet.roadmap.service import RoadmapPerm
 
 router = Router(tags=["feuille de route"])
 API_PREFIX = "roadmap"
@@ -193,18 +193,6 @@ class IndicatorFilter(StructureFilter):
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def _structure(request: HttpRequest, pk: int, perm: Perm = Perm.ROADMAP_VIEW) -> Structure:
-    structure = get_object_or_404(
-        Structure.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
-            "organisation__ght"
-        ),
-        pk=pk,
-    )
-    if not can(actor(request), perm, structure):
-        raise PermissionDenied
-    return structure
-
-
 def _answers(assessment: Assessment) -> list[dict[str, Any]]:
     return [
         {
@@ -257,8 +245,8 @@ def _backup_out(system: BackupSystem) -> dict[str, Any]:
 
 @router.get("/frameworks", response=list[FrameworkOut], summary="Référentiels chargés")
 def list_frameworks(request: HttpRequest):
-    core_services.require(actor(request), Perm.ROADMAP_VIEW)
-    if not can(actor(request), Perm.ROADMAP_VIEW):
+    access.require(actor(request), RoadmapPerm.VIEW)
+    if not can(actor(request), RoadmapPerm.VIEW):
         raise PermissionDenied
     return [
         {
@@ -275,8 +263,8 @@ def list_frameworks(request: HttpRequest):
 
 @router.get("/framework-assessments", response=Page[AssessmentOut], summary="Évaluations")
 def list_assessments(request: HttpRequest, filters: Query[StructureFilter], page: Query[PageQuery]):
-    core_services.require(actor(request), Perm.ROADMAP_VIEW)
-    rows = Assessment.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
+    access.require(actor(request), RoadmapPerm.VIEW)
+    rows = Assessment.objects.visible_to(actor(request), RoadmapPerm.VIEW).select_related(
         "structure", "framework"
     )
     if filters.structure:
@@ -288,7 +276,7 @@ def list_assessments(request: HttpRequest, filters: Query[StructureFilter], page
 
 def _visible_assessment(request: HttpRequest, pk: int) -> Assessment:
     return get_object_or_404(
-        Assessment.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
+        Assessment.objects.visible_to(actor(request), RoadmapPerm.VIEW).select_related(
             "structure__organisation__ght", "framework"
         ),
         pk=pk,
@@ -326,7 +314,7 @@ def post_answer(request: HttpRequest, id: int, payload: AnswerIn):
 
 @router.get("/structures/{id}/diagnostic", response=DiagnosticOut, summary="Diagnostic")
 def get_diagnostic(request: HttpRequest, id: int):
-    structure = _structure(request, id)
+    structure = access.structure_for(actor(request), id, see=RoadmapPerm.VIEW)
     framework = get_object_or_404(Framework, code=services.DIAGNOSTIC_CODE)
     assessment = services.assessment_for(structure, framework)
     result = services.diagnostic_result(assessment)
@@ -342,7 +330,7 @@ def get_diagnostic(request: HttpRequest, id: int):
 
 @router.post("/structures/{id}/proposal", response=list[ItemOut], summary="Proposer le plan")
 def post_proposal(request: HttpRequest, id: int):
-    structure = _structure(request, id, Perm.ROADMAP_EDIT)
+    structure = access.structure_for(actor(request), id, RoadmapPerm.EDIT, see=RoadmapPerm.VIEW)
     roadmap = services_roadmap.propose_roadmap(actor(request), structure, client_ip(request))
     return [
         _item_out(i) for i in roadmap.items.select_related("structure", "requirement__framework")
@@ -351,8 +339,8 @@ def post_proposal(request: HttpRequest, id: int):
 
 @router.get("/plan-items", response=Page[ItemOut], summary="Chantiers des feuilles de route")
 def list_items(request: HttpRequest, filters: Query[StructureFilter], page: Query[PageQuery]):
-    core_services.require(actor(request), Perm.ROADMAP_VIEW)
-    rows = RoadmapItem.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
+    access.require(actor(request), RoadmapPerm.VIEW)
+    rows = RoadmapItem.objects.visible_to(actor(request), RoadmapPerm.VIEW).select_related(
         "structure", "requirement__framework"
     )
     if filters.structure:
@@ -364,7 +352,7 @@ def list_items(request: HttpRequest, filters: Query[StructureFilter], page: Quer
 
 def _visible_item(request: HttpRequest, pk: int) -> RoadmapItem:
     return get_object_or_404(
-        RoadmapItem.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
+        RoadmapItem.objects.visible_to(actor(request), RoadmapPerm.VIEW).select_related(
             "structure__organisation__ght", "roadmap", "requirement__framework"
         ),
         pk=pk,
@@ -389,8 +377,8 @@ def patch_item(request: HttpRequest, id: int, payload: ItemPatch):
 
 @router.get("/backups", response=Page[BackupOut], summary="Registre des sauvegardes")
 def list_backups(request: HttpRequest, filters: Query[StructureFilter], page: Query[PageQuery]):
-    core_services.require(actor(request), Perm.ROADMAP_VIEW)
-    rows = BackupSystem.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
+    access.require(actor(request), RoadmapPerm.VIEW)
+    rows = BackupSystem.objects.visible_to(actor(request), RoadmapPerm.VIEW).select_related(
         "structure"
     )
     if filters.structure:
@@ -402,7 +390,7 @@ def list_backups(request: HttpRequest, filters: Query[StructureFilter], page: Qu
 
 def _visible_backup(request: HttpRequest, pk: int) -> BackupSystem:
     return get_object_or_404(
-        BackupSystem.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
+        BackupSystem.objects.visible_to(actor(request), RoadmapPerm.VIEW).select_related(
             "structure__organisation__ght"
         ),
         pk=pk,
@@ -427,8 +415,8 @@ def post_restore_test(request: HttpRequest, id: int, payload: RestoreTestIn):
 
 @router.get("/indicators", response=Page[IndicatorValueOut], summary="Valeurs des indicateurs")
 def list_indicators(request: HttpRequest, filters: Query[IndicatorFilter], page: Query[PageQuery]):
-    core_services.require(actor(request), Perm.ROADMAP_VIEW)
-    rows = IndicatorValue.objects.visible_to(actor(request), Perm.ROADMAP_VIEW).select_related(
+    access.require(actor(request), RoadmapPerm.VIEW)
+    rows = IndicatorValue.objects.visible_to(actor(request), RoadmapPerm.VIEW).select_related(
         "structure"
     )
     if filters.structure:

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
@@ -32,6 +31,7 @@ from carbet.roadmap.models import (
     Result,
 )
 from carbet.roadmap.models.assessments import RESULT_SCORES, UNSCORED_RESULTS
+from carbet.roadmap.service import RoadmapPerm
 
 DIAGNOSTIC_CODE = "diagnostic"
 MAX_JUSTIFICATION = 4000
@@ -73,7 +73,7 @@ def answer(
     justification: str = "",
 ) -> Answer:
     """Record (or replace) one answer; needs ``ROADMAP_ANSWER`` on the structure."""
-    if not can(actor, Perm.ROADMAP_ANSWER, assessment.structure):
+    if not can(actor, RoadmapPerm.ANSWER, assessment.structure):
         raise PermissionDenied
     if requirement.framework_id != assessment.framework_id or requirement.retired:
         raise ValidationError(_("Cette exigence n'appartient pas à ce référentiel."))
@@ -110,7 +110,7 @@ def parse_diagnostic_choice(value: str) -> tuple[str, int | None]:
 
 def save_theme(actor: Any, assessment: Assessment, choices: dict[str, str]) -> int:
     """Save a questionnaire step: ``{question code: choice}``; unanswered questions stay."""
-    if not can(actor, Perm.ROADMAP_ANSWER, assessment.structure):
+    if not can(actor, RoadmapPerm.ANSWER, assessment.structure):
         raise PermissionDenied
     questions = {r.code: r for r in requirements_of(assessment.framework)}
     saved = 0
@@ -223,7 +223,7 @@ def requirement_states(
 
 def evidence_covering(actor: Any, structure: Structure):
     """Evidence ``actor`` may see that counts for ``structure`` (its own or shared with it)."""
-    return Evidence.objects.visible_to(actor, Perm.ROADMAP_VIEW).filter(covered=structure)
+    return Evidence.objects.visible_to(actor, RoadmapPerm.VIEW).filter(covered=structure)
 
 
 def framework_progress(states: list[RequirementState]) -> dict[str, int]:

@@ -18,15 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
+from carbet.core.access import require
 from carbet.core.choices import Criticality
 from carbet.core.models import Structure
-from carbet.core.tenancy import SYSTEM, can
-from carbet.findings.choices import Severity, Source
+from carbet.core.tenancy import SYSTEM
+from carbet.findings.choices import Severity
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.roadmap import auto_evidence
 from carbet.roadmap.models import BackupMethod, BackupSystem, RestoreResult, RestoreTest
+from carbet.roadmap.service import ROADMAP_SOURCE, RoadmapPerm
 
 SCOPE = "backups"
 RESTORE_TEST_MAX_AGE_DAYS = 365
@@ -46,11 +47,6 @@ SYSTEM_FIELDS = (
 )
 
 
-def _require(actor: Any, structure: Structure) -> None:
-    if not can(actor, Perm.BACKUP_EDIT, structure):
-        raise PermissionDenied
-
-
 def save_system(
     actor: Any,
     structure: Structure,
@@ -58,7 +54,7 @@ def save_system(
     system: BackupSystem | None = None,
     ip: str | None = None,
 ) -> BackupSystem:
-    _require(actor, structure)
+    require(actor, RoadmapPerm.BACKUP, structure)
     if system is not None and system.structure_id != structure.pk:
         raise PermissionDenied
     if values.get("copies", 1) < 1 and values.get("method") != BackupMethod.NONE:
@@ -84,7 +80,7 @@ def save_system(
 
 
 def delete_system(actor: Any, system: BackupSystem, ip: str | None = None) -> None:
-    _require(actor, system.structure)
+    require(actor, RoadmapPerm.BACKUP, system.structure)
     structure = system.structure
     with transaction.atomic():
         audit.record(actor, "backup.delete", system, ip=ip, changes={"name": system.name})
@@ -110,7 +106,7 @@ def record_restore_test(
     actor: Any, system: BackupSystem, values: dict[str, Any], ip: str | None = None
 ) -> RestoreTest:
     """Record a restore test; it becomes automatic evidence for CaRE D2 and the ANSSI measure."""
-    _require(actor, system.structure)
+    require(actor, RoadmapPerm.BACKUP, system.structure)
     tested_on = values["tested_on"]
     if tested_on > timezone.localdate():
         raise ValidationError({"tested_on": _("Le test ne peut pas être dans le futur.")})
@@ -251,7 +247,7 @@ def sweep_structure(structure: Structure, today: date | None = None, actor: Any 
         return None  # nothing to report and nothing to close: no run to record
     return ingest(
         structure,
-        Source.ROADMAP,
+        ROADMAP_SOURCE,
         items,
         complete=True,
         scope=SCOPE,
@@ -266,7 +262,7 @@ def _open_in_stream(structure: Structure) -> bool:
 
     return Finding.objects.filter(
         structure=structure,
-        source=Source.ROADMAP,
+        source=ROADMAP_SOURCE,
         stream__scope=SCOPE,
         status__in=OPEN_STATUSES,
     ).exists()
@@ -278,7 +274,7 @@ def sweep_all(today: date | None = None) -> dict[str, int]:
 
     ids = set(BackupSystem.objects.values_list("structure_id", flat=True).distinct())
     ids |= set(
-        Stream.objects.filter(source=Source.ROADMAP, scope=SCOPE).values_list(
+        Stream.objects.filter(source=ROADMAP_SOURCE, scope=SCOPE).values_list(
             "structure_id", flat=True
         )
     )

@@ -9,7 +9,6 @@ also the tenancy path). Every upload, share and deletion is in the audit trail.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,17 +22,18 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
+from carbet.core import uploads
 from carbet.core.models import Structure
 from carbet.core.recipients import addresses as recipients
 from carbet.core.tenancy import SYSTEM, can
 from carbet.roadmap.models import Evidence, Requirement
+from carbet.roadmap.service import RoadmapPerm
 
 log = logging.getLogger(__name__)
-MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 REMIND_DAYS_BEFORE = 30
-ALLOWED_EXTENSIONS = (".pdf", ".png", ".jpg", ".jpeg", ".odt", ".ods", ".docx", ".xlsx", ".txt")
+# What a document proving a requirement may be, checked by content (the form promises it).
+EVIDENCE_KINDS = frozenset({*uploads.IMAGES_AND_PDF, *uploads.OFFICE, uploads.Kind.TEXT})
 
 
 def share_targets(actor: Any, structure: Structure):
@@ -44,21 +44,11 @@ def share_targets(actor: Any, structure: Structure):
     if ght_id:
         same |= Q(organisation__ght_id=ght_id)
     return (
-        Structure.objects.visible_to(actor, Perm.ROADMAP_ANSWER)
+        Structure.objects.visible_to(actor, RoadmapPerm.ANSWER)
         .filter(same)
         .exclude(pk=structure.pk)
         .order_by("name")
     )
-
-
-def _sha256(upload: UploadedFile) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    for chunk in upload.chunks():
-        digest.update(chunk)
-        size += len(chunk)
-    upload.seek(0)
-    return digest.hexdigest(), size
 
 
 def upload(
@@ -74,20 +64,13 @@ def upload(
     note: str = "",
     ip: str | None = None,
 ) -> Evidence:
-    if not can(actor, Perm.ROADMAP_ANSWER, structure):
+    if not can(actor, RoadmapPerm.ANSWER, structure):
         raise PermissionDenied
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": _("Donnez un titre au justificatif.")})
     if valid_until is not None and valid_until < issued_on:
         raise ValidationError({"valid_until": _("La fin de validité précède la date du document.")})
-    name = (document.name or "justificatif").rsplit("/", 1)[-1][:255]
-    if not name.lower().endswith(ALLOWED_EXTENSIONS):
-        raise ValidationError(
-            {"document": _("Format refusé : déposez un PDF, une image ou un document bureautique.")}
-        )
-    if document.size is not None and document.size > MAX_EVIDENCE_BYTES:
-        raise ValidationError({"document": _("Fichier trop gros (20 Mo au plus).")})
     allowed = {s.pk: s for s in share_targets(actor, structure)}
     targets = []
     for target in share_with or []:
@@ -99,20 +82,52 @@ def upload(
                 }
             )
         targets.append(allowed[target.pk])
-    digest, size = _sha256(document)
+    stored = uploads.store(
+        document,
+        EVIDENCE_KINDS,
+        area="roadmap/evidence",
+        field="document",
+        type_message=_(
+            "Format refusé : déposez un PDF, une image (PNG, JPEG), un document bureautique "
+            "(DOCX, XLSX, ODT, ODS) ou un texte (.txt)."
+        ),
+    )
+    try:
+        evidence = _record_upload(
+            actor, structure, stored, title, note, issued_on, valid_until, targets, requirements, ip
+        )
+    except BaseException:
+        uploads.delete_upload(stored.name)  # nothing stays on disk without its row
+        raise
+    return evidence
+
+
+def _record_upload(
+    actor: Any,
+    structure: Structure,
+    stored: uploads.Stored,
+    title: str,
+    note: str,
+    issued_on: date,
+    valid_until: date | None,
+    targets: list[Structure],
+    requirements: list[Requirement] | None,
+    ip: str | None,
+) -> Evidence:
+    digest = stored.sha256
     with transaction.atomic():
         evidence = Evidence(
             structure=structure,
             title=title[:200],
             note=(note or "").strip()[:4000],
-            document_name=name,
+            document_name=stored.original_name,
             document_sha256=digest,
-            size=size,
+            size=stored.size,
             issued_on=issued_on,
             valid_until=valid_until,
             uploaded_by=actor if getattr(actor, "pk", None) else None,
         )
-        evidence.document.save(f"{digest[:16]}-{name}", document, save=False)
+        evidence.document = stored.name
         evidence.save()
         evidence.covered.set([structure, *targets])
         if requirements:
@@ -135,7 +150,7 @@ def share(
     actor: Any, evidence: Evidence, targets: list[Structure], ip: str | None = None
 ) -> Evidence:
     """Set which other structures the document covers (the owner always stays covered)."""
-    if not can(actor, Perm.ROADMAP_ANSWER, evidence.structure):
+    if not can(actor, RoadmapPerm.ANSWER, evidence.structure):
         raise PermissionDenied
     allowed = {s.pk for s in share_targets(actor, evidence.structure)}
     if any(t.pk not in allowed for t in targets):
@@ -154,7 +169,7 @@ def share(
 
 def delete(actor: Any, evidence: Evidence, ip: str | None = None) -> None:
     """Only the owner structure's people (or the centre) delete a document."""
-    if not can(actor, Perm.ROADMAP_ANSWER, evidence.structure):
+    if not can(actor, RoadmapPerm.ANSWER, evidence.structure):
         raise PermissionDenied
     with transaction.atomic():
         audit.record(

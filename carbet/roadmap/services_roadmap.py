@@ -19,12 +19,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM, can
+from carbet.directory.service import DIRECTORY_SOURCE
 from carbet.engines.roadmap.proposal import Gap, propose
-from carbet.findings.choices import OPEN_STATUSES, Source
+from carbet.findings.choices import OPEN_STATUSES
 from carbet.findings.models import ActionItem, Finding
 from carbet.roadmap import services
 from carbet.roadmap.models import (
@@ -36,6 +36,7 @@ from carbet.roadmap.models import (
     RoadmapItem,
     RoadmapStatus,
 )
+from carbet.roadmap.service import ROADMAP_SOURCE, RoadmapPerm
 
 PROPOSAL_FRAMEWORKS = ("objectives", "measures")
 MAX_LINKED_FINDINGS = 20
@@ -128,9 +129,9 @@ def _linked_findings(structure: Structure, requirement: Requirement) -> list[Fin
     if requirement.exposure:
         condition |= Q(internet_exposed=True, severity__gte=3)
     if "directory_audit" in kinds:
-        condition |= Q(source=Source.DIRECTORY, severity__gte=3)
+        condition |= Q(source=DIRECTORY_SOURCE, severity__gte=3)
     if "restore_test" in kinds:
-        condition |= Q(source=Source.ROADMAP, stream__scope="backups")
+        condition |= Q(source=ROADMAP_SOURCE, stream__scope="backups")
     return list(
         Finding.objects.filter(condition, structure=structure, status__in=OPEN_STATUSES).order_by(
             "-severity", "pk"
@@ -140,7 +141,7 @@ def _linked_findings(structure: Structure, requirement: Requirement) -> list[Fin
 
 def propose_roadmap(actor: Any, structure: Structure, ip: str | None = None) -> Roadmap:
     """(Re)build Carbet's proposal; keeps every item a person created or edited."""
-    if not can(actor, Perm.ROADMAP_EDIT, structure):
+    if not can(actor, RoadmapPerm.EDIT, structure):
         raise PermissionDenied
     with transaction.atomic():
         roadmap = roadmap_for(structure)
@@ -216,7 +217,7 @@ def save_item(
     ip: str | None = None,
 ) -> RoadmapItem:
     """Create or edit an item; an edited proposal becomes the centre's own (kept on re-proposal)."""
-    if not can(actor, Perm.ROADMAP_EDIT, roadmap.structure):
+    if not can(actor, RoadmapPerm.EDIT, roadmap.structure):
         raise PermissionDenied
     _check_values(roadmap, values)
     created = item is None
@@ -251,7 +252,7 @@ def save_item(
 
 
 def delete_item(actor: Any, item: RoadmapItem, ip: str | None = None) -> None:
-    if not can(actor, Perm.ROADMAP_EDIT, item.structure):
+    if not can(actor, RoadmapPerm.EDIT, item.structure):
         raise PermissionDenied
     with transaction.atomic():
         audit.record(actor, "roadmap.item_delete", item, ip=ip, changes={"title": item.title})
@@ -259,7 +260,7 @@ def delete_item(actor: Any, item: RoadmapItem, ip: str | None = None) -> None:
 
 
 def add_milestone(actor: Any, item: RoadmapItem, title: str, due_on, ip=None) -> Milestone:
-    if not can(actor, Perm.ROADMAP_EDIT, item.structure):
+    if not can(actor, RoadmapPerm.EDIT, item.structure):
         raise PermissionDenied
     title = (title or "").strip()
     if not title:
@@ -270,7 +271,7 @@ def add_milestone(actor: Any, item: RoadmapItem, title: str, due_on, ip=None) ->
 
 
 def toggle_milestone(actor: Any, milestone: Milestone, ip=None) -> Milestone:
-    if not can(actor, Perm.ROADMAP_EDIT, milestone.item.structure):
+    if not can(actor, RoadmapPerm.EDIT, milestone.item.structure):
         raise PermissionDenied
     milestone.done_on = None if milestone.done_on else timezone.localdate()
     milestone.save(update_fields=["done_on"])
@@ -279,7 +280,7 @@ def toggle_milestone(actor: Any, milestone: Milestone, ip=None) -> Milestone:
 
 def validate(actor: Any, roadmap: Roadmap, ip: str | None = None) -> Roadmap:
     """The director (or the centre for them) validates the plan: recorded and audited."""
-    if not can(actor, Perm.ROADMAP_ANSWER, roadmap.structure):
+    if not can(actor, RoadmapPerm.ANSWER, roadmap.structure):
         raise PermissionDenied
     if not roadmap.items.exists():
         raise ValidationError(_("La feuille de route est vide : proposez-la d'abord."))

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
+from carbet.core import access
 from carbet.core.forms import apply_errors
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
@@ -32,22 +33,10 @@ from carbet.roadmap.models import (
     Result,
     Roadmap,
 )
+from carbet.roadmap.service import RoadmapPerm
 
 TEMPLATES = "roadmap/"
 ASSESSED_KINDS = ("objectives", "measures")
-
-
-def structure_for(request: HttpRequest, structure_id: int, perm: Perm = Perm.ROADMAP_VIEW):
-    """The structure if the viewer may see its roadmap (else 404) and holds ``perm`` (else 403)."""
-    structure = get_object_or_404(
-        Structure.objects.visible_to(request.user, Perm.ROADMAP_VIEW).select_related(
-            "organisation__ght"
-        ),
-        pk=structure_id,
-    )
-    if not can(request.user, perm, structure):
-        raise PermissionDenied
-    return structure
 
 
 def _diagnostic_framework() -> Framework:
@@ -60,10 +49,10 @@ def _diagnostic_framework() -> Framework:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The structures whose roadmap the viewer follows, with their diagnostic score."""
-    if not can(request.user, Perm.ROADMAP_VIEW):
+    if not can(request.user, RoadmapPerm.VIEW):
         raise PermissionDenied
     structures = list(
-        Structure.objects.visible_to(request.user, Perm.ROADMAP_VIEW)
+        Structure.objects.visible_to(request.user, RoadmapPerm.VIEW)
         .select_related("organisation")
         .order_by("name")[:1000]
     )
@@ -74,7 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
     scores = diagnostic_scores([s.pk for s in structures])
     roadmaps = {
         r.structure_id: r
-        for r in Roadmap.objects.visible_to(request.user, Perm.ROADMAP_VIEW).filter(
+        for r in Roadmap.objects.visible_to(request.user, RoadmapPerm.VIEW).filter(
             structure__in=structures
         )
     }
@@ -96,12 +85,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def structure(request: HttpRequest, structure_id: int) -> HttpResponse:
     """Where the structure stands: diagnostic and priorities, frameworks, roadmap, backups."""
-    target = structure_for(request, structure_id)
+    target = access.structure_for(request.user, structure_id, see=RoadmapPerm.VIEW)
     diagnostic = Framework.objects.filter(code=services.DIAGNOSTIC_CODE).first()
     result = priorities = None
     if diagnostic is not None:
         assessment = (
-            Assessment.objects.visible_to(request.user, Perm.ROADMAP_VIEW)
+            Assessment.objects.visible_to(request.user, RoadmapPerm.VIEW)
             .filter(structure=target, framework=diagnostic)
             .first()
         )
@@ -114,9 +103,9 @@ def structure(request: HttpRequest, structure_id: int) -> HttpResponse:
         states = services.requirement_states(request.user, target, framework)
         assessed.append({"framework": framework, "progress": services.framework_progress(states)})
     roadmap = (
-        Roadmap.objects.visible_to(request.user, Perm.ROADMAP_VIEW).filter(structure=target).first()
+        Roadmap.objects.visible_to(request.user, RoadmapPerm.VIEW).filter(structure=target).first()
     )
-    backups = BackupSystem.objects.visible_to(request.user, Perm.ROADMAP_VIEW).filter(
+    backups = BackupSystem.objects.visible_to(request.user, RoadmapPerm.VIEW).filter(
         structure=target
     )
     return render(
@@ -131,8 +120,8 @@ def structure(request: HttpRequest, structure_id: int) -> HttpResponse:
             "assessed": assessed,
             "roadmap": roadmap,
             "backup_count": backups.count(),
-            "can_answer": can(request.user, Perm.ROADMAP_ANSWER, target),
-            "can_edit": can(request.user, Perm.ROADMAP_EDIT, target),
+            "can_answer": can(request.user, RoadmapPerm.ANSWER, target),
+            "can_edit": can(request.user, RoadmapPerm.EDIT, target),
         },
     )
 
@@ -172,7 +161,9 @@ def _steps(framework: Framework) -> list[dict[str, Any]]:
 @login_required
 def diagnostic(request: HttpRequest, structure_id: int) -> HttpResponse:
     """One theme per step; each step is saved on its own (htmx swaps in the next one)."""
-    target = structure_for(request, structure_id, Perm.ROADMAP_ANSWER)
+    target = access.structure_for(
+        request.user, structure_id, RoadmapPerm.ANSWER, see=RoadmapPerm.VIEW
+    )
     framework = _diagnostic_framework()
     steps = _steps(framework)
     try:
@@ -235,9 +226,9 @@ def diagnostic(request: HttpRequest, structure_id: int) -> HttpResponse:
 
 @login_required
 def assessment(request: HttpRequest, structure_id: int, framework: str) -> HttpResponse:
-    target = structure_for(request, structure_id)
+    target = access.structure_for(request.user, structure_id, see=RoadmapPerm.VIEW)
     framework_row = get_object_or_404(Framework, code=framework, kind__in=ASSESSED_KINDS)
-    can_answer = can(request.user, Perm.ROADMAP_ANSWER, target)
+    can_answer = can(request.user, RoadmapPerm.ANSWER, target)
     if request.method == "POST":
         if not can_answer:
             raise PermissionDenied
@@ -304,9 +295,9 @@ def _coverage(target: Structure) -> dict[str, Any] | None:
 
 @login_required
 def framework_list(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, Perm.ROADMAP_VIEW):
+    if not can(request.user, RoadmapPerm.VIEW):
         raise PermissionDenied
-    manage = can(request.user, Perm.FRAMEWORK_MANAGE)
+    manage = can(request.user, RoadmapPerm.FRAMEWORK)
     form = FrameworkUploadForm()
     if request.method == "POST":
         if not manage:
@@ -343,7 +334,7 @@ def framework_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def framework_detail(request: HttpRequest, code: str) -> HttpResponse:
-    if not can(request.user, Perm.ROADMAP_VIEW):
+    if not can(request.user, RoadmapPerm.VIEW):
         raise PermissionDenied
     framework = get_object_or_404(Framework, code=code)
     requirements = services.requirements_of(framework)

@@ -14,17 +14,19 @@ from django.views.decorators.http import require_POST
 
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
+from carbet.core import access
 from carbet.core.forms import apply_errors
 from carbet.core.tenancy import can
 from carbet.roadmap import services_backups
 from carbet.roadmap.forms import BackupSystemForm, RestoreTestForm
 from carbet.roadmap.models import BackupSystem
-from carbet.roadmap.views import TEMPLATES, structure_for
+from carbet.roadmap.service import RoadmapPerm
+from carbet.roadmap.views import TEMPLATES
 
 
-def _system_for(request: HttpRequest, pk: int, perm: Perm = Perm.ROADMAP_VIEW) -> BackupSystem:
+def _system_for(request: HttpRequest, pk: int, perm: Perm = RoadmapPerm.VIEW) -> BackupSystem:
     system = get_object_or_404(
-        BackupSystem.objects.visible_to(request.user, Perm.ROADMAP_VIEW).select_related(
+        BackupSystem.objects.visible_to(request.user, RoadmapPerm.VIEW).select_related(
             "structure__organisation"
         ),
         pk=pk,
@@ -36,8 +38,8 @@ def _system_for(request: HttpRequest, pk: int, perm: Perm = Perm.ROADMAP_VIEW) -
 
 @login_required
 def backups(request: HttpRequest, structure_id: int) -> HttpResponse:
-    target = structure_for(request, structure_id)
-    can_edit = can(request.user, Perm.BACKUP_EDIT, target)
+    target = access.structure_for(request.user, structure_id, see=RoadmapPerm.VIEW)
+    can_edit = can(request.user, RoadmapPerm.BACKUP, target)
     form = BackupSystemForm() if can_edit else None
     if request.method == "POST":
         if not can_edit:
@@ -56,7 +58,7 @@ def backups(request: HttpRequest, structure_id: int) -> HttpResponse:
     today = timezone.localdate()
     rows = []
     for system in (
-        BackupSystem.objects.visible_to(request.user, Perm.ROADMAP_VIEW)
+        BackupSystem.objects.visible_to(request.user, RoadmapPerm.VIEW)
         .filter(structure=target)
         .prefetch_related("tests")
     ):
@@ -80,7 +82,7 @@ def backups(request: HttpRequest, structure_id: int) -> HttpResponse:
 @login_required
 def backup(request: HttpRequest, pk: int) -> HttpResponse:
     system = _system_for(request, pk)
-    can_edit = can(request.user, Perm.BACKUP_EDIT, system.structure)
+    can_edit = can(request.user, RoadmapPerm.BACKUP, system.structure)
     form = BackupSystemForm(instance=system) if can_edit else None
     if request.method == "POST":
         if not can_edit:
@@ -119,7 +121,7 @@ def backup(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def restore_test(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system_for(request, pk, Perm.BACKUP_EDIT)
+    system = _system_for(request, pk, RoadmapPerm.BACKUP)
     form = RestoreTestForm(request.POST)
     if form.is_valid():
         try:
@@ -142,7 +144,7 @@ def restore_test(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def backup_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system_for(request, pk, Perm.BACKUP_EDIT)
+    system = _system_for(request, pk, RoadmapPerm.BACKUP)
     structure_id = system.structure_id
     services_backups.delete_system(request.user, system, client_ip(request))
     messages.success(request, _("Système retiré du registre."))

@@ -6,26 +6,27 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.audit.services import client_ip
+from carbet.core import access, uploads
 from carbet.core.forms import apply_errors
 from carbet.core.tenancy import can
 from carbet.roadmap import services, services_evidence
 from carbet.roadmap.forms import EvidenceForm, ShareForm
 from carbet.roadmap.models import Evidence, Requirement
-from carbet.roadmap.views import TEMPLATES, structure_for
+from carbet.roadmap.service import RoadmapPerm
+from carbet.roadmap.views import TEMPLATES
 
 
 def _evidence_for(request: HttpRequest, pk: int) -> Evidence:
     return get_object_or_404(
-        Evidence.objects.visible_to(request.user, Perm.ROADMAP_VIEW).select_related(
+        Evidence.objects.visible_to(request.user, RoadmapPerm.VIEW).select_related(
             "structure__organisation"
         ),
         pk=pk,
@@ -42,8 +43,8 @@ def _requirements():
 
 @login_required
 def evidence_list(request: HttpRequest, structure_id: int) -> HttpResponse:
-    target = structure_for(request, structure_id)
-    can_answer = can(request.user, Perm.ROADMAP_ANSWER, target)
+    target = access.structure_for(request.user, structure_id, see=RoadmapPerm.VIEW)
+    can_answer = can(request.user, RoadmapPerm.ANSWER, target)
     targets = services_evidence.share_targets(request.user, target)
     form = None
     if can_answer:
@@ -100,9 +101,13 @@ def evidence_list(request: HttpRequest, structure_id: int) -> HttpResponse:
 @login_required
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = _evidence_for(request, pk)
+    try:
+        handle = uploads.open_upload(evidence.document.name)
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
     audit.record(request.user, "evidence.download", evidence, ip=client_ip(request))
     return FileResponse(
-        evidence.document.open("rb"),
+        handle,
         as_attachment=True,
         filename=evidence.document_name or "justificatif",
     )
@@ -111,7 +116,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
 @login_required
 def evidence_share(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence_for(request, pk)
-    if not can(request.user, Perm.ROADMAP_ANSWER, evidence.structure):
+    if not can(request.user, RoadmapPerm.ANSWER, evidence.structure):
         raise PermissionDenied
     targets = services_evidence.share_targets(request.user, evidence.structure)
     form = ShareForm(

@@ -14,14 +14,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
+from carbet.core import access
 from carbet.core.choices import Category
 from carbet.core.tenancy import can
-from carbet.engines import charts
+from carbet.engines import charts, disclosure
 from carbet.engines.roadmap import indicators as engine
 from carbet.roadmap import indicators
 from carbet.roadmap.forms import ManualIndicatorForm
 from carbet.roadmap.models import IndicatorValue, RegionalIndicator
-from carbet.roadmap.views import TEMPLATES, structure_for
+from carbet.roadmap.service import RoadmapPerm
+from carbet.roadmap.views import TEMPLATES
 
 TREND_COLOUR = "#1f5f8b"
 
@@ -46,8 +48,8 @@ def _reached(definition, value: float | None) -> bool | None:
 
 @login_required
 def structure_indicators(request: HttpRequest, structure_id: int) -> HttpResponse:
-    target = structure_for(request, structure_id)
-    can_answer = can(request.user, Perm.ROADMAP_ANSWER, target)
+    target = access.structure_for(request.user, structure_id, see=RoadmapPerm.VIEW)
+    can_answer = can(request.user, RoadmapPerm.ANSWER, target)
     manual = [(d.code, d.title) for d in indicators.definitions() if d.manual]
     form = ManualIndicatorForm(choices=manual) if can_answer and manual else None
     if request.method == "POST":
@@ -68,7 +70,7 @@ def structure_indicators(request: HttpRequest, structure_id: int) -> HttpRespons
             else:
                 messages.success(request, _("Valeur enregistrée."))
                 return redirect("roadmap:indicators", target.pk)
-    values = IndicatorValue.objects.visible_to(request.user, Perm.ROADMAP_VIEW).filter(
+    values = IndicatorValue.objects.visible_to(request.user, RoadmapPerm.VIEW).filter(
         structure=target
     )
     rows = []
@@ -144,13 +146,31 @@ def _regional_rows() -> list[dict[str, Any]]:
                 for code, cell in data.get("by_category", {}).items()
             ]
         elif data.get("n"):
+            # The mean is over the structures that have the figure (e.g. ran a campaign this
+            # year), never over the whole region: say how many, and out of how many.
+            total = (latest.data or {}).get("structures") if latest else None
+            counted = {"n": data["n"], "total": total or data["n"]}
             if data.get("label"):
                 row["headline"] = data["label"] + (" %" if definition.unit == "percent" else "")
-                row["detail"] = _("moyenne de %(n)d structures, donnée par tranche") % {
-                    "n": data["n"]
-                }
+                row["detail"] = (
+                    _(
+                        "moyenne des %(n)d structures qui ont ce chiffre (sur %(total)d dans la "
+                        "région ; les autres n'en ont pas encore), donnée par tranche"
+                    )
+                    % counted
+                )
+            elif data["n"] < disclosure.MIN_GROUP:
+                row["secret"] = (
+                    _(
+                        "Non publié : seules %(n)d structures sur %(total)d ont ce chiffre, il en "
+                        "faut au moins 5 pour qu'aucune ne soit reconnaissable."
+                    )
+                    % counted
+                )
             else:
-                row["secret"] = _("Non publié : moins de 5 structures.")
+                row["secret"] = _(
+                    "Non publié : la moyenne permettrait de reconnaître une structure."
+                )
         rows.append(row)
     return rows
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.audit.services import client_ip
+from carbet.core import access
 from carbet.core.forms import apply_errors
 from carbet.core.tenancy import can
 from carbet.findings.choices import OPEN_STATUSES
@@ -22,12 +23,13 @@ from carbet.findings.models import ActionItem, Finding
 from carbet.roadmap import reports, services_roadmap
 from carbet.roadmap.forms import ItemForm, MilestoneForm
 from carbet.roadmap.models import Milestone, Roadmap, RoadmapItem
-from carbet.roadmap.views import TEMPLATES, structure_for
+from carbet.roadmap.service import RoadmapPerm
+from carbet.roadmap.views import TEMPLATES
 
 
-def _item_for(request: HttpRequest, pk: int, perm: Perm = Perm.ROADMAP_VIEW) -> RoadmapItem:
+def _item_for(request: HttpRequest, pk: int, perm: Perm = RoadmapPerm.VIEW) -> RoadmapItem:
     item = get_object_or_404(
-        RoadmapItem.objects.visible_to(request.user, Perm.ROADMAP_VIEW).select_related(
+        RoadmapItem.objects.visible_to(request.user, RoadmapPerm.VIEW).select_related(
             "roadmap", "structure__organisation", "requirement__framework"
         ),
         pk=pk,
@@ -65,11 +67,11 @@ def _form(request: HttpRequest, structure, item: RoadmapItem | None, data=None) 
 
 @login_required
 def plan(request: HttpRequest, structure_id: int) -> HttpResponse:
-    target = structure_for(request, structure_id)
+    target = access.structure_for(request.user, structure_id, see=RoadmapPerm.VIEW)
     roadmap = (
-        Roadmap.objects.visible_to(request.user, Perm.ROADMAP_VIEW).filter(structure=target).first()
+        Roadmap.objects.visible_to(request.user, RoadmapPerm.VIEW).filter(structure=target).first()
     )
-    can_edit = can(request.user, Perm.ROADMAP_EDIT, target)
+    can_edit = can(request.user, RoadmapPerm.EDIT, target)
     form = _form(request, target, None) if can_edit else None
     if request.method == "POST":
         if not can_edit:
@@ -101,7 +103,7 @@ def plan(request: HttpRequest, structure_id: int) -> HttpResponse:
             "funding": services_roadmap.funding_summary(roadmap) if roadmap else [],
             "form": form,
             "can_edit": can_edit,
-            "can_validate": can(request.user, Perm.ROADMAP_ANSWER, target),
+            "can_validate": can(request.user, RoadmapPerm.ANSWER, target),
         },
     )
 
@@ -109,7 +111,9 @@ def plan(request: HttpRequest, structure_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def plan_propose(request: HttpRequest, structure_id: int) -> HttpResponse:
-    target = structure_for(request, structure_id, Perm.ROADMAP_EDIT)
+    target = access.structure_for(
+        request.user, structure_id, RoadmapPerm.EDIT, see=RoadmapPerm.VIEW
+    )
     roadmap = services_roadmap.propose_roadmap(request.user, target, client_ip(request))
     messages.success(
         request,
@@ -122,9 +126,11 @@ def plan_propose(request: HttpRequest, structure_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def plan_validate(request: HttpRequest, structure_id: int) -> HttpResponse:
-    target = structure_for(request, structure_id, Perm.ROADMAP_ANSWER)
+    target = access.structure_for(
+        request.user, structure_id, RoadmapPerm.ANSWER, see=RoadmapPerm.VIEW
+    )
     roadmap = get_object_or_404(
-        Roadmap.objects.visible_to(request.user, Perm.ROADMAP_VIEW), structure=target
+        Roadmap.objects.visible_to(request.user, RoadmapPerm.VIEW), structure=target
     )
     try:
         services_roadmap.validate(request.user, roadmap, client_ip(request))
@@ -137,7 +143,7 @@ def plan_validate(request: HttpRequest, structure_id: int) -> HttpResponse:
 
 @login_required
 def plan_pdf(request: HttpRequest, structure_id: int) -> HttpResponse:
-    target = structure_for(request, structure_id)
+    target = access.structure_for(request.user, structure_id, see=RoadmapPerm.VIEW)
     pdf = reports.roadmap_pdf(request.user, target)
     audit.record(request.user, "roadmap.pdf", target, ip=client_ip(request))
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -149,7 +155,7 @@ def plan_pdf(request: HttpRequest, structure_id: int) -> HttpResponse:
 
 @login_required
 def care_checklist(request: HttpRequest, structure_id: int) -> HttpResponse:
-    target = structure_for(request, structure_id)
+    target = access.structure_for(request.user, structure_id, see=RoadmapPerm.VIEW)
     return render(
         request,
         TEMPLATES + "care_checklist.html",
@@ -164,7 +170,7 @@ def care_checklist(request: HttpRequest, structure_id: int) -> HttpResponse:
 @login_required
 def item(request: HttpRequest, pk: int) -> HttpResponse:
     row = _item_for(request, pk)
-    can_edit = can(request.user, Perm.ROADMAP_EDIT, row.structure)
+    can_edit = can(request.user, RoadmapPerm.EDIT, row.structure)
     form = _form(request, row.structure, row) if can_edit else None
     if request.method == "POST":
         if not can_edit:
@@ -209,7 +215,7 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def item_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    row = _item_for(request, pk, Perm.ROADMAP_EDIT)
+    row = _item_for(request, pk, RoadmapPerm.EDIT)
     structure_id = row.structure_id
     services_roadmap.delete_item(request.user, row, client_ip(request))
     messages.success(request, _("Chantier retiré de la feuille de route."))
@@ -219,7 +225,7 @@ def item_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
-    row = _item_for(request, pk, Perm.ROADMAP_EDIT)
+    row = _item_for(request, pk, RoadmapPerm.EDIT)
     form = MilestoneForm(request.POST)
     if form.is_valid():
         services_roadmap.add_milestone(
@@ -239,7 +245,7 @@ def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def milestone_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = get_object_or_404(
-        Milestone.objects.visible_to(request.user, Perm.ROADMAP_VIEW).select_related(
+        Milestone.objects.visible_to(request.user, RoadmapPerm.VIEW).select_related(
             "item__structure__organisation"
         ),
         pk=pk,

@@ -1,4 +1,4 @@
-"""The mandate gate: every branch of ``check`` and the audited refusals of ``require``."""
+"""The mandate gate: every branch of ``check`` and the audited refusals of ``require_mandate``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from carbet.audit.models import AuditEntry
 from carbet.awareness.service import PHISHING_MANDATE
 from carbet.core.choices import EXERCISE_MANDATE, MandateStatus
-from carbet.core.mandates import MandateDecision, MandateRefused, check, require
+from carbet.core.mandates import MandateDecision, MandateRefused, check, require_mandate
 from carbet.core.models import Asset
 from carbet.core.tenancy import SYSTEM
 from carbet.exposure.service import EXPOSURE_MANDATE
@@ -133,7 +133,7 @@ def test_a_valid_mandate_wins_over_a_revoked_one(bare):
 
 def test_require_returns_the_mandate_and_audits_nothing(region):
     before = AuditEntry.objects.count()
-    mandate = require(region.users["centre_analyst"], region.a, SCAN, asset_of(region))
+    mandate = require_mandate(region.users["centre_analyst"], region.a, SCAN, asset_of(region))
     assert mandate == region.a.mandates.get()
     assert AuditEntry.objects.count() == before
 
@@ -141,7 +141,7 @@ def test_require_returns_the_mandate_and_audits_nothing(region):
 def test_require_refusal_is_audited(bare):
     analyst = bare.users["centre_analyst"]
     with pytest.raises(MandateRefused) as refused:
-        require(analyst, bare.a, SCAN, asset_of(bare), ip="127.0.0.1")
+        require_mandate(analyst, bare.a, SCAN, asset_of(bare), ip="127.0.0.1")
     assert not refused.value.decision.allowed
     assert str(refused.value) == refused.value.decision.reason
     entry = AuditEntry.objects.order_by("-sequence").first()
@@ -156,6 +156,6 @@ def test_require_refusal_is_audited(bare):
 
 def test_require_by_the_system_actor(bare):
     with pytest.raises(MandateRefused):
-        require(SYSTEM, bare.a, EXERCISE_MANDATE)
+        require_mandate(SYSTEM, bare.a, EXERCISE_MANDATE)
     entry = AuditEntry.objects.order_by("-sequence").first()
     assert entry.action == "mandate.refused" and entry.actor_id is None

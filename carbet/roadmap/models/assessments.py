@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbet.core.tenancy import TenantQuerySet
+from carbet.roadmap.service import RoadmapPerm
 
 
 class Result(models.TextChoices):
@@ -80,9 +81,8 @@ class EvidenceQuerySet(TenantQuerySet):
     """Evidence is visible to every structure it covers (its owner is always covered)."""
 
     def visible_to(self, actor, perm=None):  # type: ignore[override]
-        from carbet.accounts.roles import Perm
 
-        return super().visible_to(actor, perm or Perm.ROADMAP_VIEW).distinct()
+        return super().visible_to(actor, perm or RoadmapPerm.VIEW).distinct()
 
 
 class Evidence(models.Model):
