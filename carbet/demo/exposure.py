@@ -45,6 +45,9 @@ def engine_result(target: str, kind: str, asset_value: str, seen_here: list[Any]
         weakness = data.CATALOGUE[seen.weakness]
         found = observation(weakness)
         found.detail = weakness.title
+        # What the scanner knows of the flaw, as the history's finding does (a rescan must not
+        # forget that a CVE is actively exploited).
+        found.kev, found.cvss, found.product = weakness.kev, weakness.cvss, weakness.product
         found.evidence = {"démonstration": "résultat rejoué de l'historique de la démo"}
         if found.port:
             result.services.append(

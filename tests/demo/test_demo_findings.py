@@ -88,7 +88,10 @@ def test_most_structures_have_findings_of_every_severity_and_source(demo):
     without_mandate = Structure.objects.filter(mandates__isnull=True)
     assert without_mandate.count() == 2
     assert not Finding.objects.filter(structure__in=without_mandate).exists()
-    assert set(Finding.objects.values_list("severity", flat=True)) == set(Severity.values)
+    # Every severity that calls for work (the demo's weaknesses are all worth fixing; the
+    # informational ones came from synthetic scans that contradicted the history, now gone).
+    severities = set(Finding.objects.values_list("severity", flat=True))
+    assert severities == set(Severity.values) - {Severity.INFO}
     assert set(Finding.objects.values_list("source", flat=True)) == {
         EXPOSURE_SOURCE,
         DIRECTORY_SOURCE,
@@ -282,7 +285,8 @@ def test_the_dashboards_draw_the_demo(demo):
 def test_the_audit_chain_holds_every_write(demo):
     actions = Counter(AuditEntry.objects.values_list("action", flat=True))
     assert actions["findings.ingest"] == Run.objects.count()
-    assert actions["findings.snapshot"] == len(findings_data.SNAPSHOT_DAYS)
+    # One per snapshot day, plus today's point written again once every service has loaded.
+    assert actions["findings.snapshot"] == len(findings_data.SNAPSHOT_DAYS) + 1
     assert actions["campaign.launch"] == 1 and actions["acceptance.approve"] == 1
     assert (
         actions["evidence.approve"] == 1 and actions["action.create"] == ActionItem.objects.count()
