@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbet.accounts import user_admin
 from carbet.accounts.roles import CentreRole, StructureRole
+from carbet.core.tenancy import Actor
 
 
 class UserSearchForm(forms.Form):
@@ -38,7 +39,7 @@ class MembershipForm(forms.Form):
         help_text=_("Le rôle vaut pour toutes les structures du GHT."),
     )
 
-    def __init__(self, *args: Any, actor: Any, required: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, required: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scope_required = required
         self.fields["structure"].queryset = user_admin.manageable_structures(actor).order_by("name")
@@ -89,7 +90,7 @@ class UserCreateForm(MembershipForm):
     )
     field_order = ["email", "full_name", "centre_role", "role", "structure", "organisation", "ght"]
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, required=False, **kwargs)
         if not user_admin.manages_region(actor):
             del self.fields["centre_role"]
@@ -117,7 +118,7 @@ class UserUpdateForm(forms.Form):
         help_text=_("Un compte désactivé ne peut plus se connecter ni utiliser ses jetons d'API."),
     )
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not user_admin.manages_region(actor):
             self.fields["centre_role"].disabled = True

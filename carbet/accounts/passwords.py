@@ -18,7 +18,6 @@ demo) are caught by :class:`RevokeTokensOnChange`, a "validator" in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
@@ -27,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.models import ApiToken, User
 from carbet.audit.services import record
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 
 PASSWORD_CHANGE_REASON = "password_changed"  # noqa: S105 - a reason code, not a secret
 # How each path is named in the audit trail.
@@ -38,7 +37,7 @@ METHODS = ("profile", "link", "other")
 class _Change:
     """What ``set_password`` tells the hook about the change it is making."""
 
-    actor: Any
+    actor: Actor
     method: str
     ip: str | None
     revoked: int | None = None
@@ -48,7 +47,7 @@ _CONTEXT_ATTR = "_carbet_password_change"
 
 
 def revoke_all_tokens(
-    user: User, *, actor: Any, reason: str = PASSWORD_CHANGE_REASON, ip: str | None = None
+    user: User, *, actor: Actor, reason: str = PASSWORD_CHANGE_REASON, ip: str | None = None
 ) -> int:
     """Revoke every token of ``user`` that still works; one audit entry per token."""
     now = timezone.now()
@@ -67,7 +66,7 @@ def revoke_all_tokens(
     return len(tokens)
 
 
-def after_password_change(user: User, *, actor: Any, method: str, ip: str | None = None) -> int:
+def after_password_change(user: User, *, actor: Actor, method: str, ip: str | None = None) -> int:
     """Revoke the tokens and audit the change; returns how many tokens were revoked."""
     revoked = revoke_all_tokens(user, actor=actor, ip=ip)
     record(
@@ -81,7 +80,7 @@ def after_password_change(user: User, *, actor: Any, method: str, ip: str | None
 
 
 def set_password(
-    user: User, raw_password: str, *, actor: Any, method: str, request=None, ip: str | None = None
+    user: User, raw_password: str, *, actor: Actor, method: str, request=None, ip: str | None = None
 ) -> int:
     """Give ``user`` a new (already validated) password; returns the number of revoked tokens.
 

@@ -25,20 +25,20 @@ from carbet.accounts.services import delete_devices
 from carbet.audit.services import record
 from carbet.core.access import require
 from carbet.core.models import Ght, Organisation, Structure
-from carbet.core.tenancy import forget_memberships, grants
+from carbet.core.tenancy import Actor, forget_memberships, grants
 
 USER_FIELDS = ["email", "full_name", "centre_role", "is_active"]
 
 
-def manages_region(actor: Any) -> bool:
+def manages_region(actor: Actor) -> bool:
     return grants(actor, Perm.USER_MANAGE).everything
 
 
-def manageable_structures(actor: Any) -> QuerySet:
+def manageable_structures(actor: Actor) -> QuerySet:
     return Structure.objects.visible_to(actor, Perm.USER_MANAGE)
 
 
-def manageable_organisations(actor: Any) -> QuerySet:
+def manageable_organisations(actor: Actor) -> QuerySet:
     """Organisations whose every structure the actor manages (all of them for the centre)."""
     if manages_region(actor):
         return Organisation.objects.all()
@@ -48,13 +48,13 @@ def manageable_organisations(actor: Any) -> QuerySet:
     )
 
 
-def manageable_ghts(actor: Any) -> QuerySet:
+def manageable_ghts(actor: Actor) -> QuerySet:
     if manages_region(actor):
         return Ght.objects.all()
     return Ght.objects.filter(id__in=grants(actor, Perm.USER_MANAGE).ght_ids)
 
 
-def users_visible_to(actor: Any) -> QuerySet:
+def users_visible_to(actor: Actor) -> QuerySet:
     """Accounts the actor may see and manage: all for the centre, else those on its structures."""
     require(actor, Perm.USER_MANAGE, message=_("Vous n'avez pas le droit de gérer les comptes."))
     if manages_region(actor):
@@ -67,7 +67,7 @@ def users_visible_to(actor: Any) -> QuerySet:
     ).distinct()
 
 
-def search_users(actor: Any, query: str = "") -> QuerySet:
+def search_users(actor: Actor, query: str = "") -> QuerySet:
     users = users_visible_to(actor)
     query = query.strip()
     if query:
@@ -89,7 +89,7 @@ class MembershipSpec:
         return self.structure or self.organisation or self.ght
 
 
-def _check_scope(actor: Any, spec: MembershipSpec) -> None:
+def _check_scope(actor: Actor, spec: MembershipSpec) -> None:
     if sum(x is not None for x in (spec.structure, spec.organisation, spec.ght)) != 1:
         raise ValidationError(_("Choisissez une seule portée : structure, organisation ou GHT."))
     if spec.structure is not None:
@@ -102,7 +102,7 @@ def _check_scope(actor: Any, spec: MembershipSpec) -> None:
         raise PermissionDenied(_("Vous ne gérez pas cette structure."))
 
 
-def _check_target(actor: Any, user: User) -> None:
+def _check_target(actor: Actor, user: User) -> None:
     if not users_visible_to(actor).filter(pk=user.pk).exists():
         raise PermissionDenied(_("Vous ne gérez pas ce compte."))
     if user.is_superuser and not getattr(actor, "is_superuser", False):
@@ -115,7 +115,7 @@ def _snapshot(user: User) -> dict[str, Any]:
 
 @transaction.atomic
 def create_user(
-    actor: Any,
+    actor: Actor,
     *,
     email: str,
     full_name: str = "",
@@ -152,7 +152,7 @@ def create_user(
 
 @transaction.atomic
 def update_user(
-    actor: Any,
+    actor: Actor,
     user: User,
     *,
     full_name: str,
@@ -188,7 +188,7 @@ def update_user(
 
 @transaction.atomic
 def add_membership(
-    actor: Any, user: User, spec: MembershipSpec, *, ip: str | None = None
+    actor: Actor, user: User, spec: MembershipSpec, *, ip: str | None = None
 ) -> Membership:
     require(actor, Perm.USER_MANAGE, message=_("Vous n'avez pas le droit de gérer les comptes."))
     _check_scope(actor, spec)
@@ -228,7 +228,7 @@ def add_membership(
 
 
 @transaction.atomic
-def remove_membership(actor: Any, membership: Membership, *, ip: str | None = None) -> None:
+def remove_membership(actor: Actor, membership: Membership, *, ip: str | None = None) -> None:
     user = membership.user
     _check_target(actor, user)
     _check_scope(
@@ -247,7 +247,7 @@ def remove_membership(actor: Any, membership: Membership, *, ip: str | None = No
     forget_memberships(user)
 
 
-def reset_mfa(actor: Any, user: User, *, ip: str | None = None) -> int:
+def reset_mfa(actor: Actor, user: User, *, ip: str | None = None) -> int:
     """Delete the user's authenticator and backup codes (lost phone); they enrol again."""
     _check_target(actor, user)
     removed = delete_devices(user)
@@ -262,7 +262,7 @@ def set_password_path(user: User) -> str:
     return reverse("accounts:set_password", kwargs={"uidb64": uid, "token": token})
 
 
-def issue_set_password_link(actor: Any, user: User, *, ip: str | None = None) -> str:
+def issue_set_password_link(actor: Actor, user: User, *, ip: str | None = None) -> str:
     """Path of a fresh set-password link, audited (the link itself is never logged)."""
     _check_target(actor, user)
     record(actor, "user.password_link", user, ip=ip)

@@ -29,7 +29,7 @@ from carbet.audit.chain import GENESIS, ChainProblem  # noqa: F401 - re-exported
 from carbet.audit.models import AuditEntry
 from carbet.audit.verification import VerifyReport, verify  # noqa: F401 - re-exported
 from carbet.conf import env_bool, env_list
-from carbet.core.tenancy import SYSTEM, SystemActor
+from carbet.core.tenancy import SYSTEM, Actor, SystemActor
 
 _PG_LOCK_KEY = 0x0CA2BE7A
 REKEY_ACTION = "audit.rekey"
@@ -51,7 +51,7 @@ def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def _actor_fields(actor: Any) -> tuple[int | None, str]:
+def _actor_fields(actor: Actor) -> tuple[int | None, str]:
     if actor is None:
         return None, "anonyme"
     if isinstance(actor, SystemActor):
@@ -62,7 +62,7 @@ def _actor_fields(actor: Any) -> tuple[int | None, str]:
 
 
 def record(
-    actor: Any,
+    actor: Actor,
     action: str,
     obj: Any = None,
     *,

@@ -38,7 +38,7 @@ from carbet.awareness.service import PHISHING_MANDATE, AwarenessPerm
 from carbet.core import mandates, ownership
 from carbet.core.choices import AssetKind
 from carbet.core.models import Asset, Structure
-from carbet.core.tenancy import SYSTEM, can
+from carbet.core.tenancy import SYSTEM, Actor, can
 
 DOMAIN_KINDS = (AssetKind.MAIL_DOMAIN, AssetKind.DOMAIN)
 # The reason is stored on the recipient (``Recipient.error``, 300 characters).
@@ -187,7 +187,7 @@ RELEASABLE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.D
 
 
 def release_held(
-    actor: Any,
+    actor: Actor,
     campaign: Campaign,
     *,
     ip: str | None = None,

@@ -18,6 +18,7 @@ from carbet.awareness.models import (
 from carbet.awareness.service import AwarenessPerm
 from carbet.core.forms import DateInput
 from carbet.core.models import Structure
+from carbet.core.tenancy import Actor
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -66,7 +67,7 @@ class CampaignForm(forms.ModelForm):
             "training": _("Attribué automatiquement après un clic."),
         }
 
-    def __init__(self, *args: Any, actor: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["structure"].queryset = Structure.objects.visible_to(
             actor, AwarenessPerm.MANAGE
@@ -227,7 +228,7 @@ class ManualReportForm(forms.Form):
 class AssignTrainingForm(forms.Form):
     group = forms.ModelChoiceField(TargetGroup.objects.none(), label=_("Groupe"), required=False)
 
-    def __init__(self, *args: Any, structure: Any = None, actor: Any = None, **kwargs: Any):
+    def __init__(self, *args: Any, structure: Any = None, actor: Actor = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["group"].queryset = TargetGroup.objects.visible_to(
             actor, AwarenessPerm.TRAINING

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from carbet.jobs.registry import job_kind
+from carbet.jobs.registry import Reporter, job_kind
 
 
 @job_kind("awareness.send", max_attempts=5)
-def send_campaign(job: Any, report: Any) -> dict:
+def send_campaign(job: Any, report: Reporter) -> dict:
     """Send a campaign's due messages until none is left. A rerun never sends a message twice
     (``carbet.awareness.sending``)."""
     from carbet.awareness import sending
@@ -17,7 +17,7 @@ def send_campaign(job: Any, report: Any) -> dict:
 
 
 @job_kind("awareness.poll")
-def poll_mailboxes(job: Any, report: Any) -> dict:
+def poll_mailboxes(job: Any, report: Reporter) -> dict:
     """Read the reporting mailboxes. Rerunning it finds the handled mails already seen."""
     from carbet.awareness import imap_reporting
 
@@ -25,7 +25,7 @@ def poll_mailboxes(job: Any, report: Any) -> dict:
 
 
 @job_kind("awareness.maintenance")
-def maintenance(job: Any, report: Any) -> dict:
+def maintenance(job: Any, report: Reporter) -> dict:
     """Settle bot flags, refresh aggregates and findings, purge what is past its retention.
     Every step converges: a rerun finds nothing more to do."""
     from carbet.awareness import maintenance as steps

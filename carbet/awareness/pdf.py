@@ -5,16 +5,15 @@ Aggregates only, whoever asks: names never go into a file that travels.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from carbet.awareness import results
 from carbet.awareness.models import Campaign
+from carbet.core.tenancy import Actor
 
 
-def campaign_report_pdf(actor: Any, campaign: Campaign) -> bytes:
+def campaign_report_pdf(actor: Actor, campaign: Campaign) -> bytes:
     from carbet.core.pdf import html_to_pdf
 
     numbers = results.funnel(campaign)

@@ -25,7 +25,7 @@ from carbet.awareness.models import Campaign, ClickEvent, Recipient, Target
 from carbet.awareness.service import AWARENESS_SOURCE, AwarenessPerm
 from carbet.core import contract
 from carbet.core.models import Structure
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.engines.awareness.phishscale import DIFFICULTY_WEIGHT, Difficulty
 
 # Below this many people, a service's figures are merged into "other services" for those
@@ -181,7 +181,7 @@ def _forget_people(campaign: Campaign) -> None:
     )
 
 
-def trend(structure: Structure, actor: Any = SYSTEM) -> list[dict[str, Any]]:
+def trend(structure: Structure, actor: Actor = SYSTEM) -> list[dict[str, Any]]:
     """Finished campaigns of ``structure``, oldest first, with difficulty-weighted rates.
 
     A click on a hard lure says less than a click on an easy one: the weighted click rate
@@ -217,7 +217,7 @@ def _scaled(value: float | None, factor: float) -> float | None:
     return None if value is None else round(min(1.0, value * factor), 4)
 
 
-def repeat_clickers(structure: Structure, actor: Any) -> list[dict[str, Any]]:
+def repeat_clickers(structure: Structure, actor: Actor) -> list[dict[str, Any]]:
     """People who clicked in two campaigns or more — nominative campaigns, allowed viewers."""
     from carbet.core.tenancy import can
 
@@ -274,7 +274,7 @@ def structure_scores(day: date, structure_ids: list[int]) -> dict[int, float]:
     return scores
 
 
-def sync_findings(structure: Structure, actor: Any = SYSTEM) -> dict[str, int]:
+def sync_findings(structure: Structure, actor: Actor = SYSTEM) -> dict[str, int]:
     """Turn the latest finished campaign's rates into findings (a complete run: a finding
     closes when a later campaign no longer shows the weakness)."""
     from carbet.findings.choices import Severity
@@ -337,7 +337,7 @@ def sync_findings(structure: Structure, actor: Any = SYSTEM) -> dict[str, int]:
     return report.as_dict()
 
 
-def purge_due(now: datetime | None = None, actor: Any = SYSTEM) -> list[int]:
+def purge_due(now: datetime | None = None, actor: Actor = SYSTEM) -> list[int]:
     """Delete individual results of campaigns past their retention period; keep aggregates."""
     now = now or timezone.now()
     purged = []
@@ -355,7 +355,7 @@ def purge_due(now: datetime | None = None, actor: Any = SYSTEM) -> list[int]:
 
 
 def purge(
-    actor: Any, campaign: Campaign, *, now: datetime | None = None, ip: str | None = None
+    actor: Actor, campaign: Campaign, *, now: datetime | None = None, ip: str | None = None
 ) -> None:
     now = now or timezone.now()
     with transaction.atomic():

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
-from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -44,7 +43,7 @@ from carbet.awareness.models import (
 from carbet.awareness.service import PHISHING_MANDATE
 from carbet.awareness.services_campaigns import throttle_of
 from carbet.core import mandates
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.engines.awareness import tokens
 
 log = logging.getLogger("carbet.awareness")
@@ -191,7 +190,7 @@ def connect(profile: SmtpProfile) -> smtplib.SMTP:
 
 
 def send_test(
-    actor: Any,
+    actor: Actor,
     profile: SmtpProfile,
     to_address: str,
     template: EmailTemplate,

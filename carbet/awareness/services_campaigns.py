@@ -24,7 +24,7 @@ from carbet.awareness.models import Campaign, Recipient, Target
 from carbet.awareness.service import PHISHING_MANDATE, AwarenessPerm
 from carbet.awareness.services_templates import check_lure
 from carbet.core import mandates
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.engines.awareness.schedule import ALWAYS, ScheduleError, SendingWindow, plan
 
 
@@ -59,7 +59,7 @@ def throttle_of(campaign: Campaign) -> int:
 
 
 def launch(
-    actor: Any,
+    actor: Actor,
     campaign: Campaign,
     *,
     ip: str | None = None,
@@ -172,7 +172,7 @@ def launch(
     return campaign
 
 
-def cancel(actor: Any, campaign: Campaign, *, ip: str | None = None) -> Campaign:
+def cancel(actor: Actor, campaign: Campaign, *, ip: str | None = None) -> Campaign:
     if campaign.status not in (CampaignStatus.DRAFT, *ACTIVE_STATUSES):
         raise CampaignError(_("Cette campagne est déjà terminée."))
     with transaction.atomic():
@@ -188,7 +188,7 @@ def cancel(actor: Any, campaign: Campaign, *, ip: str | None = None) -> Campaign
     return campaign
 
 
-def shows_names(actor: Any, campaign: Campaign) -> bool:
+def shows_names(actor: Actor, campaign: Campaign) -> bool:
     """Whether ``actor`` may see who did what in ``campaign`` (names or pseudonyms)."""
     from carbet.core.tenancy import can
 

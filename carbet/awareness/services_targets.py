@@ -20,6 +20,7 @@ from carbet.audit import services as audit
 from carbet.awareness.models import Target, TargetGroup
 from carbet.core import uploads
 from carbet.core.models import Structure
+from carbet.core.tenancy import Actor
 from carbet.engines.tabular import CellError, Column, Schema, read_table
 
 TARGET_SCHEMA = Schema(
@@ -67,7 +68,7 @@ def load_upload(upload: Any) -> uploads.Loaded:
 
 
 def import_targets(
-    actor: Any, structure: Structure, data: bytes, *, ip: str | None = None
+    actor: Actor, structure: Structure, data: bytes, *, ip: str | None = None
 ) -> TargetImportReport:
     """Create or update the targets of ``structure`` from a CSV/XLSX file."""
     table = read_table(data, TARGET_SCHEMA, max_rows=MAX_ROWS, max_bytes=MAX_BYTES)

@@ -6,12 +6,11 @@ after the sanitiser rebuilt it (no password field keeps a name, no form posts el
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.awareness.models import EmailTemplate, LandingPage
+from carbet.core.tenancy import Actor
 from carbet.engines.awareness import eml, landing, lures
 from carbet.engines.awareness.phishscale import PremiseAlignment, rate
 
@@ -43,7 +42,7 @@ def rate_template(template: EmailTemplate) -> str:
     return str(rate(template.cues, premise))
 
 
-def save_template(actor: Any, template: EmailTemplate, *, ip: str | None = None) -> EmailTemplate:
+def save_template(actor: Actor, template: EmailTemplate, *, ip: str | None = None) -> EmailTemplate:
     check_lure(template.subject, template.text_body, template.html_body)
     if template.html_body:
         template.html_body = landing.sanitize(template.html_body, "#").html
@@ -59,7 +58,7 @@ def save_template(actor: Any, template: EmailTemplate, *, ip: str | None = None)
     return template
 
 
-def import_eml(actor: Any, data: bytes, name: str, *, ip: str | None = None) -> EmailTemplate:
+def import_eml(actor: Actor, data: bytes, name: str, *, ip: str | None = None) -> EmailTemplate:
     """Turn an uploaded ``.eml`` into a template (links become the simulation's link)."""
     parsed = eml.parse_eml(data)
     if not parsed.ok:
@@ -79,7 +78,7 @@ def import_eml(actor: Any, data: bytes, name: str, *, ip: str | None = None) -> 
 
 
 def save_landing_page(
-    actor: Any, name: str, html: str, *, page: LandingPage | None = None, ip: str | None = None
+    actor: Actor, name: str, html: str, *, page: LandingPage | None = None, ip: str | None = None
 ) -> LandingPage:
     check_lure(html)
     clean = landing.sanitize(html, "#")

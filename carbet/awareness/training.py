@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from carbet.audit import services as audit
 from carbet.awareness.models import Recipient, Target, TrainingAssignment, TrainingModule
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 
 SALT = "carbet.awareness.training"
 LINK_DAYS = 60
@@ -44,7 +44,7 @@ def assign_after_click(recipient: Recipient) -> TrainingAssignment | None:
 
 
 def assign_group(
-    actor: Any, module: TrainingModule, targets: list[Target], *, ip: str | None = None
+    actor: Actor, module: TrainingModule, targets: list[Target], *, ip: str | None = None
 ) -> int:
     created = 0
     for target in targets:

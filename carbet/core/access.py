@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.core.models import Structure
-from carbet.core.tenancy import can
+from carbet.core.tenancy import Actor, can
 
 
 def refusal(message: str | None = None) -> PermissionDenied:
@@ -36,14 +36,14 @@ def refusal(message: str | None = None) -> PermissionDenied:
 
 
 def require(
-    actor: Any, perm: Perm, structure: Structure | None = None, *, message: str | None = None
+    actor: Actor, perm: Perm, structure: Structure | None = None, *, message: str | None = None
 ) -> None:
     """Raise a 403 unless ``actor`` holds ``perm`` (on ``structure`` if given, anywhere else)."""
     if not can(actor, perm, structure):
         raise refusal(message)
 
 
-def require_centre(actor: Any, perm: Perm) -> None:
+def require_centre(actor: Actor, perm: Perm) -> None:
     """``perm`` and a centre role: for region-wide settings only the centre edits (the
     phishing library, sending profiles), even when a structure role holds the same right."""
     require(actor, perm)
@@ -52,7 +52,7 @@ def require_centre(actor: Any, perm: Perm) -> None:
 
 
 def structure_for(
-    actor: Any,
+    actor: Actor,
     pk: Any,
     perm: Perm | None = None,
     *,
@@ -75,7 +75,7 @@ def structure_of(row: Model) -> Structure:
 
 
 def owned_for[RowT: Model](
-    actor: Any,
+    actor: Actor,
     source: type[RowT] | QuerySet[RowT],
     pk: Any,
     perm: Perm,
@@ -98,7 +98,7 @@ def owned_for[RowT: Model](
 
 
 def visible_or_404[RowT: Model](
-    actor: Any, source: type[RowT] | QuerySet[RowT], pk: Any, see: Perm = Perm.STRUCTURE_VIEW
+    actor: Actor, source: type[RowT] | QuerySet[RowT], pk: Any, see: Perm = Perm.STRUCTURE_VIEW
 ) -> RowT:
     """A row ``actor`` may see with ``see`` (else 404), when seeing is all the route needs."""
     queryset = source if isinstance(source, QuerySet) else source._default_manager.all()

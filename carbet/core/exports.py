@@ -18,6 +18,7 @@ from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.access import require
 from carbet.core.models import Asset, Structure
+from carbet.core.tenancy import Actor
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -120,7 +121,7 @@ def render(fmt: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], titl
     return to_csv(columns, rows)
 
 
-def export_structures(actor: Any, structures: Any, fmt: str, *, ip: str | None = None) -> bytes:
+def export_structures(actor: Actor, structures: Any, fmt: str, *, ip: str | None = None) -> bytes:
     """The given (already visible, filtered) structures as a file; audited ``export.structures``.
 
     ``structures`` must come from ``Structure.objects.visible_to(actor, Perm.EXPORT_RUN)``.
@@ -132,7 +133,7 @@ def export_structures(actor: Any, structures: Any, fmt: str, *, ip: str | None =
     return data
 
 
-def export_assets(actor: Any, structure: Structure, fmt: str, *, ip: str | None = None) -> bytes:
+def export_assets(actor: Actor, structure: Structure, fmt: str, *, ip: str | None = None) -> bytes:
     """One structure's assets as a file; audited ``export.assets``."""
     require(actor, Perm.EXPORT_RUN, structure)
     assets = list(

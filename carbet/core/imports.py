@@ -41,7 +41,7 @@ from carbet.core.import_columns import (
     weight_cell,
 )
 from carbet.core.models import Asset, Ght, Organisation, Structure
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.core.validators import normalize_asset_value
 from carbet.engines.identifiers import IdentifierError, normalize_departement
 from carbet.engines.tabular import FILE_ROW, CellError, normalize_header, read_table
@@ -222,7 +222,7 @@ def _plan_organisation(
             setattr(plan, attr, value)
 
 
-def _check_structures(actor: Any, table: Any, report: ImportReport) -> tuple[list, dict]:
+def _check_structures(actor: Actor, table: Any, report: ImportReport) -> tuple[list, dict]:
     parsed: list[tuple[int, dict[str, Any]]] = []
     plans: dict[str, _OrgPlan] = {}
     first_row: dict[str, int] = {}
@@ -272,7 +272,7 @@ def _check_structures(actor: Any, table: Any, report: ImportReport) -> tuple[lis
     return parsed, {"plans": plans, "orgs": existing_orgs, "structures": known}
 
 
-def _ght_for(actor: Any, key: str, ghts: dict[str, Ght], report: ImportReport, ip: Any) -> Ght:
+def _ght_for(actor: Actor, key: str, ghts: dict[str, Ght], report: ImportReport, ip: Any) -> Ght:
     found = ghts.get(normalize_header(key))
     if found is None:
         found = Ght(code=key, name=key)
@@ -282,7 +282,7 @@ def _ght_for(actor: Any, key: str, ghts: dict[str, Ght], report: ImportReport, i
     return found
 
 
-def _write_structures(actor: Any, parsed: list, known: dict, report: ImportReport, ip: Any):
+def _write_structures(actor: Actor, parsed: list, known: dict, report: ImportReport, ip: Any):
     ghts: dict[str, Ght] = {}
     for ght in Ght.objects.visible_to(SYSTEM):
         ghts.setdefault(normalize_header(ght.code), ght)
@@ -366,7 +366,7 @@ def _parse_asset_row(values: dict[str, str], errors: RowErrors) -> dict[str, Any
     return fields
 
 
-def _check_assets(actor: Any, table: Any, report: ImportReport) -> tuple[list, dict]:
+def _check_assets(actor: Actor, table: Any, report: ImportReport) -> tuple[list, dict]:
     parsed = []
     for row, values in table.rows:
         errors = RowErrors(report.errors, row)
@@ -410,7 +410,7 @@ def _check_assets(actor: Any, table: Any, report: ImportReport) -> tuple[list, d
     return plan, {}
 
 
-def _write_assets(actor: Any, plan: list, report: ImportReport, ip: Any) -> None:
+def _write_assets(actor: Actor, plan: list, report: ImportReport, ip: Any) -> None:
     created: list[Asset] = []
     updated: list[Asset] = []
     for _row, structure, fields, asset in plan:
@@ -439,7 +439,7 @@ class _Abort(Exception):
     """A write failed validation: the transaction is rolled back and the error reported."""
 
 
-def _save(report: ImportReport, row: int, save: Any, actor: Any, obj: Any, ip: Any) -> None:
+def _save(report: ImportReport, row: int, save: Any, actor: Actor, obj: Any, ip: Any) -> None:
     """Call a registry service; a refusal becomes a reported error and aborts the import."""
     try:
         if isinstance(obj, tuple):
@@ -454,7 +454,7 @@ def _save(report: ImportReport, row: int, save: Any, actor: Any, obj: Any, ip: A
 
 
 def run_import(
-    actor: Any,
+    actor: Actor,
     kind: str,
     data: bytes,
     *,
@@ -525,7 +525,7 @@ def store_upload(upload: Any) -> uploads.Stored:
 
 
 def submit_import(
-    actor: Any, kind: str, upload: Any, *, dry_run: bool = False, ip: str | None = None
+    actor: Actor, kind: str, upload: Any, *, dry_run: bool = False, ip: str | None = None
 ) -> Any:
     """Store the file and submit a ``core.import`` job; returns the Job."""
     from carbet.jobs import services as jobs

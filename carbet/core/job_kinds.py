@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from carbet.core import imports, uploads
-from carbet.jobs.registry import job_kind
+from carbet.jobs.registry import Reporter, job_kind
 
 
 def _refusal(params: dict, message: str) -> dict:
@@ -17,7 +17,7 @@ def _refusal(params: dict, message: str) -> dict:
 
 
 @job_kind("core.import", max_attempts=2)
-def run_import(job: Any, report: Any) -> dict:
+def run_import(job: Any, report: Reporter) -> dict:
     """Import the stored file named in ``job.params``; the result carries the row report.
 
     Idempotent: the writes happen in one transaction, so a run cut short left nothing, and a

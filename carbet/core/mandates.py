@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from carbet.audit import services as audit
 from carbet.core import ownership
 from carbet.core.choices import MandateStatus, mandate_kind_label, mandate_kinds
 from carbet.core.models import Asset, Mandate, Structure
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ def check(
 
 
 def require_mandate(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     service: str,
     asset: Asset | None = None,

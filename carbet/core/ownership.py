@@ -33,7 +33,7 @@ from carbet.audit import services as audit
 from carbet.core.access import require
 from carbet.core.choices import AssetKind, Ownership, ProofMethod
 from carbet.core.models import Asset, Structure
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.engines import netpolicy
 from carbet.engines import ownership as engine
 
@@ -42,7 +42,7 @@ ADDRESS_KINDS = (AssetKind.IPV4, AssetKind.IPV6, AssetKind.CIDR)
 PROOF_FIELDS = ["proven_at", "proof_method", "proven_by", "proof_note"]
 
 
-def _user(actor: Any) -> Any:
+def _user(actor: Actor) -> Any:
     return actor if getattr(actor, "pk", None) else None
 
 
@@ -185,7 +185,9 @@ def withdraw_proof(asset: Asset) -> None:
 # --- Proving ------------------------------------------------------------------------------------
 
 
-def _mark_proven(actor: Any, asset: Asset, method: ProofMethod, note: str, ip: str | None) -> None:
+def _mark_proven(
+    actor: Actor, asset: Asset, method: ProofMethod, note: str, ip: str | None
+) -> None:
     asset.proven_at, asset.proof_method = timezone.now(), method
     asset.proven_by, asset.proof_note = _user(actor), note[:2000]
     asset.save(update_fields=PROOF_FIELDS)
@@ -240,7 +242,7 @@ class VerifyOutcome:
     message: str
 
 
-def verify(actor: Any, asset: Asset, *, ip: str | None = None) -> VerifyOutcome:
+def verify(actor: Actor, asset: Asset, *, ip: str | None = None) -> VerifyOutcome:
     """Look for the structure's token (or a proven parent domain) and record the proof."""
     require(actor, Perm.ASSET_EDIT, asset.structure)
     if asset.kind not in NAME_KINDS:
@@ -295,7 +297,7 @@ def verify(actor: Any, asset: Asset, *, ip: str | None = None) -> VerifyOutcome:
 
 
 @transaction.atomic
-def record_review(actor: Any, asset: Asset, note: str, *, ip: str | None = None) -> None:
+def record_review(actor: Actor, asset: Asset, note: str, *, ip: str | None = None) -> None:
     """The centre checked who holds the asset (address registry, contract): record who and how."""
     require(actor, Perm.ASSET_PROVE, asset.structure)
     note = (note or "").strip()
@@ -313,7 +315,7 @@ def record_review(actor: Any, asset: Asset, note: str, *, ip: str | None = None)
 
 @transaction.atomic
 def resolve_conflict(
-    actor: Any, asset: Asset, decision: str, note: str, *, ip: str | None = None
+    actor: Actor, asset: Asset, decision: str, note: str, *, ip: str | None = None
 ) -> list[Asset]:
     """The centre decides a conflict around ``asset``.
 

@@ -28,7 +28,7 @@ from carbet.core.models import (
     Organisation,
     Structure,
 )
-from carbet.core.tenancy import can
+from carbet.core.tenancy import Actor, can
 
 # What a signed mandate may be (checked by content in carbet.core.uploads).
 MANDATE_KINDS = uploads.IMAGES_AND_PDF
@@ -57,7 +57,7 @@ GHT_FIELDS = ["code", "name"]
 
 
 @transaction.atomic
-def save_ght(actor: Any, ght: Ght, *, ip: str | None = None) -> None:
+def save_ght(actor: Actor, ght: Ght, *, ip: str | None = None) -> None:
     require(actor, Perm.STRUCTURE_EDIT)
     creating = ght.pk is None
     before = {} if creating else _snapshot(Ght.objects.get(pk=ght.pk), GHT_FIELDS)
@@ -88,7 +88,7 @@ STRUCTURE_FIELDS = [
 
 
 @transaction.atomic
-def save_organisation(actor: Any, organisation: Organisation, *, ip: str | None = None) -> None:
+def save_organisation(actor: Actor, organisation: Organisation, *, ip: str | None = None) -> None:
     require(actor, Perm.STRUCTURE_EDIT)
     creating = organisation.pk is None
     before = (
@@ -107,7 +107,7 @@ def save_organisation(actor: Any, organisation: Organisation, *, ip: str | None 
 
 
 @transaction.atomic
-def save_structure(actor: Any, structure: Structure, *, ip: str | None = None) -> None:
+def save_structure(actor: Actor, structure: Structure, *, ip: str | None = None) -> None:
     require(actor, Perm.STRUCTURE_EDIT)
     creating = structure.pk is None
     before = {} if creating else _snapshot(Structure.objects.get(pk=structure.pk), STRUCTURE_FIELDS)
@@ -128,7 +128,7 @@ CONTACT_FIELDS = ["role", "name", "email", "phone", "organisation_name"]
 
 
 @transaction.atomic
-def save_contact(actor: Any, contact: Contact, *, ip: str | None = None) -> None:
+def save_contact(actor: Actor, contact: Contact, *, ip: str | None = None) -> None:
     require(actor, Perm.CONTACT_EDIT, contact.structure)
     creating = contact.pk is None
     before = {} if creating else _snapshot(Contact.objects.get(pk=contact.pk), CONTACT_FIELDS)
@@ -143,7 +143,7 @@ def save_contact(actor: Any, contact: Contact, *, ip: str | None = None) -> None
 
 
 @transaction.atomic
-def delete_contact(actor: Any, contact: Contact, *, ip: str | None = None) -> None:
+def delete_contact(actor: Actor, contact: Contact, *, ip: str | None = None) -> None:
     require(actor, Perm.CONTACT_EDIT, contact.structure)
     audit.record(actor, "contact.delete", contact, ip=ip)
     contact.delete()
@@ -155,7 +155,7 @@ ASSET_FIELDS = ["kind", "value", "label", "criticality", "internet_exposed", "va
 
 
 @transaction.atomic
-def save_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
+def save_asset(actor: Actor, asset: Asset, *, ip: str | None = None) -> None:
     """Create or change an asset. A change of what it designates withdraws its validation and
     its proof of ownership, and conflicts with other structures' declarations are recomputed."""
     require(actor, Perm.ASSET_EDIT, asset.structure)
@@ -191,7 +191,7 @@ def save_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
 
 
 @transaction.atomic
-def validate_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
+def validate_asset(actor: Actor, asset: Asset, *, ip: str | None = None) -> None:
     """The structure confirms the asset is its own: only then may services contact it."""
     require(actor, Perm.ASSET_VALIDATE, asset.structure)
     validator = actor if getattr(actor, "pk", None) else None  # SYSTEM validates as nobody
@@ -201,7 +201,7 @@ def validate_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
 
 
 @transaction.atomic
-def delete_asset(actor: Any, asset: Asset, *, ip: str | None = None) -> None:
+def delete_asset(actor: Actor, asset: Asset, *, ip: str | None = None) -> None:
     require(actor, Perm.ASSET_EDIT, asset.structure)
     audit.record(actor, "asset.delete", asset, changes={"value": asset.value}, ip=ip)
     asset.delete()
@@ -213,7 +213,7 @@ BULK_UPDATE_FIELDS = ["label", "criticality", "internet_exposed"]
 
 @transaction.atomic
 def bulk_import_assets(
-    actor: Any,
+    actor: Actor,
     created: list[Asset],
     updated: list[Asset],
     *,
@@ -264,7 +264,7 @@ def bulk_import_assets(
 
 @transaction.atomic
 def record_mandate(
-    actor: Any,
+    actor: Actor,
     mandate: Mandate,
     document: UploadedFile,
     assets: list[Asset] | None = None,
@@ -314,7 +314,7 @@ def record_mandate(
 
 
 @transaction.atomic
-def revoke_mandate(actor: Any, mandate: Mandate, reason: str, *, ip: str | None = None) -> None:
+def revoke_mandate(actor: Actor, mandate: Mandate, reason: str, *, ip: str | None = None) -> None:
     require(actor, Perm.MANDATE_REVOKE, mandate.structure)
     if not reason.strip():
         raise ValidationError({"status_reason": _("Indiquez le motif de la révocation.")})

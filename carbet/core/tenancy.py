@@ -82,7 +82,7 @@ def forget_memberships(user: Any) -> None:
         del user._carbet_memberships
 
 
-def grants(actor: Any, perm: Perm) -> Grants:
+def grants(actor: Actor | None, perm: Perm) -> Grants:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return Grants(everything=False)
     if isinstance(actor, SystemActor):
@@ -105,7 +105,7 @@ def grants(actor: Any, perm: Perm) -> Grants:
     return Grants(False, frozenset(structures), frozenset(organisations), frozenset(ghts))
 
 
-def can(actor: Any, perm: Perm, structure: Any = None) -> bool:
+def can(actor: Actor | None, perm: Perm, structure: Any = None) -> bool:
     """Whether ``actor`` holds ``perm`` — on ``structure`` if given, anywhere otherwise."""
     scope = grants(actor, perm)
     if scope.everything:
@@ -131,7 +131,7 @@ class TenantQuerySet(models.QuerySet):
     registry's upper levels (visible when one of their structures is).
     """
 
-    def visible_to(self, actor: Any, perm: Perm = Perm.STRUCTURE_VIEW) -> TenantQuerySet:
+    def visible_to(self, actor: Actor | None, perm: Perm = Perm.STRUCTURE_VIEW) -> TenantQuerySet:
         scope = grants(actor, perm)
         if scope.everything:
             return self

@@ -13,7 +13,7 @@ from django.db.models import OuterRef, Subquery
 
 from carbet.core.choices import AssetKind
 from carbet.core.models import Asset
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.directory.models import AuditStatus, DirectoryAudit
 from carbet.directory.service import DIRECTORY_SOURCE
 from carbet.findings.ingest import FindingInput, ingest
@@ -70,7 +70,7 @@ def _finding_input(domain: str, item: dict[str, Any], asset_id: int | None) -> F
     )
 
 
-def write_findings(audit_row: DirectoryAudit, data: dict[str, Any], *, actor: Any = SYSTEM):
+def write_findings(audit_row: DirectoryAudit, data: dict[str, Any], *, actor: Actor = SYSTEM):
     domain = audit_row.domain or "?"
     asset_id = _domain_asset_id(audit_row, domain)
     items = [

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from carbet.core.mandates import MandateRefused
 from carbet.directory import services
 from carbet.directory.models import AuditStatus, DirectoryAudit
-from carbet.jobs.registry import job_kind
+from carbet.jobs.registry import Reporter, job_kind
 
 # Collection progress: the collector reports its steps; the bar stops at 80 %, analysis ends it.
 COLLECT_SHARE = 80
@@ -25,7 +25,7 @@ def _audit(job: Any) -> DirectoryAudit:
     )
 
 
-def _run(audit_row: DirectoryAudit, report: Any, collect: bool) -> dict:
+def _run(audit_row: DirectoryAudit, report: Reporter, collect: bool) -> dict:
     audit_row.status = AuditStatus.RUNNING
     audit_row.save(update_fields=["status"])
     try:
@@ -59,10 +59,10 @@ def _run(audit_row: DirectoryAudit, report: Any, collect: bool) -> dict:
 
 
 @job_kind("directory.audit", max_attempts=2)
-def run_online_audit(job: Any, report: Any) -> dict:
+def run_online_audit(job: Any, report: Reporter) -> dict:
     return _run(_audit(job), report, collect=True)
 
 
 @job_kind("directory.analyse", max_attempts=2)
-def run_analysis(job: Any, report: Any) -> dict:
+def run_analysis(job: Any, report: Reporter) -> dict:
     return _run(_audit(job), report, collect=False)

@@ -28,7 +28,7 @@ from carbet.core import contract, mandates
 from carbet.core.access import require
 from carbet.core.choices import AssetKind
 from carbet.core.models import Asset, Structure
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.directory import server_scope
 from carbet.directory.models import (
     AuditOrigin,
@@ -67,7 +67,7 @@ def _check_domain_asset(structure: Structure, asset: Asset) -> None:
 
 
 def save_connection(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     data: ConnectionData,
     *,
@@ -117,7 +117,7 @@ def save_connection(
     return connection
 
 
-def delete_connection(actor: Any, connection: DirectoryConnection, *, ip: str | None = None):
+def delete_connection(actor: Actor, connection: DirectoryConnection, *, ip: str | None = None):
     require(actor, DirectoryPerm.CONNECTION, connection.structure)
     audit.record(
         actor, "directory.connection.delete", connection, structure=connection.structure, ip=ip
@@ -129,7 +129,7 @@ def delete_connection(actor: Any, connection: DirectoryConnection, *, ip: str | 
 
 
 def _server_refusal(
-    actor: Any, connection: DirectoryConnection, stage: str, *, addresses: bool, ip=None
+    actor: Actor, connection: DirectoryConnection, stage: str, *, addresses: bool, ip=None
 ) -> None:
     """A server outside the structure's proven scope, without asking DNS: refused, audited.
 
@@ -155,7 +155,7 @@ def _server_refusal(
 
 
 def request_online_audit(
-    actor: Any, connection: DirectoryConnection, *, ip: str | None = None
+    actor: Actor, connection: DirectoryConnection, *, ip: str | None = None
 ) -> DirectoryAudit:
     """Queue an online collection + analysis, if a valid mandate covers the domain."""
     structure = connection.structure
@@ -183,7 +183,7 @@ def request_online_audit(
 
 
 def upload(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     data: bytes,
     *,
@@ -225,7 +225,7 @@ def upload(
     return audit_row
 
 
-def reanalyse(actor: Any, previous: DirectoryAudit, *, ip: str | None = None) -> DirectoryAudit:
+def reanalyse(actor: Actor, previous: DirectoryAudit, *, ip: str | None = None) -> DirectoryAudit:
     """Analyse a kept snapshot again (new rules, new exceptions) as a new audit."""
     structure = previous.structure
     require(actor, DirectoryPerm.RUN, structure)
@@ -249,7 +249,7 @@ def reanalyse(actor: Any, previous: DirectoryAudit, *, ip: str | None = None) ->
     return audit_row
 
 
-def _submit_analysis(actor: Any, audit_row: DirectoryAudit) -> None:
+def _submit_analysis(actor: Actor, audit_row: DirectoryAudit) -> None:
     audit_row.job = jobs.submit(
         "directory.analyse",
         actor=actor,
@@ -411,7 +411,7 @@ def analyse_kept(audit_row: DirectoryAudit, now: datetime | None = None) -> Any:
 
 
 def finish(
-    audit_row: DirectoryAudit, result: Any, *, actor: Any = SYSTEM, write: bool = True
+    audit_row: DirectoryAudit, result: Any, *, actor: Actor = SYSTEM, write: bool = True
 ) -> DirectoryAudit:
     """Store an analysis, compare with the previous audit, write findings, tell the roadmap."""
     from carbet.directory.findings import write_findings
@@ -488,7 +488,7 @@ def _tell_roadmap(audit_row: DirectoryAudit) -> None:
 
 
 def add_exception(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     *,
     rule: str,
@@ -523,7 +523,7 @@ def add_exception(
     return row
 
 
-def revoke_exception(actor: Any, row: RuleException, *, ip: str | None = None) -> None:
+def revoke_exception(actor: Actor, row: RuleException, *, ip: str | None = None) -> None:
     require(actor, DirectoryPerm.EXCEPTION, row.structure)
     row.revoked = True
     row.save(update_fields=["revoked"])

@@ -7,11 +7,11 @@ from typing import Any
 from carbet.exposure.models import RegionalScan, Scan
 from carbet.exposure.services import fan_out
 from carbet.exposure.services_run import log_failure, run_scan
-from carbet.jobs.registry import job_kind
+from carbet.jobs.registry import Reporter, job_kind
 
 
 @job_kind("exposure.scan")
-def scan_job(job: Any, report: Any) -> dict:
+def scan_job(job: Any, report: Reporter) -> dict:
     """Params: ``scan`` (id). Resumes per target after a killed worker; nothing is duplicated."""
     scan = Scan.objects.select_related("structure", "requested_by").get(pk=job.params["scan"])
     try:
@@ -22,7 +22,7 @@ def scan_job(job: Any, report: Any) -> dict:
 
 
 @job_kind("exposure.regional")
-def regional_job(job: Any, report: Any) -> dict:
+def regional_job(job: Any, report: Reporter) -> dict:
     """Params: ``regional`` (id). Starts one ``exposure.scan`` job per structure, once each."""
     regional = RegionalScan.objects.select_related("requested_by", "profile").get(
         pk=job.params["regional"]

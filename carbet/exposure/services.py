@@ -26,7 +26,7 @@ from carbet.core import mandates
 from carbet.core.choices import AssetKind
 from carbet.core.models import Asset, Structure
 from carbet.core.services import require
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.exposure.models import (
     RegionalScan,
     Scan,
@@ -37,6 +37,7 @@ from carbet.exposure.models import (
 )
 from carbet.exposure.service import EXPOSURE_MANDATE, ExposurePerm
 from carbet.jobs import services as jobs
+from carbet.jobs.registry import Reporter
 
 # Asset kinds an internet scan can reach; directory domains and applications are not targets.
 SCANNABLE_KINDS = {
@@ -86,7 +87,7 @@ def _expand(asset: Asset) -> list[str]:
     return [str(address) for address in hosts[:limit]]
 
 
-def plan_scan(actor: Any, structure: Structure, ip: str | None = None) -> ScanPlan:
+def plan_scan(actor: Actor, structure: Structure, ip: str | None = None) -> ScanPlan:
     """Gate every internet-facing asset of ``structure`` through the mandate (audited refusals)."""
     plan = ScanPlan()
     assets = (
@@ -122,7 +123,7 @@ def _nothing_message(structure: Structure, plan: ScanPlan) -> str:
 
 
 def _create_scan(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     plan: ScanPlan,
     profile: ScanProfile,
@@ -162,7 +163,7 @@ def _create_scan(
 
 def request_structure_scan(
     structure: Structure,
-    actor: Any,
+    actor: Actor,
     on_demand: bool = True,
     profile: ScanProfile | None = None,
     *,
@@ -194,7 +195,7 @@ def request_structure_scan(
 
 
 def request_regional_scan(
-    actor: Any, profile: ScanProfile | None = None, *, ip: str | None = None
+    actor: Actor, profile: ScanProfile | None = None, *, ip: str | None = None
 ) -> RegionalScan:
     """Queue the fan-out job that starts one scan per structure of the region."""
     if actor is not SYSTEM:
@@ -222,7 +223,7 @@ def request_regional_scan(
     return regional
 
 
-def fan_out(regional: RegionalScan, report: Any = None) -> dict[str, Any]:
+def fan_out(regional: RegionalScan, report: Reporter | None = None) -> dict[str, Any]:
     """Start one scan per structure (idempotent: a structure already started is skipped)."""
     actor = regional.requested_by or SYSTEM
     profile = regional.profile or default_profile()

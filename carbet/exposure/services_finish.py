@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carbet.core import contract
+from carbet.core.tenancy import Actor
 from carbet.exposure import alerts
 from carbet.exposure import services_scores as scoring
 from carbet.exposure.models import Scan, ScanObservation, ScanStatus, ScanTarget, TargetStatus
@@ -104,7 +105,7 @@ def compute_diff(scan: Scan, previous: Scan | None) -> dict[str, Any]:
     }
 
 
-def finish(scan: Scan, actor: Any, *, alert: bool = True, close_findings: bool = True) -> None:
+def finish(scan: Scan, actor: Actor, *, alert: bool = True, close_findings: bool = True) -> None:
     """``alert``/``close_findings`` off: a replay of past results (the demo) that must neither
     mail anyone nor close findings another loader wrote."""
     scan.refresh_from_db()

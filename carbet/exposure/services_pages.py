@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.core.models import Structure
-from carbet.core.tenancy import can
+from carbet.core.tenancy import Actor, can
 from carbet.exposure.models import Scan, ScanObservation, ScanStatus, ScanTarget
 from carbet.exposure.service import ExposurePerm
 from carbet.exposure.services_run import definition
@@ -80,7 +80,7 @@ def gauges(scan: Scan | None) -> tuple[list[Gauge], Gauge | None]:
     )
 
 
-def priorities(actor: Any, scan: Scan, limit: int | None = None) -> list[Priority]:
+def priorities(actor: Actor, scan: Scan, limit: int | None = None) -> list[Priority]:
     """The scan's observations, worst first, with why and how, and their finding's id."""
     new = set(scan.diff.get("new", []))
     rows = list(scan.observations.select_related("target").order_by("-severity", "-kev", "pk"))
@@ -121,7 +121,7 @@ def services_table(targets: list[ScanTarget]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["target"], r.get("port") or 0))
 
 
-def structure_page(actor: Any, structure: Structure) -> StructurePage:
+def structure_page(actor: Actor, structure: Structure) -> StructurePage:
     scans = Scan.objects.visible_to(actor, ExposurePerm.VIEW).filter(structure=structure)
     latest = scans.filter(status=ScanStatus.SUCCEEDED).select_related("profile").first()
     running = scans.filter(status__in=[ScanStatus.QUEUED, ScanStatus.RUNNING]).first()
@@ -154,7 +154,7 @@ class RegionRow:
         return [by_category.get(category) for category in CATEGORIES]
 
 
-def region_rows(actor: Any) -> list[RegionRow]:
+def region_rows(actor: Actor) -> list[RegionRow]:
     """Each visible structure with its latest finished scan, worst first."""
     structures = list(
         Structure.objects.visible_to(actor, ExposurePerm.VIEW).select_related("organisation")

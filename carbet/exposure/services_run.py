@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.core import mandates, ownership
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.engines import severity as severities
 from carbet.engines.exposure import checks
 from carbet.engines.exposure.core import Observation, ScanConfig, TargetResult, refusal_text
@@ -39,6 +39,7 @@ from carbet.exposure.models import (
 )
 from carbet.exposure.service import EXPOSURE_MANDATE, EXPOSURE_SOURCE
 from carbet.findings.ingest import FindingInput, ingest
+from carbet.jobs.registry import Reporter
 
 log = logging.getLogger("carbet.exposure")
 # Targets handed to the engine at once: large enough for its concurrency to pay, small enough
@@ -185,7 +186,7 @@ def save_target(scan: Scan, row: ScanTarget, result: TargetResult) -> None:
     save_targets(scan, [(row, result)])
 
 
-def _still_mandated(scan: Scan, rows: list[ScanTarget], actor: Any) -> list[ScanTarget]:
+def _still_mandated(scan: Scan, rows: list[ScanTarget], actor: Actor) -> list[ScanTarget]:
     """Re-check the mandate now; refused targets are dropped from the scan and audited."""
     allowed, decisions = [], {}
     for row in rows:
@@ -226,7 +227,7 @@ def _pair(chunk: list[ScanTarget], results: list[TargetResult]):
     return list(zip(chunk, results, strict=True))
 
 
-def run_scan(scan: Scan, report: Any = None) -> dict[str, Any]:
+def run_scan(scan: Scan, report: Reporter | None = None) -> dict[str, Any]:
     """Scan every pending target of ``scan``, then finish it (diff, scores, findings, alerts)."""
     if scan.status == ScanStatus.SUCCEEDED:
         return summary(scan)
@@ -317,7 +318,7 @@ def finding_inputs(scan: Scan) -> list[FindingInput]:
     return items
 
 
-def write_findings(scan: Scan, actor: Any, complete: bool | None = None) -> dict[str, Any]:
+def write_findings(scan: Scan, actor: Actor, complete: bool | None = None) -> dict[str, Any]:
     """Ingest the scan's findings; complete (closing what is gone) only when the scan covered
     every asset of the structure's stream."""
     if complete is None:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from carbet.audit import services as audit
 from carbet.core.models import Structure
 from carbet.core.services import require
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.exposure.models import ScanProfile, ScanSchedule
 from carbet.exposure.service import ExposurePerm
 from carbet.exposure.services import NothingToScan, request_structure_scan
@@ -46,7 +46,7 @@ PROFILE_FIELDS = [
 SCHEDULE_FIELDS = ["weekday", "hour", "enabled", "profile_id", "note"]
 
 
-def ensure_schedules(actor: Any = SYSTEM) -> int:
+def ensure_schedules(actor: Actor = SYSTEM) -> int:
     """Give every structure without a schedule the least-used night slot; the number created."""
     used = Counter(ScanSchedule.objects.values_list("weekday", "hour"))
     missing = (
@@ -116,7 +116,7 @@ def run_due(now: dt.datetime | None = None) -> dict[str, Any]:
     return {"started": len(started), "refused": len(refused), "scans": started}
 
 
-def save_profile(actor: Any, profile: ScanProfile, before: dict | None, ip: str | None) -> None:
+def save_profile(actor: Actor, profile: ScanProfile, before: dict | None, ip: str | None) -> None:
     """Save a profile edited through a form (validated there), audited with its changes."""
     require(actor, ExposurePerm.MANAGE)
     with transaction.atomic():
@@ -142,7 +142,7 @@ def profile_state(profile: ScanProfile) -> dict:
     return {name: getattr(profile, name) for name in PROFILE_FIELDS}
 
 
-def save_schedule(actor: Any, schedule: ScanSchedule, before: dict, ip: str | None) -> None:
+def save_schedule(actor: Actor, schedule: ScanSchedule, before: dict, ip: str | None) -> None:
     require(actor, ExposurePerm.MANAGE, schedule.structure)
     with transaction.atomic():
         schedule.save()

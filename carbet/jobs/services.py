@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from carbet.core.tenancy import Actor
 from carbet.jobs.models import Job, JobStatus
 from carbet.jobs.registry import get_kind
 
@@ -47,7 +48,7 @@ def _enqueue(job: Job) -> None:
 def submit(
     kind: str,
     *,
-    actor: Any = None,
+    actor: Actor = None,
     structure: Any = None,
     params: dict | None = None,
     title: str | None = None,

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carbet.audit import services as audit
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.engines.roadmap import frameworks as engine
 from carbet.engines.roadmap.frameworks import FrameworkError, FrameworkSpec, Issue
 from carbet.roadmap.models import Framework, Requirement
@@ -149,7 +149,7 @@ def _requirement_fields(spec: engine.RequirementSpec) -> dict[str, Any]:
 
 
 def store(
-    spec: FrameworkSpec, sha256: str, filename: str, *, actor: Any = SYSTEM, audited: bool = True
+    spec: FrameworkSpec, sha256: str, filename: str, *, actor: Actor = SYSTEM, audited: bool = True
 ) -> LoadResult:
     """Upsert one validated framework (in one transaction) and audit the load."""
     result = LoadResult(spec.code, spec.version, requirements=len(spec.requirements))
@@ -207,7 +207,7 @@ def store(
 
 
 def load(
-    paths: list[Path] | None = None, *, actor: Any = SYSTEM, audited: bool = True
+    paths: list[Path] | None = None, *, actor: Actor = SYSTEM, audited: bool = True
 ) -> list[LoadResult]:
     """Validate then load the files (all of them or none: a broken file stops everything)."""
     files = framework_files(paths)
@@ -219,7 +219,7 @@ def load(
     return results
 
 
-def load_upload(data: bytes, filename: str, *, actor: Any) -> LoadResult:
+def load_upload(data: bytes, filename: str, *, actor: Actor) -> LoadResult:
     """An administrator's uploaded file (untrusted): validate, check mappings, store."""
     spec = engine.parse(data, filename)
     known = [spec, *_loaded_specs_missing_from([spec])]

@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from carbet.jobs.registry import job_kind
+from carbet.jobs.registry import Reporter, job_kind
 
 
 def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def run_nightly(day: date | None = None, report: Any = None) -> dict:
+def run_nightly(day: date | None = None, report: Reporter = None) -> dict:
     from carbet.roadmap import auto_evidence, indicators, services_backups, services_evidence
 
     def step(progress: int, message: str) -> None:
@@ -41,13 +41,13 @@ def run_nightly(day: date | None = None, report: Any = None) -> dict:
 
 
 @job_kind("roadmap.nightly")
-def nightly_job(job: Any, report: Any) -> dict:
+def nightly_job(job: Any, report: Reporter) -> dict:
     """Params: ``day`` (ISO date, default today)."""
     return run_nightly(_day(job.params.get("day")), report)
 
 
 @job_kind("roadmap.indicators")
-def indicators_job(job: Any, report: Any) -> dict:
+def indicators_job(job: Any, report: Reporter) -> dict:
     """Params: ``day`` (ISO date, default today)."""
     from carbet.roadmap import indicators
 

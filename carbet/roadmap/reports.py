@@ -9,7 +9,6 @@ is proven and by which document, ready for the declaration. Downloads are audite
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -17,13 +16,14 @@ from django.utils import timezone
 
 from carbet.core.models import Structure
 from carbet.core.pdf import html_to_pdf
+from carbet.core.tenancy import Actor
 from carbet.roadmap import auto_evidence, services, services_roadmap
 from carbet.roadmap.models import Assessment, Framework, Roadmap
 
 CARE_CODES = ("care-d1", "care-d2")
 
 
-def care_checklist(actor: Any, structure: Structure, today: date | None = None) -> list[dict]:
+def care_checklist(actor: Actor, structure: Structure, today: date | None = None) -> list[dict]:
     """For each CaRE framework: each objective with its state and the proofs that back it."""
     today = today or timezone.localdate()
     result = []
@@ -49,7 +49,7 @@ def care_checklist(actor: Any, structure: Structure, today: date | None = None) 
     return result
 
 
-def roadmap_context(actor: Any, structure: Structure, today: date | None = None) -> dict:
+def roadmap_context(actor: Actor, structure: Structure, today: date | None = None) -> dict:
     today = today or timezone.localdate()
     roadmap = Roadmap.objects.filter(structure=structure).first()
     diagnostic = Framework.objects.filter(code=services.DIAGNOSTIC_CODE).first()
@@ -80,6 +80,6 @@ def roadmap_context(actor: Any, structure: Structure, today: date | None = None)
     }
 
 
-def roadmap_pdf(actor: Any, structure: Structure, today: date | None = None) -> bytes:
+def roadmap_pdf(actor: Actor, structure: Structure, today: date | None = None) -> bytes:
     html = render_to_string("roadmap/pdf/roadmap.html", roadmap_context(actor, structure, today))
     return html_to_pdf(html)

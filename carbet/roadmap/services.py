@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.core.models import Structure
-from carbet.core.tenancy import can
+from carbet.core.tenancy import Actor, can
 from carbet.engines.roadmap.scoring import DiagnosticResult, Question, score_diagnostic
 from carbet.roadmap.models import (
     Answer,
@@ -64,7 +64,7 @@ def _check_answer(requirement: Requirement, result: str, score: int | None) -> t
 
 
 def answer(
-    actor: Any,
+    actor: Actor,
     assessment: Assessment,
     requirement: Requirement,
     *,
@@ -108,7 +108,7 @@ def parse_diagnostic_choice(value: str) -> tuple[str, int | None]:
     raise ValidationError(_("Réponse inattendue : %(value)s") % {"value": value[:20]})
 
 
-def save_theme(actor: Any, assessment: Assessment, choices: dict[str, str]) -> int:
+def save_theme(actor: Actor, assessment: Assessment, choices: dict[str, str]) -> int:
     """Save a questionnaire step: ``{question code: choice}``; unanswered questions stay."""
     if not can(actor, RoadmapPerm.ANSWER, assessment.structure):
         raise PermissionDenied
@@ -195,7 +195,7 @@ class RequirementState:
 
 
 def requirement_states(
-    actor: Any, structure: Structure, framework: Framework, today: date | None = None
+    actor: Actor, structure: Structure, framework: Framework, today: date | None = None
 ) -> list[RequirementState]:
     """Every live requirement of ``framework`` with the structure's answer, automatic evidence
     and the evidence files ``actor`` may see that cover the structure."""
@@ -221,7 +221,7 @@ def requirement_states(
     ]
 
 
-def evidence_covering(actor: Any, structure: Structure):
+def evidence_covering(actor: Actor, structure: Structure):
     """Evidence ``actor`` may see that counts for ``structure`` (its own or shared with it)."""
     return Evidence.objects.visible_to(actor, RoadmapPerm.VIEW).filter(covered=structure)
 
@@ -239,5 +239,5 @@ def framework_progress(states: list[RequirementState]) -> dict[str, int]:
     }
 
 
-def record_validation(actor: Any, assessment: Assessment, ip: str | None = None) -> None:
+def record_validation(actor: Actor, assessment: Assessment, ip: str | None = None) -> None:
     audit.record(actor, "roadmap.assessment_complete", assessment, ip=ip)

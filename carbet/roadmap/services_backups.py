@@ -22,7 +22,7 @@ from carbet.audit import services as audit
 from carbet.core.access import require
 from carbet.core.choices import Criticality
 from carbet.core.models import Structure
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.findings.choices import Severity
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.roadmap import auto_evidence
@@ -48,7 +48,7 @@ SYSTEM_FIELDS = (
 
 
 def save_system(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     values: dict[str, Any],
     system: BackupSystem | None = None,
@@ -79,7 +79,7 @@ def save_system(
     return system
 
 
-def delete_system(actor: Any, system: BackupSystem, ip: str | None = None) -> None:
+def delete_system(actor: Actor, system: BackupSystem, ip: str | None = None) -> None:
     require(actor, RoadmapPerm.BACKUP, system.structure)
     structure = system.structure
     with transaction.atomic():
@@ -103,7 +103,7 @@ def restore_fact_value(test: RestoreTest) -> dict[str, Any]:
 
 
 def record_restore_test(
-    actor: Any, system: BackupSystem, values: dict[str, Any], ip: str | None = None
+    actor: Actor, system: BackupSystem, values: dict[str, Any], ip: str | None = None
 ) -> RestoreTest:
     """Record a restore test; it becomes automatic evidence for CaRE D2 and the ANSSI measure."""
     require(actor, RoadmapPerm.BACKUP, system.structure)
@@ -225,7 +225,7 @@ def issues_of(
     return found
 
 
-def sweep_structure(structure: Structure, today: date | None = None, actor: Any = SYSTEM):
+def sweep_structure(structure: Structure, today: date | None = None, actor: Actor = SYSTEM):
     """Turn the register's problems into findings (complete run of the ``backups`` stream)."""
     today = today or timezone.localdate()
     items = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,7 +25,7 @@ from carbet.audit import services as audit
 from carbet.core import uploads
 from carbet.core.models import Structure
 from carbet.core.recipients import addresses as recipients
-from carbet.core.tenancy import SYSTEM, can
+from carbet.core.tenancy import SYSTEM, Actor, can
 from carbet.roadmap.models import Evidence, Requirement
 from carbet.roadmap.service import RoadmapPerm
 
@@ -36,7 +35,7 @@ REMIND_DAYS_BEFORE = 30
 EVIDENCE_KINDS = frozenset({*uploads.IMAGES_AND_PDF, *uploads.OFFICE, uploads.Kind.TEXT})
 
 
-def share_targets(actor: Any, structure: Structure):
+def share_targets(actor: Actor, structure: Structure):
     """Structures ``structure``'s evidence may also cover: same organisation or same GHT, on
     which ``actor`` may answer (``structure`` itself excluded)."""
     same = Q(organisation_id=structure.organisation_id)
@@ -52,7 +51,7 @@ def share_targets(actor: Any, structure: Structure):
 
 
 def upload(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     document: UploadedFile,
     *,
@@ -103,7 +102,7 @@ def upload(
 
 
 def _record_upload(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     stored: uploads.Stored,
     title: str,
@@ -147,7 +146,7 @@ def _record_upload(
 
 
 def share(
-    actor: Any, evidence: Evidence, targets: list[Structure], ip: str | None = None
+    actor: Actor, evidence: Evidence, targets: list[Structure], ip: str | None = None
 ) -> Evidence:
     """Set which other structures the document covers (the owner always stays covered)."""
     if not can(actor, RoadmapPerm.ANSWER, evidence.structure):
@@ -167,7 +166,7 @@ def share(
     return evidence
 
 
-def delete(actor: Any, evidence: Evidence, ip: str | None = None) -> None:
+def delete(actor: Actor, evidence: Evidence, ip: str | None = None) -> None:
     """Only the owner structure's people (or the centre) delete a document."""
     if not can(actor, RoadmapPerm.ANSWER, evidence.structure):
         raise PermissionDenied

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.core.models import Structure
-from carbet.core.tenancy import SYSTEM, can
+from carbet.core.tenancy import SYSTEM, Actor, can
 from carbet.directory.service import DIRECTORY_SOURCE
 from carbet.engines.roadmap.proposal import Gap, propose
 from carbet.findings.choices import OPEN_STATUSES
@@ -139,7 +139,7 @@ def _linked_findings(structure: Structure, requirement: Requirement) -> list[Fin
     )
 
 
-def propose_roadmap(actor: Any, structure: Structure, ip: str | None = None) -> Roadmap:
+def propose_roadmap(actor: Actor, structure: Structure, ip: str | None = None) -> Roadmap:
     """(Re)build Carbet's proposal; keeps every item a person created or edited."""
     if not can(actor, RoadmapPerm.EDIT, structure):
         raise PermissionDenied
@@ -207,7 +207,7 @@ def _check_values(roadmap: Roadmap, values: dict[str, Any]) -> None:
 
 
 def save_item(
-    actor: Any,
+    actor: Actor,
     roadmap: Roadmap,
     values: dict[str, Any],
     item: RoadmapItem | None = None,
@@ -251,7 +251,7 @@ def save_item(
     return item
 
 
-def delete_item(actor: Any, item: RoadmapItem, ip: str | None = None) -> None:
+def delete_item(actor: Actor, item: RoadmapItem, ip: str | None = None) -> None:
     if not can(actor, RoadmapPerm.EDIT, item.structure):
         raise PermissionDenied
     with transaction.atomic():
@@ -259,7 +259,7 @@ def delete_item(actor: Any, item: RoadmapItem, ip: str | None = None) -> None:
         item.delete()
 
 
-def add_milestone(actor: Any, item: RoadmapItem, title: str, due_on, ip=None) -> Milestone:
+def add_milestone(actor: Actor, item: RoadmapItem, title: str, due_on, ip=None) -> Milestone:
     if not can(actor, RoadmapPerm.EDIT, item.structure):
         raise PermissionDenied
     title = (title or "").strip()
@@ -270,7 +270,7 @@ def add_milestone(actor: Any, item: RoadmapItem, title: str, due_on, ip=None) ->
     return milestone
 
 
-def toggle_milestone(actor: Any, milestone: Milestone, ip=None) -> Milestone:
+def toggle_milestone(actor: Actor, milestone: Milestone, ip=None) -> Milestone:
     if not can(actor, RoadmapPerm.EDIT, milestone.item.structure):
         raise PermissionDenied
     milestone.done_on = None if milestone.done_on else timezone.localdate()
@@ -278,7 +278,7 @@ def toggle_milestone(actor: Any, milestone: Milestone, ip=None) -> Milestone:
     return milestone
 
 
-def validate(actor: Any, roadmap: Roadmap, ip: str | None = None) -> Roadmap:
+def validate(actor: Actor, roadmap: Roadmap, ip: str | None = None) -> Roadmap:
     """The director (or the centre for them) validates the plan: recorded and audited."""
     if not can(actor, RoadmapPerm.ANSWER, roadmap.structure):
         raise PermissionDenied

@@ -26,6 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from carbet.core.tenancy import Actor
 from carbet.engines.exposure.checks import LANGUAGES
 from carbet.engines.exposure.core import DEFAULT_PORTS, ScanConfig
 
@@ -373,7 +374,7 @@ def run_structure_scan(command: BaseCommand, options: dict[str, Any]) -> None:
             _("Aucune structure de FINESS géographique %(finess)s.") % {"finess": finess},
             returncode=2,
         )
-    actor: Any = SYSTEM
+    actor: Actor = SYSTEM
     if options["as_user"]:
         from carbet.accounts.models import User
 
