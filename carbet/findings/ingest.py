@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from carbet.audit import services as audit
 from carbet.core.models import Asset, Structure
-from carbet.core.tenancy import SYSTEM
-from carbet.findings import sla
+from carbet.core.tenancy import SYSTEM, Actor
+from carbet.findings import correlation, sla
 from carbet.findings.choices import (
     CLOSED_STATUSES,
     DECIDED_STATUSES,
@@ -114,6 +114,7 @@ class _Prepared:
     severity: int
     item: FindingInput
     exposed: bool
+    correlation_key: str | None = None
 
 
 def derive_fingerprint(source: str, item: FindingInput) -> str:
@@ -160,8 +161,26 @@ def _score_error(item: FindingInput) -> str | None:
     return None
 
 
+def _key(structure_id: int, item: FindingInput, asset_values: dict[int, str]) -> str | None:
+    """The finding's correlation key (``carbet.findings.correlation``), ``None`` for none."""
+    return (
+        correlation.correlation_key(
+            structure_id,
+            rule=item.rule,
+            cve=item.cve,
+            title=item.title,
+            evidence=item.evidence,
+            asset_value=asset_values.get(item.asset_id, "") if item.asset_id else "",
+        )
+        or None
+    )
+
+
 def _prepare(
-    source: str, items: Iterable[FindingInput], exposed_assets: dict[int, bool]
+    source: str,
+    items: Iterable[FindingInput],
+    exposed_assets: dict[int, bool],
+    keyed: tuple[int, dict[int, str]] | None = None,
 ) -> tuple[dict[str, _Prepared], int, int]:
     errors: list[tuple[int, str]] = []
     prepared: dict[str, _Prepared] = {}
@@ -197,7 +216,12 @@ def _prepare(
             else False
         )
         prepared[fingerprint] = _Prepared(
-            fingerprint, _content_hash(item, severity), severity, item, bool(exposed)
+            fingerprint,
+            _content_hash(item, severity),
+            severity,
+            item,
+            bool(exposed),
+            _key(keyed[0], item, keyed[1]) if keyed else None,
         )
     if errors:
         raise IngestError(errors)
@@ -217,23 +241,24 @@ def _lock_structure(structure_id: int) -> None:
 
 
 def _existing(structure_id: int, fingerprints: list[str], stream_id: int, complete: bool):
-    """Fingerprint → (id, status, content_hash) of the structure's findings we need."""
+    """Fingerprint → (id, status, content_hash, correlation key) of the structure's findings
+    we need."""
     rows = Finding.objects.filter(structure_id=structure_id)
     if len(fingerprints) < 2000 and not complete:
         found = {}
         for chunk in _chunks(fingerprints, 900):
             found.update(
-                (fp, (pk, st, ch))
-                for pk, fp, st, ch in rows.filter(fingerprint__in=chunk).values_list(
-                    "id", "fingerprint", "status", "content_hash"
+                (fp, (pk, st, ch, key))
+                for pk, fp, st, ch, key in rows.filter(fingerprint__in=chunk).values_list(
+                    "id", "fingerprint", "status", "content_hash", "correlation_key"
                 )
             )
         return found, {}
     found, open_in_stream = {}, {}
-    for pk, fp, st, ch, sid in rows.values_list(
-        "id", "fingerprint", "status", "content_hash", "stream_id"
+    for pk, fp, st, ch, key, sid in rows.values_list(
+        "id", "fingerprint", "status", "content_hash", "correlation_key", "stream_id"
     ).iterator(chunk_size=CHUNK):
-        found[fp] = (pk, st, ch)
+        found[fp] = (pk, st, ch, key)
         if sid == stream_id and st in OPEN_STATUSES:
             open_in_stream[fp] = pk
     return found, open_in_stream
@@ -247,7 +272,14 @@ def _rewrite_content(changed: list[tuple[int, _Prepared]], now: datetime, run: R
     """Rewrite changed rows in one executemany (only our own column names are interpolated)."""
     table = Finding._meta.db_table
     j = _json_param()
-    columns = (*_CONTENT_FIELDS, "internet_exposed", "content_hash", "last_seen", "last_run_id")
+    columns = (
+        *_CONTENT_FIELDS,
+        "internet_exposed",
+        "content_hash",
+        "correlation_key",
+        "last_seen",
+        "last_run_id",
+    )
     json_columns = {"references", "evidence"}
     assignments = ", ".join(
         f"{connection.ops.quote_name(c)}={j if c in json_columns else '%s'}" for c in columns
@@ -274,6 +306,7 @@ def _rewrite_content(changed: list[tuple[int, _Prepared]], now: datetime, run: R
                 it.asset_id,
                 p.exposed,
                 p.content_hash,
+                p.correlation_key,
                 now,
                 run.pk,
                 pk,
@@ -292,7 +325,7 @@ def ingest(
     complete: bool,
     scope: str = "",
     label: str = "",
-    actor: Any = SYSTEM,
+    actor: Actor = SYSTEM,
     reopen: bool = True,
     now: datetime | None = None,
 ) -> IngestReport:
@@ -300,10 +333,15 @@ def ingest(
     if source not in source_codes():
         raise IngestError([(-1, f"source inconnue : {source!r}")])
     now = now or timezone.now()
-    exposed_assets = dict(
-        Asset.objects.filter(structure=structure).values_list("id", "internet_exposed")
+    exposed_assets: dict[int, bool] = {}
+    asset_values: dict[int, str] = {}
+    for pk, exposed, value in Asset.objects.filter(structure=structure).values_list(
+        "id", "internet_exposed", "value"
+    ):
+        exposed_assets[pk], asset_values[pk] = exposed, value
+    prepared, received, duplicates = _prepare(
+        source, items, exposed_assets, (structure.pk, asset_values)
     )
-    prepared, received, duplicates = _prepare(source, items, exposed_assets)
     policy = sla.current_policy()
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -316,6 +354,7 @@ def ingest(
         touched: list[int] = []
         changed: list[tuple[int, _Prepared]] = []
         reopened: list[int] = []
+        rekeyed: dict[str | None, list[int]] = {}
         events: list[FindingEvent] = []
         for fp, p in prepared.items():
             found = existing.get(fp)
@@ -343,6 +382,7 @@ def ingest(
                         internet_exposed=p.exposed,
                         evidence=it.evidence,
                         content_hash=p.content_hash,
+                        correlation_key=p.correlation_key,
                         first_seen=now,
                         last_seen=now,
                         first_run_id=run.pk,
@@ -354,8 +394,11 @@ def ingest(
                     )
                 )
                 continue
-            pk, status, content_hash = found
+            pk, status, content_hash, key = found
             open_in_stream.pop(fp, None)
+            if content_hash == p.content_hash and key != p.correlation_key:
+                # Same content, key missing (written before correlation) or rule refined.
+                rekeyed.setdefault(p.correlation_key, []).append(pk)
             if content_hash != p.content_hash:
                 changed.append((pk, p))
                 events.append(
@@ -381,6 +424,9 @@ def ingest(
         for chunk in _chunks(touched):
             Finding.objects.filter(id__in=chunk).update(last_seen=now, last_run_id=run.pk)
         _rewrite_content(changed, now, run)
+        for key, ids in rekeyed.items():
+            for chunk in _chunks(ids):
+                Finding.objects.filter(id__in=chunk).update(correlation_key=key)
         if reopened:
             _reopen(reopened, now, run, policy, today)
         gone = list(open_in_stream.values()) if complete else []

@@ -13,11 +13,12 @@ from datetime import date
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbet.accounts.roles import Perm
+from carbet.core.tenancy import Actor
 from carbet.findings.choices import CLOSED_STATUSES, DECIDED_STATUSES, OPEN_STATUSES, Status
 from carbet.findings.models import Finding
 
@@ -58,6 +59,7 @@ LIST_FIELDS = (
     "structure__organisation_id",
     "asset__id",
     "asset__value",
+    "correlation_key",
 )
 
 
@@ -89,12 +91,66 @@ def status_values(status: str) -> frozenset[str] | None:
     return None
 
 
+def older_open_in_group() -> Exists:
+    """Whether an older open finding of the same structure has the same correlation key:
+    such a finding is the group's primary (``carbet.findings.correlation``)."""
+    return Exists(
+        Finding.objects.filter(
+            structure_id=OuterRef("structure_id"),
+            correlation_key=OuterRef("correlation_key"),
+            status__in=sorted(OPEN_STATUSES),
+            id__lt=OuterRef("id"),
+        )
+    )
+
+
+def counted_once(queryset: QuerySet) -> QuerySet:
+    """``queryset`` less the open findings that another, older open finding of their group
+    already stands for: what the lists and dashboards count (one weakness, one count)."""
+    return queryset.filter(
+        ~Q(status__in=sorted(OPEN_STATUSES))
+        | Q(correlation_key__isnull=True)
+        | ~older_open_in_group()
+    )
+
+
+def also_reported(findings: list[Finding]) -> dict[int, list[Finding]]:
+    """Finding id → the other open findings of its group (one query for a page of rows).
+
+    The group is read unscoped, but only within each finding's own structure: whoever may
+    see a finding may see the structure's findings of the same weakness."""
+    wanted = {(f.structure_id, f.correlation_key) for f in findings if f.correlation_key}
+    if not wanted:
+        return {}
+    query = Q()
+    for structure_id, key in wanted:
+        query |= Q(structure_id=structure_id, correlation_key=key)
+    members: dict[tuple[int, str], list[Finding]] = {}
+    for row in (
+        Finding.objects.filter(query, status__in=sorted(OPEN_STATUSES))
+        .only("id", "structure_id", "correlation_key", "source", "title", "status", "last_seen")
+        .order_by("id")
+    ):
+        members.setdefault((row.structure_id, row.correlation_key), []).append(row)
+    return {
+        f.pk: [m for m in members.get((f.structure_id, f.correlation_key), []) if m.pk != f.pk]
+        for f in findings
+        if f.correlation_key
+    }
+
+
 def filter_findings(queryset: QuerySet, filters: FindingFilters, today: date | None = None):
-    """Apply ``filters`` to an already scoped queryset of findings."""
+    """Apply ``filters`` to an already scoped queryset of findings.
+
+    Without a source filter, an open weakness reported by several sources is listed once (its
+    primary; the others are named on its row and page): asking for one source shows that
+    source's own finding."""
     today = today or timezone.localdate()
     statuses = status_values(filters.status)
     if statuses is not None:
         queryset = queryset.filter(status__in=sorted(statuses))
+    if not filters.source:
+        queryset = counted_once(queryset)
     if filters.structure:
         queryset = queryset.filter(structure_id=filters.structure)
     if filters.severity is not None:
@@ -122,7 +178,7 @@ def filter_findings(queryset: QuerySet, filters: FindingFilters, today: date | N
 
 
 def findings_for(
-    actor: Any,
+    actor: Actor,
     filters: FindingFilters,
     perm: Perm = Perm.FINDINGS_DETAIL,
     today: date | None = None,
@@ -146,4 +202,7 @@ def page_of(queryset: QuerySet, number: Any, size: int) -> Page:
     ids = list(page.object_list)
     rows = {f.pk: f for f in list_rows(Finding.objects.filter(pk__in=ids))}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
+    others = also_reported(page.object_list)
+    for row in page.object_list:
+        row.also_reported = others.get(row.pk, [])
     return page

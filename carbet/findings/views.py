@@ -302,6 +302,8 @@ def finding_detail(request, pk: int):
         references=classify_references(finding),
         why=why_points(finding, context["today"]),
         evidence=evidence_tree(finding.evidence) if finding.evidence else None,
+        # The same weakness reported by other sources (carbet.findings.correlation).
+        also_reported=selectors.also_reported([finding]).get(finding.pk, []),
     )
     return render(request, "findings/findings/detail.html", context)
 

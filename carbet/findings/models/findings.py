@@ -123,6 +123,12 @@ class Finding(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
     sla_due = models.DateField(_("échéance"), null=True, blank=True, db_index=True)
+    # "The same weakness on the same asset" across sources (carbet.findings.correlation):
+    # computed by ingest, NULL (not "") when the finding cannot be compared, so that keyless
+    # findings never form a group.
+    correlation_key = models.CharField(  # noqa: DJ001
+        _("clé de corrélation"), max_length=40, null=True, blank=True
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
@@ -155,6 +161,11 @@ class Finding(models.Model):
             models.Index(
                 fields=["status", "cve", "rule", "severity", "structure"],
                 name="finding_recurring_idx",
+            ),
+            # The group of a finding, and "is there an older open finding in my group".
+            models.Index(
+                fields=["structure", "correlation_key", "status"],
+                name="finding_correlation_idx",
             ),
         ]
 

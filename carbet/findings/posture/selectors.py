@@ -27,11 +27,12 @@ from carbet.accounts.roles import Perm
 from carbet.audit.models import AuditEntry
 from carbet.core.choices import Category
 from carbet.core.models import Structure
-from carbet.core.tenancy import SYSTEM, grants
+from carbet.core.tenancy import SYSTEM, Actor, grants
 from carbet.engines import disclosure
 from carbet.engines.posture import PostureCounts, trend
 from carbet.findings.choices import OPEN_STATUSES, Severity, Status, source_choices
 from carbet.findings.models import Finding, PostureSnapshot
+from carbet.findings.selectors import counted_once
 
 SLA_WINDOW_DAYS = 90
 TREND_DAYS = 90
@@ -84,7 +85,7 @@ class PostureRow:
         return CATEGORY_LABELS.get(self.structure.category, self.structure.category)
 
 
-def _structures(actor: Any, perm: Perm, structure_ids: Iterable[int] | None):
+def _structures(actor: Actor, perm: Perm, structure_ids: Iterable[int] | None):
     rows = Structure.objects.visible_to(actor, perm).only(
         "id", "name", "finess_et", "category", "departement", "beds", "places", "organisation_id"
     )
@@ -93,7 +94,7 @@ def _structures(actor: Any, perm: Perm, structure_ids: Iterable[int] | None):
     return rows.order_by("name", "pk")
 
 
-def _findings(actor: Any, structure_ids: Iterable[int] | None):
+def _findings(actor: Actor, structure_ids: Iterable[int] | None):
     rows = Finding.objects.visible_to(actor, Perm.FINDINGS_DETAIL)
     if structure_ids is not None:
         rows = rows.filter(structure_id__in=list(structure_ids))
@@ -120,7 +121,7 @@ def start_of(day: date) -> datetime:
 
 
 def live_counts(
-    actor: Any, *, today: date, structure_ids: Iterable[int] | None = None
+    actor: Actor, *, today: date, structure_ids: Iterable[int] | None = None
 ) -> tuple[dict[int, PostureCounts], dict[int, dict[str, SourceCell]]]:
     """Current counts per structure and open findings per (structure, source): two queries."""
     ids = None if structure_ids is None else list(structure_ids)
@@ -128,8 +129,9 @@ def live_counts(
     cells: dict[int, dict[str, SourceCell]] = defaultdict(dict)
     # Grouping by status too follows the covering index (status, structure, source, severity,
     # sla_due) in order: SQLite aggregates as it reads, without sorting 300,000 entries.
+    # A weakness several sources report is counted once (``findings.selectors.counted_once``).
     grouped = (
-        _findings(actor, ids)
+        counted_once(_findings(actor, ids))
         .filter(status__in=OPEN)
         .values("status", "structure_id", "source", "severity")
         .annotate(n=Count("*"), late=Count("structure_id", filter=Q(sla_due__lt=today)))
@@ -211,7 +213,7 @@ def region_recurring(*, today: date) -> list[Recurring]:
     return _kept("recurring", today, lambda: top_recurring(SYSTEM))
 
 
-def comparison_day(actor: Any, today: date, days: int = COMPARE_DAYS) -> date | None:
+def comparison_day(actor: Actor, today: date, days: int = COMPARE_DAYS) -> date | None:
     """The latest snapshot day at least ``days`` before ``today`` (snapshots may skip days)."""
     return (
         PostureSnapshot.objects.visible_to(actor, Perm.FINDINGS_DETAIL)
@@ -221,7 +223,7 @@ def comparison_day(actor: Any, today: date, days: int = COMPARE_DAYS) -> date | 
 
 
 def scores_on(
-    actor: Any, day: date | None, structure_ids: Iterable[int] | None = None
+    actor: Actor, day: date | None, structure_ids: Iterable[int] | None = None
 ) -> dict[int, int]:
     """Posture score of each structure in the snapshots of ``day``."""
     if day is None:
@@ -242,7 +244,7 @@ def scores_on(
 
 
 def posture_rows(
-    actor: Any,
+    actor: Actor,
     *,
     today: date,
     perm: Perm = Perm.FINDINGS_DETAIL,
@@ -283,7 +285,7 @@ class TrendData:
 
 
 def trend_data(
-    actor: Any,
+    actor: Actor,
     *,
     today: date,
     days: int = TREND_DAYS,
@@ -331,7 +333,7 @@ def trend_data(
 
 
 def structure_score_trend(
-    actor: Any, structure: Structure, *, today: date, days: int = TREND_DAYS
+    actor: Actor, structure: Structure, *, today: date, days: int = TREND_DAYS
 ) -> tuple[list[date], list[int | None]]:
     """One structure's posture score per day from its snapshots (at most ``days`` rows)."""
     rows = (
@@ -368,7 +370,7 @@ class Recurring:
         return str(Severity(self.severity).label)
 
 
-def top_recurring(actor: Any, *, limit: int = 10, minimum: int = 2) -> list[Recurring]:
+def top_recurring(actor: Actor, *, limit: int = 10, minimum: int = 2) -> list[Recurring]:
     """Open weaknesses (same CVE, or same rule when there is no CVE) found in most structures.
 
     The centre's page reads it through ``region_recurring`` (cached)."""

@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from carbet.accounts.roles import Perm
 from carbet.core.models import Structure
-from carbet.core.tenancy import can, grants
+from carbet.core.tenancy import Actor, can, grants
 from carbet.engines.posture import SCORE_RULES, PostureCounts
 from carbet.findings.choices import Severity
 from carbet.findings.models import ActionItem, ActionStatus, Finding, RiskAcceptance
@@ -104,7 +104,7 @@ def _severity_floor(counts: PostureCounts | None, limit: int) -> int:
 
 
 def priorities(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     *,
     today: date,
@@ -116,7 +116,7 @@ def priorities(
     ``counts`` (the structure's open counts, when known) narrows the sort to the severities
     that can make the list."""
     rows = (
-        Finding.objects.visible_to(actor, Perm.FINDINGS_DETAIL)
+        selectors.counted_once(Finding.objects.visible_to(actor, Perm.FINDINGS_DETAIL))
         .filter(
             structure=structure,
             status__in=selectors.OPEN,
@@ -161,12 +161,12 @@ class Deadline:
     overdue: bool
 
 
-def deadlines(actor: Any, structure: Structure, *, today: date, limit: int = 8) -> list[Deadline]:
+def deadlines(actor: Actor, structure: Structure, *, today: date, limit: int = 8) -> list[Deadline]:
     """Coming dates (30 days): findings due (counted per day), actions due, acceptances ending."""
     horizon = today + timedelta(days=DEADLINE_HORIZON_DAYS)
     found: list[Deadline] = []
     due = (
-        Finding.objects.visible_to(actor, Perm.FINDINGS_DETAIL)
+        selectors.counted_once(Finding.objects.visible_to(actor, Perm.FINDINGS_DETAIL))
         .filter(
             structure=structure,
             status__in=selectors.OPEN,
@@ -221,7 +221,7 @@ def deadlines(actor: Any, structure: Structure, *, today: date, limit: int = 8) 
     return found[:limit]
 
 
-def open_actions(actor: Any, structure: Structure, *, limit: int | None = 10) -> list[ActionItem]:
+def open_actions(actor: Actor, structure: Structure, *, limit: int | None = 10) -> list[ActionItem]:
     """The structure's action plan items still to do, most urgent first."""
     if not can(actor, Perm.ACTION_VIEW, structure):
         return []
@@ -261,7 +261,7 @@ class StructureDashboard:
         return sum(1 for a in self.actions if a.due_date and a.due_date < self.today)
 
 
-def _covered(actor: Any) -> list[int]:
+def _covered(actor: Actor) -> list[int]:
     """Every structure whose figures ``actor`` may see: left out of the peer comparison, since
     what one knows cannot be subtracted from what is shown. Centre staff may see every figure
     anyway: they get the comparison the structure's own people get (the PDF they hand over)."""
@@ -272,13 +272,37 @@ def _covered(actor: Any) -> list[int]:
     )
 
 
-def structure_dashboard(actor: Any, structure: Structure, *, today: date) -> StructureDashboard:
+def card_and_chart(
+    actor: Actor, structure: Structure, live: PostureCounts, *, today: date
+) -> tuple[list[date], list[int | None], int | None]:
+    """The score chart's days and scores and the card's "30 days ago" figure, from one read of
+    the structure's snapshots, so the card and the chart can never tell two stories.
+
+    The chart ends with today's live score (the card's figure) in place of today's snapshot,
+    which was taken at night and may be older than the last scan; the comparison is the
+    latest snapshot of the same series at least ``COMPARE_DAYS`` old (and at most twice that).
+    """
+    days, scores = selectors.structure_score_trend(
+        actor, structure, today=today, days=max(selectors.TREND_DAYS, 2 * selectors.COMPARE_DAYS)
+    )
+    series = dict(zip(days, scores, strict=True))
+    series[today] = live.score
+    oldest_kept = today - timedelta(days=selectors.COMPARE_DAYS * 2)
+    comparable = [
+        d for d in series if oldest_kept <= d <= today - timedelta(days=selectors.COMPARE_DAYS)
+    ]
+    before = series[max(comparable)] if comparable else None
+    shown = sorted(d for d in series if d > today - timedelta(days=selectors.TREND_DAYS))
+    if len(shown) < 2:  # today alone is the card, not a trend
+        return [], [], before
+    return shown, [series[d] for d in shown], before
+
+
+def structure_dashboard(actor: Actor, structure: Structure, *, today: date) -> StructureDashboard:
     """Everything the structure page and the director's summary show (a dozen queries)."""
     counts, cells = selectors.live_counts(actor, today=today, structure_ids=[structure.pk])
     own = counts.get(structure.pk, PostureCounts())
-    comparison = selectors.comparison_day(actor, today)
-    before = selectors.scores_on(actor, comparison, [structure.pk]).get(structure.pk)
-    days, scores = selectors.structure_score_trend(actor, structure, today=today)
+    days, scores, before = card_and_chart(actor, structure, own, today=today)
     return StructureDashboard(
         structure=structure,
         today=today,

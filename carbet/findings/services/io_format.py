@@ -17,6 +17,9 @@ objects, or ``{"tool": "<name>", "findings": [...]}``). Columns, in French or En
 ``rule`` / ``tool_id``  the check or plugin that produced it / the tool's own id
 ``product``             affected product
 ``evidence``            a JSON object (``{"port": 443}``)
+``port`` / ``service``  the port (``104``, ``104/tcp``) and service name (``dicom``) the finding
+                        is about: with ``asset`` they let Carbet recognise the same weakness
+                        reported by another source (``carbet.findings.correlation``)
 ``tool``                the tool's name (same on every row); JSON: the top-level ``tool``
 ======================  =====================================================================
 
@@ -41,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from carbet.engines.tabular import FILE_ROW, CellError, normalize_header
 from carbet.findings.choices import Severity
+from carbet.findings.correlation import normalise_port
 from carbet.findings.ingest import FindingInput
 
 MAX_ERRORS = 1000
@@ -65,6 +69,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "tool_id": ("plugin id", "id outil", "identifiant outil", "vuln id"),
     "product": ("produit",),
     "evidence": ("preuve", "preuves"),
+    "port": ("svc port", "port number", "numero de port"),
+    "service": ("svc name", "service name", "nom du service"),
     "tool": ("outil", "scanner"),
 }
 REQUIRED = ("title", "severity")
@@ -78,6 +84,8 @@ TEXT_LIMITS = {
     "tool_id": 200,
     "product": 200,
     "tool": 100,
+    "port": 20,
+    "service": 60,
 }
 MAX_EVIDENCE_CHARS = 100_000
 MAX_REFERENCE_CHARS = 500
@@ -252,8 +260,18 @@ def parse_values(row: int, values: dict[str, Any], parsed: ParsedFile) -> Parsed
     evidence = _evidence(values.get("evidence"))
     if evidence is None:
         parsed.add(row, "evidence", _('Un objet JSON est attendu, par exemple {"port": 443}.'))
+    port = None
+    if texts.get("port") and texts["port"] != "0":  # Nessus writes 0 for "the host itself"
+        port = normalise_port(texts["port"])
+        if port is None:
+            parsed.add(row, "port", _("Numéro de port attendu (1 à 65535), par exemple 443/tcp."))
     if parsed.error_count != before:
         return None
+    evidence = dict(evidence or {})
+    if port is not None:
+        evidence.setdefault("port", port)
+    if texts.get("service"):
+        evidence.setdefault("service", texts["service"])
     item = FindingInput(
         title=texts["title"],
         severity=severity if severity is not None else Severity.MEDIUM,
