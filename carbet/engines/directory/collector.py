@@ -484,4 +484,5 @@ class Session:
 
 def _escape(value: str) -> str:
     """RFC 4515 escaping for a value inside a search filter."""
-    return ldap3.utils.conv.escape_filter_chars(value)
+    escaped: str = ldap3.utils.conv.escape_filter_chars(value)  # ldap3 has no type information
+    return escaped

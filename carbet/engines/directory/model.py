@@ -10,9 +10,15 @@ is recorded in ``Snapshot.gaps`` so a rule can say "not evaluated" rather than "
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 FORMAT_VERSION = 1
 
@@ -184,7 +190,7 @@ class Snapshot:
     pseudonymised: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return _encode(dataclasses.asdict(self))
+        return {key: _encode(item) for key, item in dataclasses.asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Snapshot:
@@ -202,7 +208,7 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decode(cls: type, data: Any, path: str) -> Any:
+def _decode[D: DataclassInstance](cls: type[D], data: Any, path: str) -> D:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected an object")
     hints = get_type_hints(cls)
@@ -218,9 +224,6 @@ def _decode(cls: type, data: Any, path: str) -> Any:
 
 
 def _decode_value(hint: Any, value: Any, path: str) -> Any:
-    import types
-    import typing
-
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
@@ -236,32 +239,53 @@ def _decode_value(hint: Any, value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise ValueError(f"{path}: expected an object")
         return {str(k): str(v) for k, v in value.items()}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _decode(hint, value, path)
-    if hint is datetime:
-        if not isinstance(value, str):
-            raise ValueError(f"{path}: expected a date-time string")
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{path}: not an ISO 8601 date-time: {value[:40]!r}") from None
-        if parsed.tzinfo is None:
-            raise ValueError(f"{path}: date-time without a time zone")
-        return parsed
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{path}: expected true or false")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{path}: expected an integer")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{path}: expected a number")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{path}: expected a string")
-        return value
+    scalar = _SCALARS.get(hint)
+    return scalar(value, path) if scalar else value
+
+
+def _decode_datetime(value: Any, path: str) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"{path}: expected a date-time string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{path}: not an ISO 8601 date-time: {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"{path}: date-time without a time zone")
+    return parsed
+
+
+def _decode_bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{path}: expected true or false")
     return value
+
+
+def _decode_int(value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{path}: expected an integer")
+    return value
+
+
+def _decode_float(value: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{path}: expected a number")
+    return float(value)
+
+
+def _decode_str(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{path}: expected a string")
+    return value
+
+
+# The scalar field types a snapshot holds, each with its checked decoder (others pass as read).
+_SCALARS: dict[Any, Callable[[Any, str], Any]] = {
+    datetime: _decode_datetime,
+    bool: _decode_bool,
+    int: _decode_int,
+    float: _decode_float,
+    str: _decode_str,
+}

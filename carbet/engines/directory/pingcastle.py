@@ -158,7 +158,11 @@ def _parse_xml(data: bytes) -> Element:
     if not data.strip():
         raise PingCastleError("fichier vide")
     try:
-        root = fromstring(bytes(data), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        # defusedxml has no type information; its fromstring returns the standard library's
+        # Element (it only hardens the standard parser).
+        root: Element = fromstring(
+            bytes(data), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
     except DefusedXmlException as exc:
         raise PingCastleError(
             f"rapport refusé : construction XML dangereuse ({type(exc).__name__})"

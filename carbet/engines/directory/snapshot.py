@@ -24,6 +24,7 @@ import json
 import os
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -226,7 +227,7 @@ def _is_named_by_a_person(account: Account) -> bool:
     return not (rid.isdigit() and int(rid) < 1000)
 
 
-def _spn(spn: str, alias) -> str:
+def _spn(spn: str, alias: Callable[[str, str], str]) -> str:
     service, slash, rest = spn.partition("/")
     if not slash:
         return alias("spn", spn)
@@ -234,8 +235,8 @@ def _spn(spn: str, alias) -> str:
     return f"{service}/{alias('host', host)}{sep}{tail}"
 
 
-def dumps(snap: Snapshot, **options) -> bytes:
+def dumps(snap: Snapshot, *, passphrase: str | None = None, pseudonymise: bool = False) -> bytes:
     """The file's bytes (for uploads and tests)."""
     buffer = io.BytesIO()
-    write(snap, buffer, **options)
+    write(snap, buffer, passphrase=passphrase, pseudonymise=pseudonymise)
     return buffer.getvalue()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, lru_cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from carbet.engines.directory.model import (
     UAC_ACCOUNTDISABLE,
@@ -127,7 +127,8 @@ class RuleContext:
         """Compute a value shared by several rules once per analysis."""
         if name not in self._memo:
             self._memo[name] = compute()
-        return self._memo[name]  # type: ignore[return-value]
+        # Each name is computed by one function only, so the stored value is that function's T.
+        return cast(T, self._memo[name])
 
     # --- lookups -----------------------------------------------------------------------------
     @cached_property
@@ -135,21 +136,27 @@ class RuleContext:
         return [*self.snapshot.users, *self.snapshot.computers]
 
     @cached_property
+    def objects(self) -> list[Account | Group]:
+        """Users, computers then groups: every object a DN or a SID can name."""
+        return [*self.accounts, *self.snapshot.groups]
+
+    @cached_property
     def by_dn(self) -> dict[str, Account | Group]:
         table: dict[str, Account | Group] = {}
-        for item in [*self.accounts, *self.snapshot.groups]:
+        for item in self.objects:
             table[item.dn.lower()] = item
         return table
 
     @cached_property
     def by_sid(self) -> dict[str, Account | Group]:
-        return {item.sid: item for item in [*self.accounts, *self.snapshot.groups] if item.sid}
+        return {item.sid: item for item in self.objects if item.sid}
 
     @cached_property
     def domain_sid(self) -> str:
         if self.snapshot.domain.sid:
             return self.snapshot.domain.sid
-        for item in [*self.snapshot.groups, *self.accounts]:
+        groups_first: list[Account | Group] = [*self.snapshot.groups, *self.accounts]
+        for item in groups_first:
             if rid_of(item.sid) is not None:
                 return item.sid.rsplit("-", 1)[0]
         return ""
@@ -220,7 +227,7 @@ class RuleContext:
 
     @cached_property
     def _keys(self) -> dict[int, str]:
-        return {id(item): item.dn.lower() for item in [*self.accounts, *self.snapshot.groups]}
+        return {id(item): item.dn.lower() for item in self.objects}
 
     def key(self, item: Account | Group) -> str:
         """The lower-case DN, computed once per object."""

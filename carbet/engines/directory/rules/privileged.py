@@ -13,6 +13,7 @@ from carbet.engines.directory.model import (
     UAC_TRUSTED_FOR_DELEGATION,
     UAC_TRUSTED_TO_AUTH_FOR_DELEGATION,
     Account,
+    Group,
     Snapshot,
 )
 from carbet.engines.directory.rules.common import is_person, names
@@ -331,7 +332,7 @@ def dns_admins(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
     samba=False,
 )
 def no_admincount(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
-    items = [*ctx.accounts, *snapshot.groups]
+    items: list[Account | Group] = [*ctx.accounts, *snapshot.groups]
     if not any(item.admin_count is not None for item in items):
         return NotEvaluated("adminCount absent de l'annuaire (Samba) ou non collecté")
     return names([a for a in _admins(ctx) if a.admin_count != 1])

@@ -22,7 +22,7 @@ from carbet.engines.directory.rules.graph import (
     is_domain_controller,
     is_enabled,
 )
-from carbet.engines.directory.rules.registry import Evaluation, NotEvaluated, rule
+from carbet.engines.directory.rules.registry import Evaluation, Evaluator, NotEvaluated, rule
 from carbet.engines.directory.scoring import Fixed, PerObject
 
 STALE = "stale_objects"
@@ -30,7 +30,7 @@ COMPUTER_INACTIVE_DAYS = 180
 DC_PASSWORD_DAYS = 45
 
 
-def _os_rule(family: str) -> object:
+def _os_rule(family: str) -> Evaluator:
     def evaluate(snapshot: Snapshot, ctx: RuleContext) -> Evaluation:
         return names(
             [

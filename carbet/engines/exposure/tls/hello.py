@@ -161,7 +161,7 @@ class ServerHello:
         """The real version: supported_versions when present (TLS 1.3), else legacy_version."""
         chosen = self.extensions.get(EXT_SUPPORTED_VERSIONS)
         if chosen is not None and len(chosen) == 2:
-            return struct.unpack("!H", chosen)[0]
+            return int.from_bytes(chosen, "big")
         return self.version
 
     @property
@@ -169,7 +169,7 @@ class ServerHello:
         share = self.extensions.get(EXT_KEY_SHARE)
         if share is None or len(share) < 2:
             return None
-        return struct.unpack("!H", share[:2])[0]
+        return int.from_bytes(share[:2], "big")
 
 
 @dataclass
@@ -196,7 +196,7 @@ class _Cursor:
         return self.take(1)[0]
 
     def u16(self) -> int:
-        return struct.unpack("!H", self.take(2))[0]
+        return int.from_bytes(self.take(2), "big")
 
     def u24(self) -> int:
         return int.from_bytes(self.take(3), "big")
