@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from carbet.accounts.roles import Perm
 from carbet.core import contract, ownership
@@ -37,7 +38,7 @@ from carbet.core.choices import (
     Sector,
 )
 from carbet.core.models import Asset, Contact, Mandate, MandateStatus, Structure
-from carbet.core.tenancy import can
+from carbet.core.tenancy import Actor, can, grants
 
 # A mandate ending within this many days is shown as "expiring" (same rule as mandate_state).
 EXPIRING_DAYS = 30
@@ -145,10 +146,40 @@ def filter_structures(structures: QuerySet, filters: RegionFilters) -> QuerySet:
     return structures
 
 
-def region_structures(actor: Any, filters: RegionFilters, perm: Perm = Perm.REGION_VIEW):
+def region_structures(actor: Actor, filters: RegionFilters, perm: Perm = Perm.REGION_VIEW):
     """The structures ``actor`` may list under ``perm``, annotated and filtered, by name."""
     visible = Structure.objects.visible_to(actor, perm)
     return filter_structures(annotate_registry(visible), filters).order_by("name", "pk")
+
+
+def attach_risk(actor: Any, structures: list[Structure], today: date | None = None) -> bool:
+    """Set ``risk_score`` and ``risk_critical`` on each structure of a table page, from the
+    findings posture selectors (the figures of the dashboards, computed there once). Returns
+    whether ``actor`` may see them (no column otherwise)."""
+    from carbet.engines.posture import PostureCounts
+    from carbet.findings.posture import selectors as posture
+
+    if not can(actor, Perm.FINDINGS_DETAIL):
+        return False
+    today = today or timezone.localdate()
+    if grants(actor, Perm.FINDINGS_DETAIL).everything:
+        counts, _cells = posture.region_counts(today=today)  # kept between requests
+    else:
+        counts, _cells = posture.live_counts(
+            actor, today=today, structure_ids=[s.pk for s in structures]
+        )
+    visible = set(
+        Structure.objects.visible_to(actor, Perm.FINDINGS_DETAIL)
+        .filter(pk__in=[s.pk for s in structures])
+        .values_list("pk", flat=True)
+    )
+    for item in structures:
+        if item.pk not in visible:
+            item.risk_score = item.risk_critical = None
+            continue
+        own = counts.get(item.pk, PostureCounts())
+        item.risk_score, item.risk_critical = own.score, own.open_critical
+    return True
 
 
 def departements_of(structures: QuerySet[Structure]) -> list[str]:
@@ -180,11 +211,18 @@ class StructurePage:
     next_steps: list[NextStep] = field(default_factory=list)
     rights: dict[str, bool] = field(default_factory=dict)
     services: list[tuple[str, str]] = field(default_factory=list)  # (label, url) per service
+    # The findings posture (score, open counts, first priorities), for those who see findings.
+    counts: Any = None  # carbet.engines.posture.PostureCounts
+    priorities: list[Any] = field(default_factory=list)  # findings.posture.structure.PriorityItem
+
+    @property
+    def score(self) -> int | None:
+        return None if self.counts is None else self.counts.score
 
 
 # The services' pages of one structure, shown on its page to those who may use them. A link
 # whose URL name does not resolve (service not installed) is left out.
-def service_links(actor: Any, structure: Structure) -> list[tuple[str, str]]:
+def service_links(actor: Actor, structure: Structure) -> list[tuple[str, str]]:
     from django.urls import NoReverseMatch, reverse
 
     links = []
@@ -198,7 +236,7 @@ def service_links(actor: Any, structure: Structure) -> list[tuple[str, str]]:
     return links
 
 
-def _rights(actor: Any, structure: Structure) -> dict[str, bool]:
+def _rights(actor: Actor, structure: Structure) -> dict[str, bool]:
     checks = {
         "edit_structure": Perm.STRUCTURE_EDIT,
         "edit_contacts": Perm.CONTACT_EDIT,
@@ -212,11 +250,12 @@ def _rights(actor: Any, structure: Structure) -> dict[str, bool]:
         "view_findings": Perm.FINDINGS_DETAIL,
         "view_actions": Perm.ACTION_VIEW,
         "view_reports": Perm.REPORT_VIEW,
+        "view_history": Perm.AUDIT_VIEW_STRUCTURE,
     }
     return {name: can(actor, perm, structure) for name, perm in checks.items()}
 
 
-def structure_page(actor: Any, structure: Structure, today: date | None = None) -> StructurePage:
+def structure_page(actor: Actor, structure: Structure, today: date | None = None) -> StructurePage:
     """Gather the structure page, each section only if ``actor`` may see it."""
     from carbet.core.services import mandate_state
 
@@ -244,8 +283,27 @@ def structure_page(actor: Any, structure: Structure, today: date | None = None) 
         current = max(in_force, key=lambda m: m.valid_until) if in_force else None
     page = StructurePage(structure, contacts, assets, mandates, current, rights=rights)
     page.services = service_links(actor, structure)
+    if rights["view_findings"]:
+        _add_posture(actor, page, today)
     page.next_steps = next_steps(page, today)
     return page
+
+
+TOP_PRIORITIES = 3
+
+
+def _add_posture(actor: Any, page: StructurePage, today: date) -> None:
+    """The score and the first priorities, read from the findings posture selectors (the same
+    figures as the structure's dashboard, never recomputed here)."""
+    from carbet.engines.posture import PostureCounts
+    from carbet.findings.posture import selectors as posture
+    from carbet.findings.posture import structure as posture_structure
+
+    counts, _cells = posture.live_counts(actor, today=today, structure_ids=[page.structure.pk])
+    page.counts = counts.get(page.structure.pk, PostureCounts())
+    page.priorities = posture_structure.priorities(
+        actor, page.structure, today=today, limit=TOP_PRIORITIES, counts=page.counts
+    )
 
 
 def _mandate_steps(page: StructurePage, today: date) -> list[NextStep]:
@@ -396,6 +454,91 @@ def _contact_steps(page: StructurePage) -> list[NextStep]:
     ]
 
 
+def _risk_steps(page: StructurePage) -> list[NextStep]:
+    """Open critical and high findings, and overdue ones: these come before any paperwork."""
+    counts = page.counts
+    if counts is None:
+        return []
+    steps: list[NextStep] = []
+    exploited = any(item.finding.kev for item in page.priorities)
+    if counts.open_critical:
+        why = _(
+            "Une faille critique permet à un attaquant d'entrer facilement : rançongiciel, "
+            "vol de données de santé, arrêt des soins."
+        )
+        if exploited:
+            why = f"{why} {_('Des attaquants exploitent déjà certaines de ces failles ailleurs.')}"
+        steps.append(
+            NextStep(
+                title=str(
+                    ngettext(
+                        "Corriger %(n)d vulnérabilité critique",
+                        "Corriger %(n)d vulnérabilités critiques",
+                        counts.open_critical,
+                    )
+                    % {"n": counts.open_critical}
+                ),
+                why=str(why),
+                how=str(
+                    _(
+                        "Ouvrez le tableau de bord de la structure : chaque faille y est "
+                        "expliquée avec la correction à faire. Confiez-la aujourd'hui à votre "
+                        "référent ou à votre prestataire informatique."
+                    )
+                ),
+                level="danger",
+            )
+        )
+    if counts.overdue:
+        steps.append(
+            NextStep(
+                title=str(
+                    ngettext(
+                        "%(n)d vulnérabilité a dépassé sa date limite",
+                        "%(n)d vulnérabilités ont dépassé leur date limite",
+                        counts.overdue,
+                    )
+                    % {"n": counts.overdue}
+                ),
+                why=str(
+                    _(
+                        "Les délais de correction tiennent compte de la gravité : une faille "
+                        "ouverte au-delà reste une porte d'entrée connue."
+                    )
+                ),
+                how=str(
+                    _(
+                        "Corrigez-les ou, si c'est impossible pour l'instant, faites signer une "
+                        "acceptation du risque par la direction avec une date de fin."
+                    )
+                ),
+                level="danger",
+            )
+        )
+    if counts.open_high:
+        steps.append(
+            NextStep(
+                title=str(
+                    ngettext(
+                        "Corriger %(n)d vulnérabilité élevée",
+                        "Corriger %(n)d vulnérabilités élevées",
+                        counts.open_high,
+                    )
+                    % {"n": counts.open_high}
+                ),
+                why=str(_("Une faille élevée facilite une attaque : elle suit les critiques.")),
+                how=str(_("Planifiez-les dans le plan d'action, avec une date et un responsable.")),
+            )
+        )
+    return steps
+
+
 def next_steps(page: StructurePage, today: date) -> list[NextStep]:
-    """The few things the structure should do now, most important first."""
-    return [*_mandate_steps(page, today), *_asset_steps(page), *_contact_steps(page)]
+    """The few things the structure should do now, by risk: open critical findings and missed
+    deadlines first, then the mandate and assets that let the centre work, then contacts."""
+    return [
+        *_risk_steps(page),
+        *_mandate_steps(page, today),
+        *_asset_steps(page),
+        *_contact_steps(page),
+    ]

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from carbet.accounts.roles import C_ADMIN, C_ANALYST, DIRECTOR, IT, REFERENT, Perm
+from carbet.accounts.roles import C_ADMIN, C_ANALYST, DIRECTOR, IT, REFERENT
 from carbet.core.contract import (
     Choice,
     NavEntry,
@@ -62,7 +62,6 @@ SERVICE = ServiceSpec(
     urls="carbet.roadmap.urls",
     nav=(
         NavEntry(_("Feuille de route"), "roadmap:home", RoadmapPerm.VIEW, order=330),
-        NavEntry(_("Indicateurs cyber"), "roadmap:regional", Perm.REGION_AGGREGATES, order=340),
     ),
     structure_links=(
         StructureLink(_("Feuille de route"), "roadmap:structure", RoadmapPerm.VIEW, 330),

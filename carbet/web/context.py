@@ -24,13 +24,17 @@ KERNEL_NAV: list[NavEntry] = [
     NavEntry(_("Tableau de bord"), "findings:dashboard", Perm.FINDINGS_DETAIL, order=120),
     NavEntry(_("Vulnérabilités"), "findings:list", Perm.FINDINGS_DETAIL, order=130),
     NavEntry(_("Plans d'action"), "findings:actions", Perm.ACTION_VIEW, order=140),
-    NavEntry(_("Indicateurs régionaux"), "web:aggregates", Perm.REGION_AGGREGATES, order=150),
+    # One "regional indicators" entry per role; the three indicator pages (security, cyber
+    # maturity, registry) are linked to each other by tabs (web/_indicator_tabs.html).
+    NavEntry(_("Indicateurs régionaux"), "web:aggregates", Perm.REGION_VIEW, order=150),
     NavEntry(
-        _("Sécurité régionale"), "findings:ars_dashboard", Perm.REGION_AGGREGATES, order=160,
-        hidden_for=Perm.FINDINGS_DETAIL,  # those who see findings reach it from their dashboard
+        _("Indicateurs régionaux"), "findings:ars_dashboard", Perm.REGION_AGGREGATES, order=160,
+        hidden_for=Perm.FINDINGS_DETAIL,  # the ARS; centre staff have the entry above
     ),
-    NavEntry(_("Tâches"), "jobs:list", Perm.JOB_VIEW, order=900),
-    NavEntry(_("Journal d'audit"), "audit:list", Perm.AUDIT_VIEW_STRUCTURE, order=910),
+    # Directors sign and decide: the background jobs and the raw trail are for those who run
+    # the platform (a director reaches the history of their structure from its page).
+    NavEntry(_("Tâches"), "jobs:list", Perm.JOB_VIEW, order=900, hidden_for=Perm.ACCEPTANCE_SIGN),
+    NavEntry(_("Journal d'audit"), "audit:list", Perm.AUDIT_VIEW_ALL, order=910),
     NavEntry(_("Comptes"), "accounts:users", Perm.USER_MANAGE, order=920),
     NavEntry(_("Délais"), "findings:sla_settings", Perm.SETTINGS_MANAGE, order=930),
 ]  # fmt: skip

@@ -11,24 +11,17 @@ from django.views.decorators.cache import never_cache
 
 from carbet import __version__
 from carbet.accounts.roles import Perm
-from carbet.core.models import Structure
 from carbet.core.tenancy import can
-from carbet.web import services, statement
+from carbet.web import landing, services, statement
 
 
 @login_required
 def home(request):
-    user = request.user
-    if can(user, Perm.REGION_VIEW):
-        return redirect("core:region")
-    structures = Structure.objects.visible_to(user).only("pk")[:2]
-    if len(structures) == 1:
-        return redirect("core:structure", pk=structures[0].pk)
-    if can(user, Perm.STRUCTURE_VIEW):
-        return redirect("core:my_structures")
-    if can(user, Perm.REGION_AGGREGATES):
-        return redirect("web:aggregates")
-    return render(request, "web/no_access.html")
+    """Each role lands on its security view (``carbet.web.landing``)."""
+    target = landing.landing_url(request.user)
+    if target is None:
+        return render(request, "web/no_access.html")
+    return redirect(target)
 
 
 @never_cache

@@ -194,7 +194,7 @@ def test_regional_page_shows_aggregates_only(rm):
     auto_evidence.record(rm.a, "directory_audit", value={"anssi_level": 3})
     indicators.compute_all()
     page = rm.client("ars_viewer").get(reverse("roadmap:regional")).content.decode()
-    assert "Indicateurs cyber de la région" in page
+    assert "Indicateurs régionaux : maturité cyber" in page
     assert rm.a.name not in page and rm.a.finess_et not in page
 
 

@@ -36,6 +36,7 @@ def _table_page(request: Any, perm: Perm, *, full: bool) -> dict[str, Any]:
     filters = form.filters()
     rows = selectors.region_structures(user, filters, perm)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    show_risk = selectors.attach_risk(user, list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return {
@@ -47,6 +48,7 @@ def _table_page(request: Any, perm: Perm, *, full: bool) -> dict[str, Any]:
         "full": full,
         "show_mandates": can(user, Perm.MANDATE_VIEW),
         "can_export": can(user, Perm.EXPORT_RUN),
+        "show_risk": show_risk,
     }
 
 
