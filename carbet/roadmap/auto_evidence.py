@@ -14,12 +14,22 @@ Kinds and the values they carry (extra keys are kept and may be used by framewor
   "business_referent": bool, "rule_321": bool, "immutable_offline": bool, "supervised": bool}``)
 * ``exercise``: ``{"continuity_test": bool, "level": str, "structures": [ids]}``
 
+A fact may carry ``"scope"`` (a string: the AD domain an audit covered, the asset set a scan
+covered); without one, the structure's whole estate is its scope.
+
 ``record`` stores the fact (idempotent: the same structure, kind, reference and time is one fact,
 so a job that is run again does not double it), then refreshes the automatic evidence of every
-requirement whose framework rule (``auto`` in the framework file) names that kind: the latest
-fact within the rule's ``within_days`` that satisfies its condition wins. Indicators read the
-facts at night. Call it inside or outside a transaction; it never raises on a value it does not
-understand (the rule simply is not satisfied).
+requirement whose framework rule (``auto`` in the framework file) names that kind.
+
+**Latest state, not any past one.** For each (structure, kind, scope) only the *latest* fact
+counts (``current_facts``): a level-4 audit followed by a level-2 audit of the same domain is
+level 2, even though a level-4 audit exists. A rule is satisfied when that latest fact is within
+the rule's ``within_days`` and meets its condition, for *every* scope that has a fact within the
+window (a structure with two AD domains is at level 3 only if both are). The evidence lasts
+``within_days`` from the date of the oldest fact it rests on. Indicators read the same latest
+facts at night (``carbet.roadmap.indicators``). Call ``record`` inside or outside a
+transaction; it never raises on a value it does not understand (the rule simply is not
+satisfied).
 """
 
 from __future__ import annotations
@@ -46,6 +56,8 @@ def kinds() -> tuple[str, ...]:
 
     declared = tuple(kind.code for kind in contract.evidence_kinds())
     return declared + tuple(kind for kind in AWAITED_KINDS if kind not in declared)
+
+
 MAX_VALUE_BYTES = 20_000
 
 
@@ -100,25 +112,49 @@ def _rules(kinds: list[str] | None) -> list[tuple[Requirement, dict[str, Any]]]:
     return found
 
 
+def scope_of(fact: ServiceFact) -> str:
+    """The part of the structure a fact speaks for ("" = all of it)."""
+    scope = (fact.value or {}).get("scope")
+    return scope.strip().lower() if isinstance(scope, str) else ""
+
+
+def current_facts(facts: list[ServiceFact]) -> list[ServiceFact]:
+    """The latest fact of each (structure, kind, scope), newest first: the current state.
+
+    ``facts`` may come in any order; ties on the date go to the later row."""
+    latest: dict[tuple[int, str, str], ServiceFact] = {}
+    for fact in facts:
+        key = (fact.structure_id, fact.kind, scope_of(fact))
+        kept = latest.get(key)
+        if kept is None or (fact.at, fact.pk or 0) > (kept.at, kept.pk or 0):
+            latest[key] = fact
+    return sorted(latest.values(), key=lambda f: (f.at, f.pk or 0), reverse=True)
+
+
 def _wanted(
     rules: list[tuple[Requirement, dict[str, Any]]], facts: list[ServiceFact], today: date
 ) -> dict[int, tuple[ServiceFact | None, bool, date | None]]:
-    """Requirement id → (chosen fact, satisfied, valid until), from facts newest first."""
+    """Requirement id → (fact shown, satisfied, valid until), from the current facts only."""
     wanted: dict[int, tuple[ServiceFact | None, bool, date | None]] = {}
+    current = current_facts(facts)
     for requirement, rule in rules:
         days = rule.get("within_days", 365)
         window_start = today - timedelta(days=days)
+        # The latest fact of each scope, if still recent enough: an older fact of the same
+        # scope never stands in for a newer one that fails the condition.
         candidates = [
-            f for f in facts if f.kind == rule["kind"] and timezone.localdate(f.at) >= window_start
+            f
+            for f in current
+            if f.kind == rule["kind"] and timezone.localdate(f.at) >= window_start
         ]
-        satisfying = next(
-            (f for f in candidates if condition_holds(rule.get("when", {}), f.value)), None
-        )
-        chosen = satisfying or (candidates[0] if candidates else None)
+        failing = [f for f in candidates if not condition_holds(rule.get("when", {}), f.value)]
+        satisfied = bool(candidates) and not failing
+        # Shown: the failing fact (what to fix), else the oldest one the evidence rests on.
+        chosen = failing[0] if failing else (candidates[-1] if candidates else None)
         valid_until = (
-            timezone.localdate(satisfying.at) + timedelta(days=days) if satisfying else None
+            timezone.localdate(candidates[-1].at) + timedelta(days=days) if satisfied else None
         )
-        state = (chosen, bool(satisfying), valid_until)
+        state = (chosen, satisfied, valid_until)
         previous = wanted.get(requirement.pk)
         # Several rules on one requirement: a satisfied rule wins, then one with a fact.
         if previous is None or (state[1], chosen is not None) > (

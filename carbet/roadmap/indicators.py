@@ -69,6 +69,8 @@ class Context:
     day: date
     structure_ids: list[int]
     latest: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    # (structure, kind) → [(date, value)] of the latest fact of each scope (AD domain...).
+    current: dict[tuple[int, str], list[tuple[Any, dict[str, Any]]]] = field(default_factory=dict)
     kinds_this_year: dict[str, set[int]] = field(default_factory=dict)
     diagnostic: dict[int, dict[str, float]] | None = None
 
@@ -91,10 +93,11 @@ def computer(code: str) -> Callable[[Computer], Computer]:
 
 
 def _load_facts(ctx: Context) -> None:
-    """Latest fact value per (structure, kind), and who had each kind this year.
+    """The current state: the latest fact of each (structure, kind, scope) — never an older
+    one (``auto_evidence.current_facts`` is the same rule) — and who had each kind this year.
 
-    A year of weekly scans is tens of thousands of rows: the first pass reads only ids and
-    dates (no JSON), the second decodes the values of the latest fact of each pair.
+    A year of weekly scans is tens of thousands of rows: the first pass reads only ids, dates
+    and the scope (no whole JSON), the second decodes the values of the latest facts.
     """
     from datetime import datetime, time
 
@@ -104,34 +107,63 @@ def _load_facts(ctx: Context) -> None:
     rows = (
         ServiceFact.objects.filter(at__lt=day_end)
         .order_by("structure_id", "kind", "-at", "-pk")
-        .values_list("structure_id", "kind", "at", "pk")
+        .values_list("structure_id", "kind", "value__scope", "at", "pk")
     )
     latest: dict[tuple[int, str], int] = {}
-    for structure_id, kind, at, pk in rows.iterator(chunk_size=10000):
+    per_scope: dict[tuple[int, str, str], tuple[Any, int]] = {}
+    for structure_id, kind, scope, at, pk in rows.iterator(chunk_size=10000):
         key = (structure_id, kind)
+        scope_key = (structure_id, kind, scope.strip().lower() if isinstance(scope, str) else "")
+        if scope_key not in per_scope:  # rows come newest first: the first one is current
+            per_scope[scope_key] = (at, pk)
         if key not in latest:
             latest[key] = pk
-            if at >= year_start:  # rows come newest first: the first one decides
+            if at >= year_start:
                 ctx.kinds_this_year.setdefault(kind, set()).add(structure_id)
-    ids = list(latest.values())
+    ids = [pk for _at, pk in per_scope.values()]
     values: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 900):
         values.update(
             ServiceFact.objects.filter(pk__in=ids[start : start + 900]).values_list("pk", "value")
         )
     ctx.latest = {key: values.get(pk) or {} for key, pk in latest.items()}
+    for (structure_id, kind, _scope), (at, pk) in per_scope.items():
+        ctx.current.setdefault((structure_id, kind), []).append((at, values.get(pk) or {}))
 
 
 def _bool(value: Any) -> float | None:
     return None if value is None else (1.0 if value is True else 0.0)
 
 
-def _latest(ctx: Context, kind: str, key: str, convert: Callable[[Any], float | None]):
-    result = {}
+def _latest(
+    ctx: Context,
+    kind: str,
+    key: str,
+    convert: Callable[[Any], float | None],
+    *,
+    since: date | None = None,
+    combine: Callable[[list[float]], float] = min,
+):
+    """Each structure's figure from its current facts of ``kind``: one per scope, combined
+    (the weakest by default: two AD domains at levels 4 and 2 make level 2). ``since`` drops a
+    current fact that is too old for the indicator's period ("this year")."""
+    result: dict[int, float | None] = {}
     for sid in ctx.structure_ids:
-        value = ctx.latest.get((sid, kind))
-        result[sid] = None if value is None else convert(value.get(key))
+        numbers = [
+            number
+            for at, value in ctx.current.get((sid, kind), [])
+            if since is None or timezone.localdate(at) >= since
+            for number in [convert(value.get(key))]
+            if number is not None
+        ]
+        result[sid] = combine(numbers) if numbers else None
     return result
+
+
+def _period_start(ctx: Context, code: str) -> date | None:
+    """The first day an indicator's facts may date from ("year": this calendar year)."""
+    item = definition(code)
+    return date(ctx.day.year, 1, 1) if item is not None and item.period == "year" else None
 
 
 def _number(value: Any) -> float | None:
@@ -167,7 +199,15 @@ def _phishing(ctx: Context) -> dict[int, float | None]:
         number = _number(value)
         return None if number is None else round(number * 100, 1)
 
-    return _latest(ctx, "phishing_campaign", "reporting_rate", percent)
+    # Only the structures that ran a campaign this year have the figure: the others are not
+    # zeros, they are left out of the mean (and the page says how many it is made of).
+    return _latest(
+        ctx,
+        "phishing_campaign",
+        "reporting_rate",
+        percent,
+        since=_period_start(ctx, "phishing_reporting_rate"),
+    )
 
 
 @computer("restore_tested")
@@ -334,6 +374,9 @@ def compute_all(day: date | None = None, *, actor: Any = SYSTEM) -> dict[str, An
         item.code: engine.aggregate(item, values.get(item.code, {}), categories)
         for item in definitions()
     }
+    for data in regional.values():
+        # How many structures the region has, to say "n of them have this figure".
+        data["structures"] = len(ids)
     regional[DIAGNOSTIC_THEMES_CODE] = {
         theme: engine.mean_by_category(
             {sid: per.get(theme) for sid, per in themes.items()}, categories

@@ -309,3 +309,32 @@ def test_findings_written_before_correlation_get_their_key_when_seen_again(regio
     report = ingest(region.a, "exposure", [_exposure_dicom(region.a, pacs)], complete=False)
     assert report.unchanged == 1 and report.updated == 0
     assert Finding.objects.get(structure=region.a).correlation_key
+
+
+# --- The director's score card and its chart read the same figures ---------------------------
+
+
+def test_the_score_card_and_its_chart_tell_one_story(region):
+    """The card showed 84 ("30 days ago: 94") while its chart ended at 92: the chart now ends
+    with the card's live score, and "30 days ago" is a point of the same series."""
+    from carbet.findings.models import PostureSnapshot
+    from carbet.findings.posture import structure as posture_structure
+
+    today = dt.date(2026, 3, 31)  # the clock is a parameter
+    for days, score in ((45, 70), (31, 94), (30, 90), (1, 92)):
+        PostureSnapshot.objects.create(
+            structure=region.a, day=today - dt.timedelta(days=days), scores={"posture": score}
+        )
+    pacs = _pacs(region)
+    ingest(region.a, "exposure", [_exposure_dicom(region.a, pacs)], complete=False)
+    data = posture_structure.structure_dashboard(
+        region.users["centre_admin"], region.a, today=today
+    )
+    assert data.trend_days[-1] == today and data.trend_scores[-1] == data.score
+    assert data.score < 100  # the open finding counts today
+    # "30 days ago" is the series' point of 30 days ago, shown on the same chart
+    assert data.score_before == 90
+    assert (
+        dict(zip(data.trend_days, data.trend_scores, strict=True))[today - dt.timedelta(days=30)]
+        == data.score_before
+    )

@@ -370,12 +370,26 @@ def test_indicators_on_a_known_dataset(rm):
     assert value[(rm.a.pk, "diagnostic_score")] == 2.5
     assert value[(rm.a2.pk, "diagnostic.acces")] == 1
     regional = {r.code: r.data for r in RegionalIndicator.objects.filter(day=rm.today)}
-    assert regional["exercise_this_year"] == {"numerator": 1, "denominator": 3, "share": 0.3333}
-    assert regional["directory_level"] == {"counts": {"1": 1, "3": 1}, "unknown": 1}
+    assert regional["exercise_this_year"] == {
+        "numerator": 1,
+        "denominator": 3,
+        "share": 0.3333,
+        "structures": 3,  # the region's size, to say "n of them have this figure"
+    }
+    assert regional["directory_level"] == {
+        "counts": {"1": 1, "3": 1},
+        "unknown": 1,
+        "structures": 3,
+    }
     assert (
         regional["dmarc_reject"]["numerator"] == 1 and regional["dmarc_reject"]["denominator"] == 2
     )
-    assert regional["mfa_remote_access"] == {"numerator": 1, "denominator": 1, "share": 1.0}
+    assert regional["mfa_remote_access"] == {
+        "numerator": 1,
+        "denominator": 1,
+        "share": 1.0,
+        "structures": 3,
+    }
     assert regional["restore_tested"]["numerator"] == 0
     assert regional["diagnostic_score"]["overall"]["mean"] == pytest.approx(
         (2.5 + 1.5 + 1) / 3, abs=1e-3
