@@ -15,7 +15,7 @@ import socket
 import struct
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import dns.asyncquery
 import dns.asyncresolver
@@ -94,7 +94,7 @@ class _UdpChannel(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.DatagramTransport | None = None
-        self.pending: dict[int, tuple[bytes, asyncio.Future]] = {}
+        self.pending: dict[int, tuple[bytes, asyncio.Future[bytes]]] = {}
         self.closed = False
 
     @classmethod
@@ -114,8 +114,10 @@ class _UdpChannel(asyncio.DatagramProtocol):
             raise
         return channel
 
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # The channel is only ever opened by create_datagram_endpoint (see open), which hands
+        # over a datagram transport.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -132,7 +134,7 @@ class _UdpChannel(asyncio.DatagramProtocol):
     def error_received(self, exc: Exception) -> None:
         pass  # ICMP unreachable and the like: the asker times out or retries
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr: object) -> None:
         if len(data) < 12:
             return
         entry = self.pending.get(int.from_bytes(data[:2], "big"))
@@ -150,7 +152,7 @@ class _UdpChannel(asyncio.DatagramProtocol):
         query_id = secrets.randbelow(65536)
         while query_id in self.pending:
             query_id = secrets.randbelow(65536)
-        future: asyncio.Future = self.loop.create_future()
+        future: asyncio.Future[bytes] = self.loop.create_future()
         self.pending[query_id] = (question.lower(), future)
         # A plain timer: wait_for's task machinery costs more than the question itself.
         timer = self.loop.call_later(timeout, _expire, future)
@@ -162,7 +164,7 @@ class _UdpChannel(asyncio.DatagramProtocol):
             self.pending.pop(query_id, None)
 
 
-def _expire(future: asyncio.Future) -> None:
+def _expire(future: asyncio.Future[bytes]) -> None:
     if not future.done():
         future.set_exception(TimeoutError())
 
@@ -184,7 +186,9 @@ def question_wire(name: str, rdtype: int) -> bytes:
         if len(wire) > 255:
             raise ValueError("name longer than 255 octets")
         return bytes(wire) + struct.pack("!HH", rdtype, dns.rdataclass.IN)
-    return dns.name.from_text(name).to_wire() + struct.pack("!HH", rdtype, dns.rdataclass.IN)
+    wire_name = dns.name.from_text(name).to_wire()
+    assert wire_name is not None  # without a file to write into, to_wire returns the bytes
+    return wire_name + struct.pack("!HH", rdtype, dns.rdataclass.IN)
 
 
 def build_query(query_id: int, question: bytes, dnssec: bool) -> bytes:
@@ -306,7 +310,7 @@ class DnsClient:
             except TimeoutError:
                 continue
         if response is None:
-            raise dns.exception.Timeout()
+            raise TimeoutError("no answer after two tries")
         if int.from_bytes(response[2:4], "big") & dns.flags.TC:
             query = dns.message.from_wire(build_query(0, question, dnssec))
             return await dns.asyncquery.tcp(query, host, port=port, timeout=per_try)
@@ -317,12 +321,12 @@ class DnsClient:
         and parsing the whole message would be most of the scan's CPU."""
         flags = int.from_bytes(data[2:4], "big")
         if int.from_bytes(data[6:8], "big") == 0 and qtype != dns.rdatatype.SOA:
-            answer.rcode = dns.rcode.to_text(flags & 0xF)
+            answer.rcode = dns.rcode.Rcode.to_text(flags & 0xF)
             answer.authenticated = bool(flags & dns.flags.AD)
             return answer
         plain = read_plain_answer(data, qtype)
         if plain is not None:
-            answer.rcode = dns.rcode.to_text(flags & 0xF)
+            answer.rcode = dns.rcode.Rcode.to_text(flags & 0xF)
             answer.authenticated = bool(flags & dns.flags.AD)
             answer.records.append(plain)
             return answer

@@ -398,7 +398,9 @@ async def zone_apex(client: DnsClient, domain: str) -> str:
     # With DO set: the DNSSEC check asks the apex's SOA the same way, and gets it from cache.
     answer = await client.query(domain, "SOA", dnssec=True)
     if answer.records:
-        return answer.records[0].name.to_text(omit_final_dot=True).lower()
+        # A dnspython RRset or a LightRRset: both name their owner with to_text -> str.
+        owner: str = answer.records[0].name.to_text(omit_final_dot=True)
+        return owner.lower()
     if answer.authority_soa:
         return answer.authority_soa
     return domain
@@ -448,7 +450,7 @@ def _verify_zone(apex: str, keys: Answer, soa: Answer, ds: Answer) -> list[str]:
             continue
         try:
             dns.dnssec.validate(answer.records[0], answer.signatures[0], keyring)
-        except (dns.dnssec.ValidationFailure, dns.exception.DNSException, ValueError) as exc:
+        except (dns.exception.ValidationFailure, dns.exception.DNSException, ValueError) as exc:
             problems.append(f"{label} signature does not verify: {exc}"[:160])
     ds_records = ds.rdatas()
     if ds_records:
@@ -457,7 +459,7 @@ def _verify_zone(apex: str, keys: Answer, soa: Answer, ds: Answer) -> list[str]:
             for key in key_set:
                 try:
                     candidate = dns.dnssec.make_ds(zone, key, ds_record.digest_type)
-                except (dns.dnssec.UnsupportedAlgorithm, ValueError, dns.exception.DNSException):
+                except (dns.exception.UnsupportedAlgorithm, ValueError, dns.exception.DNSException):
                     continue
                 if candidate == ds_record:
                     matched = True

@@ -131,22 +131,34 @@ def _parse_term(raw: str, record: SpfRecord, seen_modifiers: set[str]) -> None:
     name_match = re.match(r"^([A-Za-z][A-Za-z0-9_.-]*)=(.*)$", raw)
     if name_match and name_match.group(1).lower() not in MECHANISMS:
         name, value = name_match.group(1).lower(), name_match.group(2)
-        if not _MODIFIER_NAME.match(name):
-            record.errors.append(f"invalid modifier {raw!r}")
-            return
-        if name in ("redirect", "exp"):
-            if name in seen_modifiers:
-                record.errors.append(f"modifier {name}= appears more than once")
-            seen_modifiers.add(name)
-            if not _valid_domain_spec(value):
-                record.errors.append(f"invalid domain in {name}={value!r}")
-            elif name == "redirect":
-                record.redirect = value
-            else:
-                record.explanation = value
-        elif "%" in value and "%" in _MACRO.sub("", value):
-            record.errors.append(f"invalid macro in modifier {raw!r}")
-        return  # unknown modifiers are ignored (RFC 7208 6)
+        _parse_modifier(name, value, raw, record, seen_modifiers)
+    else:
+        _parse_mechanism(raw, record)
+
+
+def _parse_modifier(
+    name: str, value: str, raw: str, record: SpfRecord, seen_modifiers: set[str]
+) -> None:
+    if not _MODIFIER_NAME.match(name):
+        record.errors.append(f"invalid modifier {raw!r}")
+        return
+    if name in ("redirect", "exp"):
+        if name in seen_modifiers:
+            record.errors.append(f"modifier {name}= appears more than once")
+        seen_modifiers.add(name)
+        if not _valid_domain_spec(value):
+            record.errors.append(f"invalid domain in {name}={value!r}")
+        elif name == "redirect":
+            record.redirect = value
+        else:
+            record.explanation = value
+    elif "%" in value and "%" in _MACRO.sub("", value):
+        record.errors.append(f"invalid macro in modifier {raw!r}")
+    # unknown modifiers are ignored (RFC 7208 6)
+
+
+def _split_mechanism(raw: str) -> tuple[str, str, str, str, str]:
+    """(qualifier, lower-case mechanism name, ":" or "", argument, "/cidr" or "")."""
     qualifier = "+"
     body = raw
     if body[0] in QUALIFIERS:
@@ -158,6 +170,11 @@ def _parse_term(raw: str, record: SpfRecord, seen_modifiers: set[str]) -> None:
         argument, sep = "", ""
     else:
         cidr = ""
+    return qualifier, name_lower, sep, argument, cidr
+
+
+def _parse_mechanism(raw: str, record: SpfRecord) -> None:
+    qualifier, name_lower, sep, argument, cidr = _split_mechanism(raw)
     if name_lower not in MECHANISMS:
         record.errors.append(f"unknown mechanism {raw!r}")
         return
@@ -176,20 +193,27 @@ def _parse_term(raw: str, record: SpfRecord, seen_modifiers: set[str]) -> None:
             return
         record.terms.append(SpfTerm(qualifier, name_lower, domain=argument))
         return
-    # a, mx, ptr: optional ":domain" then optional cidr (not for ptr)
+    _parse_host_mechanism(qualifier, name_lower, sep, argument, cidr, raw, record)
+
+
+def _parse_host_mechanism(
+    qualifier: str, name: str, sep: str, argument: str, cidr: str, raw: str, record: SpfRecord
+) -> None:
+    """a, mx, ptr: optional ":domain" then optional cidr (not for ptr)."""
     domain = ""
     if sep:
-        domain, cidr = _split_cidr(argument) if name_lower != "ptr" else (argument, "")
+        domain, cidr = _split_cidr(argument) if name != "ptr" else (argument, "")
         if not _valid_domain_spec(domain):
             record.errors.append(f"invalid domain in {raw!r}")
             return
-    if cidr and (name_lower == "ptr" or not _valid_cidr(cidr)):
+    if cidr and (name == "ptr" or not _valid_cidr(cidr)):
         record.errors.append(f"invalid prefix length in {raw!r}")
         return
-    record.terms.append(SpfTerm(qualifier, name_lower, domain=domain, cidr=cidr))
+    record.terms.append(SpfTerm(qualifier, name, domain=domain, cidr=cidr))
 
 
 def _parse_ip(qualifier: str, kind: str, argument: str, raw: str, record: SpfRecord) -> None:
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
     try:
         if kind == "ip4":
             address, _, prefix = argument.partition("/")
@@ -212,8 +236,21 @@ def _parse_ip(qualifier: str, kind: str, argument: str, raw: str, record: SpfRec
 # ---------------------------------------------------------------- evaluation of the tree
 
 
+class _Answer(Protocol):
+    """What the walk reads of an answer (the DNS client's Answer)."""
+
+    error: str
+
+    @property
+    def empty(self) -> bool: ...
+
+    def texts(self) -> list[str]: ...
+
+    def rdatas(self) -> list[Any]: ...
+
+
 class _Resolver(Protocol):
-    async def query(self, name: str, rdtype: str, *, dnssec: bool = False): ...
+    async def query(self, name: str, rdtype: str, *, dnssec: bool = False) -> _Answer: ...
 
 
 @dataclass
@@ -246,7 +283,7 @@ class SpfReport:
         }
 
 
-async def fetch_spf(resolver: _Resolver, domain: str) -> tuple[list[str], object]:
+async def fetch_spf(resolver: _Resolver, domain: str) -> tuple[list[str], _Answer]:
     answer = await resolver.query(domain, "TXT")
     return [t for t in answer.texts() if is_spf(t)], answer
 
@@ -279,7 +316,7 @@ class _Walk:
         self.report.lookups += 1
         return self.report.lookups <= WALK_LIMIT
 
-    async def _void_if_empty(self, name: str, rdtype: str) -> object:
+    async def _void_if_empty(self, name: str, rdtype: str) -> _Answer:
         answer = await self.resolver.query(name, rdtype)
         if getattr(answer, "empty", False):
             self.report.void_lookups += 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from typing import Any
 
 TYPE_A, TYPE_MX, TYPE_TXT, TYPE_AAAA, TYPE_CAA = 1, 15, 16, 28, 257
 PLAIN_TYPES = frozenset({TYPE_A, TYPE_MX, TYPE_TXT, TYPE_AAAA, TYPE_CAA})
@@ -57,10 +56,14 @@ class Caa:
         return f'{self.flags} {self.tag.decode("latin-1")} "{value}"'
 
 
-class LightRRset(list):
+# The record data a plain answer can hold (one class per record type read here).
+Rdata = Address | Mx | Txt | Caa
+
+
+class LightRRset(list[Rdata]):
     """The records of one answer, with the owner ``name`` like a dnspython RRset."""
 
-    def __init__(self, name: LightName, rdtype: int, items: list[Any]) -> None:
+    def __init__(self, name: LightName, rdtype: int, items: list[Rdata]) -> None:
         super().__init__(items)
         self.name = name
         self.rdtype = rdtype
@@ -98,14 +101,15 @@ def _read_name(data: bytes, offset: int) -> tuple[str, int] | None:
     return None
 
 
-def _rdata(rdtype: int, data: bytes, start: int, length: int):
+def _rdata(rdtype: int, data: bytes, start: int, length: int) -> Rdata | None:
     chunk = data[start : start + length]
     if rdtype == TYPE_A:
         return Address(socket.inet_ntop(socket.AF_INET, chunk)) if length == 4 else None
     if rdtype == TYPE_AAAA:
         return Address(socket.inet_ntop(socket.AF_INET6, chunk)) if length == 16 else None
     if rdtype == TYPE_TXT:
-        strings, position = [], 0
+        strings: list[bytes] = []
+        position = 0
         while position < length:
             size = chunk[position]
             if position + 1 + size > length:
@@ -139,7 +143,7 @@ def read_plain_answer(data: bytes, qtype: int) -> LightRRset | None:
     if question is None or question[1] + 4 > len(data):
         return None
     owner, position = question[0], question[1] + 4
-    items = []
+    items: list[Rdata] = []
     for _index in range(ancount):
         name = _read_name(data, position)
         if name is None or name[0] != owner or name[1] + 10 > len(data):
