@@ -243,7 +243,7 @@ def to_table(results: list[TargetResult], width: int | None = None, lang: str = 
         findings = _sorted_findings(result)
         if findings:
             title_width = max(30, width - 2 - 9 - 32 - 6 - 6)
-            rows = [
+            finding_rows = [
                 (
                     SEVERITY_FR[severity_of(obs)],
                     obs.check,
@@ -252,7 +252,9 @@ def to_table(results: list[TargetResult], width: int | None = None, lang: str = 
                 )
                 for obs in findings
             ]
-            out += _rows(("GRAVITÉ", "CONTRÔLE", "PORT", "CONSTAT"), rows, [9, 32, 6, title_width])
+            out += _rows(
+                ("GRAVITÉ", "CONTRÔLE", "PORT", "CONSTAT"), finding_rows, [9, 32, 6, title_width]
+            )
         else:
             out.append("  aucun constat")
         out.append(_score_line(result))

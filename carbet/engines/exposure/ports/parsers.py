@@ -438,9 +438,10 @@ def parse_fhir_capability(body: bytes) -> dict[str, Any] | None:
         return None
     if document.get("resourceType") not in ("CapabilityStatement", "Conformance"):
         return None
-    software = document.get("software") if isinstance(document.get("software"), dict) else {}
+    raw_software, raw_rest = document.get("software"), document.get("rest")
+    software: dict[str, Any] = raw_software if isinstance(raw_software, dict) else {}
+    rest: list[Any] = raw_rest if isinstance(raw_rest, list) else []
     security: list[str] = []
-    rest = document.get("rest") if isinstance(document.get("rest"), list) else []
     for entry in rest[:10]:
         block = entry.get("security") if isinstance(entry, dict) else None
         if not isinstance(block, dict):

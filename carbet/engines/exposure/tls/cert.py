@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -128,14 +130,12 @@ def summarise(der: bytes) -> CertificateSummary:
         try:
             hash_algorithm = certificate.signature_hash_algorithm
             signature_hash = hash_algorithm.name if hash_algorithm else ""
-        except x509.UnsupportedAlgorithm:
+        except UnsupportedAlgorithm:
             signature_hash = "unknown"
         dns_names: list[str] = []
         ip_addresses: list[str] = []
         try:
-            san = certificate.extensions.get_extension_for_oid(
-                ExtensionOID.SUBJECT_ALTERNATIVE_NAME
-            ).value
+            san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
             dns_names = [str(name) for name in san.get_values_for_type(x509.DNSName)]
             ip_addresses = [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
         except x509.ExtensionNotFound:
@@ -166,9 +166,7 @@ def summarise(der: bytes) -> CertificateSummary:
     )
 
 
-def _sha256():  # type: ignore[no-untyped-def]
-    from cryptography.hazmat.primitives import hashes
-
+def _sha256() -> hashes.SHA256:
     return hashes.SHA256()
 
 

@@ -92,6 +92,18 @@ class MatchRow:
     percentile: float | None
 
 
+def _match_row(row: tuple[Any, ...]) -> MatchRow:
+    """One row of MATCH_QUERY (its columns in this order); the KEV test comes back as 0/1."""
+    (
+        cve_id, vendor, product, version, start_incl, start_excl, end_incl, end_excl,
+        cvss, description, kev, kev_name, ransomware, epss, percentile,
+    ) = row  # fmt: skip
+    return MatchRow(
+        cve_id, vendor, product, version, start_incl, start_excl, end_incl, end_excl,
+        cvss, description, bool(kev), kev_name, ransomware, epss, percentile,
+    )  # fmt: skip
+
+
 class FeedStore:
     """The SQLite file. Cheap to open; one instance may serve a whole scan (read-only use)."""
 
@@ -191,7 +203,7 @@ class FeedStore:
         rows: list[MatchRow] = []
         for vendor, product in pairs:
             cursor = self.connection.execute(MATCH_QUERY, (product, vendor, vendor))
-            rows.extend(MatchRow(*row[:10], bool(row[10]), *row[11:]) for row in cursor)
+            rows.extend(_match_row(row) for row in cursor)
         return rows
 
     def certfr_alerts(self, cve_id: str) -> list[str]:
