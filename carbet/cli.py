@@ -21,8 +21,14 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in {"-h", "--help"}:
-        args = ["help"]
+    if not args or args in (["-h"], ["--help"], ["help"]):
+        import django
+
+        django.setup()
+        sys.stdout.write(carbet_help())
+        return
+    if args == ["help", "--all"]:
+        args = ["help"]  # Django's own list of every command
     if args[0] == "scan":
         # The analyst's one-off scan needs neither the platform's settings nor its apps: run it
         # without them, so it writes nothing where it runs (keys, database) and starts faster.
@@ -31,6 +37,88 @@ def main(argv: list[str] | None = None) -> None:
         if run_standalone(args[1:]):
             return
     execute_from_command_line(["carbet", *args])
+
+
+# Carbet's own commands, in the order a newcomer needs them; a command of a Carbet app not
+# listed here still appears, under "Autres".
+GROUPS: list[tuple[str, tuple[str, ...]]] = [
+    ("Mise en route", ("demo", "serve", "worker", "createadmin", "setpassword-link")),
+    (
+        "Services",
+        (
+            "scan", "exposure", "feeds", "ad", "awareness", "findings", "roadmap",
+            "frameworks", "indicators", "import", "ownership",
+        ),
+    ),
+    ("Exploitation et sécurité", ("backup", "restore", "keys", "audit", "tasks",
+                                  "permissions-doc")),
+]  # fmt: skip
+# One line each where the command's own help opens with a long sentence.
+DESCRIPTIONS = {
+    "demo": "Charge la région de démonstration, avec un compte par rôle",
+    "serve": "Lance Carbet : serveur web et tâches de fond",
+    "setpassword-link": "Lien à usage unique pour choisir un mot de passe",
+    "scan": "Analyse ponctuelle de l'exposition de cibles, sans base de données",
+    "feeds": "Bases de vulnérabilités locales (NVD, CISA KEV, EPSS)",
+    "awareness": "Simulations d'hameçonnage : boîtes de signalement, maintenance",
+    "import": "Importe des structures ou des actifs (CSV, XLSX)",
+    "backup": "Sauvegarde complète dans une archive .tar.gz",
+    "permissions-doc": "Matrice des rôles et des permissions (Markdown)",
+}
+HIDDEN = {"flush"}  # Carbet's override of Django's flush: same use, listed by Django's help
+
+
+def _summary(text: str, width: int = 72) -> str:
+    """The first sentence of a command's help, cut to ``width``."""
+    text = " ".join((text or "").split())
+    cuts = [text.index(end) for end in (". ", " : ", ": ") if end in text]
+    if cuts:
+        text = text[: min(cuts)]
+    text = text.rstrip(".")
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def carbet_help() -> str:
+    """``carbet --help``: Carbet's commands grouped and described, then where to find more."""
+    from django.core.management import get_commands, load_command_class
+    from django.utils.translation import gettext as _
+
+    from carbet import __version__
+
+    own = {
+        name: app
+        for name, app in get_commands().items()
+        if app.startswith("carbet") and name not in HIDDEN
+    }
+    listed = {name for _title, names in GROUPS for name in names}
+    groups = [*GROUPS, ("Autres", tuple(sorted(set(own) - listed)))]
+    lines = [
+        _("Carbet %(version)s — plateforme cyber d'un centre régional de ressources santé.")
+        % {"version": __version__},
+        "",
+        _("Usage : carbet <commande> [options]   ·   carbet <commande> --help pour le détail"),
+        "",
+    ]
+    for title, names in groups:
+        present = [name for name in names if name in own]
+        if not present:
+            continue
+        lines.append(f"{_(title)} :")
+        for name in present:
+            if name in DESCRIPTIONS:
+                text = _(DESCRIPTIONS[name])
+            else:
+                text = _summary(str(load_command_class(own[name], name).help or ""))
+            lines.append(f"  {name:<18}{text}")
+        lines.append("")
+    lines.append(
+        _(
+            "Première fois ? « carbet demo » charge une région de démonstration, puis "
+            "« carbet serve » ouvre Carbet sur http://127.0.0.1:8000."
+        )
+    )
+    lines.append(_("Commandes de Django (migrate, shell, check…) : carbet help --all"))
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

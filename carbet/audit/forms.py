@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbet.accounts.roles import Perm
+from carbet.audit.presentation import action_label
 from carbet.core.models import Structure
 
 
@@ -36,7 +37,8 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Only actions and structures the viewer may see are offered.
         actions = entries.order_by("action").values_list("action", flat=True).distinct()
-        self.fields["action"].choices = [("", _("Toutes"))] + [(a, a) for a in actions]
+        labelled = [(a, action_label(a)) for a in actions]
+        self.fields["action"].choices = [("", _("Toutes")), *labelled]
         self.fields["structure"].queryset = Structure.objects.visible_to(
             user, Perm.AUDIT_VIEW_STRUCTURE
         ).only("pk", "name")

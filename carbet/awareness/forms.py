@@ -59,6 +59,13 @@ class CampaignForm(forms.ModelForm):
             "day_end": TimeInput,
             "groups": forms.CheckboxSelectMultiple,
         }
+        labels = {
+            "structure": _("Structure"),
+            "template": _("Modèle de message"),
+            "smtp_profile": _("Serveur d'envoi"),
+            "groups": _("Groupes de destinataires"),
+            "training": _("Formation proposée après un clic"),
+        }
         help_texts = {
             "groups": _("Aucun groupe coché : tout le personnel importé de la structure."),
             "privacy": _(
@@ -67,15 +74,30 @@ class CampaignForm(forms.ModelForm):
             "training": _("Attribué automatiquement après un clic."),
         }
 
-    def __init__(self, *args: Any, actor: Actor = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, actor: Actor = None, structure_id: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["structure"].queryset = Structure.objects.visible_to(
-            actor, AwarenessPerm.MANAGE
-        )
-        self.fields["groups"].queryset = TargetGroup.objects.visible_to(
-            actor, AwarenessPerm.MANAGE
-        ).select_related("structure")
-        self.fields["groups"].label_from_instance = lambda g: f"{g.structure} — {g.name}"
+        structures = Structure.objects.visible_to(actor, AwarenessPerm.MANAGE)
+        self.fields["structure"].queryset = structures
+        # Only the chosen structure's groups are offered (never another structure's staff):
+        # the structure comes from the posted form, the ``?structure=`` of the first step,
+        # the campaign being edited, or is the only one the user manages.
+        chosen = self.data.get("structure") or structure_id or self.instance.structure_id
+        if not chosen:
+            only = list(structures.values_list("pk", flat=True)[:2])
+            chosen = only[0] if len(only) == 1 else None
+        try:
+            self.chosen_structure = structures.filter(pk=int(chosen)).first() if chosen else None
+        except (TypeError, ValueError):
+            self.chosen_structure = None
+        groups = TargetGroup.objects.visible_to(actor, AwarenessPerm.MANAGE)
+        if self.chosen_structure is None:
+            groups = groups.none()
+        else:
+            groups = groups.filter(structure=self.chosen_structure)
+            self.initial.setdefault("structure", self.chosen_structure.pk)
+        self.fields["groups"].queryset = groups
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -76,7 +76,9 @@ def index(request):
 def campaign_new(request):
     if not can(request.user, AwarenessPerm.MANAGE):
         raise PermissionDenied
-    form = CampaignForm(request.POST or None, actor=request.user)
+    form = CampaignForm(
+        request.POST or None, actor=request.user, structure_id=request.GET.get("structure")
+    )
     if request.method == "POST" and form.is_valid():
         campaign = form.save(commit=False)
         campaign.created_by = request.user

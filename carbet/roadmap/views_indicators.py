@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -33,11 +34,13 @@ def _display(definition, value: float | None) -> str:
         return "—"
     if definition.unit == "bool":
         return _("oui") if value >= 1 else _("non")
+    # Numbers in the interface's language ("1,5" in French, "1.5" in English), never a decimal
+    # point beside French commas.
     if definition.unit == "percent":
-        return f"{value:.0f} %"
+        return f"{number_format(value, 0, force_grouping=True)} %"
     if definition.unit == "score":
-        return f"{value:.1f} / 3"
-    return f"{value:g}"
+        return f"{number_format(value, 1)} / 3"
+    return number_format(value, 0 if float(value).is_integer() else 1, force_grouping=True)
 
 
 def _reached(definition, value: float | None) -> bool | None:
