@@ -208,20 +208,9 @@ def _map_header(cells: list[str], schema: Schema, table: Table) -> dict[int, str
 def read_table(data: bytes, schema: Schema, *, max_rows: int, max_bytes: int) -> Table:
     """Read ``data`` (CSV in UTF-8 with ``;``, ``,`` or tab, or XLSX) against ``schema``."""
     table = Table()
-    if not isinstance(data, bytes | bytearray):
-        return _file_error(table, "Aucun fichier reçu.")
-    if len(data) > max_bytes:
-        return _file_error(
-            table, f"Le fichier est trop gros ({max_bytes // (1024 * 1024)} Mo au plus)."
-        )
-    if not data.strip():
-        return _file_error(table, "Le fichier est vide.")
-    if data.startswith(OLE2_MAGIC):
-        return _file_error(
-            table,
-            "Ce classeur est à l'ancien format Excel (.xls) ou protégé par un mot de passe : "
-            "enregistrez-le en .xlsx sans mot de passe, ou en CSV UTF-8.",
-        )
+    refused = _refused_file(data, max_bytes)
+    if refused:
+        return _file_error(table, refused)
     records = (
         _xlsx_records(data, table) if data.startswith(ZIP_MAGIC) else _csv_records(data, table)
     )
@@ -243,11 +232,7 @@ def read_table(data: bytes, schema: Schema, *, max_rows: int, max_bytes: int) ->
                     f"Le fichier compte plus de {max_rows} lignes : découpez-le en plusieurs "
                     "fichiers.",
                 )
-            values = {name: "" for name in positions.values()}
-            for index, name in positions.items():
-                if index < len(cells):
-                    values[name] = cells[index]
-            table.rows.append((number, values))
+            table.rows.append((number, _row_values(cells, positions)))
     except _Stop:
         table.rows.clear()
         return table
@@ -259,3 +244,28 @@ def read_table(data: bytes, schema: Schema, *, max_rows: int, max_bytes: int) ->
     if not table.rows:
         return _file_error(table, "Le fichier ne contient que la ligne des titres, aucune donnée.")
     return table
+
+
+def _refused_file(data: bytes, max_bytes: int) -> str:
+    """Why the file cannot be read at all (before looking inside it), or ""."""
+    if not isinstance(data, bytes | bytearray):
+        return "Aucun fichier reçu."
+    if len(data) > max_bytes:
+        return f"Le fichier est trop gros ({max_bytes // (1024 * 1024)} Mo au plus)."
+    if not data.strip():
+        return "Le fichier est vide."
+    if data.startswith(OLE2_MAGIC):
+        return (
+            "Ce classeur est à l'ancien format Excel (.xls) ou protégé par un mot de passe : "
+            "enregistrez-le en .xlsx sans mot de passe, ou en CSV UTF-8."
+        )
+    return ""
+
+
+def _row_values(cells: list[str], positions: dict[int, str]) -> dict[str, str]:
+    """The row's value for each schema column (empty when the row is shorter)."""
+    values = {name: "" for name in positions.values()}
+    for index, name in positions.items():
+        if index < len(cells):
+            values[name] = cells[index]
+    return values

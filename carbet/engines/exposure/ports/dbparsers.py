@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from carbet.engines.exposure.ports.parsers import cpe
@@ -195,39 +196,78 @@ def _bson_decode(data: bytes, depth: int = 0) -> tuple[dict[str, Any], int]:
             raise _BsonError("unterminated name")
         key = data[offset + 1 : end].decode("utf-8", "replace")
         offset = end + 1
-        if kind == 0x02:
-            length = struct.unpack("<i", data[offset : offset + 4])[0] if offset + 4 <= size else -1
-            if length < 1 or offset + 4 + length > size:
-                raise _BsonError("bad string")
-            document[key] = data[offset + 4 : offset + 3 + length].decode("utf-8", "replace")
-            offset += 4 + length
-        elif kind in (0x03, 0x04):
-            child, used = _bson_decode(data[offset:size], depth + 1)
-            document[key] = list(child.values()) if kind == 0x04 else child
-            offset += used
-        elif kind == 0x05:
-            length = struct.unpack("<i", data[offset : offset + 4])[0] if offset + 4 <= size else -1
-            if length < 0:
-                raise _BsonError("bad binary")
-            offset += 5 + length
-        elif kind == 0x08:
-            document[key] = data[offset : offset + 1] == b"\x01"
-            offset += 1
-        elif kind == 0x10:
-            document[key] = struct.unpack("<i", data[offset : offset + 4].ljust(4, b"\x00"))[0]
-            offset += 4
-        elif kind == 0x01:
-            document[key] = struct.unpack("<d", data[offset : offset + 8].ljust(8, b"\x00"))[0]
-            offset += 8
+        reader = _BSON_READERS.get(kind)
+        if reader is not None:
+            value, offset = reader(data, offset, size, depth)
+            if value is not _SKIPPED:
+                document[key] = value
         elif kind in _FIXED_SIZES:
-            if kind == 0x12:
-                document[key] = struct.unpack("<q", data[offset : offset + 8].ljust(8, b"\x00"))[0]
-            offset += _FIXED_SIZES[kind]
+            offset += _FIXED_SIZES[kind]  # values no probe reads (ObjectId, dates, ...)
         else:
             raise _BsonError(f"unsupported type {kind}")
         if offset > size:
             raise _BsonError("overrun")
     return document, size
+
+
+# A reader gets (data, offset of the value, document size, depth) and gives (value, offset
+# after it); _SKIPPED for values kept out of the document.
+_BsonReader = Callable[[bytes, int, int, int], tuple[Any, int]]
+_SKIPPED = object()
+
+
+def _bson_length(data: bytes, offset: int, size: int) -> int:
+    return struct.unpack("<i", data[offset : offset + 4])[0] if offset + 4 <= size else -1
+
+
+def _bson_string(data: bytes, offset: int, size: int, depth: int) -> tuple[Any, int]:
+    length = _bson_length(data, offset, size)
+    if length < 1 or offset + 4 + length > size:
+        raise _BsonError("bad string")
+    return data[offset + 4 : offset + 3 + length].decode("utf-8", "replace"), offset + 4 + length
+
+
+def _bson_document(data: bytes, offset: int, size: int, depth: int) -> tuple[Any, int]:
+    child, used = _bson_decode(data[offset:size], depth + 1)
+    return child, offset + used
+
+
+def _bson_array(data: bytes, offset: int, size: int, depth: int) -> tuple[Any, int]:
+    child, used = _bson_decode(data[offset:size], depth + 1)
+    return list(child.values()), offset + used
+
+
+def _bson_binary(data: bytes, offset: int, size: int, depth: int) -> tuple[Any, int]:
+    length = _bson_length(data, offset, size)
+    if length < 0:
+        raise _BsonError("bad binary")
+    return _SKIPPED, offset + 5 + length
+
+
+def _bson_fixed(code: str, width: int) -> _BsonReader:
+    """A little-endian number of ``width`` bytes (struct ``code``); short data reads as zeros."""
+
+    def read(data: bytes, offset: int, size: int, depth: int) -> tuple[Any, int]:
+        value = struct.unpack(code, data[offset : offset + width].ljust(width, b"\x00"))[0]
+        return value, offset + width
+
+    return read
+
+
+def _bson_bool(data: bytes, offset: int, size: int, depth: int) -> tuple[Any, int]:
+    return data[offset : offset + 1] == b"\x01", offset + 1
+
+
+_BSON_READERS: dict[int, _BsonReader] = {
+    0x01: _bson_fixed("<d", 8),  # double
+    0x02: _bson_string,
+    0x03: _bson_document,
+    0x04: _bson_array,
+    0x05: _bson_binary,
+    0x08: _bson_bool,
+    0x10: _bson_fixed("<i", 4),  # int32
+    0x12: _bson_fixed("<q", 8),  # int64
+}
 
 
 def bson_decode(data: bytes) -> dict[str, Any] | None:
