@@ -315,6 +315,44 @@ def _requirement(
 
 def parse(text: str | bytes, filename: str = "<fichier>") -> FrameworkSpec:
     """Parse and validate one framework file; raise ``FrameworkError`` listing every issue."""
+    data = _load(_decoded(text, filename), filename)
+    check = _Checker(filename)
+    check.unknown_keys(data, HEADER_KEYS, "l'en-tête")
+    if data.get("format") != FORMAT_VERSION:
+        check.add(data.line_of("format"), f"« format » doit valoir {FORMAT_VERSION}")
+    code = check.code(data, "code")
+    version = check.text(data, "version", required=True, limit=30)
+    if version and not VERSION_RE.match(version):
+        check.add(data.line_of("version"), f"« version » : « {version} » n'est pas valide")
+    kind = check.choice(data, "kind", KINDS, "objectives")
+    scale = check.choice(data, "scale", SCALES, "result")
+    themes = _themes(check, data)
+    raw = data.get("requirements")
+    if not isinstance(raw, jsonpos.PosList) or not raw:
+        check.add(data.line_of("requirements"), "« requirements » : liste non vide attendue")
+        raw = jsonpos.PosList()
+    if len(raw) > MAX_REQUIREMENTS:
+        check.add(data.line_of("requirements"), f"plus de {MAX_REQUIREMENTS} exigences")
+        del raw[MAX_REQUIREMENTS:]  # in place: keeps the items' line numbers
+    requirements, lines = _requirements(check, raw, scale, {t.code for t in themes})
+    _check_links(check, requirements, raw, lines, kind)
+    if check.issues:
+        raise FrameworkError(check.issues)
+    return FrameworkSpec(
+        code=code,
+        version=version,
+        kind=kind,
+        scale=scale,
+        title=check.text(data, "title", required=True, limit=200),
+        description=check.text(data, "description"),
+        source=check.text(data, "source", limit=500),
+        themes=tuple(themes),
+        requirements=tuple(requirements),
+    )
+
+
+def _decoded(text: str | bytes, filename: str) -> str:
+    """The file's text (UTF-8, BOM allowed), within the size limit."""
     if isinstance(text, bytes):
         if len(text) > MAX_FILE_BYTES:
             raise FrameworkError([Issue(filename, 0, "fichier trop gros (2 Mo au plus)")])
@@ -326,24 +364,23 @@ def parse(text: str | bytes, filename: str = "<fichier>") -> FrameworkSpec:
             ) from None
     if len(text) > MAX_FILE_BYTES:
         raise FrameworkError([Issue(filename, 0, "fichier trop gros (2 Mo au plus)")])
+    return text
+
+
+def _load(text: str, filename: str) -> jsonpos.PosDict:
+    """The top-level JSON object, its values carrying their line numbers."""
     try:
         data = jsonpos.loads(text)
     except jsonpos.JsonPositionError as exc:
         raise FrameworkError(
             [Issue(filename, exc.line, f"JSON invalide : {exc.message}")]
         ) from None
-    check = _Checker(filename)
     if not isinstance(data, jsonpos.PosDict):
         raise FrameworkError([Issue(filename, 1, "le fichier doit contenir un objet JSON")])
-    check.unknown_keys(data, HEADER_KEYS, "l'en-tête")
-    if data.get("format") != FORMAT_VERSION:
-        check.add(data.line_of("format"), f"« format » doit valoir {FORMAT_VERSION}")
-    code = check.code(data, "code")
-    version = check.text(data, "version", required=True, limit=30)
-    if version and not VERSION_RE.match(version):
-        check.add(data.line_of("version"), f"« version » : « {version} » n'est pas valide")
-    kind = check.choice(data, "kind", KINDS, "objectives")
-    scale = check.choice(data, "scale", SCALES, "result")
+    return data
+
+
+def _themes(check: _Checker, data: jsonpos.PosDict) -> list[ThemeSpec]:
     themes: list[ThemeSpec] = []
     raw_themes = data.get("themes")
     if not isinstance(raw_themes, jsonpos.PosList) or not raw_themes:
@@ -364,14 +401,13 @@ def parse(text: str | bytes, filename: str = "<fichier>") -> FrameworkSpec:
                 check.text(theme, "description"),
             )
         )
-    theme_codes = {t.code for t in themes}
-    raw = data.get("requirements")
-    if not isinstance(raw, jsonpos.PosList) or not raw:
-        check.add(data.line_of("requirements"), "« requirements » : liste non vide attendue")
-        raw = jsonpos.PosList()
-    if len(raw) > MAX_REQUIREMENTS:
-        check.add(data.line_of("requirements"), f"plus de {MAX_REQUIREMENTS} exigences")
-        del raw[MAX_REQUIREMENTS:]  # in place: keeps the items' line numbers
+    return themes
+
+
+def _requirements(
+    check: _Checker, raw: jsonpos.PosList, scale: str, theme_codes: set[str]
+) -> tuple[list[RequirementSpec], dict[str, int]]:
+    """The valid requirements, and the line of each code (duplicates reported)."""
     requirements: list[RequirementSpec] = []
     lines: dict[str, int] = {}
     for index, item in enumerate(raw):
@@ -385,6 +421,17 @@ def parse(text: str | bytes, filename: str = "<fichier>") -> FrameworkSpec:
             )
         lines[spec.code] = item.line_of("code")
         requirements.append(spec)
+    return requirements, lines
+
+
+def _check_links(
+    check: _Checker,
+    requirements: list[RequirementSpec],
+    raw: jsonpos.PosList,
+    lines: dict[str, int],
+    kind: str,
+) -> None:
+    """Dependencies name known requirements without a cycle; diagnostic questions have answers."""
     for spec, item in zip(
         requirements, [r for r in raw if isinstance(r, jsonpos.PosDict)], strict=False
     ):
@@ -399,19 +446,6 @@ def parse(text: str | bytes, filename: str = "<fichier>") -> FrameworkSpec:
     cycle = _find_cycle({r.code: r.requires for r in requirements})
     if cycle:
         check.add(lines.get(cycle[0], 0), "dépendances circulaires entre : " + ", ".join(cycle))
-    if check.issues:
-        raise FrameworkError(check.issues)
-    return FrameworkSpec(
-        code=code,
-        version=version,
-        kind=kind,
-        scale=scale,
-        title=check.text(data, "title", required=True, limit=200),
-        description=check.text(data, "description"),
-        source=check.text(data, "source", limit=500),
-        themes=tuple(themes),
-        requirements=tuple(requirements),
-    )
 
 
 def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str]:

@@ -126,44 +126,14 @@ def analyse_headers(
     if csp_value is not None:
         directives = parse_csp(csp_value)
         verdicts.csp_directives = directives
-        if not directives:
-            verdicts.csp = "csp-header-invalid"
-        else:
-            scripts = directives.get("script-src", directives.get("default-src", []))
-            if "'unsafe-inline'" in scripts and not any(
-                token.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-"))
-                for token in scripts
-            ):
-                verdicts.csp = "csp-implemented-with-unsafe-inline"
-            elif "'unsafe-eval'" in scripts:
-                verdicts.csp = "csp-implemented-with-unsafe-eval"
-            elif directives.get("default-src") == ["'none'"]:
-                verdicts.csp = "csp-implemented-with-no-unsafe-default-src-none"
-            else:
-                verdicts.csp = "csp-implemented-with-no-unsafe"
+        verdicts.csp = _csp_verdict(directives)
     if cookies:
-        sessions = [cookie for cookie in cookies if cookie.looks_like_session]
-        if any(not cookie.secure for cookie in sessions):
-            verdicts.cookies = "cookies-session-without-secure-flag"
-        elif any(not cookie.http_only for cookie in sessions):
-            verdicts.cookies = "cookies-session-without-httponly-flag"
-        elif any(not cookie.secure for cookie in cookies):
-            verdicts.cookies = "cookies-without-secure-flag"
-        elif all(cookie.same_site in ("strict", "lax") for cookie in cookies):
-            verdicts.cookies = "cookies-secure-with-httponly-sessions-and-samesite"
-        else:
-            verdicts.cookies = "cookies-secure-with-httponly-sessions"
+        verdicts.cookies = _cookies_verdict(cookies)
     if not over_https:
         verdicts.hsts = "hsts-not-implemented-no-https"
     elif (hsts := headers.get("strict-transport-security")) is not None:
-        max_age = hsts_max_age(hsts)
-        verdicts.hsts_max_age = max_age
-        if max_age is None:
-            verdicts.hsts = "hsts-header-invalid"
-        elif max_age < HSTS_MIN_SECONDS:
-            verdicts.hsts = "hsts-implemented-max-age-less-than-six-months"
-        else:
-            verdicts.hsts = "hsts-implemented-max-age-at-least-six-months"
+        verdicts.hsts_max_age = hsts_max_age(hsts)
+        verdicts.hsts = _hsts_verdict(verdicts.hsts_max_age)
     if "frame-ancestors" in verdicts.csp_directives:
         verdicts.xfo = "x-frame-options-implemented-via-csp"
     elif (xfo := headers.get("x-frame-options")) is not None:
@@ -177,18 +147,57 @@ def analyse_headers(
             "x-content-type-options-nosniff" if ok else "x-content-type-options-header-invalid"
         )
     if (referrer := headers.get("referrer-policy")) is not None:
-        # The last recognised token wins (browsers' fallback rule).
-        tokens = [token.strip().lower() for token in referrer.split(",") if token.strip()]
-        known = [t for t in tokens if t in SAFE_REFERRER | UNSAFE_REFERRER]
-        if not known:
-            verdicts.referrer = "referrer-policy-header-invalid"
-        elif known[-1] in SAFE_REFERRER:
-            verdicts.referrer = "referrer-policy-private"
-        elif known[-1] == "no-referrer-when-downgrade":
-            verdicts.referrer = "referrer-policy-no-referrer-when-downgrade"
-        else:
-            verdicts.referrer = "referrer-policy-unsafe"
+        verdicts.referrer = _referrer_verdict(referrer)
     return verdicts
+
+
+def _csp_verdict(directives: dict[str, list[str]]) -> str:
+    if not directives:
+        return "csp-header-invalid"
+    scripts = directives.get("script-src", directives.get("default-src", []))
+    if "'unsafe-inline'" in scripts and not any(
+        token.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-")) for token in scripts
+    ):
+        return "csp-implemented-with-unsafe-inline"
+    if "'unsafe-eval'" in scripts:
+        return "csp-implemented-with-unsafe-eval"
+    if directives.get("default-src") == ["'none'"]:
+        return "csp-implemented-with-no-unsafe-default-src-none"
+    return "csp-implemented-with-no-unsafe"
+
+
+def _cookies_verdict(cookies: list[Cookie]) -> str:
+    sessions = [cookie for cookie in cookies if cookie.looks_like_session]
+    if any(not cookie.secure for cookie in sessions):
+        return "cookies-session-without-secure-flag"
+    if any(not cookie.http_only for cookie in sessions):
+        return "cookies-session-without-httponly-flag"
+    if any(not cookie.secure for cookie in cookies):
+        return "cookies-without-secure-flag"
+    if all(cookie.same_site in ("strict", "lax") for cookie in cookies):
+        return "cookies-secure-with-httponly-sessions-and-samesite"
+    return "cookies-secure-with-httponly-sessions"
+
+
+def _hsts_verdict(max_age: int | None) -> str:
+    if max_age is None:
+        return "hsts-header-invalid"
+    if max_age < HSTS_MIN_SECONDS:
+        return "hsts-implemented-max-age-less-than-six-months"
+    return "hsts-implemented-max-age-at-least-six-months"
+
+
+def _referrer_verdict(value: str) -> str:
+    # The last recognised token wins (browsers' fallback rule).
+    tokens = [token.strip().lower() for token in value.split(",") if token.strip()]
+    known = [t for t in tokens if t in SAFE_REFERRER | UNSAFE_REFERRER]
+    if not known:
+        return "referrer-policy-header-invalid"
+    if known[-1] in SAFE_REFERRER:
+        return "referrer-policy-private"
+    if known[-1] == "no-referrer-when-downgrade":
+        return "referrer-policy-no-referrer-when-downgrade"
+    return "referrer-policy-unsafe"
 
 
 def observatory_score(verdicts: HeaderVerdicts) -> tuple[int, list[dict[str, Any]]]:
