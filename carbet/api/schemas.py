@@ -37,6 +37,11 @@ def _known_mandate_kind(code: str) -> str:
 
 # A kind a mandate may cover: declared by the services (``carbet.core.contract``).
 MandateKind = Annotated[str, AfterValidator(_known_mandate_kind)]
+
+
+def _mandate_kinds_schema(schema: dict[str, Any]) -> None:
+    """The OpenAPI schema lists the kinds registered when it is generated."""
+    schema["items"] = {"type": "string", "enum": [code for code, _label in mandate_kinds()]}
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
@@ -304,7 +309,9 @@ class MandateIn(InputSchema):
     """The fields of a signed mandate, sent as multipart form fields beside the document."""
 
     reference: str = Field(default="", max_length=60)
-    services: list[MandateKind] = Field(min_length=1, max_length=20)
+    services: list[MandateKind] = Field(
+        min_length=1, max_length=20, json_schema_extra=_mandate_kinds_schema
+    )
     all_assets: bool = True
     assets: list[ObjectId] = Field(
         default_factory=list,

@@ -47,7 +47,9 @@ MAX_RECIPIENTS_SHOWN = 2000
 
 
 def _campaign(request: Any, pk: int, perm: Perm = AwarenessPerm.VIEW) -> Campaign:
-    related = Campaign.objects.select_related("template", "smtp_profile", "training")
+    related = Campaign.objects.visible_to(request.user, AwarenessPerm.VIEW).select_related(
+        "template", "smtp_profile", "training"
+    )
     return access.owned_for(request.user, related, pk, perm, see=AwarenessPerm.VIEW)
 
 
