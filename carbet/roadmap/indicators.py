@@ -22,10 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.models import Structure
-from carbet.core.tenancy import SYSTEM, can
+from carbet.core.tenancy import SYSTEM, Actor, can
 from carbet.engines.roadmap import indicators as engine
 from carbet.engines.roadmap.indicators import IndicatorDef
 from carbet.engines.roadmap.scoring import activity_coverage
@@ -41,6 +40,7 @@ from carbet.roadmap.models import (
     ServiceFact,
 )
 from carbet.roadmap.models.assessments import UNSCORED_RESULTS, Result
+from carbet.roadmap.service import RoadmapPerm
 
 DEFINITIONS_FILE = Path(__file__).resolve().parent / "data" / "indicators.json"
 DIAGNOSTIC_THEME_PREFIX = "diagnostic."
@@ -337,7 +337,7 @@ def group_coverage(structure: Structure, day: date | None = None):
     return continuity_coverage(members, day, threshold), len(members)
 
 
-def compute_all(day: date | None = None, *, actor: Any = SYSTEM) -> dict[str, Any]:
+def compute_all(day: date | None = None, *, actor: Actor = SYSTEM) -> dict[str, Any]:
     """Tonight's values for every structure, then the regional aggregates. Idempotent."""
     day = day or timezone.localdate()
     structures = list(Structure.objects.values_list("pk", "category"))
@@ -403,12 +403,12 @@ def compute_all(day: date | None = None, *, actor: Any = SYSTEM) -> dict[str, An
 
 
 def record_manual(
-    actor: Any, structure: Structure, code: str, value: float, *, day=None, note: str = ""
+    actor: Actor, structure: Structure, code: str, value: float, *, day=None, note: str = ""
 ) -> IndicatorValue:
     item = definition(code)
     if item is None or not item.manual:
         raise ValidationError(_("Cet indicateur ne se saisit pas à la main."))
-    if not can(actor, Perm.ROADMAP_ANSWER, structure):
+    if not can(actor, RoadmapPerm.ANSWER, structure):
         raise PermissionDenied
     if item.unit == "percent" and not 0 <= value <= 100:
         raise ValidationError(_("Un pourcentage va de 0 à 100."))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,7 +23,7 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.models import Structure
-from carbet.core.tenancy import can
+from carbet.core.tenancy import Actor, can
 from carbet.findings.choices import OPEN_STATUSES, Severity
 from carbet.findings.models import ActionItem, ActionStatus, Campaign, CampaignNotice, Finding
 from carbet.findings.plans import services
@@ -34,11 +33,11 @@ NOTIFY_JOB = "findings.campaign_notify"
 CAMPAIGN_FIELDS = ["title", "description", "notice", "match_cve", "match_rule", "match_product"]
 
 
-def require_manage(actor: Any) -> None:
+def require_manage(actor: Actor) -> None:
     services.require(actor, Perm.CAMPAIGN_MANAGE)
 
 
-def campaigns_for(actor: Any) -> QuerySet[Campaign]:
+def campaigns_for(actor: Actor) -> QuerySet[Campaign]:
     """Every campaign for centre staff; nothing for anyone else."""
     if not can(actor, Perm.CAMPAIGN_MANAGE):
         return Campaign.objects.none()
@@ -61,7 +60,7 @@ def _normalise(campaign: Campaign) -> None:
 
 
 @transaction.atomic
-def save_campaign(actor: Any, campaign: Campaign, *, ip: str | None = None) -> Campaign:
+def save_campaign(actor: Actor, campaign: Campaign, *, ip: str | None = None) -> Campaign:
     """Create a campaign or change it before its launch (its criteria are then fixed)."""
     require_manage(actor)
     creating = campaign.pk is None
@@ -87,7 +86,7 @@ def save_campaign(actor: Any, campaign: Campaign, *, ip: str | None = None) -> C
     return campaign
 
 
-def matching_findings(actor: Any, campaign: Campaign) -> QuerySet[Finding]:
+def matching_findings(actor: Actor, campaign: Campaign) -> QuerySet[Finding]:
     """Open findings the campaign's criteria match (all criteria given must match)."""
     findings = Finding.objects.visible_to(actor, Perm.FINDINGS_DETAIL).filter(
         status__in=OPEN_STATUSES
@@ -112,7 +111,7 @@ class StructureMatch:
         return str(Severity(self.worst_severity).label)
 
 
-def preview(actor: Any, campaign: Campaign) -> list[StructureMatch]:
+def preview(actor: Actor, campaign: Campaign) -> list[StructureMatch]:
     """The structures with open matching findings, with their counts (most affected first)."""
     require_manage(actor)
     rows = (
@@ -136,7 +135,7 @@ class LaunchReport:
 
 
 def _campaign_action(
-    actor: Any, campaign: Campaign, structure: Structure, findings: list[Finding], ip, now
+    actor: Actor, campaign: Campaign, structure: Structure, findings: list[Finding], ip, now
 ) -> tuple[ActionItem, bool]:
     """The structure's live action of the campaign, extended with ``findings``, or a new one."""
     existing = (
@@ -162,7 +161,7 @@ def _campaign_action(
 
 @transaction.atomic
 def launch(
-    actor: Any, campaign: Campaign, *, ip: str | None = None, now: datetime | None = None
+    actor: Actor, campaign: Campaign, *, ip: str | None = None, now: datetime | None = None
 ) -> LaunchReport:
     """Create the per-structure actions and queue each structure's notice (sent once)."""
     from carbet.jobs import services as jobs
@@ -234,7 +233,7 @@ class CampaignProgress:
         return round(100 * self.finished / self.total) if self.total else 0
 
 
-def progress(actor: Any, campaign: Campaign) -> CampaignProgress:
+def progress(actor: Actor, campaign: Campaign) -> CampaignProgress:
     """Per-structure state of a campaign: its action, its progress, its notice."""
     require_manage(actor)
     actions = {

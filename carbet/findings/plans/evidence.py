@@ -10,7 +10,6 @@ validée"). A complete rescan that no longer sees a finding closes it too (the i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core import uploads
+from carbet.core.tenancy import Actor
 from carbet.findings.choices import Status
 from carbet.findings.models import ActionEvidence, ActionItem, ActionStatus
 from carbet.findings.plans import finding_status
@@ -50,7 +50,7 @@ def store_document(upload: UploadedFile) -> uploads.Stored:
 
 @transaction.atomic
 def submit_evidence(
-    actor: Any,
+    actor: Actor,
     action: ActionItem,
     *,
     note: str = "",
@@ -109,7 +109,7 @@ def submit_evidence(
 
 @transaction.atomic
 def approve_evidence(
-    actor: Any,
+    actor: Actor,
     evidence: ActionEvidence,
     *,
     ip: str | None = None,

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from carbet.core.tenancy import Actor
 from carbet.findings.choices import OPEN_STATUSES, Status
 from carbet.findings.models import Finding
 from carbet.findings.services.lifecycle import TRANSITIONS, apply_status
@@ -52,7 +52,7 @@ def route(current: str, target: str) -> list[str]:
 
 @transaction.atomic
 def move(
-    actor: Any,
+    actor: Actor,
     findings: Iterable[Finding],
     to_status: str,
     reason: str,

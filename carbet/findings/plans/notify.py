@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.core.recipients import addresses as recipient_addresses
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.findings.models import Campaign, CampaignNotice
 from carbet.findings.plans.campaigns import NOTIFY_JOB
 from carbet.findings.plans.services import owner_display
-from carbet.jobs.registry import job_kind
+from carbet.jobs.registry import Reporter, job_kind
 
 
 def compose(notice: CampaignNotice) -> tuple[str, str]:
@@ -66,7 +66,7 @@ def compose(notice: CampaignNotice) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def send_notice(notice_id: int, actor: Any = SYSTEM) -> str:
+def send_notice(notice_id: int, actor: Actor = SYSTEM) -> str:
     """Send one structure's notice unless already sent; returns sent, already or no_recipient."""
     with transaction.atomic():
         notice = (
@@ -98,7 +98,7 @@ def send_notice(notice_id: int, actor: Any = SYSTEM) -> str:
 
 
 @job_kind(NOTIFY_JOB)
-def campaign_notify(job: Any, report: Any) -> dict:
+def campaign_notify(job: Any, report: Reporter) -> dict:
     """Send every notice of the campaign ``job.params["campaign"]`` not sent yet."""
     campaign = Campaign.objects.get(pk=job.params["campaign"])
     actor = job.actor or SYSTEM

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from carbet.accounts.roles import Perm
 from carbet.core.models import Structure
+from carbet.core.tenancy import Actor
 from carbet.findings.models import ActionItem, ActionStatus, Priority
 from carbet.findings.models.plans import OwnerKind
 from carbet.findings.plans.services import LIVE_STATUSES
@@ -44,13 +44,13 @@ class PlanFilters:
     overdue: bool = False
 
 
-def visible_actions(actor: Any) -> QuerySet[ActionItem]:
+def visible_actions(actor: Actor) -> QuerySet[ActionItem]:
     return ActionItem.objects.visible_to(actor, Perm.ACTION_VIEW).select_related(
         "structure", "owner_user", "campaign"
     )
 
 
-def plan_structures(actor: Any) -> QuerySet[Structure]:
+def plan_structures(actor: Actor) -> QuerySet[Structure]:
     """Structures whose plan the actor may read (for the structure filter)."""
     return Structure.objects.visible_to(actor, Perm.ACTION_VIEW).order_by("name")
 
@@ -59,7 +59,7 @@ def overdue_q(today: date) -> Q:
     return Q(due_date__lt=today, status__in=LIVE_STATUSES - {ActionStatus.DONE})
 
 
-def filtered_actions(actor: Any, filters: PlanFilters, today: date) -> QuerySet[ActionItem]:
+def filtered_actions(actor: Actor, filters: PlanFilters, today: date) -> QuerySet[ActionItem]:
     actions = visible_actions(actor)
     if filters.structure:
         actions = actions.filter(structure_id=filters.structure)

@@ -24,6 +24,7 @@ from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.access import require
 from carbet.core.models import Structure
+from carbet.core.tenancy import Actor
 from carbet.findings.choices import Status
 from carbet.findings.models import ActionItem, ActionStatus, Finding
 from carbet.findings.models.plans import OwnerKind
@@ -153,14 +154,14 @@ def _status_for_linked(action: ActionItem) -> tuple[str, frozenset[str], str]:
 
 
 def _take_findings(
-    actor: Any, action: ActionItem, findings: Iterable[Finding], ip: str | None, now: datetime
+    actor: Actor, action: ActionItem, findings: Iterable[Finding], ip: str | None, now: datetime
 ) -> None:
     to_status, allowed, reason = _status_for_linked(action)
     finding_status.move(actor, findings, to_status, reason, allowed_from=allowed, ip=ip, now=now)
 
 
 def _release_findings(
-    actor: Any,
+    actor: Actor,
     action: ActionItem,
     findings: Iterable[Finding],
     reason: str,
@@ -193,7 +194,7 @@ def _release_findings(
 
 @transaction.atomic
 def create_action(
-    actor: Any,
+    actor: Actor,
     action: ActionItem,
     findings: Sequence[Finding] = (),
     *,
@@ -228,7 +229,7 @@ def create_action(
 
 @transaction.atomic
 def update_action(
-    actor: Any,
+    actor: Actor,
     action: ActionItem,
     findings: Sequence[Finding] | None = None,
     *,
@@ -273,7 +274,7 @@ def update_action(
 
 @transaction.atomic
 def cancel_action(
-    actor: Any,
+    actor: Actor,
     action: ActionItem,
     reason: str,
     *,
@@ -313,7 +314,7 @@ def cancel_action(
 
 @transaction.atomic
 def update_progress(
-    actor: Any,
+    actor: Actor,
     action: ActionItem,
     *,
     progress: int | None = None,
@@ -427,7 +428,7 @@ def draft_from_findings(structure: Structure, findings: Sequence[Finding]) -> Ac
     )
 
 
-def findings_for(actor: Any, finding_ids: Iterable[int]) -> tuple[Structure, list[Finding]]:
+def findings_for(actor: Actor, finding_ids: Iterable[int]) -> tuple[Structure, list[Finding]]:
     """The visible findings ``finding_ids``, all of ONE structure; refused otherwise."""
     ids = sorted({int(pk) for pk in finding_ids})
     if not ids:
@@ -457,7 +458,7 @@ def findings_for(actor: Any, finding_ids: Iterable[int]) -> tuple[Structure, lis
 
 @transaction.atomic
 def create_from_findings(
-    actor: Any,
+    actor: Actor,
     finding_ids: Iterable[int],
     *,
     grouped: bool,

@@ -29,7 +29,7 @@ from carbet.audit import services as audit
 from carbet.core.links import absolute_url
 from carbet.core.models import Structure
 from carbet.core.recipients import Recipient, referents
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.findings.choices import Severity
 from carbet.findings.models import (
     ActionItem,
@@ -193,7 +193,7 @@ def render_message(digest: Digest, recipient: Recipient) -> EmailMultiAlternativ
     return message
 
 
-def send_weekly_digests(today: date | None = None, *, actor: Any = SYSTEM) -> dict[str, Any]:
+def send_weekly_digests(today: date | None = None, *, actor: Actor = SYSTEM) -> dict[str, Any]:
     """Send this week's digests not sent yet. Safe to run again: sent ones are skipped."""
     today = today or timezone.localdate()
     week = week_of(today)

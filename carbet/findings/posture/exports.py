@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core import exports
-from carbet.core.tenancy import can
+from carbet.core.tenancy import Actor, can
 from carbet.findings.posture.selectors import PostureRow, posture_rows
 
 FORMATS = ("csv", "xlsx")
@@ -37,7 +37,7 @@ POSTURE_COLUMNS = [
 ]
 
 
-def may_export_posture(actor: Any) -> bool:
+def may_export_posture(actor: Actor) -> bool:
     """Centre staff only: the table names every structure of the region."""
     return can(actor, Perm.REGION_VIEW) and can(actor, Perm.EXPORT_RUN)
 
@@ -62,7 +62,7 @@ def _row(row: PostureRow) -> list[Any]:
     ]
 
 
-def export_posture(actor: Any, fmt: str, *, today: date, ip: str | None = None) -> bytes:
+def export_posture(actor: Actor, fmt: str, *, today: date, ip: str | None = None) -> bytes:
     """The region's posture table as a file; audited ``export.posture``."""
     if not may_export_posture(actor):
         raise PermissionDenied(_("Vous n'avez pas le droit de faire cette action."))

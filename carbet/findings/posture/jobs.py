@@ -11,7 +11,7 @@ from typing import Any
 
 from carbet.core.tenancy import SYSTEM
 from carbet.findings.posture import digest, snapshots
-from carbet.jobs.registry import job_kind
+from carbet.jobs.registry import Reporter, job_kind
 
 
 def _day(value: Any) -> date | None:
@@ -19,7 +19,7 @@ def _day(value: Any) -> date | None:
 
 
 @job_kind("findings.snapshot")
-def snapshot_job(job: Any, report: Any) -> dict:
+def snapshot_job(job: Any, report: Reporter) -> dict:
     """Params: ``day`` (ISO date, default today)."""
     report(10, "Calcul de la posture de chaque structure")
     result = snapshots.take_snapshots(_day(job.params.get("day")), actor=job.actor or SYSTEM)
@@ -27,7 +27,7 @@ def snapshot_job(job: Any, report: Any) -> dict:
 
 
 @job_kind("findings.digest", max_attempts=2)
-def digest_job(job: Any, report: Any) -> dict:
+def digest_job(job: Any, report: Reporter) -> dict:
     """Params: ``today`` (ISO date, default today)."""
     report(10, "Préparation des résumés de la semaine")
     return digest.send_weekly_digests(_day(job.params.get("today")), actor=job.actor or SYSTEM)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from carbet.audit import services as audit
 from carbet.core.models import Structure
-from carbet.core.tenancy import SYSTEM
+from carbet.core.tenancy import SYSTEM, Actor
 from carbet.engines.posture import PostureCounts
 from carbet.findings.models import PostureSnapshot
 from carbet.findings.posture.selectors import live_counts
@@ -57,7 +57,7 @@ class SnapshotResult:
         return {"day": self.day.isoformat(), "structures": self.structures}
 
 
-def take_snapshots(day: date | None = None, *, actor: Any = SYSTEM) -> SnapshotResult:
+def take_snapshots(day: date | None = None, *, actor: Actor = SYSTEM) -> SnapshotResult:
     """Write (or rewrite) ``day``'s snapshot of every structure of the region."""
     day = day or timezone.localdate()
     structure_ids = list(Structure.objects.visible_to(SYSTEM).values_list("pk", flat=True))

@@ -29,7 +29,7 @@ from carbet.audit.models import AuditEntry
 from carbet.core.models import Structure
 from carbet.core.recipients import addresses as recipient_addresses
 from carbet.core.services import require
-from carbet.core.tenancy import SYSTEM, can
+from carbet.core.tenancy import SYSTEM, Actor, can
 from carbet.findings.choices import OPEN_STATUSES, EventKind, Status
 from carbet.findings.models import Finding, FindingEvent, RiskAcceptance, RiskAcceptanceStatus
 from carbet.findings.models.acceptance import MAX_ACCEPTANCE_DAYS
@@ -75,7 +75,7 @@ def check_expiry(expires_on: date | None, today: date) -> None:
 
 @transaction.atomic
 def request_acceptance(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     findings: Iterable[Finding],
     *,
@@ -183,7 +183,7 @@ def _refresh(target: RiskAcceptance, source: RiskAcceptance) -> None:
 
 @transaction.atomic
 def approve(
-    actor: Any,
+    actor: Actor,
     acceptance: RiskAcceptance,
     *,
     note: str = "",
@@ -241,7 +241,7 @@ def approve(
 
 @transaction.atomic
 def reject(
-    actor: Any,
+    actor: Actor,
     acceptance: RiskAcceptance,
     *,
     note: str,
@@ -264,7 +264,7 @@ def reject(
     return acceptance
 
 
-def can_revoke(actor: Any, acceptance: RiskAcceptance) -> bool:
+def can_revoke(actor: Actor, acceptance: RiskAcceptance) -> bool:
     """The director who may sign, or centre staff, may lift a running acceptance early."""
     return acceptance.status == RS.APPROVED and (
         can(actor, Perm.ACCEPTANCE_SIGN, acceptance.structure)
@@ -273,7 +273,7 @@ def can_revoke(actor: Any, acceptance: RiskAcceptance) -> bool:
 
 
 def _reopen_findings(
-    actor: Any, acceptance: RiskAcceptance, reason: str, kind: str, now: datetime, ip: Any
+    actor: Actor, acceptance: RiskAcceptance, reason: str, kind: str, now: datetime, ip: Any
 ) -> int:
     reopened = 0
     for finding in acceptance.findings.select_for_update(of=("self",)).order_by("pk"):
@@ -288,7 +288,7 @@ def _reopen_findings(
 
 @transaction.atomic
 def revoke(
-    actor: Any,
+    actor: Actor,
     acceptance: RiskAcceptance,
     *,
     note: str,

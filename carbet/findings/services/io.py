@@ -32,6 +32,7 @@ from carbet.core import uploads
 from carbet.core.access import require
 from carbet.core.exports import safe_cell, to_xlsx
 from carbet.core.models import Asset, Structure
+from carbet.core.tenancy import Actor
 from carbet.engines.tabular import FILE_ROW, CellError, normalize_header
 from carbet.findings.choices import Severity, Source
 from carbet.findings.ingest import IngestError, ingest
@@ -133,7 +134,7 @@ def _resolve_assets(structure: Structure, parsed: ParsedFile, outcome: ImportOut
 
 
 def import_findings(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     data: bytes,
     *,
@@ -215,7 +216,7 @@ def store_upload(upload: Any) -> uploads.Stored:
 
 
 def submit_import(
-    actor: Any,
+    actor: Actor,
     structure: Structure,
     upload: Any,
     *,
@@ -368,7 +369,7 @@ def _json_stream(findings: QuerySet, tool: str) -> Iterator[bytes]:
 
 
 def export_findings(
-    actor: Any,
+    actor: Actor,
     findings: QuerySet,
     fmt: str,
     *,

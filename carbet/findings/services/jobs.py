@@ -12,11 +12,11 @@ from carbet.core.models import Structure
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.tabular import FILE_ROW, CellError
 from carbet.findings.services import acceptance, io
-from carbet.jobs.registry import job_kind
+from carbet.jobs.registry import Reporter, job_kind
 
 
 @job_kind("findings.import", max_attempts=2)
-def run_import(job: Any, report: Any) -> dict:
+def run_import(job: Any, report: Reporter) -> dict:
     """Import the stored file named in ``job.params`` into the job's structure.
 
     Idempotent: ingest writes in one transaction, and a second full run finds the same
@@ -53,7 +53,7 @@ def run_import(job: Any, report: Any) -> dict:
 
 
 @job_kind("findings.acceptance_sweep")
-def run_acceptance_sweep(job: Any, report: Any) -> dict:
+def run_acceptance_sweep(job: Any, report: Reporter) -> dict:
     """Reminders 30 days before the end of risk acceptances, and their expiry (idempotent).
 
     ``params["today"]`` (ISO date) runs the sweep as of another day.

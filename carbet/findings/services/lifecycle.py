@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
-from carbet.core.tenancy import can
+from carbet.core.tenancy import Actor, can
 from carbet.findings import sla
 from carbet.findings.choices import CLOSED_STATUSES, DECIDED_STATUSES, EventKind, Status
 from carbet.findings.models import Finding, FindingEvent
@@ -75,7 +75,7 @@ def required_perm(current: str, new_status: str) -> Perm:
     return Perm.FINDINGS_TRIAGE
 
 
-def check_transition(actor: Any, finding: Finding, new_status: str) -> None:
+def check_transition(actor: Actor, finding: Finding, new_status: str) -> None:
     """Raise ``ValidationError``/``PermissionDenied`` (French message) unless allowed."""
     current = finding.status
     if new_status not in Status.values:
@@ -128,7 +128,7 @@ def check_transition(actor: Any, finding: Finding, new_status: str) -> None:
         )
 
 
-def allowed_targets(actor: Any, finding: Finding) -> list[str]:
+def allowed_targets(actor: Actor, finding: Finding) -> list[str]:
     """The statuses ``actor`` may move ``finding`` to, in the order of ``Status``."""
     targets = []
     for status in Status.values:
@@ -169,7 +169,7 @@ def _check_duplicate_of(finding: Finding, new_status: str, duplicate_of: Finding
 
 
 def apply_status(
-    actor: Any,
+    actor: Actor,
     finding: Finding,
     new_status: str,
     reason: str,
@@ -228,7 +228,7 @@ def apply_status(
 
 @transaction.atomic
 def change_status(
-    actor: Any,
+    actor: Actor,
     finding: Finding,
     new_status: str,
     reason: str,
@@ -291,7 +291,7 @@ def _message_of(exc: Exception) -> str:
 
 
 def bulk_change_status(
-    actor: Any,
+    actor: Actor,
     findings: Iterable[Finding],
     new_status: str,
     reason: str,

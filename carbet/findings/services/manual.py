@@ -8,7 +8,6 @@ finding, seen twice, not two.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,6 +17,7 @@ from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.access import require
 from carbet.core.models import Asset, Structure
+from carbet.core.tenancy import Actor
 from carbet.findings.choices import Severity, Source
 from carbet.findings.ingest import FindingInput, IngestError, derive_fingerprint, ingest
 from carbet.findings.models import Finding
@@ -41,7 +41,7 @@ class ManualFinding:
 
 @transaction.atomic
 def create_manual_finding(
-    actor: Any, structure: Structure, data: ManualFinding, *, ip: str | None = None
+    actor: Actor, structure: Structure, data: ManualFinding, *, ip: str | None = None
 ) -> tuple[Finding, bool]:
     """Write ``data`` into ``structure``; returns the finding and whether it is new.
 
