@@ -15,6 +15,7 @@ import re
 import secrets
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from carbet.engines.exposure.core import (
@@ -211,81 +212,34 @@ async def scan_web(
             result.errors.append(f"web:{port}: pas de réponse HTTP exploitable ({scan.errors[0]})")
 
 
+@dataclass
+class _Hops:
+    """The responses of the first page and the redirects followed on the same host."""
+
+    responses: list[HttpResponse] = field(default_factory=list)
+    redirects: list[dict[str, Any]] = field(default_factory=list)
+    path: str = "/"  # of the last response
+    redirect_to_https: bool = False
+    left_host: bool = False  # a redirect to another host or scheme, not followed
+
+
 async def _scan(scan: _WebScan, result: TargetResult, evidence: dict[str, Any]) -> None:
     port = scan.port
     add = result.observations.append
-    scheme = "https" if scan.use_tls else "http"
-    path = "/"
-    redirects: list[dict[str, Any]] = []
-    responses: list[HttpResponse] = []
-    redirect_to_https = False
-    left_host = False
-    for _hop in range(MAX_REDIRECTS + 1):
-        response = await scan.get(path)
-        if response is None:
-            return
-        responses.append(response)
-        if not response.is_redirect:
-            break
-        location = response.header("location") or ""
-        next_scheme, next_host, next_path = split_location(location, scheme, scan.host_header)
-        redirects.append({"status": response.status, "location": location[:300]})
-        if next_scheme == "https" and not scan.use_tls:
-            # Any HTTPS destination counts; a different host is noted (Observatory does too).
-            redirect_to_https = True
-            if not _same_host(next_host, scan.host_header):
-                evidence["redirect_host"] = next_host[:200]
-            break
-        if next_scheme != scheme or not _same_host(next_host, scan.host_header):
-            # Never followed: the scan only ever talks to the address it was checked for.
-            # Where it pointed is shown (a redirect is how a site would lead a scanner on).
-            left_host = True
-            if not _same_host(next_host, scan.host_header):
-                evidence["redirect_host"] = next_host[:200]
-            break
-        path = next_path
-    final = responses[-1]
+    hops = await _follow_redirects(scan, evidence)
+    if hops is None:
+        return
+    final = hops.responses[-1]
     evidence["status"] = final.status
-    evidence["redirects"] = redirects
+    evidence["redirects"] = hops.redirects
     evidence["headers"] = {name: value[:500] for name, value in final.headers[:60]}
-    by_name: dict[str, Cookie] = {}  # the same cookie set at each redirect hop counts once
-    for response in responses:
-        for value in response.header_all("set-cookie"):
-            cookie = parse_set_cookie(value)
-            if cookie is not None:
-                by_name[cookie.name] = cookie
-    cookies = list(by_name.values())
+    cookies = _cookies(hops.responses)
     evidence["cookies"] = [cookie.as_dict() for cookie in cookies[:30]]
-
-    # HTTP → HTTPS.
-    if not scan.use_tls:
-        if redirect_to_https:
-            redirection = "redirection-to-https"
-        else:
-            redirection = "redirection-not-to-https" if redirects else "redirection-missing"
-            https_ports = {s.port for s in result.services if s.tls or s.service == "https"}
-            https_ports.add(443)
-            if await _https_available(scan.ctx, scan.target, scan.address, https_ports):
-                add(WEB_HTTPS_NO_REDIRECT.observe(port, "pas de redirection vers HTTPS"))
-            else:
-                add(WEB_HTTPS_MISSING.observe(port, "aucun port HTTPS ne répond"))
-        evidence["redirect_to_https"] = redirect_to_https
-    else:
-        redirection = "redirection-not-needed"
-
+    redirection = await _redirection(scan, result, hops, evidence)
     # Headers are judged where the content is served: not on a plain port that sends to HTTPS.
-    judge_headers = scan.use_tls or not redirect_to_https
+    judge_headers = scan.use_tls or not hops.redirect_to_https
     if judge_headers:
-        headers = {name.lower(): value for name, value in reversed(final.headers)}
-        if "content-security-policy" not in headers and (meta_csp := _meta_csp(final.body)):
-            headers["content-security-policy"] = meta_csp
-            evidence["csp_from_meta"] = True
-        if scan.use_tls:
-            for response in responses:
-                hsts = response.header("strict-transport-security")
-                if hsts is not None:
-                    headers["strict-transport-security"] = hsts
-                    break
+        headers = _judged_headers(scan, hops, evidence)
         verdicts = analyse_headers(headers, cookies, scan.use_tls, redirection)
         score, reasons = observatory_score(verdicts)
         evidence["verdicts"] = verdicts.as_dict()
@@ -294,11 +248,94 @@ async def _scan(scan: _WebScan, result: TargetResult, evidence: dict[str, Any]) 
         evidence["observatory_reasons"] = reasons
         _header_observations(add, port, scan.use_tls, verdicts, cookies, headers)
     _version_disclosure(add, port, final)
-    if left_host:
+    if hops.left_host:
         evidence["left_host"] = True
     if judge_headers:
-        root_listing = path == "/" and final.status == 200 and _listing(final.body)
+        root_listing = hops.path == "/" and final.status == 200 and _listing(final.body)
         await _well_known_and_paths(scan, result, evidence, root_listing)
+
+
+async def _follow_redirects(scan: _WebScan, evidence: dict[str, Any]) -> _Hops | None:
+    """GET / and follow redirects on the same host and scheme; None when nothing answered."""
+    scheme = "https" if scan.use_tls else "http"
+    hops = _Hops()
+    for _hop in range(MAX_REDIRECTS + 1):
+        response = await scan.get(hops.path)
+        if response is None:
+            return None
+        hops.responses.append(response)
+        if not response.is_redirect:
+            break
+        location = response.header("location") or ""
+        next_scheme, next_host, next_path = split_location(location, scheme, scan.host_header)
+        hops.redirects.append({"status": response.status, "location": location[:300]})
+        if next_scheme == "https" and not scan.use_tls:
+            # Any HTTPS destination counts; a different host is noted (Observatory does too).
+            hops.redirect_to_https = True
+            if not _same_host(next_host, scan.host_header):
+                evidence["redirect_host"] = next_host[:200]
+            break
+        if next_scheme != scheme or not _same_host(next_host, scan.host_header):
+            # Never followed: the scan only ever talks to the address it was checked for.
+            # Where it pointed is shown (a redirect is how a site would lead a scanner on).
+            hops.left_host = True
+            if not _same_host(next_host, scan.host_header):
+                evidence["redirect_host"] = next_host[:200]
+            break
+        hops.path = next_path
+    return hops
+
+
+def _cookies(responses: list[HttpResponse]) -> list[Cookie]:
+    by_name: dict[str, Cookie] = {}  # the same cookie set at each redirect hop counts once
+    for response in responses:
+        for value in response.header_all("set-cookie"):
+            cookie = parse_set_cookie(value)
+            if cookie is not None:
+                by_name[cookie.name] = cookie
+    return list(by_name.values())
+
+
+async def _redirection(
+    scan: _WebScan, result: TargetResult, hops: _Hops, evidence: dict[str, Any]
+) -> str:
+    """HTTP → HTTPS: the Observatory's redirection verdict (a plain port without one is
+    observed, as "HTTPS exists but is not used" or "no HTTPS at all")."""
+    if scan.use_tls:
+        return "redirection-not-needed"
+    if hops.redirect_to_https:
+        redirection = "redirection-to-https"
+    else:
+        redirection = "redirection-not-to-https" if hops.redirects else "redirection-missing"
+        https_ports = {s.port for s in result.services if s.tls or s.service == "https"}
+        https_ports.add(443)
+        if await _https_available(scan.ctx, scan.target, scan.address, https_ports):
+            result.observations.append(
+                WEB_HTTPS_NO_REDIRECT.observe(scan.port, "pas de redirection vers HTTPS")
+            )
+        else:
+            result.observations.append(
+                WEB_HTTPS_MISSING.observe(scan.port, "aucun port HTTPS ne répond")
+            )
+    evidence["redirect_to_https"] = hops.redirect_to_https
+    return redirection
+
+
+def _judged_headers(scan: _WebScan, hops: _Hops, evidence: dict[str, Any]) -> dict[str, str]:
+    """The final page's headers (lower-cased, first value), a <meta> CSP when no header
+    sets one, and HSTS from any HTTPS response of the chain."""
+    final = hops.responses[-1]
+    headers = {name.lower(): value for name, value in reversed(final.headers)}
+    if "content-security-policy" not in headers and (meta_csp := _meta_csp(final.body)):
+        headers["content-security-policy"] = meta_csp
+        evidence["csp_from_meta"] = True
+    if scan.use_tls:
+        for response in hops.responses:
+            hsts = response.header("strict-transport-security")
+            if hsts is not None:
+                headers["strict-transport-security"] = hsts
+                break
+    return headers
 
 
 def _header_observations(
