@@ -29,7 +29,6 @@ from carbet.engines.exposure.core import (
 from carbet.engines.exposure.tls import checks as tls_checks  # noqa: F401 - registers the TLS checks
 from carbet.engines.exposure.tls.checks import (
     TLS_COMPRESSION,
-    TLS_PROTOCOL_SSL2,
     TLS_RENEGOTIATION_INSECURE,
 )
 from carbet.engines.exposure.tls.hello import (
@@ -38,7 +37,6 @@ from carbet.engines.exposure.tls.hello import (
     HS_SERVER_HELLO,
     HS_SERVER_HELLO_DONE,
     HS_SERVER_KEY_EXCHANGE,
-    SSL2_CIPHER_KINDS,
     KeyExchangeParameters,
     RecordReader,
     ServerHello,
@@ -58,7 +56,6 @@ from carbet.engines.exposure.tls.suites import (
     TLS12,
     TLS13,
     TLS13_GROUPS,
-    WEAK,
     WEAK_GROUPS,
     describe,
     group_name,
@@ -67,8 +64,11 @@ from carbet.engines.exposure.tls.suites import (
 from carbet.engines.exposure.tls.verdicts import (
     certificate_findings,
     other_certificates,
+    probe_error_notes,
     protocol_observations,
+    sslv2_observation,
     suite_observations,
+    suites_evidence,
 )
 
 X509_V_FLAG_NO_CHECK_TIME = 0x200000  # expiry is its own check, trust is about the chain only
@@ -243,19 +243,21 @@ class _PortScan:
         )
 
     @staticmethod
-    def accepted(result: ProbeResult, version: int, offered: list[int]) -> bool:
+    def accepted_hello(result: ProbeResult, version: int, offered: list[int]) -> ServerHello | None:
+        """The server's hello when it picked one of ``offered`` under ``version``, else None."""
         hello = result.hello
         if hello is None or hello.cipher_suite not in offered:
-            return False
-        return hello.negotiated_version == version
+            return None
+        return hello if hello.negotiated_version == version else None
 
     async def enumerate_version(self, version: int) -> tuple[list[int], list[ProbeResult]]:
         """Suites accepted under ``version`` (server's first pick first) and the probes' results."""
         candidates = suites_for(version)
         first = await self.probe(self._hello(version, candidates), want_flight=version < TLS13)
-        if not self.accepted(first, version, candidates):
+        first_hello = self.accepted_hello(first, version, candidates)
+        if first_hello is None:
             return [], [first]
-        found = [first.hello.cipher_suite]  # type: ignore[union-attr]
+        found = [first_hello.cipher_suite]
         results = [first]
         families: dict[str, list[int]] = {}
         for code in candidates:
@@ -269,9 +271,10 @@ class _PortScan:
             remaining = list(family_codes)
             while remaining:
                 result = await self.probe(self._hello(version, remaining), want_flight=True)
-                if not self.accepted(result, version, remaining):
+                hello = self.accepted_hello(result, version, remaining)
+                if hello is None:
                     return
-                chosen = result.hello.cipher_suite  # type: ignore[union-attr]
+                chosen = hello.cipher_suite
                 found.append(chosen)
                 results.append(result)
                 remaining.remove(chosen)
@@ -311,7 +314,7 @@ class _PortScan:
             result = await self.probe(
                 self._hello(version, ecdhe_suites, groups=(group,)), want_flight=True
             )
-            if not self.accepted(result, version, ecdhe_suites):
+            if self.accepted_hello(result, version, ecdhe_suites) is None:
                 return None
             if result.key_exchange is not None and result.key_exchange.group is not None:
                 return result.key_exchange.group if result.key_exchange.group == group else None
@@ -442,15 +445,7 @@ async def scan_tls(
     if ctx.config.tls_full:
         evidence["protocols"] = {"ssl2": bool(ssl2_kinds), **evidence["protocols"]}
     if ssl2_kinds:
-        names = [SSL2_CIPHER_KINDS.get(kind, f"0x{kind:06X}") for kind in ssl2_kinds]
-        evidence.setdefault("suites", {})["ssl2"] = [
-            {"code": f"0x{kind:06X}", "name": name, "forward_secrecy": False, "aead": False,
-             "class": WEAK, "reasons": ["SSLv2"]}
-            for kind, name in zip(ssl2_kinds, names, strict=True)
-        ]  # fmt: skip
-        result.observations.append(
-            TLS_PROTOCOL_SSL2.observe(port, "SSLv2 accepté", {"ciphers": names})
-        )
+        sslv2_observation(result, port, evidence, ssl2_kinds)
     if not accepted:
         reason = "réponses non TLS" if scan.garbage else "aucune version de TLS acceptée"
         details = "; ".join(sorted(scan.errors))[:300]
@@ -458,16 +453,39 @@ async def scan_tls(
         evidence["error"] = reason
         evidence["probes"] = scan.probes
         return
+    suites_evidence(evidence, accepted)
+    groups, compressed = await _groups_and_compression(scan, result, accepted)
+    evidence["groups"] = [group_name(group) for group in groups]
+    weak_groups = [group_name(group) for group in groups if group in WEAK_GROUPS]
+    dh_sizes = _dh_sizes(probe_results)
+    evidence["dh_bits"] = dh_sizes[0] if dh_sizes else None
 
-    suites_evidence: dict[str, list[dict[str, Any]]] = evidence.get("suites", {})
-    for version, codes in accepted.items():
-        suites_evidence[PROTOCOL_KEYS[version]] = [describe(code).as_dict() for code in codes]
-    evidence["suites"] = suites_evidence
-    evidence["preferred"] = {
-        PROTOCOL_KEYS[version]: describe(codes[0]).name for version, codes in accepted.items()
-    }
+    protocol_observations(result, port, accepted)
+    suite_observations(result, port, accepted, dh_sizes, weak_groups)
+    if compressed is not None:
+        evidence["compression"] = compressed
+        if compressed:
+            result.observations.append(
+                TLS_COMPRESSION.observe(port, "compression TLS (DEFLATE) acceptée")
+            )
+    _renegotiation(result, port, evidence, accepted, probe_results)
+    await _certificates(scan, result, evidence, accepted, probe_results, chain_check, _now(now))
+    if scan.errors:
+        probe_error_notes(result, port, evidence, scan.errors)
+    evidence["probes"] = scan.probes
+    evidence["duration"] = round(time.monotonic() - started, 3)
 
-    # Key exchange groups and TLS compression, probed together.
+
+# The versions a port accepted, each with its suites (server's first pick first); and the
+# results of every probe made, by version.
+_Accepted = dict[int, list[int]]
+_Probes = dict[int, list[ProbeResult]]
+
+
+async def _groups_and_compression(
+    scan: _PortScan, result: TargetResult, accepted: _Accepted
+) -> tuple[list[int], bool | None]:
+    """Key exchange groups and TLS compression (full scans only), probed together."""
     best_legacy = max((v for v in accepted if v < TLS13), default=None)
 
     async def key_exchange_groups() -> list[int]:
@@ -479,19 +497,22 @@ async def scan_tls(
         return await scan.ecdhe_groups(best_legacy, ecdhe) if ecdhe else []
 
     async def compression() -> bool | None:
-        if best_legacy is None or not ctx.config.tls_full:
+        if best_legacy is None or not scan.ctx.config.tls_full:
             return None
         return await scan.accepts_compression(best_legacy, accepted[best_legacy])
 
     try:
         groups, compressed = await gather_or_cancel(key_exchange_groups(), compression())
     except BudgetExceeded:
-        groups, compressed = [], None
         result.complete = False
-        result.errors.append(f"tls:{port}: budget de requêtes épuisé (groupes non testés)")
-    evidence["groups"] = [group_name(group) for group in groups]
-    weak_groups = [group_name(group) for group in groups if group in WEAK_GROUPS]
-    dh_sizes = sorted(
+        result.errors.append(f"tls:{scan.port}: budget de requêtes épuisé (groupes non testés)")
+        return [], None
+    return groups, compressed
+
+
+def _dh_sizes(probe_results: _Probes) -> list[int]:
+    """The finite-field Diffie-Hellman sizes seen in any probe, smallest first."""
+    return sorted(
         {
             probe.key_exchange.dh_bits
             for probes in probe_results.values()
@@ -499,18 +520,17 @@ async def scan_tls(
             if probe.key_exchange is not None and probe.key_exchange.dh_bits
         }
     )
-    evidence["dh_bits"] = dh_sizes[0] if dh_sizes else None
 
-    protocol_observations(result, port, accepted)
-    suite_observations(result, port, accepted, dh_sizes, weak_groups)
-    if compressed is not None:
-        evidence["compression"] = compressed
-        if compressed:
-            result.observations.append(
-                TLS_COMPRESSION.observe(port, "compression TLS (DEFLATE) acceptée")
-            )
-    # RFC 5746: a TLS ≤ 1.2 server that does not echo renegotiation_info is open to the
-    # renegotiation injection attack (TLS 1.3 has no renegotiation at all).
+
+def _renegotiation(
+    result: TargetResult,
+    port: int,
+    evidence: dict[str, Any],
+    accepted: _Accepted,
+    probe_results: _Probes,
+) -> None:
+    """RFC 5746: a TLS ≤ 1.2 server that does not echo renegotiation_info is open to the
+    renegotiation injection attack (TLS 1.3 has no renegotiation at all)."""
     legacy_hellos = [
         probe.hello
         for version in sorted(v for v in accepted if v < TLS13)
@@ -525,26 +545,31 @@ async def scan_tls(
                 TLS_RENEGOTIATION_INSECURE.observe(port, "extension renegotiation_info absente")
             )
 
-    # Certificate: from the best ≤ 1.2 probe's Certificate message, else a full handshake.
+
+async def _certificates(
+    scan: _PortScan,
+    result: TargetResult,
+    evidence: dict[str, Any],
+    accepted: _Accepted,
+    probe_results: _Probes,
+    chain_check: tuple[bool | None, str, bytes | None],
+    now: dt.datetime,
+) -> None:
+    """Certificate: from the best ≤ 1.2 probe's Certificate message, else a full handshake;
+    other leaves served to some probes are checked too (the first three)."""
+    ctx, port, server_name = scan.ctx, scan.port, scan.server_name
     trusted, trust_error, verified_leaf = chain_check
-    chain_der: list[bytes] = []
-    for version in sorted((v for v in accepted if v < TLS13), reverse=True):
-        for probe in probe_results[version]:
-            if probe.certificates:
-                chain_der = probe.certificates
-                break
-        if chain_der:
-            break
+    chain_der = _probed_chain(accepted, probe_results)
     if not chain_der:
         leaf = verified_leaf
         if leaf is None:
             try:
-                leaf = await fetch_leaf(ctx, target, address, port, server_name)
+                leaf = await fetch_leaf(ctx, scan.target, scan.address, port, server_name)
             except BudgetExceeded:
                 leaf = None
         chain_der = [leaf] if leaf else []
     evidence["certificate"] = certificate_findings(
-        result, port, chain_der, trusted, trust_error, server_name, _now(now)
+        result, port, chain_der, trusted, trust_error, server_name, now
     )
     seen_leaves = {chain_der[0]} if chain_der else set()
     other_leaves: list[bytes] = []
@@ -555,18 +580,16 @@ async def scan_tls(
                 other_leaves.append(probe.certificates[0])
     if other_leaves:
         evidence["other_certificates"] = other_certificates(
-            result, port, other_leaves[:3], server_name, _now(now)
+            result, port, other_leaves[:3], server_name, now
         )
-    if scan.errors:
-        evidence["probe_errors"] = dict(sorted(scan.errors.items())[:10])
-        lost = scan.errors.get("délai dépassé", 0)
-        if lost:
-            result.errors.append(
-                f"tls:{port}: {lost} sonde(s) sans réponse malgré un nouvel essai: "
-                "la liste des suites peut être incomplète"
-            )
-    evidence["probes"] = scan.probes
-    evidence["duration"] = round(time.monotonic() - started, 3)
+
+
+def _probed_chain(accepted: _Accepted, probe_results: _Probes) -> list[bytes]:
+    for version in sorted((v for v in accepted if v < TLS13), reverse=True):
+        for probe in probe_results[version]:
+            if probe.certificates:
+                return probe.certificates
+    return []
 
 
 __all__ = ["fetch_leaf", "gather_or_cancel", "scan_tls", "verify_chain"]

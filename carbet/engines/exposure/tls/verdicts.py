@@ -31,14 +31,17 @@ from carbet.engines.exposure.tls.checks import (
     TLS_CIPHER_WEAK,
     TLS_DH_WEAK,
     TLS_NO_FORWARD_SECRECY,
+    TLS_PROTOCOL_SSL2,
     TLS_PROTOCOL_SSL3,
     TLS_PROTOCOL_TLS10,
     TLS_PROTOCOL_TLS11,
     TLS_PROTOCOL_TLS13_MISSING,
 )
+from carbet.engines.exposure.tls.hello import SSL2_CIPHER_KINDS
 from carbet.engines.exposure.tls.suites import (
     CLASS_RANK,
     LEGACY,
+    PROTOCOL_KEYS,
     PROTOCOL_NAMES,
     SSL3,
     TLS10,
@@ -237,3 +240,40 @@ def other_certificates(
                 raised.add(observation.check)
                 result.observations.append(observation)
     return summaries
+
+
+def sslv2_observation(
+    result: TargetResult, port: int, evidence: dict[str, Any], ssl2_kinds: list[int]
+) -> None:
+    """SSLv2 accepted: its cipher kinds in the evidence, and the observation."""
+    names = [SSL2_CIPHER_KINDS.get(kind, f"0x{kind:06X}") for kind in ssl2_kinds]
+    evidence.setdefault("suites", {})["ssl2"] = [
+        {"code": f"0x{kind:06X}", "name": name, "forward_secrecy": False, "aead": False,
+         "class": WEAK, "reasons": ["SSLv2"]}
+        for kind, name in zip(ssl2_kinds, names, strict=True)
+    ]  # fmt: skip
+    result.observations.append(TLS_PROTOCOL_SSL2.observe(port, "SSLv2 accepté", {"ciphers": names}))
+
+
+def suites_evidence(evidence: dict[str, Any], accepted: dict[int, list[int]]) -> None:
+    """The suites accepted under each version, and the server's preferred one."""
+    by_version: dict[str, list[dict[str, Any]]] = evidence.get("suites", {})
+    for version, codes in accepted.items():
+        by_version[PROTOCOL_KEYS[version]] = [describe(code).as_dict() for code in codes]
+    evidence["suites"] = by_version
+    evidence["preferred"] = {
+        PROTOCOL_KEYS[version]: describe(codes[0]).name for version, codes in accepted.items()
+    }
+
+
+def probe_error_notes(
+    result: TargetResult, port: int, evidence: dict[str, Any], errors: dict[str, int]
+) -> None:
+    """Why probes failed (the ten commonest), and a warning when some never got an answer."""
+    evidence["probe_errors"] = dict(sorted(errors.items())[:10])
+    lost = errors.get("délai dépassé", 0)
+    if lost:
+        result.errors.append(
+            f"tls:{port}: {lost} sonde(s) sans réponse malgré un nouvel essai: "
+            "la liste des suites peut être incomplète"
+        )
