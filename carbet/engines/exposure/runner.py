@@ -170,8 +170,10 @@ class Resolver:
         return bool(mx[0]) or soa
 
     async def _zone_apex(self, name: str) -> bool:
+        if self._dns is None:  # no resolver: no zone can be known
+            return False
         try:
-            answer = await self._dns.resolve(name, "SOA", lifetime=self.lifetime)  # type: ignore[union-attr]
+            answer = await self._dns.resolve(name, "SOA", lifetime=self.lifetime)
         except (dns.exception.DNSException, OSError, ValueError):
             return False
         return answer.rrset is not None and answer.rrset.name.to_text().rstrip(".").lower() == name

@@ -72,7 +72,8 @@ class _Reader:
         return JsonPositionError(message, line, column)
 
     def skip(self, index: int) -> int:
-        return _WS.match(self.text, index).end()  # type: ignore[union-attr]
+        blank = _WS.match(self.text, index)  # "*": it matches, if only the empty string
+        return blank.end() if blank else index
 
     def value(self, index: int, depth: int) -> tuple[Any, int]:
         if depth > MAX_DEPTH:
