@@ -21,6 +21,7 @@ import smtplib
 import ssl
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
@@ -293,9 +294,8 @@ def run(
     per_minute = throttle_of(campaign)
     gap = 60.0 / per_minute if per_minute > 0 else 0.0
     total = Recipient.objects.filter(campaign=campaign).count() or 1
-    server: smtplib.SMTP | None = None
     factory = MessageFactory(campaign.template, campaign.smtp_profile, base, campaign.pk)
-    last_sent = 0.0
+    outbox = _Outbox(campaign, factory, base, gap, clock, sleep)
     idle = 0.0
     try:
         while True:
@@ -334,9 +334,9 @@ def run(
                     if _finish(campaign):
                         break
                     continue
-                if server is not None:  # do not hold a connection open while waiting
-                    server.quit()
-                    server = None
+                if outbox.server is not None:  # do not hold a connection open while waiting
+                    outbox.server.quit()
+                    outbox.server = None
                 wait = min(MAX_IDLE_SLEEP, max(0.05, (following - now).total_seconds()))
                 if idle_limit is not None and idle + wait > idle_limit:
                     break
@@ -346,36 +346,68 @@ def run(
             if campaign.status == CampaignStatus.SCHEDULED:
                 campaign.status = CampaignStatus.SENDING
                 campaign.save(update_fields=["status"])
-            sent_ids: list[int] = []
-            sent_times: dict[int, datetime] = {}
-            for recipient, token in batch:
-                if gap:
-                    pause = last_sent + gap - time.monotonic()
-                    if pause > 0:
-                        sleep(pause)
-                name = recipient.target.full_name if recipient.target else ""
-                try:
-                    if server is None:
-                        server = connect(campaign.smtp_profile)
-                    _deliver(server, factory, campaign, recipient.email, name, token, base)
-                except (smtplib.SMTPException, OSError) as exc:
-                    server = _drop(server)
-                    Recipient.objects.filter(pk=recipient.pk).update(
-                        state=SendState.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
-                    )
-                    counts["failed"] += 1
-                    continue
-                last_sent = time.monotonic()
-                sent_ids.append(recipient.pk)
-                sent_times[recipient.pk] = clock()
+            sent_ids, sent_times, failed = outbox.send(batch)
+            counts["failed"] += failed
             _mark_sent(sent_ids, sent_times)
             counts["sent"] += len(sent_ids)
             if progress is not None:
                 done = counts["sent"] + counts["failed"] + counts["uncertain"]
                 progress(int(100 * done / total), _("%(n)s messages envoyés") % {"n": done})
     finally:
-        _drop(server)
+        _drop(outbox.server)
     return counts
+
+
+@dataclass
+class _Outbox:
+    """A run's SMTP side: the connection (opened when first needed, None while closed) and the
+    pace set by the campaign's throttle (``gap`` seconds between messages)."""
+
+    campaign: Campaign
+    factory: MessageFactory
+    base: str
+    gap: float
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    server: smtplib.SMTP | None = None
+    last_sent: float = 0.0
+
+    def send(
+        self, batch: list[tuple[Recipient, str]]
+    ) -> tuple[list[int], dict[int, datetime], int]:
+        """Send a claimed batch: the ids sent, when each left, and how many failed (marked)."""
+        sent_ids: list[int] = []
+        sent_times: dict[int, datetime] = {}
+        failed = 0
+        for recipient, token in batch:
+            if self.gap:
+                pause = self.last_sent + self.gap - time.monotonic()
+                if pause > 0:
+                    self.sleep(pause)
+            name = recipient.target.full_name if recipient.target else ""
+            try:
+                if self.server is None:
+                    self.server = connect(self.campaign.smtp_profile)
+                _deliver(
+                    self.server,
+                    self.factory,
+                    self.campaign,
+                    recipient.email,
+                    name,
+                    token,
+                    self.base,
+                )
+            except (smtplib.SMTPException, OSError) as exc:
+                self.server = _drop(self.server)
+                Recipient.objects.filter(pk=recipient.pk).update(
+                    state=SendState.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
+                )
+                failed += 1
+                continue
+            self.last_sent = time.monotonic()
+            sent_ids.append(recipient.pk)
+            sent_times[recipient.pk] = self.clock()
+        return sent_ids, sent_times, failed
 
 
 def _deliver(
