@@ -198,9 +198,10 @@ def _evidence(value: Any) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def parse_values(row: int, values: dict[str, Any], parsed: ParsedFile) -> ParsedRow | None:
-    """Check one row's values (canonical names → raw values); errors go to ``parsed``."""
-    before = parsed.error_count
+# Each _row_* helper checks some of a row's values and reports errors to ``parsed``.
+
+
+def _row_texts(row: int, values: dict[str, Any], parsed: ParsedFile) -> dict[str, str]:
     texts: dict[str, str] = {}
     for name, limit in TEXT_LIMITS.items():
         text = _text(values.get(name))
@@ -212,19 +213,26 @@ def parse_values(row: int, values: dict[str, Any], parsed: ParsedFile) -> Parsed
         texts[name] = text
     if not texts.get("title") and "title" in texts:
         parsed.add(row, "title", _("Le titre est obligatoire."))
-    severity = None
+    return texts
+
+
+def _row_severity(row: int, values: dict[str, Any], parsed: ParsedFile) -> int | None:
     raw_severity = values.get("severity")
     if raw_severity is None or (isinstance(raw_severity, str) and not raw_severity.strip()):
         parsed.add(row, "severity", _("La gravité est obligatoire."))
-    else:
-        try:
-            severity = int(Severity.parse(raw_severity))
-        except (ValueError, TypeError):
-            parsed.add(
-                row,
-                "severity",
-                _("Gravité inconnue : critique, élevée, moyenne, faible ou info (ou 0 à 4)."),
-            )
+        return None
+    try:
+        return int(Severity.parse(raw_severity))
+    except (ValueError, TypeError):
+        parsed.add(
+            row,
+            "severity",
+            _("Gravité inconnue : critique, élevée, moyenne, faible ou info (ou 0 à 4)."),
+        )
+        return None
+
+
+def _row_numbers(row: int, values: dict[str, Any], parsed: ParsedFile) -> dict[str, float | None]:
     numbers: dict[str, float | None] = {}
     for name, high, percent in (("cvss", 10.0, False), ("epss", 1.0, True)):
         raw = values.get(name)
@@ -234,16 +242,28 @@ def parse_values(row: int, values: dict[str, Any], parsed: ParsedFile) -> Parsed
         numbers[name] = _number(raw, 0.0, high, percent)
         if numbers[name] is None:
             parsed.add(row, name, _("Nombre de 0 à %(max)s attendu.") % {"max": int(high)})
+    return numbers
+
+
+def _row_kev(row: int, values: dict[str, Any], parsed: ParsedFile) -> bool:
     kev = values.get("kev")
-    kev_value = False
     if isinstance(kev, bool):
-        kev_value = kev
-    else:
-        word = normalize_header(_text(kev) or "")
-        if word in TRUE_WORDS:
-            kev_value = True
-        elif word not in FALSE_WORDS or _text(kev) is None:
-            parsed.add(row, "kev", _("Répondez « oui » ou « non »."))
+        return kev
+    word = normalize_header(_text(kev) or "")
+    if word in TRUE_WORDS:
+        return True
+    if word not in FALSE_WORDS or _text(kev) is None:
+        parsed.add(row, "kev", _("Répondez « oui » ou « non »."))
+    return False
+
+
+def parse_values(row: int, values: dict[str, Any], parsed: ParsedFile) -> ParsedRow | None:
+    """Check one row's values (canonical names → raw values); errors go to ``parsed``."""
+    before = parsed.error_count
+    texts = _row_texts(row, values, parsed)
+    severity = _row_severity(row, values, parsed)
+    numbers = _row_numbers(row, values, parsed)
+    kev_value = _row_kev(row, values, parsed)
     cve_text = _text(values.get("cve"))
     cve = (cve_text or "").upper()
     if cve_text is None or (cve and not CVE_PATTERN.match(cve)):
