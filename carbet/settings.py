@@ -273,6 +273,15 @@ if os.environ.get("CARBET_SMTP_HOST"):
             },
         }
     }
+elif conf.env_bool("CARBET_MAIL_TO_FILES", False):
+    # No SMTP server and quiet output wanted (``carbet demo``, ``scripts/run-demo``): each
+    # message is written to a file under the data directory instead of the console.
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
+        }
+    }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 

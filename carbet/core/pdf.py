@@ -30,6 +30,14 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(pdf_variant=PDF_VARIANT)
 
 
+def page_count(html: str) -> int:
+    """How many pages ``html`` takes once laid out (to fit a report into what it promises)."""
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    return len(HTML(string=html, url_fetcher=_refuse_fetch).render().pages)
+
+
 def css_text(text: str) -> str:
     """Text safe inside a CSS string in a <style> element (page footers), 80 characters."""
     return "".join(ch for ch in str(text) if ch not in '"\\<>\n\r')[:80]

@@ -74,7 +74,13 @@ def test_analyst_logs_in_with_totp_filters_the_region_and_adds_an_asset(live_ser
         page.get_by_label("Code").fill(f"{totp(analyst_key):06d}")
         page.get_by_role("button", name="Valider").click()
 
-        # 3. The region overview, filtered on the EHPAD of Guadeloupe (971).
+        # 3. The analyst lands on the regional dashboard; the menu's "Région" lists the
+        # structures, filtered here on the EHPAD of Guadeloupe (971).
+        landing = page.get_by_role("heading", level=1, name="Tableau de bord régional")
+        expect(landing).to_be_visible()
+        page.get_by_role("navigation", name="Navigation principale").get_by_role(
+            "link", name="Région", exact=True
+        ).click()
         expect(page.get_by_role("heading", name="Structures de la région")).to_be_visible()
         table = page.locator("#structures-table")
         expect(table).to_contain_text("CHU de Morne-Vert")

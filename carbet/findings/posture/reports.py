@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from carbet.accounts.roles import Perm
 from carbet.audit import services as audit
 from carbet.core.models import Structure
-from carbet.core.pdf import css_text, html_to_pdf
-from carbet.core.tenancy import can
+from carbet.core.pdf import css_text, html_to_pdf, page_count
+from carbet.core.tenancy import Actor, can
 from carbet.findings.models import Finding
 from carbet.findings.posture import figures, peers, structure
 from carbet.findings.posture.selectors import OPEN, source_labels
@@ -33,14 +33,31 @@ from carbet.findings.posture.selectors import OPEN, source_labels
 ANNEX_MAX_FINDINGS = 300
 ANNEX_MAX_ACTIONS = 200
 PARTS = ("full", "summary")
+# The director's summary promises two pages: if a structure's figures (charts, peers, long
+# titles) would spill onto a third, the layout is tightened step by step until they fit.
+SUMMARY_PAGES = 2
+COMPACT_LEVELS = (0, 1, 2, 3)
+STRUCTURE_TEMPLATE = "findings/posture/reports/structure.html"
 
 
-def may_download_regional(actor: Any) -> bool:
+def _fitted_html(context: dict[str, Any]) -> str:
+    """The structure report's HTML at the first compact level whose summary fits its pages."""
+    summary = {**context, "part": "summary"}
+    level = COMPACT_LEVELS[0]
+    for level in COMPACT_LEVELS:
+        if page_count(render_to_string(STRUCTURE_TEMPLATE, {**summary, "compact": level})) <= (
+            SUMMARY_PAGES
+        ):
+            break
+    return render_to_string(STRUCTURE_TEMPLATE, {**context, "compact": level})
+
+
+def may_download_regional(actor: Actor) -> bool:
     return can(actor, Perm.REGION_AGGREGATES) or can(actor, Perm.REGION_VIEW)
 
 
 def structure_report_context(
-    actor: Any, target: Structure, *, today: date, part: str = "full"
+    actor: Actor, target: Structure, *, today: date, part: str = "full"
 ) -> dict[str, Any]:
     """What the structure report shows, read with ``actor``'s rights."""
     data = structure.structure_dashboard(actor, target, today=today)
@@ -84,7 +101,7 @@ def structure_report_context(
 
 
 def structure_report_pdf(
-    actor: Any,
+    actor: Actor,
     target: Structure,
     *,
     today: date | None = None,
@@ -97,10 +114,7 @@ def structure_report_pdf(
     if part not in PARTS:
         raise ValueError(part)
     today = today or timezone.localdate()
-    html = render_to_string(
-        "findings/posture/reports/structure.html",
-        structure_report_context(actor, target, today=today, part=part),
-    )
+    html = _fitted_html(structure_report_context(actor, target, today=today, part=part))
     pdf = html_to_pdf(html)
     audit.record(
         actor,
@@ -132,7 +146,7 @@ def regional_report_context(*, today: date) -> dict[str, Any]:
     }
 
 
-def regional_report_pdf(actor: Any, *, today: date | None = None, ip: str | None = None) -> bytes:
+def regional_report_pdf(actor: Actor, *, today: date | None = None, ip: str | None = None) -> bytes:
     """The regional PDF (aggregates only); audited."""
     if not may_download_regional(actor):
         raise PermissionDenied(_("Vous n'avez pas le droit de télécharger ce rapport."))

@@ -362,14 +362,21 @@ def summary_sentence(data: StructureDashboard) -> str:
     c = data.counts
     if c.open_total == 0:
         return _("Aucune vulnérabilité n'est ouverte aujourd'hui : continuez ainsi.")
-    text = ngettext(
-        "Votre structure a %(crit)d vulnérabilité critique",
-        "Votre structure a %(crit)d vulnérabilités critiques",
-        c.open_critical,
-    ) % {"crit": c.open_critical}
-    text += ngettext(
-        " et %(high)d élevée à corriger.", " et %(high)d élevées à corriger.", c.open_high
-    ) % {"high": c.open_high}
+    # Zero is said in words ("aucune"), never "0 vulnérabilités".
+    if c.open_critical:
+        text = ngettext(
+            "Votre structure a %(crit)d vulnérabilité critique",
+            "Votre structure a %(crit)d vulnérabilités critiques",
+            c.open_critical,
+        ) % {"crit": c.open_critical}
+    else:
+        text = _("Votre structure n'a aucune vulnérabilité critique")
+    if c.open_high:
+        text += ngettext(
+            " et %(high)d élevée à corriger.", " et %(high)d élevées à corriger.", c.open_high
+        ) % {"high": c.open_high}
+    else:
+        text += _(" et aucune élevée.")
     if c.overdue:
         text += " " + ngettext(
             "%(n)d a dépassé sa date limite.", "%(n)d ont dépassé leur date limite.", c.overdue

@@ -103,6 +103,17 @@ class Command(BaseCommand):
                 % report.passwords_set
             )
         self._print_logins(chosen, generated)
+        self._print_mail_folder()
+
+    def _print_mail_folder(self) -> None:
+        from django.conf import settings
+
+        folder = settings.MAILERS["default"].get("OPTIONS", {}).get("file_path")
+        if folder:
+            self.stdout.write(
+                _("Les e-mails de la démonstration sont écrits dans %s (un fichier par envoi).")
+                % folder
+            )
 
     def _print_findings(self, findings: FindingsReport) -> None:
         if findings.foreign:
@@ -195,16 +206,20 @@ class Command(BaseCommand):
 
         def line(cells) -> str:
             padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
-            return "  ".join(padded).rstrip()
+            return "│ " + " │ ".join(padded) + " │"
 
+        def rule(left: str, middle: str, right: str) -> str:
+            return left + middle.join("─" * (w + 2) for w in widths) + right
+
+        # The logins in a box, apart from everything else the first run prints.
         self.stdout.write("")
         self.stdout.write(_("Connectez-vous sur %s avec l'un de ces comptes :") % LOGIN_URL)
-        self.stdout.write("")
+        self.stdout.write(rule("┌", "┬", "┐"))
         self.stdout.write(line(headers))
-        self.stdout.write(line("-" * w for w in widths))
+        self.stdout.write(rule("├", "┼", "┤"))
         for row in rows:
             self.stdout.write(line(row))
-        self.stdout.write("")
+        self.stdout.write(rule("└", "┴", "┘"))
         if generated:
             self.stdout.write(
                 _("Mot de passe tiré au sort et conservé dans %s (lisible par vous seul).")
