@@ -134,25 +134,37 @@ def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
 
 
 class _NetworkSet:
-    """Networks to test addresses against: single addresses in a set (a region declares
-    thousands), real networks scanned. Embedded IPv4 forms are tested as their IPv4 address."""
+    """Networks to test addresses against, in constant time whatever their number (a region
+    declares thousands): for each prefix length present, the set of network numbers, so that
+    an address is masked once per prefix length and looked up. Embedded IPv4 forms are tested
+    as their IPv4 address too."""
 
     def __init__(self, networks: tuple[IPNetwork, ...]) -> None:
-        self.hosts = frozenset(
-            (n.version, int(n.network_address)) for n in networks if n.num_addresses == 1
-        )
-        self.ranges = tuple(n for n in networks if n.num_addresses > 1)
+        by_prefix: dict[tuple[int, int], set[int]] = {}
+        for network in networks:
+            key = (network.version, network.prefixlen)
+            by_prefix.setdefault(key, set()).add(int(network.network_address))
+        self.tables = [
+            (version, _mask(version, prefix), frozenset(numbers))
+            for (version, prefix), numbers in sorted(by_prefix.items())
+        ]
 
     def __contains__(self, address: IPAddress) -> bool:
         candidates = [address]
         inner = embedded_ipv4(address)
         if inner is not None:
             candidates.append(inner)
-        return any(
-            (candidate.version, int(candidate)) in self.hosts
-            or any(candidate.version == n.version and candidate in n for n in self.ranges)
-            for candidate in candidates
-        )
+        for candidate in candidates:
+            number = int(candidate)
+            for version, mask, numbers in self.tables:
+                if version == candidate.version and number & mask in numbers:
+                    return True
+        return False
+
+
+def _mask(version: int, prefix: int) -> int:
+    bits = 32 if version == 4 else 128
+    return ((1 << bits) - 1) ^ ((1 << (bits - prefix)) - 1)
 
 
 @dataclass(frozen=True)
