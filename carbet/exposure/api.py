@@ -22,7 +22,7 @@ from carbet.audit.services import client_ip
 from carbet.core import access
 from carbet.core.access import require
 from carbet.core.mandates import MandateRefused
-from carbet.exposure import services, services_pages
+from carbet.exposure import selectors, services
 from carbet.exposure.models import Scan, ScanObservation, ScanProfile, ScanTarget
 from carbet.exposure.service import ExposurePerm
 
@@ -200,7 +200,7 @@ def launch_scan(request: HttpRequest, id: int, payload: LaunchIn) -> Status:
 def region_summary(request: HttpRequest) -> list[dict[str, Any]]:
     require(actor(request), ExposurePerm.VIEW)
     rows = []
-    for row in services_pages.region_rows(actor(request)):
+    for row in selectors.region_rows(actor(request)):
         scan = row.scan
         rows.append(
             {

@@ -19,7 +19,7 @@ from carbet.audit.services import client_ip
 from carbet.core import access
 from carbet.core.mandates import MandateRefused
 from carbet.core.tenancy import can
-from carbet.exposure import services, services_pages
+from carbet.exposure import selectors, services
 from carbet.exposure.models import RegionalScan, Scan, ScanObservation, ScanTarget
 from carbet.exposure.service import ExposurePerm
 from carbet.jobs.models import Job
@@ -39,7 +39,7 @@ def _scan(request, pk: int) -> Scan:
 def overview(request):
     """Centre staff: the region; structure people: the structures they follow."""
     access.require(request.user, ExposurePerm.VIEW)
-    rows = services_pages.region_rows(request.user)
+    rows = selectors.region_rows(request.user)
     if len(rows) == 1 and not can(request.user, Perm.REGION_VIEW):
         return redirect("exposure:structure", rows[0].structure.pk)
     regional = None
@@ -51,7 +51,7 @@ def overview(request):
         "exposure/overview.html",
         {
             "rows": rows,
-            "headers": services_pages.category_headers(),
+            "headers": selectors.category_headers(),
             "can_regional": can_regional,
             "can_manage": can(request.user, ExposurePerm.MANAGE),
             "regional": regional,
@@ -66,7 +66,7 @@ def overview(request):
 @require_GET
 def structure(request, pk: int):
     item = access.structure_for(request.user, pk, see=ExposurePerm.VIEW)
-    page = services_pages.structure_page(request.user, item)
+    page = selectors.structure_page(request.user, item)
     return render(
         request,
         "exposure/structure.html",
@@ -75,7 +75,7 @@ def structure(request, pk: int):
             "structure": item,
             "can_run": can(request.user, ExposurePerm.RUN, item),
             "can_manage": can(request.user, ExposurePerm.MANAGE, item),
-            "refused": services_pages.refused_summary(page.latest) if page.latest else "",
+            "refused": selectors.refused_summary(page.latest) if page.latest else "",
         },
     )
 
@@ -133,7 +133,7 @@ def scan_detail(request, pk: int):
         .filter(scan=scan)
         .prefetch_related("observations")
     )
-    gauges, overall = services_pages.gauges(scan)
+    gauges, overall = selectors.gauges(scan)
     job = Job.objects.visible_to(request.user).filter(pk=scan.job_id).first()
     return render(
         request,
@@ -144,8 +144,8 @@ def scan_detail(request, pk: int):
             "targets": targets,
             "gauges": gauges,
             "overall": overall,
-            "priorities": services_pages.priorities(request.user, scan),
-            "services": services_pages.services_table(targets),
+            "priorities": selectors.priorities(request.user, scan),
+            "services": selectors.services_table(targets),
             "job": job,
         },
     )
