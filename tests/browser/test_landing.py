@@ -109,5 +109,17 @@ def test_the_ars_lands_on_the_indicators_with_one_menu_entry(live_server, demo):
         tabs = page.get_by_role("navigation", name="Les indicateurs régionaux")
         expect(tabs.get_by_role("link")).to_have_count(3)
         page.screenshot(path=str(SCREENSHOTS / "landing-ars.png"), full_page=False)
+        # The maturity tab: its charts (the directory levels among them) fit their boxes.
+        tabs.get_by_role("link", name="Maturité cyber", exact=False).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("maturité cyber")
+        clipped = page.evaluate(
+            """() => [...document.querySelectorAll('main svg')].filter(svg => {
+                const box = svg.getBoundingClientRect();
+                const main = document.querySelector('main').getBoundingClientRect();
+                return box.right > main.right + 1 || box.width < 50;
+            }).length"""
+        )
+        assert clipped == 0
+        page.screenshot(path=str(SCREENSHOTS / "ars-maturity.png"), full_page=True)
         problems = page.problems
     assert problems == []

@@ -15,9 +15,10 @@ from pypdf import PdfReader
 from carbet.audit.presentation import action_label, describe_changes
 from carbet.cli import carbet_help
 from carbet.core.models import Contact
+from carbet.engines.directory.rules import registry
 from carbet.findings.ingest import FindingInput, ingest
 from carbet.findings.posture import reports
-from carbet.web.templatetags.carbet_labels import ad_rule, amount, bot_reasons
+from carbet.web.templatetags.carbet_labels import ad_rule, ad_title, amount, bot_reasons
 from tests.findings.test_posture_fixtures import A_SECRET, B_SECRET, seed_findings
 
 
@@ -147,6 +148,12 @@ def test_labels_of_codes():
     assert lines[1].after == "oui" and lines[2].after == "—"
     assert "trop rapide" in bot_reasons(["too_fast"])
     assert ad_rule("no_such_rule") == "no such rule"
+    rule = next(r for r in registry.all_rules().values() if r.title_en)
+    with translation.override("en"):
+        assert ad_title({"rule": rule.id, "title": rule.title_fr}) == rule.title_en
+    with translation.override("fr"):
+        assert ad_title({"rule": rule.id, "title": rule.title_fr}) == rule.title_fr
+        assert ad_rule(rule.id) == rule.title_fr
 
 
 @pytest.mark.parametrize(

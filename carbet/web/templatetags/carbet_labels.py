@@ -82,3 +82,15 @@ def amount(value: Any, decimals: int = 0) -> str:
         return str(value)
     places = 0 if number.is_integer() and not decimals else int(decimals or 1)
     return number_format(number, places, force_grouping=True)
+
+
+@register.filter
+def ad_title(item: Any) -> str:
+    """A directory finding's title: the stored French one, or the rule's English title when
+    the interface is English (the rule registry carries both)."""
+    stored = item.get("title", "") if isinstance(item, dict) else getattr(item, "title", "")
+    if not (get_language() or "").startswith("en"):
+        return stored
+    rule_id = item.get("rule") if isinstance(item, dict) else getattr(item, "rule", None)
+    english = ad_rule(rule_id) if rule_id else ""
+    return english if english and english != str(rule_id).replace("_", " ") else stored
