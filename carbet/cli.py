@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sys
 
+from django.utils.translation import gettext_noop  # marks for the catalogues only
+
 from carbet.ops.filemodes import private_umask
 
 
@@ -45,28 +47,28 @@ def main(argv: list[str] | None = None) -> None:
 # Carbet's own commands, in the order a newcomer needs them; a command of a Carbet app not
 # listed here still appears, under "Autres".
 GROUPS: list[tuple[str, tuple[str, ...]]] = [
-    ("Mise en route", ("demo", "serve", "worker", "createadmin", "setpassword-link")),
+    (gettext_noop("Mise en route"), ("demo", "serve", "worker", "createadmin", "setpassword-link")),
     (
-        "Services",
+        gettext_noop("Services"),
         (
             "scan", "exposure", "feeds", "ad", "awareness", "findings", "roadmap",
             "frameworks", "indicators", "import", "ownership",
         ),
     ),
-    ("Exploitation et sécurité", ("backup", "restore", "keys", "audit", "tasks",
+    (gettext_noop("Exploitation et sécurité"), ("backup", "restore", "keys", "audit", "tasks",
                                   "permissions-doc")),
 ]  # fmt: skip
 # One line each where the command's own help opens with a long sentence.
 DESCRIPTIONS = {
-    "demo": "Charge la région de démonstration, avec un compte par rôle",
-    "serve": "Lance Carbet : serveur web et tâches de fond",
-    "setpassword-link": "Lien à usage unique pour choisir un mot de passe",
-    "scan": "Analyse ponctuelle de l'exposition de cibles, sans base de données",
-    "feeds": "Bases de vulnérabilités locales (NVD, CISA KEV, EPSS)",
-    "awareness": "Simulations d'hameçonnage : boîtes de signalement, maintenance",
-    "import": "Importe des structures ou des actifs (CSV, XLSX)",
-    "backup": "Sauvegarde complète dans une archive .tar.gz",
-    "permissions-doc": "Matrice des rôles et des permissions (Markdown)",
+    "demo": gettext_noop("Charge la région de démonstration, avec un compte par rôle"),
+    "serve": gettext_noop("Lance Carbet : serveur web et tâches de fond"),
+    "setpassword-link": gettext_noop("Lien à usage unique pour choisir un mot de passe"),
+    "scan": gettext_noop("Analyse ponctuelle de l'exposition de cibles, sans base de données"),
+    "feeds": gettext_noop("Bases de vulnérabilités locales (NVD, CISA KEV, EPSS)"),
+    "awareness": gettext_noop("Simulations d'hameçonnage : boîtes de signalement, maintenance"),
+    "import": gettext_noop("Importe des structures ou des actifs (CSV, XLSX)"),
+    "backup": gettext_noop("Sauvegarde complète dans une archive .tar.gz"),
+    "permissions-doc": gettext_noop("Matrice des rôles et des permissions (Markdown)"),
 }
 HIDDEN = {"flush"}  # Carbet's override of Django's flush: same use, listed by Django's help
 
@@ -94,7 +96,7 @@ def carbet_help() -> str:
         if app.startswith("carbet") and name not in HIDDEN
     }
     listed = {name for _title, names in GROUPS for name in names}
-    groups = [*GROUPS, ("Autres", tuple(sorted(set(own) - listed)))]
+    groups = [*GROUPS, (gettext_noop("Autres"), tuple(sorted(set(own) - listed)))]
     lines = [
         _("Carbet %(version)s — plateforme cyber d'un centre régional de ressources santé.")
         % {"version": __version__},
