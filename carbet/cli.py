@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import sys
 
-from django.utils.translation import gettext_noop  # marks for the catalogues only
-
 from carbet.ops.filemodes import private_umask
+
+
+def gettext_noop(text: str) -> str:
+    """Django's ``gettext_noop`` without its settings (this module loads before them): the
+    name is what ``makemessages`` looks for; the text is translated where it is shown."""
+    return text
 
 
 def main(argv: list[str] | None = None) -> None:
