@@ -197,3 +197,19 @@ def test_director_summary_keeps_to_two_pages_with_long_content(seeded):
     full = reports.structure_report_pdf(seeded.users["director"], seeded.a, part="full")
     pages = PdfReader(io.BytesIO(full)).pages
     assert "Annexe" in (pages[reports.SUMMARY_PAGES].extract_text() or "")
+
+
+def test_carbet_help_runs_as_a_command(tmp_path):
+    """The real command, in its own process (the module loads before Django's settings)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["CARBET_DATA_DIR"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "carbet.cli", "--help"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Carbet ") and "Mise en route" in done.stdout
