@@ -152,7 +152,7 @@ def region_structures(actor: Actor, filters: RegionFilters, perm: Perm = Perm.RE
     return filter_structures(annotate_registry(visible), filters).order_by("name", "pk")
 
 
-def attach_risk(actor: Any, structures: list[Structure], today: date | None = None) -> bool:
+def attach_risk(actor: Actor, structures: list[Structure], today: date | None = None) -> bool:
     """Set ``risk_score`` and ``risk_critical`` on each structure of a table page, from the
     findings posture selectors (the figures of the dashboards, computed there once). Returns
     whether ``actor`` may see them (no column otherwise)."""
@@ -292,7 +292,7 @@ def structure_page(actor: Actor, structure: Structure, today: date | None = None
 TOP_PRIORITIES = 3
 
 
-def _add_posture(actor: Any, page: StructurePage, today: date) -> None:
+def _add_posture(actor: Actor, page: StructurePage, today: date) -> None:
     """The score and the first priorities, read from the findings posture selectors (the same
     figures as the structure's dashboard, never recomputed here)."""
     from carbet.engines.posture import PostureCounts

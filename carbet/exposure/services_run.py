@@ -241,6 +241,11 @@ def run_scan(scan: Scan, report: Reporter | None = None) -> dict[str, Any]:
         scan.targets.filter(status=TargetStatus.PENDING).select_related("asset").order_by("pk")
     )
     pending = _still_mandated(scan, pending, actor)
+    # Shared hosting is scanned once: a recent complete result of the same shared address is
+    # taken over instead of contacting the server again (carbet.exposure.shared).
+    from carbet.exposure.shared import reuse_shared
+
+    pending = reuse_shared(scan, pending)
     total = max(1, scan.targets_total)
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start : start + CHUNK]
