@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as _xml_escape
 
@@ -91,12 +92,18 @@ def _fmt(number: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+# The decimal separator of the reader's language ("," in French, "." in English). A context
+# variable, so that each request (or job) writes its charts in its own language; the web layer
+# sets it from the active language (``carbet.web.middleware``).
+DECIMAL_SEPARATOR: ContextVar[str] = ContextVar("chart_decimal_separator", default=",")
+
+
 def _label(number: float | None) -> str:
     if number is None:
         return "—"
     if float(number).is_integer():
         return f"{int(number)}"
-    return f"{number:.1f}".replace(".", ",")
+    return f"{number:.1f}".replace(".", DECIMAL_SEPARATOR.get())
 
 
 def _em(pixels: float) -> str:

@@ -85,3 +85,24 @@ class ServiceFastPathMiddleware:
                 if match is not None:
                     return handler(request, match)
         return self.get_response(request)
+
+
+class ChartLanguageMiddleware:
+    """Charts write their decimals the way the reader's language does (1,5 in French, 1.5 in
+    English): the pure chart engine reads a context variable, set here once the language of the
+    request is known (after Django's LocaleMiddleware)."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        from django.utils.translation import get_language
+
+        from carbet.engines import charts
+
+        separator = "." if (get_language() or "fr").startswith("en") else ","
+        token = charts.DECIMAL_SEPARATOR.set(separator)
+        try:
+            return self.get_response(request)
+        finally:
+            charts.DECIMAL_SEPARATOR.reset(token)
