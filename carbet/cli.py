@@ -48,17 +48,12 @@ def main(argv: list[str] | None = None) -> None:
     execute_from_command_line(["carbet", *args])
 
 
-# Carbet's own commands, in the order a newcomer needs them; a command of a Carbet app not
-# listed here still appears, under "Autres".
+# Carbet's own commands, in the order a newcomer needs them. The services' commands are found
+# from the service contract (``carbet.core.contract``): a new service's commands appear under
+# "Services" without this file naming them; any other Carbet command appears under "Autres".
 GROUPS: list[tuple[str, tuple[str, ...]]] = [
     (gettext_noop("Mise en route"), ("demo", "serve", "worker", "createadmin", "setpassword-link")),
-    (
-        gettext_noop("Services"),
-        (
-            "scan", "exposure", "feeds", "ad", "awareness", "findings", "roadmap",
-            "frameworks", "indicators", "import", "ownership",
-        ),
-    ),
+    (gettext_noop("Services"), ("findings", "import", "ownership")),
     (gettext_noop("Exploitation et sécurité"), ("backup", "restore", "keys", "audit", "tasks",
                                   "permissions-doc")),
 ]  # fmt: skip
@@ -67,9 +62,6 @@ DESCRIPTIONS = {
     "demo": gettext_noop("Charge la région de démonstration, avec un compte par rôle"),
     "serve": gettext_noop("Lance Carbet : serveur web et tâches de fond"),
     "setpassword-link": gettext_noop("Lien à usage unique pour choisir un mot de passe"),
-    "scan": gettext_noop("Analyse ponctuelle de l'exposition de cibles, sans base de données"),
-    "feeds": gettext_noop("Bases de vulnérabilités locales (NVD, CISA KEV, EPSS)"),
-    "awareness": gettext_noop("Simulations d'hameçonnage : boîtes de signalement, maintenance"),
     "import": gettext_noop("Importe des structures ou des actifs (CSV, XLSX)"),
     "backup": gettext_noop("Sauvegarde complète dans une archive .tar.gz"),
     "permissions-doc": gettext_noop("Matrice des rôles et des permissions (Markdown)"),
@@ -99,8 +91,19 @@ def carbet_help() -> str:
         for name, app in get_commands().items()
         if app.startswith("carbet") and name not in HIDDEN
     }
-    listed = {name for _title, names in GROUPS for name in names}
-    groups = [*GROUPS, (gettext_noop("Autres"), tuple(sorted(set(own) - listed)))]
+    from carbet.core import contract
+
+    service_apps = [f"carbet.{spec.name}" for spec in contract.services()]
+    by_service = tuple(
+        name
+        for app in service_apps
+        for name in sorted(n for n, a in own.items() if a == app)
+    )
+    groups = [
+        (title, by_service + names if title == "Services" else names) for title, names in GROUPS
+    ]
+    listed = {name for _title, names in groups for name in names}
+    groups.append((gettext_noop("Autres"), tuple(sorted(set(own) - listed))))
     lines = [
         _("Carbet %(version)s — plateforme cyber d'un centre régional de ressources santé.")
         % {"version": __version__},

@@ -14,14 +14,15 @@ KINDS = {
 
 class Command(BaseCommand):
     help = (
-        "Phishing simulations: 'poll' reads the reporting mailboxes, 'maintenance' settles "
-        "bot flags, refreshes results and findings and purges expired individual results. "
-        "Submits a background job (run by 'carbet worker'); --now runs it here instead."
+        "Simulations d'hameçonnage : « poll » relève les boîtes de signalement, "
+        "« maintenance » tranche les clics de robots, met à jour résultats et vulnérabilités et "
+        "purge les résultats individuels échus. Confie le travail aux tâches de fond "
+        "(« carbet worker ») ; --now le fait ici."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=sorted(KINDS))
-        parser.add_argument("--now", action="store_true", help="run in this process")
+        parser.add_argument("--now", action="store_true", help="faire le travail dans ce processus")
 
     def handle(self, *args, **options) -> None:
         kind, title = KINDS[options["action"]]
