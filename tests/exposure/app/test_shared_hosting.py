@@ -38,6 +38,7 @@ def shared(exposed):
     ownership.resolve_conflict(
         exposed.users["centre_analyst"], a_asset, "shared", "hébergeur commun, contrat vu"
     )
+    b_asset.refresh_from_db()  # now marked shared by the centre's decision
     prove(b_asset)
     return exposed
 
