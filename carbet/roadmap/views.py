@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
-from carbet.core import access
+from carbet.core import access, uploads
 from carbet.core.forms import apply_errors
 from carbet.core.models import Structure
 from carbet.core.tenancy import can
@@ -293,6 +293,9 @@ def _coverage(target: Structure) -> dict[str, Any] | None:
 # --- Frameworks ---------------------------------------------------------------------------------
 
 
+FRAMEWORK_MAX_BYTES = 2 * 1024 * 1024
+
+
 @login_required
 def framework_list(request: HttpRequest) -> HttpResponse:
     if not can(request.user, RoadmapPerm.VIEW):
@@ -305,23 +308,30 @@ def framework_list(request: HttpRequest) -> HttpResponse:
         form = FrameworkUploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            if upload.size > 2 * 1024 * 1024:
-                form.add_error("file", _("Fichier trop gros (2 Mo au plus)."))
+            try:
+                # The one upload path: size while reading, JSON text by content.
+                loaded = uploads.load(
+                    upload,
+                    {uploads.Kind.JSON},
+                    max_bytes=FRAMEWORK_MAX_BYTES,
+                    size_message=_("Fichier trop gros (2 Mo au plus)."),
+                )
+                result = framework_loader.load_upload(
+                    loaded.data, loaded.original_name, actor=request.user
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error("file", message)
+            except FrameworkError as exc:
+                for issue in exc.issues[:30]:
+                    form.add_error("file", str(issue))
             else:
-                try:
-                    result = framework_loader.load_upload(
-                        upload.read(), upload.name, actor=request.user
-                    )
-                except FrameworkError as exc:
-                    for issue in exc.issues[:30]:
-                        form.add_error("file", str(issue))
-                else:
-                    messages.success(
-                        request,
-                        _("Référentiel %(code)s %(version)s chargé.")
-                        % {"code": result.code, "version": result.version},
-                    )
-                    return redirect("roadmap:frameworks")
+                messages.success(
+                    request,
+                    _("Référentiel %(code)s %(version)s chargé.")
+                    % {"code": result.code, "version": result.version},
+                )
+                return redirect("roadmap:frameworks")
     return render(
         request,
         TEMPLATES + "frameworks.html",

@@ -190,6 +190,19 @@ def test_framework_upload_reports_the_line(rm):
     )
 
 
+def test_framework_upload_goes_through_the_upload_checks(rm):
+    """Not JSON text (a binary renamed .json), or too large: refused before any parsing."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    admin = rm.client("centre_admin")
+    binary = SimpleUploadedFile("cadre.json", b"\x7fELF\x00\x01\x02" * 10)
+    page = admin.post(reverse("roadmap:frameworks"), {"file": binary}).content.decode()
+    assert "ne correspond pas" in page or "JSON" in page
+    huge = SimpleUploadedFile("cadre.json", b"{" + b" " * (2 * 1024 * 1024 + 10) + b"}")
+    page = admin.post(reverse("roadmap:frameworks"), {"file": huge}).content.decode()
+    assert "2 Mo au plus" in page
+
+
 def test_regional_page_shows_aggregates_only(rm):
     auto_evidence.record(rm.a, "directory_audit", value={"anssi_level": 3})
     indicators.compute_all()
