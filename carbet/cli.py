@@ -19,10 +19,20 @@ def gettext_noop(text: str) -> str:
     return text
 
 
+def quiet_library_warnings() -> None:
+    """dnspython's DNSSEC module names the DSA key classes when imported, and cryptography
+    warns about DSA then: a library's internal notice, printed before every command's output.
+    Carbet never signs or accepts DSA, so that notice (and only it) is silenced."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"dns\.")
+
+
 def main(argv: list[str] | None = None) -> None:
     # Before anything opens a file: the database, keys, uploads and backups this process (and
     # the web server and worker it starts) creates are private to the service account.
     private_umask()
+    quiet_library_warnings()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carbet.settings")
     from django.core.management import execute_from_command_line
 

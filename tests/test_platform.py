@@ -124,3 +124,11 @@ def test_views_and_api_never_use_unscoped_tenant_managers():
                 where = f"{path.relative_to(ROOT)}:{node.lineno}"
                 offenders.append(f"{where} {node.value.value.id}.objects.{node.attr}")
     assert not offenders, "unscoped tenant queries in views/API:\n" + "\n".join(offenders)
+
+
+def test_commands_print_no_library_deprecation_notice():
+    """dnspython's DSA notice used to precede every command's output (issue 19)."""
+    # A scan of a closed loopback port: the command imports the DNS library, answers at once.
+    result = _carbet("scan", "127.0.0.1", "--ports", "1", "--json")
+    assert result.returncode in (0, 1), result.stderr
+    assert "Deprecation" not in result.stderr
