@@ -486,3 +486,27 @@ def test_conflicts_command_lists_them(region):
     assert out.getvalue().count("beta.test") == 2 and "2 déclaration(s)" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("ownership", "conflicts", "--structure", "000000000", stdout=out)
+
+
+def test_bad_decisions_are_refused_clearly_and_change_nothing(region):
+    """Pages and API: an unknown decision, an empty reason, a review without detail."""
+    b_asset = Asset.objects.get(structure=region.b, value="beta.test")
+    claimed = _asset(region.a, "beta.test", kind="domain")
+    client = region.client("centre_analyst")
+    for data in ({"decision": "bogus", "note": "x"}, {"decision": "owner", "note": "  "}, {}):
+        response = client.post(reverse("core:asset_resolve", args=[b_asset.pk]), data, follow=True)
+        assert response.status_code == 200
+        assert "est tranché" not in response.content.decode()
+    page = client.post(
+        reverse("core:asset_review", args=[b_asset.pk]), {"note": "ok"}, follow=True
+    ).content.decode()
+    assert "vérifiée" in page  # the message says how to word the review
+    api = token_client(region.users["centre_analyst"])
+    bogus = {"decision": "bogus", "note": "x"}
+    assert api.post(f"/assets/{b_asset.pk}/resolve", bogus).status_code == 422
+    assert api.post(f"/assets/{b_asset.pk}/resolve", {"decision": "owner"}).status_code == 422
+    assert api.post(f"/assets/{b_asset.pk}/review", {"note": "court"}).status_code == 422
+    assert api.post(f"/assets/{b_asset.pk}/review", b"{not json").status_code in (400, 422)
+    for asset in (b_asset, claimed):
+        asset.refresh_from_db()
+        assert asset.ownership == Ownership.CONFLICT and not asset.rejected and not asset.shared
