@@ -1,0 +1,1 @@
+"""The exercises service: yearly cyber crisis exercises in every structure, and regional ones."""
