@@ -1,0 +1,1 @@
+"""Crisis service: a structure's cyber crisis from the first report to the lessons learned."""
