@@ -120,6 +120,9 @@ class ServiceSpec:
     order: int = 500  # where the service appears in lists (mandate form, menus)
     walk_seed: str = ""  # tests/<app>/walk_seed.py, for the cross-tenant walks
     docs: str = ""  # its user guide under docs/
+    # Dotted path of ``load(structures, users, today) -> int``: the service's demo data, loaded
+    # by ``carbet demo load`` through the service's own functions, before the roadmap reads facts.
+    demo: str = ""
     on_ready: tuple[Callable[[], None], ...] = field(default=(), compare=False)
 
 
@@ -191,6 +194,11 @@ def findings_sources() -> list[Choice]:
 
 def evidence_kinds() -> list[Choice]:
     return [kind for spec in services() for kind in spec.evidence_kinds]
+
+
+def demo_loaders() -> list[tuple[str, Callable[..., int]]]:
+    """(service name, loader) of every service that brings demo data, in service order."""
+    return [(spec.name, _resolve(spec.demo)) for spec in services() if spec.demo]
 
 
 def periodic_jobs() -> list[PeriodicJob]:

@@ -27,7 +27,7 @@ from carbet.accounts import user_admin
 from carbet.accounts.models import User
 from carbet.accounts.roles import CentreRole, Perm
 from carbet.audit import services as audit
-from carbet.core import ownership
+from carbet.core import contract, ownership
 from carbet.core import services as registry
 from carbet.core.choices import MEDICO_SOCIAL_CATEGORIES, ContactRole, Ownership
 from carbet.core.models import Asset, Contact, Ght, Mandate, Organisation, Structure
@@ -162,6 +162,10 @@ def _load_services(structures, users, today: dt.date, report: LoadReport) -> Non
         counts["exposure_scan"] = load_demo_exposure(structures, today)["scans"]
         with transaction.atomic():
             counts["awareness_campaign"] = demo_awareness.load(structures, today=today)
+        # Services declaring their demo in their spec (exercises, crisis...): each commits on
+        # its own, like the scans, since some dispatch through the task system.
+        for name, load in contract.demo_loaders():
+            counts[name] = load(structures, users, today=today)
         # Last: the roadmap's indicators read every service's facts recorded above.
         counts["roadmap"] = load_roadmap(structures, users, today=today).roadmaps
         if any(counts.values()):
