@@ -7,6 +7,13 @@ in one run each. Both must find exactly the same open set; the table gives both 
 the ratio (nmap time / Carbet time: above 1, Carbet is faster). A second row does the same with
 fingerprinting: Carbet's full service identification vs ``nmap -sT -sV --version-light``.
 
+A third row is the internet's common case: 16 addresses (127.46.0.x; 4 with ``--quick``) ×
+the 23 default ports, each address with 3 *silent* ports (firewalled: a listener whose accept
+queue is full, so the kernel drops every SYN and the connect gets no answer at all — this
+kernel has no ``netem``), 1 or 2 *slow responders* (open, the banner comes 1.5 s late) and a
+few ordinary open ports, the rest closed. Carbet's discovery must find the same open set as
+nmap (slow responders included, silent ports left out) and report the silent ones filtered.
+
     .venv/bin/python benchmarks/exposure/ports.py [--quick]
 
 ``measure(quick)`` returns the rows for ``benchmarks/exposure/run.py``.
@@ -30,7 +37,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult  # noqa: E402
+from carbet.engines.exposure.core import (  # noqa: E402
+    DEFAULT_PORTS,
+    ScanConfig,
+    ScanContext,
+    TargetResult,
+)
+from carbet.engines.exposure.ports.discovery import discover_states  # noqa: E402
 from carbet.engines.exposure.ports.probe import discover, scan_address  # noqa: E402
 
 PORTS = (2121, 2222, 2323, 2575, 3306, 3389, 4450, 5432, 5900, 6379, 8080, 9200)
@@ -50,6 +63,75 @@ def layout(addresses: int) -> dict[str, list[int]]:
         f"127.45.0.{index}": sorted(chooser.sample(PORTS, chooser.randint(2, 6)))
         for index in range(1, addresses + 1)
     }
+
+
+def firewalled_layout(addresses: int) -> dict[str, dict[str, list[int]]]:
+    """Per address: 3 silent ports, 1–2 slow responders, 2–6 ordinary open ports."""
+    chooser = random.Random(20261206)
+    plan = {}
+    for index in range(1, addresses + 1):
+        ports = list(DEFAULT_PORTS)
+        chooser.shuffle(ports)
+        slow = chooser.randint(1, 2)
+        opened = chooser.randint(2, 6)
+        plan[f"127.46.0.{index}"] = {
+            "silent": sorted(ports[:3]),
+            "slow": sorted(ports[3 : 3 + slow]),
+            "open": sorted(ports[3 + slow : 3 + slow + opened]),
+        }
+    return plan
+
+
+def _serve_firewalled(plan: dict[str, dict[str, list[int]]], ready: Any) -> None:
+    """Ordinary and slow listeners (asyncio), silent ones (a full accept queue)."""
+    import socket
+
+    async def ordinary(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _greet(reader, writer, 0.0)
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _greet(reader, writer, 1.5)
+
+    async def _greet(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float
+    ) -> None:
+        try:
+            await asyncio.sleep(delay)
+            writer.write(b"220 lab ready\r\n")
+            await writer.drain()
+            await asyncio.wait_for(reader.read(4096), 5)
+        except (OSError, TimeoutError):
+            pass
+        finally:
+            writer.close()
+
+    def silent(host: str, port: int) -> list[socket.socket]:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(0)
+        fillers = []
+        for _ in range(3):  # more than the queue holds: it stays full, later SYNs are dropped
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex((host, port))
+            fillers.append(filler)
+        return [listener, *fillers]
+
+    async def main() -> None:
+        keep: list[Any] = []
+        for host, kinds in plan.items():
+            for port in kinds["open"]:
+                keep.append(await asyncio.start_server(ordinary, host, port, reuse_address=True))
+            for port in kinds["slow"]:
+                keep.append(await asyncio.start_server(slow, host, port, reuse_address=True))
+            for port in kinds["silent"]:
+                keep += silent(host, port)
+        await asyncio.sleep(0.5)  # the fillers' handshakes complete, the queues are full
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
 
 
 def _serve(plan: dict[str, list[int]], ready: Any) -> None:
@@ -86,10 +168,10 @@ def _serve(plan: dict[str, list[int]], ready: Any) -> None:
 class Listeners:
     """The endpoints, in their own process (neither scanner shares its CPU time with them)."""
 
-    def __init__(self, plan: dict[str, list[int]]) -> None:
+    def __init__(self, plan: dict[str, Any], serve: Any = None) -> None:
         context = multiprocessing.get_context("fork")
         self.ready = context.Event()
-        self.process = context.Process(target=_serve, args=(plan, self.ready), daemon=True)
+        self.process = context.Process(target=serve or _serve, args=(plan, self.ready), daemon=True)
 
     def __enter__(self) -> Listeners:
         self.process.start()
@@ -115,6 +197,28 @@ def carbet_discovery(plan: dict[str, list[int]]) -> tuple[float, set[tuple[str, 
     }
 
 
+def carbet_firewalled(
+    plan: dict[str, dict[str, list[int]]],
+) -> tuple[float, set[tuple[str, int]], set[tuple[str, int]]]:
+    """Discovery of the default ports on the firewalled lab: (time, open set, filtered set)."""
+
+    async def run() -> list[Any]:
+        ctx = ScanContext(ScanConfig())
+        return await asyncio.gather(
+            *(discover_states(ctx, host, host, DEFAULT_PORTS) for host in plan)
+        )
+
+    started = time.perf_counter()
+    found = asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    opened: set[tuple[str, int]] = set()
+    filtered: set[tuple[str, int]] = set()
+    for host, outcome in zip(plan, found, strict=True):
+        opened |= {(host, port) for port in outcome.open}
+        filtered |= {(host, port) for port in outcome.filtered}
+    return elapsed, opened, filtered
+
+
 def carbet_fingerprint(plan: dict[str, list[int]]) -> tuple[float, set[tuple[str, int]], int]:
     async def run() -> list[TargetResult]:
         config = ScanConfig(ports=PORTS, port_hints=((4450, "smb"),), read_timeout=2.0)
@@ -131,8 +235,10 @@ def carbet_fingerprint(plan: dict[str, list[int]]) -> tuple[float, set[tuple[str
     return elapsed, found, named
 
 
-def nmap(plan: dict[str, list[int]], version: bool = False) -> tuple[float, set[tuple[str, int]]]:
-    command = ["nmap", "-sT", "-T4", "-n", "-Pn", "-p", ",".join(map(str, PORTS)), "-oX", "-"]
+def nmap(
+    plan: dict[str, Any], version: bool = False, ports: tuple[int, ...] = PORTS
+) -> tuple[float, set[tuple[str, int]]]:
+    command = ["nmap", "-sT", "-T4", "-n", "-Pn", "-p", ",".join(map(str, ports)), "-oX", "-"]
     if version:
         command[2:2] = ["-sV", "--version-light"]
     started = time.perf_counter()
@@ -218,14 +324,48 @@ def measure(quick: bool = False) -> list[dict[str, Any]]:
                 f"{named} identified by Carbet",
             )
         )
+    rows.append(measure_firewalled(quick))
     return rows
+
+
+def measure_firewalled(quick: bool = False) -> dict[str, Any]:
+    """Discovery with silent (firewalled) ports and slow responders, vs nmap."""
+    plan = firewalled_layout(4 if quick else 16)
+    expected = {
+        (host, port) for host, kinds in plan.items() for port in kinds["open"] + kinds["slow"]
+    }
+    silent = {(host, port) for host, kinds in plan.items() for port in kinds["silent"]}
+    repeats = 2 if quick else 3
+    carbet_times, nmap_times = [], []
+    agree = True
+    filtered_ok = True
+    with Listeners(plan, _serve_firewalled):
+        for _ in range(repeats):
+            carbet_s, carbet_found, filtered = carbet_firewalled(plan)
+            nmap_s, nmap_found = nmap(plan, ports=DEFAULT_PORTS)
+            carbet_times.append(carbet_s)
+            nmap_times.append(nmap_s)
+            agree = agree and carbet_found == nmap_found == expected
+            filtered_ok = filtered_ok and filtered == silent
+    return _row(
+        "ports: discovery, firewalled ports",
+        min(carbet_times),
+        "nmap -sT -T4 -n -Pn",
+        min(nmap_times),
+        agree,
+        f"{len(plan)} addresses × {len(DEFAULT_PORTS)} ports, {len(expected)} open (slow "
+        f"responders included), {len(silent)} silent; silent ports reported filtered: "
+        f"{'yes' if filtered_ok else 'no'}; best of {repeats} (medians "
+        f"{median(carbet_times):.3f} / {median(nmap_times):.3f} s)",
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10 addresses instead of 50")
+    parser.add_argument("--firewalled", action="store_true", help="only the firewalled-ports row")
     args = parser.parse_args()
-    rows = measure(args.quick)
+    rows = [measure_firewalled(args.quick)] if args.firewalled else measure(args.quick)
     columns = ("bench", "carbet_s", "anchor", "anchor_s", "ratio", "agreement", "notes")
     widths = [max(len(c), *(len(str(r.get(c))) for r in rows)) for c in columns]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))

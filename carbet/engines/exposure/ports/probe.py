@@ -1,11 +1,13 @@
 """Which services answer on a target: TCP connect discovery, then protocol-aware fingerprinting.
 
-Discovery opens a plain TCP connection to each configured port (like ``nmap -sT``) under the
-scan's global and per-target limits and budget. Each open port is then fingerprinted by
-speaking just enough of the protocol its number suggests (X.224 on 3389, SMB2 NEGOTIATE on
-445, an A-ASSOCIATE-RQ on DICOM ports...) or, for a port that talks first, by reading its
-greeting; an unknown silent port gets an HTTP request and then a TLS handshake. Only what a
-protocol reply proves is reported: an open 3389 that does not answer X.224 stays "unknown".
+Discovery (``ports/discovery.py``) opens a plain TCP connection to each configured port (like
+``nmap -sT``) in a rolling window under the scan's global and per-target limits and budget,
+with timeouts learnt from each address's round trips; silent ports are reported filtered.
+Each open port is then fingerprinted by speaking just enough of the protocol its number
+suggests (X.224 on 3389, SMB2 NEGOTIATE on 445, an A-ASSOCIATE-RQ on DICOM ports...) or, for a
+port that talks first, by reading its greeting; an unknown silent port gets an HTTP request and
+then a TLS handshake. Only what a protocol reply proves is reported: an open 3389 that does not
+answer X.224 stays "unknown".
 
 Every probe is safe: no login attempt, no write, no data read beyond what a server volunteers
 to an anonymous client (a Redis PING, a FHIR CapabilityStatement, a MongoDB database count).
@@ -17,10 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import socket
 import ssl
-import struct
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -34,6 +33,8 @@ from carbet.engines.exposure.core import (
 from carbet.engines.exposure.ports import dbparsers as db
 from carbet.engines.exposure.ports import medparsers as med
 from carbet.engines.exposure.ports import parsers
+from carbet.engines.exposure.ports.discovery import discover as discover
+from carbet.engines.exposure.ports.discovery import discover_states
 from carbet.engines.exposure.ports.framing import (
     _mongo_done,
     _netbios_done,
@@ -148,85 +149,7 @@ def _looks_like_tls(data: bytes) -> bool:
     return len(data) >= 3 and data[0] in (0x15, 0x16) and data[1] == 3
 
 
-# --- discovery ----------------------------------------------------------------------------------
-
-
-_NO_LINGER = struct.pack("ii", 1, 0)
-_IN_PROGRESS = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, errno.EALREADY}
-# The handshake completed, then the service dropped us: it listens.
-_LISTENING = {0, errno.ECONNRESET, errno.ECONNABORTED}
-
-
-async def connect_batch(address: str, ports: list[int], timeout: float) -> list[int]:
-    """Full TCP connects to several ports of one address at once, each then reset (like
-    ``nmap -sT``); returns the open ones.
-
-    Bare non-blocking sockets watched by the event loop, without a task, a stream or a
-    transport per connection: discovery is most of the connections a scan opens, and on a
-    fast network the per-connection bookkeeping, not the network, would set the pace.
-    """
-    loop = asyncio.get_running_loop()
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    opened: list[int] = []
-    sockets: list[socket.socket] = []
-    pending: dict[int, tuple[socket.socket, int]] = {}
-    finished = loop.create_future()
-
-    def on_writable(fd: int) -> None:
-        sock, port = pending.pop(fd)
-        loop.remove_writer(fd)
-        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) in _LISTENING:
-            opened.append(port)
-        if not pending and not finished.done():
-            finished.set_result(None)
-
-    try:
-        for port in ports:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.setblocking(False)
-            error = sock.connect_ex((address, port))
-            if error in _IN_PROGRESS:
-                pending[sock.fileno()] = (sock, port)
-                loop.add_writer(sock.fileno(), on_writable, sock.fileno())
-            elif error in _LISTENING:
-                opened.append(port)
-        if pending:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await finished
-    finally:
-        for fd in pending:
-            loop.remove_writer(fd)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _NO_LINGER)
-            sock.close()
-    return opened
-
-
-async def discover(
-    ctx: ScanContext, target: str, address: str, ports: tuple[int, ...] | list[int]
-) -> list[int]:
-    """The open ports of ``address`` among ``ports``, in port order.
-
-    Ports go in batches of the per-target limit, each batch holding its global and per-target
-    slots and spending its connections from the budget. Raises BudgetExceeded(target, opened)
-    when the budget runs out, so the caller can keep what was found and mark the result partial.
-    """
-    opened: list[int] = []
-    size = ctx.batch_size()
-    ports = list(dict.fromkeys(ports))
-    for start in range(0, len(ports), size):
-        batch = ports[start : start + size]
-        try:
-            async with ctx.slots(target, len(batch)):
-                # Bare sockets bypass open_connection: the policy is asked here, each batch.
-                ctx.guard(address)
-                opened += await connect_batch(address, batch, ctx.config.connect_timeout)
-        except BudgetExceeded:
-            raise BudgetExceeded(target, sorted(opened)) from None
-    return sorted(opened)
+# --- discovery: a rolling window of connects with adaptive timeouts (ports/discovery.py) ---
 
 
 # --- protocol probes (each opens its own connection) --------------------------------------------
@@ -573,7 +496,8 @@ async def scan_address(
     """
     target = result.target
     try:
-        opened = await discover(ctx, target, address, ctx.config.ports)
+        states = await discover_states(ctx, target, address, ctx.config.ports)
+        opened = states.open
     except BudgetExceeded as exc:
         opened = exc.args[1] if len(exc.args) > 1 else []
         result.evidence.setdefault("open_ports", {})[address] = opened
@@ -583,6 +507,8 @@ async def scan_address(
             )
         raise
     result.evidence.setdefault("open_ports", {})[address] = opened
+    # Ports that never answered (a firewall dropping the SYN): not open, not closed either.
+    result.evidence.setdefault("filtered_ports", {})[address] = states.filtered
 
     async def one(port: int) -> ServiceInfo:
         try:
