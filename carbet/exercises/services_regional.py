@@ -1,0 +1,209 @@
+"""Regional exercises: one scenario, N structures, one synchronised clock and one console.
+
+Each structure gets its own ``Exercise`` (its variables, its people, its mandate); regional
+injects (ARS, press, SAMU, the centre) are copied into every child with the same offset, so the
+single clock job of the regional exercise sends them to all structures in the same pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carbet.audit import services as audit
+from carbet.core.access import require
+from carbet.core.models import Structure
+from carbet.core.tenancy import Actor
+from carbet.engines.exercises import jsonformat
+from carbet.exercises import services_console as console
+from carbet.exercises.choices import ExerciseStatus, InjectScope
+from carbet.exercises.models import (
+    Exercise,
+    Inject,
+    RegionalExercise,
+    ScenarioVersion,
+    SendingProfile,
+)
+from carbet.exercises.service import ExercisePerm
+from carbet.exercises.services import (
+    ExerciseError,
+    _check_clock,
+    actor_label,
+    create_exercise,
+    scenario_of,
+)
+
+MAX_STRUCTURES = 1000
+
+
+def _require(actor: Actor) -> None:
+    require(actor, ExercisePerm.REGIONAL)
+    from carbet.core.tenancy import grants
+
+    if not grants(actor, ExercisePerm.REGIONAL).everything:
+        from carbet.core.access import refusal
+
+        raise refusal()
+
+
+def create_regional(
+    actor: Actor,
+    version: ScenarioVersion,
+    structures: Sequence[Structure],
+    *,
+    planned_start: datetime,
+    title: str = "",
+    compression: float = 1.0,
+    duration_minutes: int | None = None,
+    objectives: list[str] | None = None,
+    variables: dict[int, dict[str, str]] | None = None,
+    profile: SendingProfile | None = None,
+    ip: str | None = None,
+) -> RegionalExercise:
+    """A regional exercise and one child exercise per structure (``variables`` by structure
+    id: the name, the director, the software names...)."""
+    _require(actor)
+    if not structures:
+        raise ExerciseError(_("Choisissez au moins une structure."))
+    if len(structures) > MAX_STRUCTURES:
+        raise ExerciseError(_("Trop de structures pour un seul exercice."))
+    scenario = scenario_of(version.data)
+    duration = duration_minutes or scenario.duration_minutes
+    _check_clock(compression, duration)
+    with transaction.atomic():
+        regional = RegionalExercise.objects.create(
+            title=(title or scenario.title)[:200],
+            level=scenario.level,
+            scenario_version=version,
+            scenario=jsonformat.to_data(scenario),
+            planned_start=planned_start,
+            duration_minutes=duration,
+            compression=compression,
+            objectives=objectives or [o.code for o in scenario.objectives],
+            profile=profile,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        for structure in structures:
+            create_exercise(
+                actor,
+                structure,
+                version,
+                planned_start=planned_start,
+                title=regional.title,
+                duration_minutes=duration,
+                compression=compression,
+                objectives=regional.objectives,
+                variables=(variables or {}).get(structure.pk),
+                profile=profile,
+                regional=regional,
+                ip=ip,
+            )
+    audit.record(
+        actor,
+        "exercise.regional_create",
+        regional,
+        changes={"structures": len(structures), "scenario": f"{version.code}@{version.version}"},
+        ip=ip,
+    )
+    return regional
+
+
+def _children(regional: RegionalExercise) -> list[Exercise]:
+    return list(Exercise.objects.select_for_update().filter(regional=regional).order_by("pk"))
+
+
+def start_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None = None) -> None:
+    """Start every structure's exercise at the same instant, under one clock job."""
+    _require(actor)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = RegionalExercise.objects.select_for_update().get(pk=regional.pk)
+        if locked.status not in (ExerciseStatus.DRAFT, ExerciseStatus.SCHEDULED):
+            raise ExerciseError(_("Cet exercice a déjà commencé ou est clos."))
+        RegionalExercise.objects.filter(pk=regional.pk).update(
+            status=ExerciseStatus.RUNNING, started_at=now, pauses=[]
+        )
+        children = _children(regional)
+        for child in children:
+            if child.status in (ExerciseStatus.DRAFT, ExerciseStatus.SCHEDULED):
+                console.begin(child, now)
+        if children:
+            console.ensure_clock(children[0], actor)
+    regional.refresh_from_db()
+    audit.record(actor, "exercise.regional_start", regional, ip=ip)
+
+
+def pause_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None = None) -> None:
+    _require(actor)
+    now, label = timezone.now(), actor_label(actor)
+    with transaction.atomic():
+        locked = RegionalExercise.objects.select_for_update().get(pk=regional.pk)
+        if locked.status != ExerciseStatus.RUNNING:
+            raise ExerciseError(_("Seul un exercice en cours peut être mis en pause."))
+        RegionalExercise.objects.filter(pk=regional.pk).update(
+            status=ExerciseStatus.PAUSED,
+            paused_at=now,
+            pauses=[*locked.pauses, [now.isoformat(), None]],
+        )
+        for child in _children(regional):
+            if child.status == ExerciseStatus.RUNNING:
+                console.suspend(child, now, label)
+    regional.refresh_from_db()
+    audit.record(actor, "exercise.regional_pause", regional, ip=ip)
+
+
+def resume_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None = None) -> None:
+    _require(actor)
+    now, label = timezone.now(), actor_label(actor)
+    with transaction.atomic():
+        locked = RegionalExercise.objects.select_for_update().get(pk=regional.pk)
+        if locked.status != ExerciseStatus.PAUSED:
+            raise ExerciseError(_("Cet exercice n'est pas en pause."))
+        pauses = [list(p) for p in locked.pauses]
+        if pauses and pauses[-1][1] is None:
+            pauses[-1][1] = now.isoformat()
+        RegionalExercise.objects.filter(pk=regional.pk).update(
+            status=ExerciseStatus.RUNNING, paused_at=None, pauses=pauses
+        )
+        children = _children(regional)
+        for child in children:
+            if child.status == ExerciseStatus.PAUSED:
+                console.unsuspend(child, now, label)
+        if children:
+            console.ensure_clock(children[0], actor)
+    regional.refresh_from_db()
+    audit.record(actor, "exercise.regional_resume", regional, ip=ip)
+
+
+def finish_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None = None) -> None:
+    _require(actor)
+    now, label = timezone.now(), actor_label(actor)
+    with transaction.atomic():
+        locked = RegionalExercise.objects.select_for_update().get(pk=regional.pk)
+        if locked.status not in (ExerciseStatus.RUNNING, ExerciseStatus.PAUSED):
+            raise ExerciseError(_("Seul un exercice en cours ou en pause peut être terminé."))
+        RegionalExercise.objects.filter(pk=regional.pk).update(
+            status=ExerciseStatus.FINISHED, finished_at=now, paused_at=None
+        )
+        for child in _children(regional):
+            if child.status in (ExerciseStatus.RUNNING, ExerciseStatus.PAUSED):
+                console.close(child, now, label)
+    regional.refresh_from_db()
+    audit.record(actor, "exercise.regional_finish", regional, ip=ip)
+
+
+def add_regional_adhoc(
+    actor: Actor, regional: RegionalExercise, *, ip: str | None = None, **fields
+) -> list[Inject]:
+    """The same ad-hoc inject in every structure's exercise (scope regional)."""
+    _require(actor)
+    fields["scope"] = InjectScope.REGIONAL
+    return [
+        console.add_adhoc(actor, child, ip=ip, **fields)
+        for child in Exercise.objects.filter(regional=regional).select_related("structure")
+        if child.status not in (ExerciseStatus.FINISHED, ExerciseStatus.CANCELLED)
+    ]
