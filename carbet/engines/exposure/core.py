@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import ipaddress
 import ssl
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -331,10 +332,21 @@ class ScanContext:
 
     @staticmethod
     def insecure_ssl_context() -> ssl.SSLContext:
-        """For looking at what a server offers, whatever its certificate: never for trusting."""
+        """For looking at what a server offers, whatever its certificate: never for trusting.
+
+        Lenient on purpose: every protocol version this OpenSSL can still speak, every suite
+        at security level 0 (1024-bit keys, SHA-1 signatures), and servers without secure
+        renegotiation. An old appliance that speaks only TLS 1.0 must be identified (and then
+        judged by the TLS checks), not dismissed as "no answer"."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+        with warnings.catch_warnings():  # naming old versions warns: reaching them is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        with contextlib.suppress(ssl.SSLError):
+            context.set_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+        context.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0)
         return context
 
 

@@ -205,10 +205,12 @@ class TargetScan:
         # The probe modules, imported here (not at module level) so that importing the runner
         # stays cheap for code that only wants its helpers.
         from carbet.engines.exposure.mail import probe as maildns
+        from carbet.engines.exposure.tls import identify
         from carbet.engines.exposure.tls import probe as tls
         from carbet.engines.exposure.web import probe as web
 
         self.tls = tls
+        self.identify = identify
         self.web = web
         self.maildns = maildns
         self._followed_ports: set[int] = set()
@@ -283,6 +285,15 @@ class TargetScan:
 
     async def _address(self, address: str, server_name: str | None) -> None:
         found = await services.scan_address(self.ctx, self.result, address, server_name)
+        # A port no probe recognised gets a last try in every TLS version we can craft (an old
+        # appliance speaking only SSLv3/TLS 1.0); still unknown, it is reported, never silent.
+        await _gather_budgeted(
+            [
+                self.identify.identify(self.ctx, self.result, address, service, server_name)
+                for service in found
+                if "unidentified" in service.extra and not service.tls
+            ]
+        )
         follow_ups = []
         for service in found:
             # TLS and web checks once per port: the first address to reach here claims it.

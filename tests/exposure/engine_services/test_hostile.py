@@ -32,7 +32,10 @@ def test_hostile_peers_finish_within_the_timeout_and_say_so(lab):
         # and the reason is recorded for the analyst.
         assert own[0].service == ("http" if name == "slow_http" else "unknown"), (name, own[0])
         assert result.errors, name
-        assert not result.observations, (name, result.observations)
+        # Issue 19: an unidentified port is reported (never "nothing wrong"), and nothing else.
+        checks = {o.check for o in result.observations}
+        assert checks <= {"port.unidentified", "tls.unidentified"}, (name, result.observations)
+        assert bool(checks) == (name != "slow_http"), (name, result.observations)
         assert len(own[0].banner) <= 300
 
 

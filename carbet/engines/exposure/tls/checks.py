@@ -263,13 +263,16 @@ TLS_CERT_UNTRUSTED = define(
     title_fr="Chaîne de certification non reconnue",
     title_en="Certificate chain not trusted",
     remediation_fr=(
-        "Le certificat ne se rattache pas à une autorité de confiance (autorité inconnue ou "
-        "certificat intermédiaire manquant). Demandez à votre prestataire d'installer la chaîne "
-        "complète fournie par l'autorité de certification."
+        "Le certificat ne se rattache à aucune autorité de confiance : il a été émis par une "
+        "autorité inconnue des navigateurs (autorité interne, ou fournisseur non reconnu). "
+        "Demandez à votre prestataire un certificat d'une autorité reconnue. (Un certificat "
+        "intermédiaire seulement oublié par le serveur est un autre constat : "
+        "tls.cert.chain_incomplete.)"
     ),
     remediation_en=(
-        "The chain does not lead to a trusted CA (unknown CA or missing intermediate). Install "
-        "the full chain."
+        "The chain does not lead to a trusted CA (an internal or unknown authority). Get a "
+        "certificate from a recognised CA. (A merely missing intermediate is "
+        "tls.cert.chain_incomplete.)"
     ),
     references=(ANSSI_TLS + " R11",),
 )
@@ -321,4 +324,110 @@ TLS_CERT_SHA1_SIGNATURE = define(
         "The certificate signature uses a broken hash. Reissue it with SHA-256 or better."
     ),
     references=(ANSSI_TLS + " R12",),
+)
+
+
+TLS_CERT_CHAIN_INCOMPLETE = define(
+    id="tls.cert.chain_incomplete",
+    category="tls",
+    severity=2,
+    title_fr="Chaîne de certificats incomplète (certificat intermédiaire non envoyé)",
+    title_en="Incomplete certificate chain (intermediate not sent)",
+    remediation_fr=(
+        "Le certificat vient bien d'une autorité reconnue, mais le serveur n'envoie pas le "
+        "certificat intermédiaire qui le relie à cette autorité : certains navigateurs, les "
+        "téléphones et la plupart des logiciels (messagerie, applications métier) refusent "
+        "alors la connexion. Demandez à votre prestataire d'installer sur le serveur la chaîne "
+        "complète (le fichier « fullchain » fourni par l'autorité), sans changer de certificat."
+    ),
+    remediation_en=(
+        "The certificate comes from a trusted CA, but the server does not send the intermediate "
+        "certificate linking it to that CA: many clients then refuse it. Install the full chain "
+        '(the CA\'s "fullchain" file) on the server; the certificate itself can stay.'
+    ),
+    references=(ANSSI_TLS + " R11", "RFC 8446 §4.4.2", "RFC 5280 §4.2.2.1"),
+)
+
+
+TLS_OCSP_STAPLING_MISSING = define(
+    id="tls.ocsp.stapling_missing",
+    category="tls",
+    severity=0,
+    title_fr="Agrafage OCSP non proposé",
+    title_en="OCSP stapling not offered",
+    remediation_fr=(
+        "Le serveur n'agrafe pas la preuve de validité de son certificat (OCSP stapling) : "
+        "chaque visiteur doit la demander lui-même à l'autorité, ce qui ralentit la connexion "
+        "et renseigne l'autorité sur les visites. Demandez l'activation de l'agrafage OCSP "
+        "si le logiciel du serveur le permet."
+    ),
+    remediation_en=(
+        "The server does not staple an OCSP response: each client must ask the CA itself. "
+        "Enable OCSP stapling where the server software allows it."
+    ),
+    references=("RFC 6066 §8", "RFC 6961"),
+)
+
+
+TLS_OCSP_MUST_STAPLE_MISSING = define(
+    id="tls.ocsp.must_staple_missing",
+    category="tls",
+    severity=3,
+    title_fr="Certificat « Must-Staple » servi sans réponse OCSP agrafée",
+    title_en="Must-Staple certificate served without a stapled OCSP response",
+    remediation_fr=(
+        "Le certificat exige que le serveur joigne une preuve de validité (extension « OCSP "
+        "Must-Staple »), mais le serveur ne la joint pas : les navigateurs qui respectent "
+        "cette exigence refusent le site. Demandez l'activation de l'agrafage OCSP sur le "
+        "serveur, ou un certificat sans cette exigence."
+    ),
+    remediation_en=(
+        'The certificate requires a stapled OCSP response (TLS Feature "status_request", '
+        "Must-Staple) but the server sends none: strict clients refuse the site. Enable OCSP "
+        "stapling, or use a certificate without Must-Staple."
+    ),
+    references=("RFC 7633", "RFC 6066 §8"),
+)
+
+
+# Ports whose protocol stays unknown after every probe, TLS hellos included (tls/identify.py
+# makes that last try, so both checks are declared here, beside their emitter).
+TLS_UNIDENTIFIED = define(
+    id="tls.unidentified",
+    category="tls",
+    severity=2,
+    title_fr="Port chiffré (TLS) attendu, protocole non identifié",
+    title_en="TLS port whose protocol could not be identified",
+    remediation_fr=(
+        "Ce port est d'ordinaire chiffré (HTTPS...), mais aucune poignée de main TLS n'a abouti, "
+        "même avec les anciennes versions : le chiffrement de ce service n'a donc pas pu être "
+        "vérifié, et rien ne permet de dire qu'il est correct. Demandez à votre prestataire "
+        "quel service écoute sur ce port, et fermez-le s'il n'est pas utile."
+    ),
+    remediation_en=(
+        "This port normally speaks TLS, but no TLS handshake succeeded, even with old versions: "
+        "its encryption could not be checked at all. Find out what listens there; close it "
+        "if unneeded."
+    ),
+    references=(ANSSI_TLS,),
+)
+
+
+PORT_UNIDENTIFIED = define(
+    id="port.unidentified",
+    category="exposure",
+    severity=1,
+    title_fr="Port ouvert, service non identifié",
+    title_en="Open port, service not identified",
+    remediation_fr=(
+        "Un service répond sur ce port, mais aucune des sondes de Carbet (bannière, HTTP, TLS, "
+        "protocoles médicaux et bases de données) ne l'a reconnu : il n'a donc pas pu être "
+        "vérifié. Demandez à votre prestataire ce qui écoute ici ; tout port ouvert sans "
+        "raison connue doit être fermé."
+    ),
+    remediation_en=(
+        "Something answers on this port but no probe recognised it, so it could not be checked. "
+        "Find out what it is; close any open port without a known purpose."
+    ),
+    references=("ANSSI, Guide d'hygiène informatique",),
 )

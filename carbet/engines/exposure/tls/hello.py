@@ -25,6 +25,7 @@ MAX_HANDSHAKE_MESSAGE = 256 * 1024
 HRR_RANDOM = bytes.fromhex("CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C")
 
 EXT_SERVER_NAME = 0x0000
+EXT_STATUS_REQUEST = 0x0005
 EXT_SUPPORTED_GROUPS = 0x000A
 EXT_EC_POINT_FORMATS = 0x000B
 EXT_SIGNATURE_ALGORITHMS = 0x000D
@@ -88,9 +89,11 @@ def build_client_hello(
     groups: tuple[int, ...] | list[int] = (),
     key_share_groups: tuple[int, ...] | list[int] = (),
     offer_deflate: bool = False,
+    status_request: bool = False,
 ) -> bytes:
     """One TLS record holding a ClientHello for ``version`` (TLS 1.3 via supported_versions);
-    ``offer_deflate`` also offers TLS compression, to see whether the server accepts it."""
+    ``offer_deflate`` also offers TLS compression, to see whether the server accepts it;
+    ``status_request`` asks for a stapled OCSP response (RFC 6066 §8)."""
     legacy_version = min(version, TLS12)
     suite_bytes = struct.pack(f"!{len(suites)}H", *suites)
     if version < TLS13:
@@ -100,6 +103,8 @@ def build_client_hello(
         name = server_name.encode("idna") if not server_name.isascii() else server_name.encode()
         entry = b"\x00" + _u16_list(name)
         extensions += _extension(EXT_SERVER_NAME, _u16_list(entry))
+    if status_request:  # OCSP, no responder ids, no request extensions
+        extensions += _extension(EXT_STATUS_REQUEST, b"\x01\x00\x00\x00\x00")
     if groups:
         group_bytes = struct.pack(f"!{len(groups)}H", *groups)
         extensions += _extension(EXT_SUPPORTED_GROUPS, _u16_list(group_bytes))

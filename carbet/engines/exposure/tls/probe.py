@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import ssl
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -24,13 +22,21 @@ from carbet.engines.exposure.core import (
     BudgetExceeded,
     ScanContext,
     TargetResult,
-    close_quietly,
 )
 from carbet.engines.exposure.tls import checks as tls_checks  # noqa: F401 - registers the TLS checks
+from carbet.engines.exposure.tls.chain import (
+    HS_CERTIFICATE_STATUS,
+    complete_chain,
+    parse_certificate_status,
+    stapling,
+)
 from carbet.engines.exposure.tls.checks import (
+    TLS_CERT_CHAIN_INCOMPLETE,
     TLS_COMPRESSION,
     TLS_RENEGOTIATION_INSECURE,
+    TLS_UNIDENTIFIED,
 )
+from carbet.engines.exposure.tls.handshake import fetch_leaf, verify_chain
 from carbet.engines.exposure.tls.hello import (
     EXT_RENEGOTIATION_INFO,
     HS_CERTIFICATE,
@@ -71,8 +77,6 @@ from carbet.engines.exposure.tls.verdicts import (
     suites_evidence,
 )
 
-X509_V_FLAG_NO_CHECK_TIME = 0x200000  # expiry is its own check, trust is about the chain only
-
 
 async def gather_or_cancel(*awaitables: Awaitable[Any]) -> list[Any]:
     """``asyncio.gather`` that cancels the siblings when one fails (a spent budget): no probe
@@ -93,6 +97,7 @@ class ProbeResult:
     alert: int | None = None
     certificates: list[bytes] = field(default_factory=list)
     key_exchange: KeyExchangeParameters | None = None
+    ocsp: bytes | None = None  # a stapled OCSP response (b"" when unreadable)
     error: str = ""  # garbage, timeout, refused connection: the probe says nothing
 
 
@@ -180,6 +185,12 @@ class _PortScan:
         certificate_body = records.find(HS_CERTIFICATE)
         if certificate_body is not None:
             result.certificates = parse_certificate(certificate_body)
+        status_body = records.find(HS_CERTIFICATE_STATUS)
+        if status_body is not None:
+            try:
+                result.ocsp = parse_certificate_status(status_body)
+            except TLSParseError:
+                result.ocsp = b""
         key_exchange_body = records.find(HS_SERVER_KEY_EXCHANGE)
         if key_exchange_body is not None:
             suite = describe(result.hello.cipher_suite)
@@ -325,82 +336,6 @@ class _PortScan:
         return [group for group in found if group is not None]
 
 
-_VERIFY_CONTEXTS: dict[tuple[str | None, float], ssl.SSLContext] = {}
-
-
-def _verify_context(ca_file: str | None) -> ssl.SSLContext:
-    """OpenSSL chain verification against the store, lenient on protocol so old servers verify."""
-    stamp = os.path.getmtime(ca_file) if ca_file and os.path.exists(ca_file) else 0.0
-    key = (ca_file, stamp)
-    context = _VERIFY_CONTEXTS.get(key)
-    if context is None:
-        context = ssl.create_default_context(cafile=ca_file)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_REQUIRED
-        context.verify_flags = context.verify_flags | X509_V_FLAG_NO_CHECK_TIME
-        context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-        context.set_ciphers("ALL:@SECLEVEL=0")
-        context.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0)
-        _VERIFY_CONTEXTS[key] = context
-    return context
-
-
-async def _handshake_leaf(
-    ctx: ScanContext,
-    target: str,
-    address: str,
-    port: int,
-    server_name: str | None,
-    context: ssl.SSLContext,
-) -> bytes | None:
-    """One full handshake under the target's slot and timeouts; the leaf certificate (DER)."""
-    async with ctx.slot(target):
-        _reader, writer = await ctx.open_connection(
-            target,
-            address,
-            port,
-            ssl=context,
-            server_hostname=server_name or None,
-            ssl_handshake_timeout=ctx.config.read_timeout,
-            timeout=ctx.config.connect_timeout + ctx.config.read_timeout,
-        )
-        ssl_object = writer.get_extra_info("ssl_object")
-        leaf = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-        await close_quietly(writer)
-        return leaf
-
-
-async def verify_chain(
-    ctx: ScanContext, target: str, address: str, port: int, server_name: str | None
-) -> tuple[bool | None, str, bytes | None]:
-    """(trusted?, OpenSSL's reason when not, leaf DER when the handshake got that far)."""
-    context = _verify_context(ctx.config.ca_file)
-    try:
-        leaf = await _handshake_leaf(ctx, target, address, port, server_name, context)
-        return True, "", leaf
-    except ssl.SSLCertVerificationError as exc:
-        return False, str(exc.verify_message or exc.reason or exc), None
-    except BudgetExceeded:
-        raise
-    except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as exc:
-        return None, f"poignée de main impossible: {type(exc).__name__}", None
-
-
-async def fetch_leaf(
-    ctx: ScanContext, target: str, address: str, port: int, server_name: str | None
-) -> bytes | None:
-    """The leaf certificate by a full, non-verifying handshake (TLS 1.3-only servers)."""
-    context = ScanContext.insecure_ssl_context()
-    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    context.set_ciphers("ALL:@SECLEVEL=0")
-    try:
-        return await _handshake_leaf(ctx, target, address, port, server_name, context)
-    except BudgetExceeded:
-        raise
-    except (ssl.SSLError, OSError, TimeoutError, ConnectionError):
-        return None
-
-
 async def _nothing() -> None:
     return None
 
@@ -452,6 +387,12 @@ async def scan_tls(
         result.errors.append(f"tls:{port}: {reason}" + (f" ({details})" if details else ""))
         evidence["error"] = reason
         evidence["probes"] = scan.probes
+        # A TLS port whose configuration could not be judged is never "nothing wrong".
+        result.observations.append(
+            TLS_UNIDENTIFIED.observe(
+                port, f"{reason} : chiffrement non vérifiable", {"reason": reason}
+            )
+        )
         return
     suites_evidence(evidence, accepted)
     groups, compressed = await _groups_and_compression(scan, result, accepted)
@@ -568,9 +509,29 @@ async def _certificates(
             except BudgetExceeded:
                 leaf = None
         chain_der = [leaf] if leaf else []
+    completion = None
+    if trusted is False:
+        completion = await complete_chain(
+            ctx, scan.target, scan.address, port, server_name, chain_der, trust_error,
+            lambda pem: _trusted_with(scan, pem),
+        )  # fmt: skip
+        if completion.completed:  # a trusted CA after all: only the server's chain is short
+            trusted = True
     evidence["certificate"] = certificate_findings(
         result, port, chain_der, trusted, trust_error, server_name, now
     )
+    if completion is not None and (completion.urls or completion.reason):
+        evidence["certificate"]["chain_completion"] = completion.as_dict()
+    if completion is not None and completion.completed:
+        evidence["certificate"]["chain_incomplete"] = True
+        result.observations.append(
+            TLS_CERT_CHAIN_INCOMPLETE.observe(
+                port,
+                f"intermédiaire non envoyé par le serveur ({trust_error[:80]})",
+                {"sent": len(chain_der), "aia": list(completion.urls)},
+            )
+        )
+    await stapling(scan, result, evidence, accepted, chain_der, trusted)
     seen_leaves = {chain_der[0]} if chain_der else set()
     other_leaves: list[bytes] = []
     for probes in probe_results.values():
@@ -582,6 +543,13 @@ async def _certificates(
         evidence["other_certificates"] = other_certificates(
             result, port, other_leaves[:3], server_name, now
         )
+
+
+async def _trusted_with(scan: _PortScan, extra_pem: str) -> bool | None:
+    trusted, _reason, _leaf = await verify_chain(
+        scan.ctx, scan.target, scan.address, scan.port, scan.server_name, extra_pem
+    )
+    return trusted
 
 
 def _probed_chain(accepted: _Accepted, probe_results: _Probes) -> list[bytes]:
