@@ -330,7 +330,8 @@ class ScanObservation(models.Model):
 
 
 class ExposureAlert(models.Model):
-    """A same-day alert sent for a new critical exposure: one per structure and fingerprint."""
+    """A same-day alert sent for a new critical exposure: one per structure, fingerprint and
+    episode. An exposure a later scan showed fixed that comes back opens a new episode."""
 
     structure = models.ForeignKey("core.Structure", on_delete=models.CASCADE, related_name="+")
     fingerprint = models.CharField(max_length=64)
@@ -338,6 +339,8 @@ class ExposureAlert(models.Model):
     title = models.CharField(max_length=300)
     recipients = models.JSONField(default=list)
     sent_at = models.DateTimeField(default=timezone.now)
+    # 1 for the first appearance, then one more each time it comes back after being fixed.
+    episode = models.PositiveIntegerField(default=1)
 
     objects = TenantQuerySet.as_manager()
     tenant_path = "structure"
@@ -345,7 +348,10 @@ class ExposureAlert(models.Model):
     class Meta:
         verbose_name = _("alerte d'exposition")
         constraints = [
-            models.UniqueConstraint(fields=["structure", "fingerprint"], name="exposure_alert_once")
+            models.UniqueConstraint(
+                fields=["structure", "fingerprint", "episode"],
+                name="exposure_alert_once_per_return",
+            )
         ]
 
     def __str__(self) -> str:
