@@ -157,6 +157,15 @@ class CrisisCase(models.Model):
         return f"{self.reference} — {self.title}"
 
     @property
+    def template_title(self) -> str:
+        from carbet.crisis import library
+
+        try:
+            return library.get(self.category).title
+        except ValueError:
+            return self.category
+
+    @property
     def is_closed(self) -> bool:
         return self.phase == Phase.CLOSED
 
