@@ -1,0 +1,36 @@
+"""The measures catalogue shipped with Carbet (``data/measures.json``), loaded once."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from carbet.bydesign.models import DigitalService
+from carbet.engines.bydesign.catalogue import Applicable, Description, Measure, derive, parse
+
+DATA = Path(__file__).resolve().parent / "data" / "measures.json"
+
+
+@lru_cache(maxsize=1)
+def measures() -> tuple[Measure, ...]:
+    return tuple(parse(json.loads(DATA.read_text(encoding="utf-8"))))
+
+
+def by_code() -> dict[str, Measure]:
+    return {m.code: m for m in measures()}
+
+
+def description_of(service: DigitalService) -> Description:
+    return Description(
+        kind=service.kind,
+        data_kind=service.data_kind,
+        hosting=service.hosting,
+        hds_certified=service.hds_certified,
+        internet_exposed=service.internet_exposed,
+        availability=service.availability,
+    )
+
+
+def applicable(service: DigitalService) -> list[Applicable]:
+    return derive(measures(), description_of(service))
