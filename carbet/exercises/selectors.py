@@ -22,7 +22,7 @@ from carbet.exercises.choices import (
     Outcome,
     ParticipantRole,
 )
-from carbet.exercises.dispatch import recipients_of
+from carbet.exercises.mailing import recipients_of
 from carbet.exercises.models import (
     AccessLink,
     Exercise,

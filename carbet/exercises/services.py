@@ -55,7 +55,7 @@ UPDATABLE_FIELDS = (
     "profile",
     "continuity_test",
 )
-MAX_COMPRESSION = 600.0
+MAX_COMPRESSION = 3600.0
 
 
 class ExerciseError(ValueError):
@@ -203,11 +203,13 @@ def create_exercise(
     _check_clock(compression, duration)
     known = [o.code for o in scenario.objectives]
     chosen = [code for code in (objectives or known) if code in known]
+    values = _variables(scenario, structure, variables)
+    declared = [v.name for v in scenario.variables]
     with transaction.atomic():
         exercise = Exercise.objects.create(
             structure=structure,
             regional=regional,
-            title=(title or scenario.title)[:200],
+            title=(title or render.render(scenario.title, values, declared))[:200],
             level=scenario.level,
             scenario_version=version,
             scenario=jsonformat.to_data(scenario),
@@ -215,7 +217,7 @@ def create_exercise(
             duration_minutes=duration,
             compression=compression,
             objectives=chosen,
-            variables=_variables(scenario, structure, variables),
+            variables=values,
             profile=profile,
             continuity_test=continuity_test,
             reply_key=new_reply_key(),

@@ -76,7 +76,7 @@ def create_regional(
     _check_clock(compression, duration)
     with transaction.atomic():
         regional = RegionalExercise.objects.create(
-            title=(title or scenario.title)[:200],
+            title=(title or _regional_title(scenario))[:200],
             level=scenario.level,
             scenario_version=version,
             scenario=jsonformat.to_data(scenario),
@@ -93,7 +93,7 @@ def create_regional(
                 structure,
                 version,
                 planned_start=planned_start,
-                title=regional.title,
+                title=title,
                 duration_minutes=duration,
                 compression=compression,
                 objectives=regional.objectives,
@@ -110,6 +110,13 @@ def create_regional(
         ip=ip,
     )
     return regional
+
+
+def _regional_title(scenario) -> str:
+    from carbet.engines.exercises import render
+
+    values = {**scenario.variable_defaults(), "structure": _("toutes les structures")}
+    return render.render(scenario.title, values, [v.name for v in scenario.variables])
 
 
 def _children(regional: RegionalExercise) -> list[Exercise]:

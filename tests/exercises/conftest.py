@@ -1,0 +1,272 @@
+"""Fixtures of the exercises tests: a small scenario of our own (independent of the library), a
+real SMTP server (aiosmtpd) and a real IMAP server (dovecot) on loopback, a structure whose
+mandate covers exercises, and an exercise with its people."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from carbet.engines.exercises import jsonformat
+from carbet.engines.exercises import model as m
+from carbet.exercises import services
+from carbet.exercises.models import ScenarioVersion, SendingProfile
+from carbet.core.tenancy import SYSTEM
+from tests.conftest import make_mandate
+
+IMAP_USER, IMAP_PASSWORD = "reponses", "imap-exercise-42"
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+
+
+def scenario() -> m.Scenario:
+    """Four injects: a mail to all at 0, a regional press article at 30 min, a phone call at
+    60 min, a reminder mail to the communication cell at 90 min if nobody replied to the first."""
+    return m.Scenario(
+        code="test-rancon",
+        version="1.0",
+        title="Rançongiciel au {{structure}}",
+        level="debutant",
+        audience="tous",
+        summary="Scénario des tests.",
+        duration_minutes=120,
+        variables=(
+            m.Variable("structure", "Nom de la structure", "la structure"),
+            m.Variable("logiciel", "Dossier patient", "DxCare"),
+        ),
+        objectives=(m.Objective("O1", "Alerter"), m.Objective("O2", "Communiquer")),
+        situation=(m.Section("Contexte", "Le {{structure}} utilise {{logiciel}}."),),
+        cells=(
+            m.Cell("crise", "Cellule de crise", "decision"),
+            m.Cell("com", "Communication", "communication"),
+        ),
+        injects=(
+            m.Inject(
+                "I1", 0, "Alerte du DSI", "email",
+                sender=m.Sender("DSI", "dsi@x.test"),
+                subject="Écrans noirs sur {{logiciel}}",
+                body="Bonjour, {{logiciel}} ne répond plus au {{structure}}.",
+                expectations=(m.Expectation("E1", "La cellule est activée", "O1", "crise"),),
+            ),
+            m.Inject(
+                "I2", 30, "Article de presse", "press", scope="regional",
+                sender=m.Sender("Le Quotidien"), subject="Panne au {{structure}}",
+                body="Un article.",
+            ),
+            m.Inject(
+                "I3", 60, "Appel du SAMU", "phone", sender=m.Sender("SAMU"),
+                phone_script="Demander la situation.", recipients=("directeur",),
+            ),
+            m.Inject(
+                "I4", 90, "Relance de l'ARS", "email", recipients=("com",),
+                sender=m.Sender("ARS", "ars@x.test"), subject="Point de situation ?",
+                body="Merci de répondre.", depends_on=(m.Dependency("I1", "not_replied"),),
+            ),
+        ),
+        observation_grid=(
+            m.Criterion("C1", "Alerte rapide", "O1", (m.ScaleLevel(1, "Non"), m.ScaleLevel(4, "Oui"))),
+        ),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def version(db) -> ScenarioVersion:
+    data = jsonformat.to_data(scenario())
+    return ScenarioVersion.objects.create(
+        code="test-rancon", version="1.0", title="Rançongiciel", level="debutant", data=data
+    )
+
+
+# --- SMTP --------------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    at: float
+    envelope_to: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SmtpSink:
+    host: str
+    port: int
+    messages: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+    def subjects(self) -> list[str]:
+        with self.lock:
+            return [str(r.message["Subject"]) for r in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """aiosmtpd on 127.0.0.1 (an ephemeral port): every message is kept with its arrival."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink("127.0.0.1", free_port())
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            parsed = message_from_bytes(envelope.content, policy=policy.default)
+            with sink.lock:
+                sink.messages.append(Received(time.time(), list(envelope.rcpt_tos), parsed))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname=sink.host, port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server) -> SmtpSink:
+    smtp_server.clear()
+    return smtp_server
+
+
+def make_profile(sink: SmtpSink, imap: dict | None = None) -> SendingProfile:
+    values = dict(
+        name=f"Lab {sink.port} {bool(imap)}",
+        smtp_host=sink.host,
+        smtp_port=sink.port,
+        smtp_security="none",
+        sender_domain="exercice.lab.test",
+        reply_address="reponses@exercice.lab.test",
+        smtp_password="smtp-secret-value",
+    )
+    if imap:
+        values.update(
+            imap_host=imap["host"],
+            imap_port=imap["port"],
+            imap_security="none",
+            imap_username=IMAP_USER,
+            imap_password=IMAP_PASSWORD,
+        )
+    return SendingProfile.objects.create(**values)
+
+
+@pytest.fixture
+def profile(smtp) -> SendingProfile:
+    return make_profile(smtp)
+
+
+def exercise_mandate(structure):
+    return make_mandate(structure, covers_exercise=True, reference=f"EX-{structure.pk}")
+
+
+def prepared(structure, version, profile, *, compression=3600.0, people=True, mandate=True):
+    """An exercise of ``structure`` with a director, two players (one per cell), an animator
+    and an observer; the structure's mandate covers exercises unless ``mandate`` is False."""
+    if mandate:
+        exercise_mandate(structure)
+    exercise = services.create_exercise(
+        SYSTEM,
+        structure,
+        version,
+        planned_start=timezone.now() + dt.timedelta(days=1),
+        compression=compression,
+        variables={"logiciel": "Hopital Manager"},
+        profile=profile,
+    )
+    if people:
+        cells = {c.code: c for c in exercise.cells.all()}
+        for name, email, role, cell in (
+            ("Directrice Exercice", "directrice@alpha.test", "director", None),
+            ("Joueur Crise", "crise@alpha.test", "player", cells["crise"]),
+            ("Joueuse Com", "com@alpha.test", "player", cells["com"]),
+            ("Animateur", "anim@centre.test", "animator", None),
+            ("Observatrice", "obs@centre.test", "observer", None),
+        ):
+            services.add_participant(SYSTEM, exercise, name=name, email=email, role=role, cell=cell)
+    return exercise
+
+
+@pytest.fixture
+def exercise(region, version, profile):
+    return prepared(region.a, version, profile)
+
+
+# --- IMAP (dovecot) ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def imap_server():
+    """Debian's dovecot on loopback (plain IMAP, one maildir user), for the replies mailbox."""
+    if not os.path.exists(DOVECOT):
+        if os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}:
+            pytest.fail("dovecot is missing: the IMAP tests cannot be skipped in CI")
+        pytest.skip("dovecot is not installed")
+    root = Path(tempfile.mkdtemp(prefix="carbet-exercises-imap-"))
+    os.chmod(root, 0o755)
+    (root / "mail").mkdir()
+    port = free_port()
+    if os.geteuid() == 0:
+        uid = gid = 65534  # dovecot never handles mail as root
+        os.chown(root / "mail", uid, gid)
+        users = ""
+    else:
+        uid, gid = os.getuid(), os.getgid()
+        name = pwd.getpwuid(uid).pw_name
+        users = f"default_internal_user = {name}\ndefault_login_user = {name}\n"
+    (root / "passwd").write_text(f"{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n")
+    (root / "dovecot.conf").write_text(
+        "protocols = imap\nlisten = 127.0.0.1\n"
+        f"base_dir = {root}/run\nstate_dir = {root}/state\nlog_path = {root}/dovecot.log\n"
+        "ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n"
+        f"mail_location = maildir:{root}/mail/%u\nfirst_valid_uid = 1\n{users}"
+        f"passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {root}/passwd\n}}\n"
+        f"userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={root}/mail/%u\n}}\n"
+        "service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n"
+        f"    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+    )
+    process = subprocess.Popen(
+        [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode()) from None
+            time.sleep(0.1)
+    yield {"host": "127.0.0.1", "port": port, "root": root}
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def imap_append(server: dict, raw: bytes) -> None:
+    import imaplib
+
+    client = imaplib.IMAP4(server["host"], server["port"], timeout=10)
+    client.login(IMAP_USER, IMAP_PASSWORD)
+    client.append("INBOX", None, None, raw)
+    client.logout()
