@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from carbet.core.tenancy import SYSTEM
 from carbet.engines.exercises import jsonformat
 from carbet.engines.exercises import model as m
 from carbet.exercises import services
 from carbet.exercises.models import ScenarioVersion, SendingProfile
-from carbet.core.tenancy import SYSTEM
 from tests.conftest import make_mandate
 
 IMAP_USER, IMAP_PASSWORD = "reponses", "imap-exercise-42"
@@ -77,7 +77,9 @@ def scenario() -> m.Scenario:
             ),
         ),
         observation_grid=(
-            m.Criterion("C1", "Alerte rapide", "O1", (m.ScaleLevel(1, "Non"), m.ScaleLevel(4, "Oui"))),
+            m.Criterion(
+                "C1", "Alerte rapide", "O1", (m.ScaleLevel(1, "Non"), m.ScaleLevel(4, "Oui"))
+            ),
         ),
     )  # fmt: skip
 
@@ -238,7 +240,8 @@ def imap_server():
         f"base_dir = {root}/run\nstate_dir = {root}/state\nlog_path = {root}/dovecot.log\n"
         "ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n"
         f"mail_location = maildir:{root}/mail/%u\nfirst_valid_uid = 1\n{users}"
-        f"passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {root}/passwd\n}}\n"
+        "passdb {\n  driver = passwd-file\n"
+        f"  args = scheme=PLAIN username_format=%u {root}/passwd\n}}\n"
         f"userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={root}/mail/%u\n}}\n"
         "service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n"
         f"    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
