@@ -188,7 +188,7 @@ def _variable(report: Report, data: Any, line: int, where: Where, index: int) ->
     fields = Fields(
         report, data, f"variable n° {index + 1}", ("name", "description", "default"), line=line
     )
-    where[("variables", index)] = fields.line
+    where[("variables", index)] = fields.key_line("name")
     return Variable(
         name=fields.text("name", required=True),
         description=fields.text("description", required=True),
@@ -200,7 +200,7 @@ def _objective(report: Report, data: Any, line: int, where: Where, index: int) -
     fields = Fields(
         report, data, f"objectif n° {index + 1}", ("code", "title", "criteria"), line=line
     )
-    where[("objectives", index)] = fields.line
+    where[("objectives", index)] = fields.key_line("code")
     return Objective(
         code=fields.text("code", required=True),
         title=fields.text("title", required=True),
@@ -220,7 +220,7 @@ def _section(report: Report, data: Any, line: int, where: Where, index: int) -> 
 
 def _cell(report: Report, data: Any, line: int, where: Where, index: int) -> Cell:
     fields = Fields(report, data, f"cellule n° {index + 1}", ("code", "name", "role"), line=line)
-    where[("cells", index)] = fields.line
+    where[("cells", index)] = fields.key_line("code")
     return Cell(
         code=fields.text("code", required=True),
         name=fields.text("name", required=True),
@@ -232,7 +232,7 @@ def _inject(report: Report, data: Any, line: int, where: Where, index: int) -> I
     code = data.get("code") if isinstance(data, dict) else None
     label = f"inject « {code} »" if isinstance(code, str) and code else f"inject n° {index + 1}"
     fields = Fields(report, data, label, _INJECT_KEYS, line=line)
-    where[("injects", index)] = fields.line
+    where[("injects", index)] = fields.key_line("code")
     for key in (
         "offset_minutes",
         "recipients",
@@ -263,7 +263,7 @@ def _inject(report: Report, data: Any, line: int, where: Where, index: int) -> I
         dep = Fields(
             report, item, f"{label}, dépendance n° {j + 1}", ("inject", "condition"), line=item_line
         )
-        where[("injects", index, "depends_on", j)] = dep.line
+        where[("injects", index, "depends_on", j)] = dep.key_line("inject")
         depends.append(
             Dependency(
                 dep.text("inject", required=True),
@@ -279,7 +279,7 @@ def _inject(report: Report, data: Any, line: int, where: Where, index: int) -> I
             ("code", "text", "objective", "cell", "within_minutes"),
             line=item_line,
         )
-        where[("injects", index, "expectations", j)] = exp.line
+        where[("injects", index, "expectations", j)] = exp.key_line("code")
         for key in ("objective", "cell", "within_minutes"):
             where[("injects", index, "expectations", j, key)] = exp.key_line(key)
         expectations.append(
@@ -315,7 +315,7 @@ def _criterion(report: Report, data: Any, line: int, where: Where, index: int) -
         ("code", "criterion", "objective", "scale"),
         line=line,
     )
-    where[("observation_grid", index)] = fields.line
+    where[("observation_grid", index)] = fields.key_line("code")
     where[("observation_grid", index, "objective")] = fields.key_line("objective")
     scale: list[ScaleLevel] = []
     for item, item_line in fields.items("scale"):
