@@ -100,13 +100,29 @@ def test_minimal_scenario_parses():
         ({"injects__1__offset_minutes": 500}, '"offset_minutes": 500', "après la fin"),
         ({"injects__1__code": "I1"}, '"code": "I1"', "en double (déjà ligne"),
         ({"injects__0__channel": "fax"}, '"channel": "fax"', "« channel » vaut « fax »"),
-        ({"injects__0__recipients": ["crise", "dsi"]}, '"recipients"', "destinataire « dsi » inconnu"),
+        (
+            {"injects__0__recipients": ["crise", "dsi"]},
+            '"recipients"',
+            "destinataire « dsi » inconnu",
+        ),
         ({"injects__0__body": "Bonjour {{directeur}}"}, '"body"', "{{directeur}} non déclarée"),
         ({"injects__0__body": "{{ structure.nom }}"}, '"body"', "n'est pas une variable valide"),
-        ({"injects__0__expectations__0__objective": "O9"}, '"objective": "O9"', "objectif « O9 » inconnu"),
-        ({"injects__0__expectations__0__cell": "soins"}, '"cell": "soins"', "cellule « soins » inconnue"),
+        (
+            {"injects__0__expectations__0__objective": "O9"},
+            '"objective": "O9"',
+            "objectif « O9 » inconnu",
+        ),
+        (
+            {"injects__0__expectations__0__cell": "soins"},
+            '"cell": "soins"',
+            "cellule « soins » inconnue",
+        ),
         ({"injects__1__depends_on__0__inject": "I7"}, '"inject": "I7"', "« I7 », qui n'existe pas"),
-        ({"injects__1__depends_on__0__condition": "maybe"}, '"condition": "maybe"', "valeurs possibles"),
+        (
+            {"injects__1__depends_on__0__condition": "maybe"},
+            '"condition": "maybe"',
+            "valeurs possibles",
+        ),
         ({"injects__1__phone_script": dataclasses.MISSING}, '"channel": "phone"', "phone_script"),
         ({"observation_grid__0__objective": "O5"}, '"objective": "O5"', "objectif « O5 » inconnu"),
         ({"situation__0__text": "{{ville}}"}, '"text"', "{{ville}} non déclarée"),
@@ -115,7 +131,11 @@ def test_minimal_scenario_parses():
         ({"regional_ready": True}, '"regional_ready"', "sans aucun inject de portée"),
         ({"regional_ready": "oui"}, '"regional_ready"', "true ou false"),
         ({"objectives": []}, '"objectives"', "ne doit pas être vide"),
-        ({"injects__0__expectations__0__within_minutes": 0}, '"within_minutes"', "doit être positif"),
+        (
+            {"injects__0__expectations__0__within_minutes": 0},
+            '"within_minutes"',
+            "doit être positif",
+        ),
         ({"injects__0": "I1"}, '"I1"', "un objet {…} est attendu, pas un texte"),
         ({"title": dataclasses.MISSING}, '"code": "essai"', "champ obligatoire « title » absent"),
     ],
@@ -203,8 +223,10 @@ def test_any_bytes_give_problems_never_an_exception(data):
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from([*BASE, "code", "x", "inject"]), children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from([*BASE, "code", "x", "inject"]), children, max_size=6)
+    ),
     max_leaves=30,
 )
 

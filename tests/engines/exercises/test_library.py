@@ -79,7 +79,15 @@ def test_one_regional_scenario_mixes_regional_and_local_injects_with_variables()
 
 def test_health_context_is_named():
     text = " ".join(export(s) for s in library.load_library())
-    for word in ("2022-715", "CNIL", "72 heures", "CERT Santé", "ARS", "mode dégradé", "plan blanc"):
+    for word in (
+        "2022-715",
+        "CNIL",
+        "72 heures",
+        "CERT Santé",
+        "ARS",
+        "mode dégradé",
+        "plan blanc",
+    ):
         assert word in text, word
 
 
