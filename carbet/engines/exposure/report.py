@@ -3,6 +3,7 @@
 The JSON shape is a published contract (users automate on it)::
 
     {"targets": [{"target", "addresses", "score", "grade",
+                  "caps": [{"check", "grade", "reason"}],
                   "services": [{"port", "service", "product", "version"}],
                   "findings": [{"check", "severity", "title", "port", "evidence"}],
                   "refused": [{"address", "port", "reason", "via", "name", "message"}]}]}
@@ -13,7 +14,9 @@ the chosen language (``--lang``: French by default, or English), or the observat
 short ``detail`` and, for known vulnerabilities, ``cve``, ``cvss``, ``epss``, ``kev`` and
 ``product``. Findings come most severe first. ``refused`` lists the connections the
 platform's scope policy refused (always empty for ``carbet scan TARGET…``, which connects to
-what it is told to).
+what it is told to). ``caps`` lists the grade caps that applied (``scoring.CAPS``: e.g. an
+expired certificate caps at F, TLS 1.0 at B), each with its French reason; the platform path,
+which re-reads stored rows, derives them from the same findings.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from carbet.engines import severity as severities
-from carbet.engines.exposure import checks
+from carbet.engines.exposure import checks, scoring
 from carbet.engines.exposure.core import Observation, ServiceInfo, TargetResult, refusal_text
 
 SEVERITY_NAMES = severities.NAMES
@@ -126,10 +129,11 @@ def target_entry(
     services: list[dict[str, Any]],
     findings: list[dict[str, Any]],
     refused: list[dict[str, Any]],
+    caps: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """One target of the JSON contract: services by port, findings most severe first."""
     rank = {name: value for value, name in SEVERITY_NAMES.items()}
-    return {
+    entry: dict[str, Any] = {
         "target": target,
         "addresses": list(addresses),
         "score": score,
@@ -147,6 +151,14 @@ def target_entry(
         # Connections the scope policy refused (platform scans only): never silently skipped.
         "refused": list(refused),
     }
+    if caps is None:  # a stored target (platform path): the same caps, from its findings
+        caps = scoring.caps_for(
+            [{"check": f["check"], "severity": rank[f["severity"]]} for f in findings]
+        )
+    entry["caps"] = [
+        {"check": cap["check"], "grade": cap["grade"], "reason": cap["reason"]} for cap in caps
+    ]
+    return entry
 
 
 def finding_dict(observation: Observation, lang: str = "fr") -> dict[str, Any]:
@@ -175,6 +187,7 @@ def target_dict(result: TargetResult, lang: str = "fr") -> dict[str, Any]:
         services=[service_entry(service) for service in result.services],
         findings=[finding_dict(obs, lang) for obs in result.observations],
         refused=result.refused,
+        caps=list(scores.get("caps") or []),
     )
 
 
@@ -212,7 +225,19 @@ def _score_line(result: TargetResult) -> str:
             parts.append(f"{label} —")
         else:
             parts.append(f"{label} {value['score']} ({value['grade']})")
-    return "  notes : " + " · ".join(parts)
+    lines = ["  notes : " + " · ".join(parts)]
+    caps = (result.scores or {}).get("caps") or []
+    if caps:  # the caps that set the grade (the worst letter), then how many others apply
+        binding = [cap for cap in caps if cap["grade"] == caps[0]["grade"]]
+        lines += ["  " + scoring_cap_text(cap) for cap in binding]
+        if len(caps) > len(binding):
+            lines.append(f"  (+{len(caps) - len(binding)} autre(s) plafond(s), voir --json)")
+    return "\n".join(lines)
+
+
+def scoring_cap_text(cap: dict[str, str]) -> str:
+    """« note plafonnée à F : certificat expiré (tls.cert.expired) » (French, like the table)."""
+    return f"note plafonnée à {cap['grade']} : {cap['reason']} ({cap['check']})"
 
 
 def to_table(results: list[TargetResult], width: int | None = None, lang: str = "fr") -> str:

@@ -18,10 +18,27 @@ The scale (pure functions, no I/O):
 * **Grades**: A+ = 100 with nothing lost, A ≥ 90, B ≥ 80, C ≥ 65, D ≥ 50, E ≥ 35, F below.
 * A **structure**'s category score is its worst target's (one exposed server is enough for an
   attacker), with that target's reasons; its overall score follows the same rule as a target.
+* Web: the Observatory score covers the HTTP headers only; the web checks it does not weigh
+  (``/.env`` served, directory listing, no HTTPS...) still cost their points on top of it.
+* **A+** needs a perfect score with no point lost and no cap: informational notes (0 points,
+  e.g. "TLS 1.3 not offered", "no OCSP stapling") do not deny it.
+
+**Caps** (issue 19: grades that cannot lie), in the spirit of Qualys SSL Labs' grade caps and
+internet.nl's "must" tests: whatever the points, some findings set the best grade a category,
+and the target, can get. Points add up slowly; a single fatal weakness must not hide behind
+good points elsewhere. ``CAPS`` is the table (one row per check); on top of it any **critical**
+finding caps at **D** and any **high** finding at **B** (never an A). An untrusted, expired,
+not-yet-valid, self-signed or mismatched certificate, SSLv2 or SSLv3 caps at **F** rather than a
+separate SSL Labs-style "T": the pages, the PDF and the API carry one letter scale, and the cap's
+reason (shown beside the grade) already says it is about trust. The score is lowered to the top
+of the capped grade's band (an F is at most 34/100), so a score and its letter never disagree.
+Every cap applied is listed with its French reason in ``scores["caps"]`` (and per category), and
+``carbet scan`` shows it beside the grade.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from carbet.engines import severity as severities
@@ -34,6 +51,98 @@ WORST_MARGIN = 20
 # Which evidence key shows a category's probes ran (exposure: the port scan itself).
 EVIDENCE_KEYS = {"tls": "tls", "web": "web", "mail": "dns"}
 SEVERITY_POINTS = severities.POINTS
+# Web checks the Observatory score already weighs (headers, cookies, redirection).
+OBSERVATORY_CHECKS = frozenset(
+    {"web.hsts.missing", "web.hsts.short", "web.csp.missing", "web.csp.unsafe", "web.xfo.missing",
+     "web.xcto.missing", "web.referrer.missing", "web.cookie.insecure", "web.https.no_redirect"}
+)  # fmt: skip
+
+# Best to worst; the highest score each letter allows (a capped score never exceeds it).
+LETTERS = ("A+", "A", "B", "C", "D", "E", "F")
+CEILING = {"A+": 100, "A": 100, "B": 89, "C": 79, "D": 64, "E": 49, "F": 34}
+
+
+@dataclass(frozen=True)
+class Cap:
+    check: str
+    grade: str  # the best grade allowed while this check fires
+    reason_fr: str
+    min_severity: int = 0  # only when the occurrence is at least this severe
+
+
+CAPS: tuple[Cap, ...] = (
+    Cap("tls.protocol.ssl2", "F", "SSLv2 accepté (protocole cassé)"),
+    Cap("tls.protocol.ssl3", "F", "SSLv3 accepté (protocole cassé, POODLE)"),
+    Cap("tls.cert.expired", "F", "certificat expiré : aucune confiance possible"),
+    Cap("tls.cert.not_yet_valid", "F", "certificat pas encore valide : aucune confiance possible"),
+    Cap("tls.cert.self_signed", "F", "certificat auto-signé : aucune confiance possible"),
+    Cap("tls.cert.untrusted", "F", "certificat d'une autorité non reconnue"),
+    Cap("tls.cert.hostname_mismatch", "F", "certificat émis pour un autre nom"),
+    Cap("tls.cipher.weak", "C", "suites de chiffrement cassées acceptées (RC4, 3DES, export…)"),
+    Cap("tls.compression", "C", "compression TLS acceptée (attaque CRIME)"),
+    Cap("tls.renegotiation.insecure", "C", "renégociation non sécurisée"),
+    Cap(
+        "tls.unidentified",
+        "C",
+        "port chiffré au protocole non identifié : rien n'a pu être vérifié",
+    ),
+    Cap("tls.protocol.tls10", "B", "TLS 1.0 accepté (protocole obsolète)"),
+    Cap("tls.protocol.tls11", "B", "TLS 1.1 accepté (protocole obsolète)"),
+    Cap("tls.no_forward_secrecy", "B", "aucune confidentialité persistante", min_severity=3),
+    Cap("tls.dh.weak", "B", "échange Diffie-Hellman trop faible (moins de 2048 bits)"),
+    Cap("tls.cert.chain_incomplete", "B", "chaîne de certificats incomplète"),
+    Cap("tls.cert.sha1_signature", "B", "certificat signé en SHA-1/MD5"),
+)
+CAPS_BY_CHECK = {cap.check: cap for cap in CAPS}
+# Whatever the check: a critical finding never leaves better than D, a high one than B.
+SEVERITY_CAPS = {
+    4: ("D", "constat critique : la note ne peut dépasser D tant qu'il demeure"),
+    3: ("B", "constat de gravité élevée : pas de A tant qu'il demeure"),
+}
+
+
+def worse(first: str, second: str) -> str:
+    """The worse of two letters ("" counts as no grade)."""
+    if not first or not second:
+        return first or second
+    return first if LETTERS.index(first) >= LETTERS.index(second) else second
+
+
+def _entry_severity(entry: dict[str, Any]) -> int:
+    """An entry's severity: stored with it, else its check's (raised if its points say so)."""
+    if isinstance(entry.get("severity"), int):
+        return int(entry["severity"])
+    try:
+        severity = checks.get(str(entry.get("check"))).severity
+    except checks.UnknownCheck:
+        return 0
+    points = entry.get("points") or 0
+    raised = [level for level, cost in SEVERITY_POINTS.items() if cost and points >= cost]
+    return max([severity, *raised])
+
+
+def caps_for(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The caps ``entries`` (lost entries: check, points, severity) impose, worst first."""
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for entry in entries:
+        check = str(entry.get("check", ""))
+        severity = _entry_severity(entry)
+        cap = CAPS_BY_CHECK.get(check)
+        if cap is not None and severity >= cap.min_severity:
+            found.setdefault((check, cap.grade), {"check": check, "grade": cap.grade,
+                                                  "reason": cap.reason_fr})  # fmt: skip
+        if severity in SEVERITY_CAPS:
+            letter, reason = SEVERITY_CAPS[severity]
+            found.setdefault((check, letter), {"check": check, "grade": letter, "reason": reason})
+    return sorted(found.values(), key=lambda c: (-LETTERS.index(c["grade"]), c["check"]))
+
+
+def capped(score: int, letter: str, caps: list[dict[str, str]]) -> tuple[int, str]:
+    """(score, grade) once ``caps`` apply: the worst letter, the score within its band."""
+    for cap in caps:
+        if worse(letter, cap["grade"]) != letter:
+            letter = cap["grade"]
+    return min(score, CEILING[letter]), letter
 
 
 def grade(score: int | None, lost_anything: bool = True) -> str:
@@ -58,6 +167,13 @@ def observation_cost(observation: Observation, lang: str = "fr") -> tuple[str, i
     return definition.category, points, observation.title or definition.title(lang)
 
 
+def _observation_severity(observation: Observation) -> int:
+    definition = checks.get(observation.check)
+    if observation.severity is None:
+        return definition.severity
+    return severities.clamp(observation.severity)
+
+
 def category_losses(observations: list[Observation]) -> dict[str, list[dict[str, Any]]]:
     """Per category, the checks that cost points: check, points, title, ports; costliest first."""
     losses: dict[str, dict[str, dict[str, Any]]] = {category: {} for category in CATEGORIES}
@@ -65,9 +181,10 @@ def category_losses(observations: list[Observation]) -> dict[str, list[dict[str,
         category, points, title = observation_cost(observation)
         entry = losses.setdefault(category, {}).setdefault(
             observation.check,
-            {"check": observation.check, "points": 0, "title": title, "ports": []},
+            {"check": observation.check, "points": 0, "severity": 0, "title": title, "ports": []},
         )
         entry["points"] = max(entry["points"], points)
+        entry["severity"] = max(entry["severity"], _observation_severity(observation))
         if observation.port is not None and observation.port not in entry["ports"]:
             entry["ports"].append(observation.port)
     return {
@@ -97,22 +214,38 @@ def reason_text(entry: dict[str, Any]) -> str:
     return f"{entry['title']} (−{entry['points']})"
 
 
+def _costly(lost: list[dict[str, Any]]) -> bool:
+    return any(entry.get("points") for entry in lost)
+
+
 def _category(score: int | None, lost: list[dict[str, Any]]) -> dict[str, Any]:
+    caps = caps_for(lost) if score is not None else []
+    letter = grade(score, _costly(lost) or bool(caps))
+    if score is not None and caps:
+        score, letter = capped(score, letter, caps)
     return {
         "score": score,
-        "grade": grade(score, bool(lost)),
+        "grade": letter,
         "reasons": [reason_text(entry) for entry in lost if entry["points"]],
         "lost": lost,
+        "caps": caps,
     }
 
 
 def overall(categories: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    numbers = [value["score"] for value in categories.values() if value["score"] is not None]
+    """Overall score and grade of evaluated categories, with every category's caps applied
+    (from their ``lost`` entries: a stored structure re-aggregated later is capped the same)."""
+    evaluated = [value for value in categories.values() if value.get("score") is not None]
+    numbers = [int(value["score"]) for value in evaluated]
     if not numbers:
-        return {"score": None, "grade": ""}
+        return {"score": None, "grade": "", "caps": []}
     score = min(round(sum(numbers) / len(numbers)), min(numbers) + WORST_MARGIN)
-    lost_anything = any(value["lost"] for value in categories.values())
-    return {"score": score, "grade": grade(score, lost_anything)}
+    lost = [entry for value in evaluated for entry in value.get("lost") or []]
+    caps = caps_for(lost)
+    letter = grade(score, _costly(lost) or bool(caps))
+    if caps:
+        score, letter = capped(score, letter, caps)
+    return {"score": score, "grade": letter, "caps": caps}
 
 
 def target_scores(result: TargetResult) -> dict[str, Any]:
@@ -127,8 +260,9 @@ def target_scores(result: TargetResult) -> dict[str, Any]:
         score = max(0, 100 - sum(entry["points"] for entry in lost))
         if category == "web":
             observatory = _observatory(result)
-            if observatory is not None:
-                score = observatory
+            if observatory is not None:  # headers by the Observatory, the rest by points
+                others = sum(e["points"] for e in lost if e["check"] not in OBSERVATORY_CHECKS)
+                score = max(0, observatory - others)
         categories[category] = _category(score, lost)
     return {"categories": categories, **overall(categories)}
 

@@ -46,8 +46,10 @@ def test_json_contract_on_loopback(lab, tmp_path):
     assert list(by_target) == hosts
     for target in document["targets"]:
         assert set(target) == {
-            "target", "addresses", "score", "grade", "services", "findings", "refused"
+            "target", "addresses", "score", "grade", "caps", "services", "findings", "refused"
         }
+        for cap in target["caps"]:  # issue 19: which cap set the grade, and why (French)
+            assert set(cap) == {"check", "grade", "reason"} and cap["reason"]
         assert target["refused"] == []  # the analyst's tool: loopback targets are scanned
         assert isinstance(target["score"], int) and target["grade"]
         for service in target["services"]:

@@ -21,7 +21,7 @@ def target(name: str, *checks: str, **evidence) -> TargetResult:
 def test_a_clean_target_gets_a_plus_only_in_evaluated_categories():
     scores = scoring.score_target(target("10.0.0.1"))
     assert scores["categories"]["exposure"] == {
-        "score": 100, "grade": "A+", "reasons": [], "lost": [],
+        "score": 100, "grade": "A+", "reasons": [], "lost": [], "caps": [],
     }  # fmt: skip
     assert scores["categories"]["tls"]["score"] is None  # no TLS service: not evaluated
     assert (scores["score"], scores["grade"]) == (100, "A+")
