@@ -207,7 +207,7 @@ def _csv_rows(data: bytes, sink: _Sink, max_rows: int) -> list[_Row] | None:
         sink.add(line, None, "le fichier n'est pas en UTF-8 (dans Excel : « CSV UTF-8 »)")
         return None
     delimiter = _delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[_Row] = []
     line = 1
     while True:
@@ -415,13 +415,28 @@ class _Converter:
             return key[:40]
         return None
 
+    def _split_and(self, part: str) -> list[str | None]:
+        """``Soins et hébergement et Communication``: the longest known names first."""
+        words = _AND.split(part)[:20]
+        found: list[str | None] = []
+        start = 0
+        while start < len(words):
+            for end in range(len(words), start, -1):
+                code = self._recipient(" et ".join(words[start:end]))
+                if code is not None:
+                    found.append(code)
+                    start = end
+                    break
+            else:
+                return [None]
+        return found
+
     def _recipients(self, number: int, raw: str, columns: dict[str, int]) -> tuple[str, ...]:
         found: list[str] = []
         for part in _SPLIT.split(raw):
             if not normalize_header(part):
                 continue
-            code = self._recipient(part)
-            pieces = [code] if code is not None else [self._recipient(p) for p in _AND.split(part)]
+            pieces = self._split_and(part)
             if None in pieces:
                 known = ", ".join(cell.name for cell in self.cells)
                 self.sink.add(
