@@ -185,30 +185,33 @@ def add_adhoc(request: HttpRequest, id: int, payload: AdhocIn):
     return 201, inject
 
 
-ACTIONS = {
-    "start": services_console.start,
-    "pause": services_console.pause,
-    "resume": services_console.resume,
-    "finish": services_console.finish,
-}
+def _console_route(action: str, summary: str):
+    """One console route per action (start, pause, resume, finish): explicit paths."""
+    service = getattr(services_console, action)
+
+    @router.post(
+        f"/exercises/{{int:id}}/{action}",
+        response=ExerciseOut,
+        summary=summary,
+        operation_id=f"exercise_{action}",
+    )
+    def route(request: HttpRequest, id: int) -> Exercise:
+        exercise = _exercise(request, id, ExercisePerm.RUN)
+        try:
+            service(actor(request), exercise, ip=client_ip(request))
+        except ExerciseError as exc:
+            raise _conflict(exc) from None
+        exercise.refresh_from_db()
+        return exercise
+
+    route.__name__ = f"exercise_{action}"
+    return route
 
 
-@router.post(
-    "/exercises/{int:id}/{action}",
-    response=ExerciseOut,
-    summary="Console : démarrer (start), mettre en pause (pause), reprendre (resume), terminer "
-    "(finish)",
-)
-def exercise_action(request: HttpRequest, id: int, action: str) -> Exercise:
-    if action not in ACTIONS:
-        raise ApiError(404, code="not_found")
-    exercise = _exercise(request, id, ExercisePerm.RUN)
-    try:
-        ACTIONS[action](actor(request), exercise, ip=client_ip(request))
-    except ExerciseError as exc:
-        raise _conflict(exc) from None
-    exercise.refresh_from_db()
-    return exercise
+exercise_start = _console_route("start", "Démarrer l'exercice (l'horloge envoie les injects)")
+exercise_pause = _console_route("pause", "Mettre en pause (plus aucun envoi)")
+exercise_resume = _console_route("resume", "Reprendre (les injects suivants sont décalés)")
+exercise_finish = _console_route("finish", "Terminer l'exercice")
 
 
 def _inject(request: HttpRequest, pk: int) -> Inject:
