@@ -10,7 +10,14 @@ phases, under the disclosure rules; never a case's content.
 from django.utils.translation import gettext_lazy as _
 
 from carbet.accounts.roles import ARS, C_ADMIN, C_ANALYST, DIRECTOR, REFERENT
-from carbet.core.contract import Choice, PeriodicJob, Permission, ServiceSpec
+from carbet.core.contract import (
+    Choice,
+    NavEntry,
+    PeriodicJob,
+    Permission,
+    ServiceSpec,
+    StructureLink,
+)
 
 # The source of the findings the lessons learned become (``carbet.findings.ingest.ingest``).
 CRISIS_SOURCE = "crisis"
@@ -55,6 +62,24 @@ SERVICE = ServiceSpec(
     label=_("Gestion de crise"),
     url_prefix="crise/",
     urls="carbet.crisis.urls",
+    # The PRIS provider's space: a signed, expiring link, no account (``carbet.crisis.tokens``).
+    extra_urls=(("crise-p/", "carbet.crisis.public_urls"),),
+    public_prefixes=("/crise-p/",),
+    nav=(
+        NavEntry(_("Crises"), "crisis:index", CrisisPerm.REPORT, order=350),
+        NavEntry(
+            _("Crises (région)"),
+            "crisis:ars",
+            CrisisPerm.AGGREGATES,
+            order=352,
+            hidden_for=CrisisPerm.MANAGE,
+        ),
+    ),
+    structure_links=(
+        StructureLink(
+            _("Crise cyber : signaler, kit de crise"), "crisis:structure", CrisisPerm.REPORT, 360
+        ),
+    ),
     permissions=(
         CrisisPerm.REPORT,
         CrisisPerm.VIEW,
