@@ -29,6 +29,7 @@ MAX_BYTES = 5_000_000
 MAX_COLUMNS = 40
 MAX_CELL = 20_000
 HEADER_SEARCH_ROWS = 20
+MAX_SHEET_ROWS = 200_000  # rows read at most, empty ones included
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "time": ("heure", "temps", "moment", "horaire", "date_heure", "h", "t"),
@@ -167,7 +168,7 @@ def import_chronogram(
     else:
         sink = _Sink(path, None)
         rows = _csv_rows(data, sink, max_rows)
-    injects = _Converter(sink, start, cells).convert(rows) if rows is not None else []
+    injects = _Converter(sink, start, cells, max_rows).convert(rows) if rows is not None else []
     if sink.problems:
         return ChronogramResult((), tuple(sink.problems))
     return ChronogramResult(tuple(injects), ())
@@ -218,10 +219,11 @@ def _csv_rows(data: bytes, sink: _Sink, max_rows: int) -> list[_Row] | None:
         except csv.Error:
             sink.add(line, None, "ligne illisible (guillemet non fermé ?)")
             return None
-        if len(rows) > max_rows + HEADER_SEARCH_ROWS:
-            sink.add(line, None, f"plus de {max_rows} lignes : découpez le chronogramme")
-            return None
-        rows.append(_Row(line, tuple(record[:MAX_COLUMNS])))
+        if any(cell.strip() for cell in record[:MAX_COLUMNS]):
+            if len(rows) > max_rows + HEADER_SEARCH_ROWS:
+                sink.add(line, None, f"plus de {max_rows} lignes : découpez le chronogramme")
+                return None
+            rows.append(_Row(line, tuple(record[:MAX_COLUMNS])))
         line = reader.line_num + 1
 
 
@@ -259,14 +261,14 @@ def _xlsx_rows(data: bytes, path: str, max_rows: int) -> tuple[_Sink, list[_Row]
         rows: list[_Row] = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            limit = max_rows + HEADER_SEARCH_ROWS + 1
             for number, values in enumerate(
                 workbook[chosen].iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1
             ):
-                if number > limit:
+                if number > MAX_SHEET_ROWS or len(rows) > max_rows + HEADER_SEARCH_ROWS:
                     sink.add(number, None, f"plus de {max_rows} lignes : découpez le chronogramme")
                     return sink, None
-                rows.append(_Row(number, tuple(values)))
+                if any(_text(value) for value in values):  # formatted but empty rows are skipped
+                    rows.append(_Row(number, tuple(values)))
         return sink, rows
     except Exception:
         sink = _Sink(path, None)
@@ -277,8 +279,9 @@ def _xlsx_rows(data: bytes, path: str, max_rows: int) -> tuple[_Sink, list[_Row]
 
 
 class _Converter:
-    def __init__(self, sink: _Sink, start: dt.time, cells: Sequence[Cell]):
+    def __init__(self, sink: _Sink, start: dt.time, cells: Sequence[Cell], max_rows: int):
         self.sink = sink
+        self.max_rows = max_rows
         self.start = start
         self.cells = cells
         self.cell_names: dict[str, str] = {}
@@ -292,6 +295,10 @@ class _Converter:
             return []
         injects: list[Inject] = []
         codes: dict[str, int] = {}
+        if len(rows) - header_at - 1 > self.max_rows:
+            extra = rows[header_at + 1 + self.max_rows].number
+            self.sink.add(extra, None, f"plus de {self.max_rows} lignes : découpez le chronogramme")
+            return []
         for row in rows[header_at + 1 :]:
             values = {name: row.values[i] for name, i in columns.items() if i < len(row.values)}
             if not any(_text(value) for value in values.values()):

@@ -237,6 +237,10 @@ def test_zip_that_is_not_a_workbook_and_too_many_rows():
     assert "plus de 20 lignes" in problems[0].message
     problems = import_chronogram(xlsx_bytes(rows), "f.xlsx", max_rows=20).problems
     assert "plus de 20 lignes" in problems[0].message
+    exactly = import_chronogram(csv_bytes(rows[:20]), "f.csv", max_rows=20)
+    assert len(exactly.injects) == 20
+    over = import_chronogram(csv_bytes(rows[:21]), "f.csv", max_rows=20).problems
+    assert (over[0].line, "plus de 20 lignes" in over[0].message) == (23, True)
 
 
 TEXT = st.text(
@@ -300,3 +304,17 @@ def test_any_workbook_gives_injects_or_problems(rows):
     result = import_chronogram(xlsx_bytes(rows), "f.xlsx", cells=CELLS)
     assert bool(result.injects) != bool(result.problems)
     assert all(p.location.startswith("Chronogramme!") for p in result.problems if p.line)
+
+
+def test_formatted_empty_rows_do_not_count_and_positions_stay_true():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Feuil1"
+    sheet["C4"], sheet["D4"] = "Heure", "Objet"
+    sheet["C5"], sheet["D5"] = "T+5", "Alerte"
+    sheet["C9"], sheet["D9"] = "plus tard", "Suite"
+    sheet["A3000"].number_format = "hh:mm"  # styled, empty: Excel leaves such rows behind
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    problems = import_chronogram(buffer.getvalue(), "x.xlsx", max_rows=5).problems
+    assert [(p.line, p.location) for p in problems] == [(9, "Feuil1!C9")]
