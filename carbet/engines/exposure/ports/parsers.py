@@ -12,6 +12,8 @@ import re
 import struct
 from typing import Any
 
+from carbet.engines.exposure.web import appliances
+
 PRINTABLE = re.compile(rb"[^\x20-\x7e\t]")
 
 
@@ -367,18 +369,6 @@ HTTP_PRODUCTS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
     (re.compile(r"(?:nginx|Apache|Microsoft-IIS)$", re.I), "", "", ""),
 )
 
-# Remote-access appliances recognised by markers of their login portals (no version there).
-APPLIANCE_MARKERS: tuple[tuple[bytes, str, str], ...] = (
-    (b"/remote/login", "Fortinet FortiGate SSL VPN", "fortinet"),
-    (b"fgt_lang", "Fortinet FortiGate SSL VPN", "fortinet"),
-    (b"/dana-na/", "Ivanti Connect Secure", "ivanti"),
-    (b"/vpn/index.html", "Citrix NetScaler Gateway", "citrix"),
-    (b"NSC_", "Citrix NetScaler Gateway", "citrix"),
-    (b"global-protect", "Palo Alto GlobalProtect", "paloaltonetworks"),
-    (b"/+CSCOE+/", "Cisco ASA AnyConnect", "cisco"),
-    (b"sonicwall", "SonicWall SSL VPN", "sonicwall"),
-)
-
 
 def http_product(response: dict[str, Any]) -> dict[str, str]:
     server = response["headers"].get("server", "")
@@ -394,12 +384,11 @@ def http_product(response: dict[str, Any]) -> dict[str, str]:
     else:
         if server:
             info["product"] = server.split(" ")[0].split("/")[0][:60]
-    sample = (response["body"][:8192] + " ".join(response["cookies"]).encode()).lower()
-    location = response["headers"].get("location", "").lower().encode()
-    for marker, product, vendor in APPLIANCE_MARKERS:
-        if marker.lower() in sample or marker.lower() in location:
-            info.update(product=product, vendor=vendor, version="", appliance="vpn", cpe="")
-            break
+    # Remote-access portals (VPN, OWA, RD Web): the version comes later, from their own paths.
+    portal = appliances.identify(response)
+    if portal is not None:
+        info.update(product=portal.name, vendor=portal.vendor, version="", cpe="")
+        info.update(appliance=portal.kind, appliance_family=portal.family)
     return info
 
 

@@ -46,6 +46,7 @@ from carbet.engines.exposure.ports.framing import (
 )
 from carbet.engines.exposure.ports.verdicts import is_http as is_http
 from carbet.engines.exposure.ports.verdicts import observations_for
+from carbet.engines.exposure.web import appliances
 
 # Ports whose protocol speaks only when spoken to, and the probe that suits them.
 CLIENT_FIRST: dict[int, str] = {
@@ -362,6 +363,9 @@ class Prober:
         }
         if not response["complete_head"]:
             info["warning"] = "en-têtes HTTP sans fin (délai ou taille dépassés)"
+        if info.get("appliance"):
+            await self._appliance_version(info, response, use_tls)
+            return info
         if (
             not use_tls
             and response["status"] == 400
@@ -379,6 +383,41 @@ class Prober:
             info["fhir"] = fhir
             info["service"] = "fhir"
         return info
+
+    async def _appliance_version(
+        self, info: dict[str, Any], first: dict[str, Any], use_tls: bool
+    ) -> None:
+        """A remote-access portal: read its version where the vendor's software exposes it."""
+        portal = next((a for a in appliances.APPLIANCES if a.name == info.get("product")), None)
+        if portal is None:
+            return
+
+        async def fetch(path: str) -> dict[str, Any] | None:
+            return await self.get(path, use_tls)
+
+        found, facts = await appliances.find_version(portal, first, fetch)
+        info.update(facts)
+        if found is None:
+            return
+        info.update(product=portal.product, version=found.version, version_source=found.source)
+        if found.note:
+            info["version_note"] = found.note
+        if found.partial:
+            info["version_partial"] = True
+
+    async def get(self, path: str, use_tls: bool) -> dict[str, Any] | None:
+        """One anonymous GET of ``path`` on this port; None when nothing HTTP came back."""
+        request = parsers.http_request(path, self.host_header(use_tls), self.config.user_agent)
+        try:
+            async with self.connect(use_tls) as (reader, writer):
+                if not await send(writer, request, self.config.read_timeout):
+                    return None
+                reply = await read_until(
+                    reader, lambda d: False, HTTP_READ_CAP, self.config.read_timeout
+                )
+        except (ssl.SSLError, TimeoutError, OSError):
+            return None
+        return parsers.parse_http_response(reply)
 
     async def fhir(self, use_tls: bool) -> dict[str, Any] | None:
         for path in FHIR_PATHS:

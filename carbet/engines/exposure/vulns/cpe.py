@@ -47,6 +47,17 @@ PRODUCT_ALIASES: dict[str, tuple[tuple[str, str], ...]] = {
         ("citrix", "application_delivery_controller_firmware"),
     ),
     "netscaler": (("citrix", "netscaler_application_delivery_controller"),),
+    "citrix netscaler adc": (
+        ("citrix", "netscaler_application_delivery_controller"),
+        ("citrix", "application_delivery_controller_firmware"),
+    ),
+    "citrix netscaler gateway": (
+        ("citrix", "netscaler_gateway"),
+        ("citrix", "netscaler_application_delivery_controller"),
+    ),
+    "fortinet fortigate ssl vpn": (("fortinet", "fortios"),),
+    "palo alto globalprotect": (("paloaltonetworks", "pan-os"),),
+    "cisco asa anyconnect": (("cisco", "adaptive_security_appliance_software"),),
     "pan-os": (("paloaltonetworks", "pan-os"),),
     "palo alto pan-os": (("paloaltonetworks", "pan-os"),),
     "postfix": (("postfix", "postfix"),),

@@ -60,6 +60,30 @@ WHERE m.product = ? AND (? = '' OR m.vendor = ?)
 """
 
 
+KEV_QUERY = """
+SELECT k.cve_id, coalesce(k.vendor, ''), coalesce(k.product, ''), coalesce(k.name, ''),
+       coalesce(k.ransomware, ''), coalesce(k.date_added, ''), c.cvss, e.epss,
+       (SELECT count(*) FROM cpe_match m WHERE m.cve_id = k.cve_id)
+FROM kev k LEFT JOIN cve c ON c.id = k.cve_id LEFT JOIN epss e ON e.cve_id = k.cve_id
+ORDER BY k.date_added DESC, k.cve_id
+"""
+
+
+@dataclass
+class KevEntry:
+    """One KEV catalogue entry, for matching by KEV's own vendor and product."""
+
+    cve_id: str
+    vendor: str
+    product: str
+    name: str
+    ransomware: str
+    date_added: str
+    cvss: float | None
+    epss: float | None
+    nvd_products: int
+
+
 class FeedError(Exception):
     """A feed file that cannot be imported; the message says why, for a human."""
 
@@ -205,6 +229,15 @@ class FeedStore:
             cursor = self.connection.execute(MATCH_QUERY, (product, vendor, vendor))
             rows.extend(_match_row(row) for row in cursor)
         return rows
+
+    def kev_entries(self) -> list[KevEntry]:
+        """Every KEV entry with what EPSS and NVD say of it (``nvd_products``: how many NVD
+        product ranges describe it; 0 when NVD has not, or not yet)."""
+        cached: list[KevEntry] | None = getattr(self, "_kev_cache", None)
+        if cached is None:  # read once per store: a scan asks for every appliance it meets
+            cached = [KevEntry(*row) for row in self.connection.execute(KEV_QUERY)]
+            self._kev_cache = cached
+        return cached
 
     def certfr_alerts(self, cve_id: str) -> list[str]:
         cursor = self.connection.execute(

@@ -3,7 +3,10 @@
 Each :class:`~.core.ServiceInfo` with a product and a version is turned into CPE
 (vendor, product) candidates (:mod:`.cpe`), matched against NVD's vulnerable ``cpeMatch``
 ranges with the vendor-aware comparator (:mod:`.versions`), and enriched with CISA KEV, EPSS
-and CERT-FR. Priority, as the centre works: **KEV first** (exploited now: always critical),
+and CERT-FR. A KEV CVE that NVD has not described for the product (NVD's backlog, or a fresh
+appliance flaw) is matched through KEV's own vendor and product and the vendor's advisory
+ranges (:mod:`.appliances`); one that nothing can place is listed for a check by hand.
+Priority, as the centre works: **KEV first** (exploited now: always critical),
 then **EPSS** (likely to be exploited soon: ≥ 0.5 makes it at least high), then **CVSS**; one
 level higher for medical and remote-access services, which are the ones attacked first.
 """
@@ -15,8 +18,15 @@ from typing import Any
 
 from carbet.engines.exposure.checks import define
 from carbet.engines.exposure.core import Observation, ScanConfig, ServiceInfo
+from carbet.engines.exposure.vulns.appliances import (
+    AFFECTED,
+    KNOWN_FIXES,
+    UNSURE,
+    family_of,
+    kev_concerns,
+)
 from carbet.engines.exposure.vulns.cpe import candidates, parse_cpe
-from carbet.engines.exposure.vulns.feeds import FeedStore, MatchRow, feeds_path
+from carbet.engines.exposure.vulns.feeds import FeedStore, KevEntry, MatchRow, feeds_path
 from carbet.engines.exposure.vulns.versions import in_range, tokens
 
 MAX_CVE_PER_SERVICE = 25  # the most urgent ones; the evidence says how many were left out
@@ -73,6 +83,30 @@ VULN_CVE = define(
 )
 
 
+VULN_KEV_TO_VERIFY = define(
+    id="vuln.kev_unverified",
+    category="exposure",
+    severity=2,
+    title_fr="Équipement visé par des failles activement exploitées : version à vérifier",
+    title_en="Appliance targeted by actively exploited flaws: version to check",
+    remediation_fr=(
+        "Cet équipement d'accès à distance (VPN, passerelle, messagerie) fait partie des produits "
+        "dont des failles sont exploitées en ce moment (catalogue KEV), mais Carbet n'a pas pu "
+        "établir si votre version est concernée. Demandez à votre prestataire la version exacte "
+        "installée et comparez-la aux avis de l'éditeur et du CERT-FR listés ici ; à défaut, "
+        "appliquez la dernière version corrigée."
+    ),
+    remediation_en=(
+        "This remote-access appliance is a product with actively exploited flaws (KEV), but "
+        "Carbet could not tell whether your version is affected. Get the exact version installed "
+        "and compare it with the vendor's and CERT-FR's advisories listed; otherwise update to "
+        "the latest fixed release."
+    ),
+    references=("CISA Known Exploited Vulnerabilities", "CERT-FR"),
+)
+MAX_KEV_TO_VERIFY = 10
+
+
 def default_store(config: ScanConfig | None = None) -> FeedStore | None:
     """The local feed store (``CARBET_FEEDS_DB`` or ``CARBET_DATA_DIR/feeds.sqlite``), or None
     when no feed was ever imported: the scan then skips vulnerability matching."""
@@ -122,28 +156,119 @@ def _row_matches(row: MatchRow, version: str) -> bool:
     )
 
 
-def match_service(service: ServiceInfo, store: FeedStore) -> list[Observation]:
+def service_version(service: ServiceInfo) -> str:
+    """The detected version (or the CPE's), "" when there is none worth comparing."""
     version = service.version
     if not version and service.cpe:
         parsed = parse_cpe(service.cpe)
         version = parsed.full_version() if parsed and parsed.version not in ("*", "-") else ""
-    if not version or not tokens(version):
-        return []
+    return version if version and tokens(version) else ""
+
+
+def match_service(service: ServiceInfo, store: FeedStore) -> list[Observation]:
+    version = service_version(service)
     pairs = candidates(service.product, service.vendor, service.cpe)
-    if not pairs:
-        return []
-    by_cve: dict[str, MatchRow] = {}
-    for row in store.matches(pairs):
-        if row.cve_id not in by_cve and _row_matches(row, version):
-            by_cve[row.cve_id] = row
-    ranked = sorted(by_cve.values(), key=_priority)
-    raised = exposed_first(service)
+    rows = store.matches(pairs) if pairs else []
     observations = []
-    for row in ranked[:MAX_CVE_PER_SERVICE]:
-        observations.append(_observation(service, version, row, raised, store))
-    if len(ranked) > MAX_CVE_PER_SERVICE and observations:
-        observations[-1].evidence["not_listed"] = len(ranked) - MAX_CVE_PER_SERVICE
+    if version:
+        by_cve: dict[str, MatchRow] = {}
+        for row in rows:
+            if row.cve_id not in by_cve and _row_matches(row, version):
+                by_cve[row.cve_id] = row
+        ranked = sorted(by_cve.values(), key=_priority)
+        raised = exposed_first(service)
+        for row in ranked[:MAX_CVE_PER_SERVICE]:
+            observations.append(_observation(service, version, row, raised, store))
+        if len(ranked) > MAX_CVE_PER_SERVICE and observations:
+            observations[-1].evidence["not_listed"] = len(ranked) - MAX_CVE_PER_SERVICE
+    family = family_of(service.product) or str(service.extra.get("appliance_family", ""))
+    if family:
+        described = {row.cve_id for row in rows} if version else set()
+        observations += kev_by_product(service, version, family, described, store)
     return observations
+
+
+def kev_by_product(
+    service: ServiceInfo, version: str, family: str, described: set[str], store: FeedStore
+) -> list[Observation]:
+    """KEV entries of the appliance ``family`` that NVD did not describe for this product
+    (``described``): matched on the vendor advisory's ranges, or listed to be checked."""
+    observations: list[Observation] = []
+    unplaced: list[KevEntry] = []
+    for entry in store.kev_entries():
+        if entry.cve_id in described or not kev_concerns(family, entry.vendor, entry.product):
+            continue
+        fix = KNOWN_FIXES.get(entry.cve_id)
+        if version and fix is not None and fix.family == family:
+            state, fixed = fix.assess(version, partial=bool(service.extra.get("version_partial")))
+            if state == AFFECTED:
+                observations.append(_kev_observation(service, version, entry, fixed, store))
+            if state != UNSURE:
+                continue
+        unplaced.append(entry)
+    if unplaced:
+        observations.append(_kev_to_verify(service, version, unplaced, store))
+    return observations
+
+
+def _kev_observation(
+    service: ServiceInfo, version: str, entry: KevEntry, fixed: str, store: FeedStore
+) -> Observation:
+    fix = KNOWN_FIXES[entry.cve_id]
+    certfr = store.certfr_alerts(entry.cve_id)
+    product = service.product or entry.product
+    evidence = {
+        "product": product,
+        "version": version,
+        "fixed_version": fixed,
+        "advisory": fix.advisory,
+        "certfr": certfr,
+        "kev": {"vendor": entry.vendor, "product": entry.product, "added": entry.date_added},
+        "ransomware": entry.ransomware,
+        "source": "KEV + vendor advisory (NVD has no product data for this CVE)",
+        "note": service.extra.get("version_note", ""),
+    }
+    where = f", avis {', '.join(certfr)}" if certfr else ""
+    return VULN_KEV.observe(
+        port=service.port,
+        detail=f"{product} {version} : {entry.cve_id}, corrigée en {fixed} ({fix.advisory}{where})",
+        evidence=evidence,
+        severity=4,
+        title=f"{entry.cve_id} — {entry.name}" if entry.name else None,
+        cve=entry.cve_id,
+        cvss=entry.cvss,
+        epss=entry.epss,
+        kev=True,
+        product=f"{product} {version}".strip(),
+    )
+
+
+def _kev_to_verify(
+    service: ServiceInfo, version: str, entries: list[KevEntry], store: FeedStore
+) -> Observation:
+    listed = entries[:MAX_KEV_TO_VERIFY]
+    items = [
+        {
+            "cve": entry.cve_id,
+            "name": entry.name,
+            "added": entry.date_added,
+            "ransomware": entry.ransomware,
+            "certfr": store.certfr_alerts(entry.cve_id),
+        }
+        for entry in listed
+    ]
+    why = "version inconnue" if not version else f"version {version} non comparable"
+    return VULN_KEV_TO_VERIFY.observe(
+        port=service.port,
+        detail=f"{service.product} ({why}) : {', '.join(e.cve_id for e in listed)}",
+        evidence={
+            "product": service.product,
+            "version": version,
+            "kev": items,
+            "not_listed": len(entries) - len(listed),
+        },
+        product=f"{service.product} {version}".strip(),
+    )
 
 
 def _observation(
@@ -158,9 +283,11 @@ def _observation(
             severity = max(severity, 3)
         if raised:
             severity = min(4, severity + 1)
+    fixed = row.end_excl if row.end_excl not in ("", "*", "-") else ""
     evidence = {
         "product": product,
         "version": version,
+        "fixed_version": fixed,
         "cpe": f"{row.vendor}:{row.product}",
         "range": {
             k: v
@@ -184,7 +311,8 @@ def _observation(
     return check.observe(
         port=service.port,
         detail=f"{product} {version}: {row.cve_id}"
-        + (f" (CVSS {row.cvss:.1f})" if row.cvss is not None else ""),
+        + (f" (CVSS {row.cvss:.1f})" if row.cvss is not None else "")
+        + (f", corrigée en {fixed}" if fixed else ""),
         evidence=evidence,
         severity=severity,
         title=title,

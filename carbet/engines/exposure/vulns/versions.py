@@ -13,6 +13,11 @@ them wrong. The rules here:
 - Numbers compare as numbers; at one position a number beats a word (``7.0.1`` > ``7.0.r1``).
 - Fortinet's ``7.0.12 build 0601`` and similar "build N" suffixes: the build only breaks ties
   between equal versions that both carry one, because NVD ranges never mention builds.
+- Vendor forms (:func:`canonical`): Ivanti/Pulse Secure client packages say ``9.1.14.18105``
+  for release ``9.1R14`` (build 18105): with ``vendor="ivanti"`` (or ``pulsesecure``) a bare
+  four-number version is read that way, so it compares with the advisories' ``9.1R14.3``.
+  Citrix's ``13.1.49.15`` and ``13.1-49.15``, Cisco's ``9.16.4.27`` and ``9.16(4)27`` already
+  split alike.
 - Distribution suffixes after a space (``8.9p1 Ubuntu-3ubuntu0.6``) are dropped: the upstream
   version is what NVD ranges speak of (back-ported fixes are a known source of false positives;
   the observation says so).
@@ -47,6 +52,21 @@ def normalise(version: str) -> str:
     if text[:1] in ("v", "V") and text[1:2].isascii() and text[1:2].isdigit():
         text = text[1:]
     return text.lower()
+
+
+_DOTTED_FOUR = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)\.(\d+)$", re.IGNORECASE)
+_R_FORM_VENDORS = frozenset({"ivanti", "pulsesecure", "pulse secure"})
+
+
+def canonical(version: str, vendor: str = "") -> str:
+    """``version`` in the form the vendor's advisories use (see the module docstring)."""
+    text = version.strip()
+    if vendor.lower() in _R_FORM_VENDORS:
+        dotted = _DOTTED_FOUR.match(text)
+        if dotted:
+            major, minor, release, build = dotted.groups()
+            return f"{major}.{minor}R{release} build {build}"
+    return text
 
 
 def tokens(version: str) -> list[Token]:
