@@ -129,6 +129,10 @@ def phase_spans(case: CrisisCase) -> list[PhaseSpan]:
     spans: list[PhaseSpan] = []
     if not changes:
         return [PhaseSpan(case.phase, labels[case.phase], case.opened_at, None, "", "")]
+    first = changes[0]
+    if first.from_phase and first.at > case.opened_at:  # the alert, before the qualification
+        label = labels.get(first.from_phase, first.from_phase)
+        spans.append(PhaseSpan(first.from_phase, label, case.opened_at, first.at, "", ""))
     for index, change in enumerate(changes):
         end = changes[index + 1].at if index + 1 < len(changes) else None
         if change.to_phase == Phase.CLOSED:
@@ -147,8 +151,13 @@ def phase_spans(case: CrisisCase) -> list[PhaseSpan]:
 
 
 def next_phases(case: CrisisCase) -> list[tuple[str, str]]:
-    """The phases a case may move to: any other one (going back is allowed, with a reason)."""
-    return [(value, label) for value, label in Phase.choices if value != case.phase]
+    """The phases a case may move to: any other one but the alert (going back is allowed,
+    with a reason); none once closed."""
+    if case.phase == Phase.CLOSED:
+        return []
+    return [
+        (value, label) for value, label in Phase.choices if value not in (case.phase, Phase.ALERT)
+    ]
 
 
 def human_duration(delta: dt.timedelta) -> str:
