@@ -24,6 +24,8 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, line: int, message: str) -> None:
+        # A lone surrogate quoted from the file ("\ud800") could not be printed or stored.
+        message = message.encode("utf-8", "replace").decode("utf-8")
         self.problems.append(Problem(self.path, line, message))
 
 
@@ -39,6 +41,14 @@ def line_of(container: Any, key: Any, default: int = 0) -> int:
 
 def opening_line(value: Any, default: int = 0) -> int:
     return int(getattr(value, "line", 0) or default)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _kind(value: Any) -> str:
@@ -109,6 +119,11 @@ class Fields:
         value = self.data[key]
         if not isinstance(value, str):
             self._wrong(key, "un texte")
+            return default
+        if not _encodable(value):
+            self.report.add(
+                self.key_line(key), f"{self.what} : « {key} » contient un caractère invalide"
+            )
             return default
         if required and not value.strip():
             self.report.add(self.key_line(key), f"{self.what} : « {key} » est vide")
@@ -184,7 +199,7 @@ class Fields:
     def texts(self, key: str) -> tuple[str, ...]:
         found: list[str] = []
         for item, line in self.items(key):
-            if isinstance(item, str):
+            if isinstance(item, str) and _encodable(item):
                 found.append(item[:MAX_TEXT])
             else:
                 self.report.add(line, f"{self.what} : « {key} » ne doit contenir que des textes")

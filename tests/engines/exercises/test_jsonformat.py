@@ -310,3 +310,15 @@ def test_export_key_order_is_stable():
 def test_unknown_format_version():
     data = {**BASE, "format": "carbet-scenario/9"}
     assert any("format" in p.message for p in problems_of(data))
+
+
+def test_lone_surrogates_are_refused_and_messages_stay_printable():
+    text = text_of(BASE).replace('"Début"', '"\\ud800"').replace('"crise"]', '"\\udfff"]')
+    scenario, problems = parse(text, "x.json")
+    assert scenario is None
+    assert any("caractère invalide" in p.message for p in problems)
+    data = {**BASE, "\ud800": 1}
+    problems = parse(json.dumps(data), "x.json")[1]
+    assert problems
+    for problem in problems:
+        problem.render().encode("utf-8")
