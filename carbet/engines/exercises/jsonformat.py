@@ -134,7 +134,7 @@ def _build(report: Report, data: Any) -> tuple[Scenario | None, list[Problem]]:
 
 
 def _scenario(report: Report, data: Any, where: Where) -> Scenario | None:
-    top = Fields(report, data, "scénario", _SCENARIO_KEYS, line=1)
+    top = Fields(report, data, "scénario", _SCENARIO_KEYS)
     if not top.ok:
         return None
     if top.has("format"):
@@ -145,6 +145,8 @@ def _scenario(report: Report, data: Any, where: Where) -> Scenario | None:
             )
     for key in ("duration_minutes", "injects", "variables", "cells", "objectives"):
         where[(key,)] = top.key_line(key)
+        if top.has(key):
+            where[("present", key)] = 1
     where[("regional_ready",)] = top.key_line("regional_ready")
     scenario = Scenario(
         code=top.text("code", required=True),

@@ -96,7 +96,7 @@ def _codes(s: Scenario, where: Where, report: Report) -> None:
     if s.code and not CODE.fullmatch(s.code):
         report.add(where.get(("code",), 0), f"code de scénario « {s.code[:50]} » invalide")
     for key, items in (("objectives", s.objectives), ("cells", s.cells), ("injects", s.injects)):
-        if not items and where.get((key,), 0):
+        if not items and where.get(("present", key)):
             report.add(where.get((key,), 0), f"« {key} » ne doit pas être vide")
 
 

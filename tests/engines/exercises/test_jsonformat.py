@@ -322,3 +322,13 @@ def test_lone_surrogates_are_refused_and_messages_stay_printable():
     assert problems
     for problem in problems:
         problem.render().encode("utf-8")
+
+
+def test_from_data_reports_empty_lists_too():
+    scenario, problems = from_data({**BASE, "cells": [], "injects": []})
+    assert scenario is None
+    assert {p.message for p in problems} >= {
+        "« cells » ne doit pas être vide",
+        "« injects » ne doit pas être vide",
+    }
+    assert all(p.line == 0 for p in problems)
