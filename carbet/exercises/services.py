@@ -144,27 +144,38 @@ def copy_scenario(
         cell.code: Cell.objects.create(exercise=exercise, code=cell.code, name=fill(cell.name))
         for cell in scenario.cells
     }
-    for item in scenario.injects:
-        if regional_only is not None and (item.scope == InjectScope.REGIONAL) != regional_only:
-            continue
-        inject = Inject.objects.create(
-            exercise=exercise,
-            ref=item.code,
-            title=fill(item.title)[:200],
-            channel=item.channel,
-            scope=item.scope,
-            offset_seconds=int(item.offset_minutes) * 60,
-            sender_name=fill(item.sender.name)[:150],
-            sender_local=_local_part(item.sender.address),
-            audience={"to": list(item.recipients)},
-            subject=fill(item.subject)[:250],
-            body=fill(item.body),
-            outlet=fill(item.sender.name)[:150] if item.channel in ("press", "social") else "",
-            script=fill(item.phone_script),
-            depends_on=[{"inject": d.inject, "condition": d.condition} for d in item.depends_on],
-        )
-        for expected in item.expectations:
-            Expectation.objects.create(
+    kept = [
+        item
+        for item in scenario.injects
+        if regional_only is None or (item.scope == InjectScope.REGIONAL) == regional_only
+    ]
+    injects = Inject.objects.bulk_create(
+        [
+            Inject(
+                exercise=exercise,
+                ref=item.code,
+                title=fill(item.title)[:200],
+                channel=item.channel,
+                scope=item.scope,
+                offset_seconds=int(item.offset_minutes) * 60,
+                sender_name=fill(item.sender.name)[:150],
+                sender_local=_local_part(item.sender.address),
+                audience={"to": list(item.recipients)},
+                subject=fill(item.subject)[:250],
+                body=fill(item.body),
+                outlet=fill(item.sender.name)[:150] if item.channel in ("press", "social") else "",
+                script=fill(item.phone_script),
+                depends_on=[
+                    {"inject": d.inject, "condition": d.condition} for d in item.depends_on
+                ],
+            )
+            for item in kept
+        ],
+        batch_size=500,
+    )
+    Expectation.objects.bulk_create(
+        [
+            Expectation(
                 exercise=exercise,
                 inject=inject,
                 ref=expected.code,
@@ -172,6 +183,11 @@ def copy_scenario(
                 objective=expected.objective,
                 cell=cells.get(expected.cell),
             )
+            for item, inject in zip(kept, injects, strict=True)
+            for expected in item.expectations
+        ],
+        batch_size=500,
+    )
 
 
 def _local_part(address: str) -> str:
