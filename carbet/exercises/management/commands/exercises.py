@@ -24,11 +24,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["check", "import", "export", "poll", "clock"])
-        parser.add_argument("args", nargs="*")
+        parser.add_argument("values", nargs="*", metavar="ARG")
         parser.add_argument("--now", action="store_true", help="faire le travail ici (poll)")
 
     def handle(self, *args, **options) -> None:
-        action, values = options["action"], options["args"]
+        action, values = options["action"], options["values"]
         handler = getattr(self, f"_{action}")
         handler(values, options)
 
