@@ -188,6 +188,11 @@ def exercise_scenario(case: CrisisCase) -> str:
             code=f"C{n + 1}",
             criterion=(lesson.recommendation or lesson.text).splitlines()[0][:200],
             objective=f"O{n + 1}",
+            scale=(
+                scenario_model.ScaleLevel(1, _("Non fait")),
+                scenario_model.ScaleLevel(2, _("Fait en partie")),
+                scenario_model.ScaleLevel(3, _("Fait")),
+            ),
         )
         for n, lesson in enumerate(lessons)
     )
