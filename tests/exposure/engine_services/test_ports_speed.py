@@ -1,6 +1,6 @@
 """Port discovery's rolling window and adaptive timeouts (issue 19, item 7), on real sockets.
 
-The lab: open listeners, closed ports (a port bound then released) and *silent* ports — a
+The lab: open listeners, closed ports (bound, never listening) and *silent* ports — a
 listener with backlog 0 whose accept queue is already full (filled with connections nobody
 accepts), so the kernel drops every further SYN: what a firewall does (this kernel has no
 netem). The reference is a plain blocking ``connect`` with a generous timeout, one port at a
@@ -71,10 +71,12 @@ def build(address: str, opened: int, closed: int, silent: int, backlog: int = 51
         lab.sockets.append(listener)
         lab.open.append(listener.getsockname()[1])
     for _ in range(closed):
+        # Bound and kept (so no other socket of the lab gets its number), never listening:
+        # the kernel answers a SYN there with a RST.
         probe = socket.socket()
         probe.bind((address, 0))
+        lab.sockets.append(probe)
         lab.closed.append(probe.getsockname()[1])
-        probe.close()  # bound, never listened: the port answers RST
     for _ in range(silent):
         listener = socket.socket()
         listener.bind((address, 0))
@@ -227,14 +229,18 @@ def test_rfc6298_first_and_following_samples():
     assert rtt.srtt == pytest.approx(0.875 * 0.100 + 0.125 * 0.200)
 
 
-def test_waiting_connects_are_woken_by_a_new_sample():
-    async def scenario() -> bool:
-        rtt = discovery.RoundTrips()
-        waiter = rtt.changed()
-        rtt.sample(0.01)
-        return waiter.done()
+def test_waiting_connects_are_re_timed_by_a_new_sample_until_they_leave():
+    rtt = discovery.RoundTrips()
+    calls: list[float] = []
 
-    assert run(scenario())
+    def listener() -> None:
+        calls.append(rtt.timeout())
+
+    rtt.listen(listener)
+    rtt.sample(0.01)
+    rtt.forget(listener)
+    rtt.sample(0.01)
+    assert calls == [rtt.min_timeout]  # told once, with the new timeout, then no more
 
 
 @given(
