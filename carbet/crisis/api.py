@@ -1,0 +1,644 @@
+"""The crisis service through the API: reports, cases, the main courante, tasks, decisions,
+declarations, the continuity board, indicators (STIX 2.1) and the ARS's aggregates.
+
+Same rules as the pages: a case is visible to the centre and to the members of its crisis cell
+only (404 otherwise, 403 when seen without the right); the ARS gets aggregates, never a case.
+Every write goes through the service functions (rights, log, audit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from carbet.api.auth import actor
+from carbet.api.errors import ApiError
+from carbet.api.pagination import Page, PageQuery, paginate
+from carbet.api.schemas import InputSchema, ObjectId, StructureRef
+from carbet.core import access
+from carbet.crisis import (
+    selectors,
+    services,
+    services_board,
+    services_clock,
+    services_evidence,
+    services_log,
+    services_work,
+    stix,
+)
+from carbet.crisis.models import Activity, CrisisAsset, IncidentReport, LogEntry, Obligation, Task
+from carbet.crisis.service import CrisisPerm
+
+router = Router(tags=["crise"])
+
+Kind = Literal["fact", "decision", "action", "communication", "situation"]
+
+
+def _run(call: Any) -> Any:
+    """Run a service call; its plain refusals (``ValueError``) become 422 errors."""
+    try:
+        return call()
+    except ValueError as exc:
+        raise ApiError(422, str(exc), code="invalid") from None
+    except ValidationError as exc:
+        raise ApiError(422, "; ".join(exc.messages), code="invalid") from None
+
+
+# --- Schemas ------------------------------------------------------------------------------------
+
+
+class ReportIn(InputSchema):
+    what: str = Field(min_length=1, max_length=5000)
+    since: dt.datetime | None = None
+    affected: str = Field("", max_length=5000)
+    contact_name: str = Field(min_length=1, max_length=200)
+    contact_phone: str = Field(min_length=1, max_length=30)
+    contact_email: str = Field("", max_length=254)
+
+
+class ReportOut(Schema):
+    id: int
+    structure: StructureRef
+    reported_at: dt.datetime
+    what: str
+    since: dt.datetime | None
+    affected: str
+    status: str
+    qualification: str
+    severity: int | None
+    case_id: int | None = None
+
+
+class QualifyIn(InputSchema):
+    qualification: Literal["incident", "crisis"]
+    severity: int = Field(ge=1, le=4)
+    personal_data: bool
+    category: str = Field(min_length=1, max_length=40)
+    note: str = Field("", max_length=2000)
+    open_case: bool = True
+    insurer_delay_hours: int | None = Field(None, ge=1, le=24 * 90)
+
+
+class CaseOut(Schema):
+    id: int
+    reference: str
+    structure: StructureRef
+    title: str
+    category: str
+    qualification: str
+    severity: int
+    personal_data: bool
+    phase: str
+    phase_since: dt.datetime
+    opened_at: dt.datetime
+    aware_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class DeclarationOut(Schema):
+    id: int
+    kind: str
+    label: str
+    applicable: bool
+    due_at: dt.datetime | None
+    sent_at: dt.datetime | None
+    reference: str
+    status: str
+
+
+class PhaseTime(Schema):
+    phase: str
+    days: float
+
+
+class CaseDetailOut(CaseOut):
+    phases: list[PhaseTime]
+    declarations: list[DeclarationOut]
+    open_tasks: int
+    overdue_tasks: int
+    activities_not_normal: int
+    log_entries: int
+    exit_criteria_done: int
+    exit_criteria_total: int
+
+
+class PhaseIn(InputSchema):
+    phase: Literal[
+        "qualification", "containment", "remediation", "rebuild", "exit", "lessons", "closed"
+    ]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class EntryOut(Schema):
+    id: int
+    sequence: int
+    event_at: dt.datetime
+    recorded_at: dt.datetime
+    author: str = Field(alias="author_label")
+    source: str
+    kind: str
+    text: str
+    verified: bool
+    supersedes: int | None = Field(alias="supersedes_id")
+    superseded: bool = False
+    entry_hash: str
+
+
+class EntryIn(InputSchema):
+    text: str = Field(min_length=1, max_length=20000)
+    kind: Kind
+    event_at: dt.datetime | None = None
+    source: str = Field("", max_length=200)
+    verified: bool = False
+
+
+class CorrectionIn(InputSchema):
+    text: str = Field(min_length=1, max_length=20000)
+    verified: bool = False
+
+
+class LogFilters(Schema):
+    kind: Kind | None = None
+    verified: bool | None = None
+    q: str | None = Field(None, max_length=200)
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+class VerifyOut(Schema):
+    ok: bool
+    checked: int
+    first_broken: int | None
+    message: str
+
+
+class TaskOut(Schema):
+    id: int
+    workstream: str
+    phase: str
+    title: str
+    owner: str
+    priority: int
+    due_at: dt.datetime | None
+    status: str
+    done_at: dt.datetime | None
+
+
+class TaskIn(InputSchema):
+    workstream: Literal["technical", "care", "communication", "legal", "hr", "suppliers"]
+    title: str = Field(min_length=1, max_length=300)
+    owner: str = Field("", max_length=200)
+    priority: int = Field(3, ge=1, le=3)
+    due_at: dt.datetime | None = None
+    detail: str = Field("", max_length=5000)
+
+
+class TaskPatch(InputSchema):
+    status: Literal["todo", "doing", "done", "cancelled"] | None = None
+    owner: str | None = Field(None, max_length=200)
+    priority: int | None = Field(None, ge=1, le=3)
+    due_at: dt.datetime | None = None
+
+
+class DecisionOut(Schema):
+    id: int
+    title: str
+    options: list[str]
+    chosen: str
+    rationale: str
+    decided_by: str
+    decided_at: dt.datetime
+
+
+class DecisionIn(InputSchema):
+    title: str = Field(min_length=1, max_length=200)
+    options: list[str] = Field(default_factory=list, max_length=10)
+    chosen: str = Field(min_length=1, max_length=5000)
+    rationale: str = Field("", max_length=5000)
+    decided_by: str = Field(min_length=1, max_length=200)
+    decided_at: dt.datetime | None = None
+
+
+class SentIn(InputSchema):
+    sent_at: dt.datetime | None = None
+    reference: str = Field("", max_length=200)
+    note: str = Field("", max_length=2000)
+
+
+class ActivityOut(Schema):
+    id: int
+    name: str
+    mode: str
+    since: dt.datetime
+    procedure: str
+    impact: str
+
+
+class ActivityPatch(InputSchema):
+    mode: Literal["normal", "degraded", "stopped"]
+    procedure: str = Field("", max_length=300)
+    impact: str = Field("", max_length=5000)
+
+
+class AssetOut(Schema):
+    id: int
+    label: str
+    state: str
+    since: dt.datetime
+    note: str
+    asset_id: int | None
+
+
+class AssetPatch(InputSchema):
+    state: Literal["compromised", "isolated", "cleaned", "restored", "verified"]
+    note: str = Field("", max_length=300)
+
+
+class BoardOut(Schema):
+    activities: list[ActivityOut]
+    assets: list[AssetOut]
+
+
+class IndicatorOut(Schema):
+    id: int
+    type: str
+    value: str
+    tlp: str
+    source: str
+    first_seen: dt.datetime | None
+
+
+class IndicatorIn(InputSchema):
+    type: Literal["ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "filename"]
+    value: str = Field(min_length=1, max_length=2000)
+    tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = "amber"
+    source: str = Field("", max_length=200)
+    first_seen: dt.datetime | None = None
+
+
+class CountRow(Schema):
+    label: str
+    count: int | None
+
+
+class CountTableOut(Schema):
+    published: bool
+    reason: str
+    rows: list[CountRow]
+
+
+class AggregatesOut(Schema):
+    crises: int
+    open: int
+    by_category: CountTableOut
+    by_departement: CountTableOut
+    by_phase: CountTableOut
+    mean_days: str | None
+
+
+class TemplateOut(Schema):
+    code: str
+    title: str
+
+
+# --- Reports ------------------------------------------------------------------------------------
+
+
+def _report_out(report: IncidentReport) -> dict[str, Any]:
+    case = getattr(report, "case", None) if report.status == "qualified" else None
+    return {**ReportOut.from_orm(report).model_dump(), "case_id": case.pk if case else None}
+
+
+@router.get("/crisis/reports", response=Page[ReportOut], summary="Signalements d'incident")
+def list_reports(request: HttpRequest, page: Query[PageQuery]) -> dict:
+    access.require(actor(request), CrisisPerm.REPORT)
+    result = paginate(request, selectors.reports_for(actor(request)), page, ("-reported_at",))
+    result["results"] = [_report_out(r) for r in result["results"]]
+    return result
+
+
+@router.post(
+    "/crisis/structures/{int:id}/reports",
+    response={201: ReportOut},
+    summary="Signaler un incident (direction ou référent de la structure)",
+)
+def create_report(request: HttpRequest, id: int, payload: ReportIn) -> Status:
+    user = actor(request)
+    structure = access.structure_for(user, id, CrisisPerm.REPORT)
+    report = _run(lambda: services.report_incident(user, structure, **payload.model_dump()))
+    return Status(201, _report_out(report))
+
+
+@router.post(
+    "/crisis/reports/{int:id}/qualify",
+    response={200: ReportOut},
+    summary="Qualifier un signalement et ouvrir le dossier (centre)",
+)
+def qualify_report(request: HttpRequest, id: int, payload: QualifyIn) -> dict[str, Any]:
+    user = actor(request)
+    report = access.owned_for(user, IncidentReport, id, CrisisPerm.MANAGE, see=CrisisPerm.REPORT)
+    _run(lambda: services.qualify_report(user, report, **payload.model_dump()))
+    report.refresh_from_db()
+    return _report_out(report)
+
+
+# --- Cases --------------------------------------------------------------------------------------
+
+
+@router.get("/crisis/cases", response=Page[CaseOut], summary="Dossiers de crise visibles")
+def list_cases(request: HttpRequest, page: Query[PageQuery]) -> dict:
+    access.require(actor(request), CrisisPerm.VIEW)
+    return paginate(request, selectors.cases_for(actor(request)), page, ("-opened_at",))
+
+
+@router.get(
+    "/crisis/cases/{int:id}",
+    response=CaseDetailOut,
+    summary="Un dossier : phases, déclarations, tâches, tableau de continuité",
+)
+def case_detail(request: HttpRequest, id: int) -> dict[str, Any]:
+    case = selectors.case_for(actor(request), id)
+    view = selectors.director_view(case)
+    return {
+        **CaseOut.from_orm(case).model_dump(),
+        "phases": [
+            {"phase": label, "days": round(spent.total_seconds() / 86400, 2)}
+            for label, spent in view.durations
+        ],
+        "declarations": _declarations(case),
+        "open_tasks": sum(w["open"] for w in view.workstreams.values()),
+        "overdue_tasks": len(view.overdue_tasks),
+        "activities_not_normal": view.activity_counts["degraded"] + view.activity_counts["stopped"],
+        "log_entries": view.entries,
+        "exit_criteria_done": view.exit_done,
+        "exit_criteria_total": view.exit_total,
+    }
+
+
+def _declarations(case: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": o.pk,
+            "kind": o.kind,
+            "label": o.get_kind_display(),
+            "applicable": o.applicable,
+            "due_at": o.due_at,
+            "sent_at": o.sent_at,
+            "reference": o.reference,
+            "status": services_clock.obligation_status(o),
+        }
+        for o in case.obligations.all()
+    ]
+
+
+@router.post("/crisis/cases/{int:id}/phase", response=CaseOut, summary="Changer de phase (centre)")
+def change_phase(request: HttpRequest, id: int, payload: PhaseIn) -> Any:
+    user = actor(request)
+    case = selectors.case_for(user, id, CrisisPerm.MANAGE)
+    _run(lambda: services.change_phase(user, case, payload.phase, reason=payload.reason))
+    case.refresh_from_db()
+    return case
+
+
+# --- Main courante ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/crisis/cases/{int:id}/log", response=Page[EntryOut], summary="La main courante, filtrée"
+)
+def case_log(
+    request: HttpRequest, id: int, page: Query[PageQuery], filters: Query[LogFilters]
+) -> dict:
+    case = selectors.case_for(actor(request), id)
+    rows = selectors.log_entries(
+        case,
+        kind=filters.kind,
+        verified=filters.verified,
+        text=filters.q,
+        since=filters.since,
+        until=filters.until,
+    )
+    return paginate(request, rows, page, ("sequence",))
+
+
+@router.post(
+    "/crisis/cases/{int:id}/log",
+    response={201: EntryOut},
+    summary="Ajouter une entrée à la main courante (scellée, jamais modifiable)",
+)
+def append_entry(request: HttpRequest, id: int, payload: EntryIn) -> Status:
+    user = actor(request)
+    case = selectors.case_for(user, id, CrisisPerm.CONTRIBUTE)
+    entry = _run(lambda: services_log.append_entry(user, case, **payload.model_dump()))
+    return Status(201, entry)
+
+
+@router.post(
+    "/crisis/log-entries/{int:id}/correction",
+    response={201: EntryOut},
+    summary="Corriger une entrée : une nouvelle entrée qui la remplace",
+)
+def correct_entry(request: HttpRequest, id: int, payload: CorrectionIn) -> Status:
+    user = actor(request)
+    entry = access.visible_or_404(
+        user, LogEntry.objects.select_related("case"), id, CrisisPerm.VIEW
+    )
+    selectors.case_for(user, entry.case_id, CrisisPerm.CONTRIBUTE)
+    fixed = _run(lambda: services_log.correct_entry(user, entry, **payload.model_dump()))
+    return Status(201, fixed)
+
+
+@router.get(
+    "/crisis/cases/{int:id}/log/verify",
+    response=VerifyOut,
+    summary="Vérifier le chaînage de la main courante",
+)
+def verify_log(request: HttpRequest, id: int) -> dict[str, Any]:
+    case = selectors.case_for(actor(request), id)
+    result = services_log.verify_log(case)
+    return {
+        "ok": result.ok,
+        "checked": result.checked,
+        "first_broken": result.first_broken,
+        "message": services_log.problem_text(result),
+    }
+
+
+# --- Tasks, decisions, declarations -------------------------------------------------------------
+
+
+@router.get("/crisis/cases/{int:id}/tasks", response=list[TaskOut], summary="Tâches du dossier")
+def list_tasks(request: HttpRequest, id: int) -> Any:
+    case = selectors.case_for(actor(request), id)
+    return list(case.tasks.all())
+
+
+@router.post("/crisis/cases/{int:id}/tasks", response={201: TaskOut}, summary="Ajouter une tâche")
+def create_task(request: HttpRequest, id: int, payload: TaskIn) -> Status:
+    user = actor(request)
+    case = selectors.case_for(user, id, CrisisPerm.CONTRIBUTE)
+    return Status(201, _run(lambda: services_work.add_task(user, case, **payload.model_dump())))
+
+
+@router.patch("/crisis/tasks/{int:id}", response=TaskOut, summary="Mettre à jour une tâche")
+def update_task(request: HttpRequest, id: int, payload: TaskPatch) -> Any:
+    user = actor(request)
+    task = access.visible_or_404(user, Task.objects.select_related("case"), id, CrisisPerm.VIEW)
+    selectors.case_for(user, task.case_id, CrisisPerm.CONTRIBUTE)
+    return _run(lambda: services_work.update_task(user, task, **payload.model_dump()))
+
+
+@router.get(
+    "/crisis/cases/{int:id}/decisions", response=list[DecisionOut], summary="Décisions du dossier"
+)
+def list_decisions(request: HttpRequest, id: int) -> Any:
+    return list(selectors.case_for(actor(request), id).decisions.all())
+
+
+@router.post(
+    "/crisis/cases/{int:id}/decisions",
+    response={201: DecisionOut},
+    summary="Enregistrer une décision (options, motif, qui décide)",
+)
+def create_decision(request: HttpRequest, id: int, payload: DecisionIn) -> Status:
+    user = actor(request)
+    case = selectors.case_for(user, id, CrisisPerm.CONTRIBUTE)
+    decision = _run(lambda: services_work.record_decision(user, case, **payload.model_dump()))
+    return Status(201, decision)
+
+
+@router.get(
+    "/crisis/cases/{int:id}/declarations",
+    response=list[DeclarationOut],
+    summary="Déclarations obligatoires : échéance, envoi, référence",
+)
+def list_declarations(request: HttpRequest, id: int) -> list[dict[str, Any]]:
+    return _declarations(selectors.case_for(actor(request), id))
+
+
+@router.post(
+    "/crisis/obligations/{int:id}/sent",
+    response=DeclarationOut,
+    summary="Noter l'envoi d'une déclaration et la référence reçue",
+)
+def obligation_sent(request: HttpRequest, id: int, payload: SentIn) -> dict[str, Any]:
+    user = actor(request)
+    obligation = access.visible_or_404(
+        user, Obligation.objects.select_related("case"), id, CrisisPerm.VIEW
+    )
+    selectors.case_for(user, obligation.case_id, CrisisPerm.CONTRIBUTE)
+    _run(lambda: services_clock.mark_obligation_sent(user, obligation, **payload.model_dump()))
+    return next(d for d in _declarations(obligation.case) if d["id"] == obligation.pk)
+
+
+# --- Board, indicators --------------------------------------------------------------------------
+
+
+@router.get(
+    "/crisis/cases/{int:id}/board",
+    response=BoardOut,
+    summary="Tableau de continuité : activités et systèmes",
+)
+def board(request: HttpRequest, id: int) -> dict[str, Any]:
+    case = selectors.case_for(actor(request), id)
+    return {"activities": list(case.activities.all()), "assets": list(case.assets.all())}
+
+
+@router.patch(
+    "/crisis/activities/{int:id}", response=ActivityOut, summary="Fonctionnement d'une activité"
+)
+def update_activity(request: HttpRequest, id: int, payload: ActivityPatch) -> Any:
+    user = actor(request)
+    activity = access.visible_or_404(
+        user, Activity.objects.select_related("case"), id, CrisisPerm.VIEW
+    )
+    selectors.case_for(user, activity.case_id, CrisisPerm.CONTRIBUTE)
+    return _run(lambda: services_board.set_activity_mode(user, activity, **payload.model_dump()))
+
+
+@router.patch("/crisis/case-assets/{int:id}", response=AssetOut, summary="État d'un système")
+def update_asset(request: HttpRequest, id: int, payload: AssetPatch) -> Any:
+    user = actor(request)
+    row = access.visible_or_404(
+        user, CrisisAsset.objects.select_related("case"), id, CrisisPerm.VIEW
+    )
+    selectors.case_for(user, row.case_id, CrisisPerm.CONTRIBUTE)
+    return _run(lambda: services_board.set_asset_state(user, row, **payload.model_dump()))
+
+
+@router.get(
+    "/crisis/cases/{int:id}/indicators",
+    response=list[IndicatorOut],
+    summary="Indicateurs de compromission",
+)
+def list_indicators(request: HttpRequest, id: int) -> Any:
+    return list(selectors.case_for(actor(request), id).indicators.all())
+
+
+@router.post(
+    "/crisis/cases/{int:id}/indicators",
+    response={201: IndicatorOut},
+    summary="Ajouter un indicateur de compromission",
+)
+def create_indicator(request: HttpRequest, id: int, payload: IndicatorIn) -> Status:
+    user = actor(request)
+    case = selectors.case_for(user, id, CrisisPerm.CONTRIBUTE)
+    indicator = _run(lambda: services_evidence.add_indicator(user, case, **payload.model_dump()))
+    return Status(201, indicator)
+
+
+@router.get(
+    "/crisis/cases/{int:id}/indicators/stix",
+    response=dict[str, Any],
+    summary="Les indicateurs en STIX 2.1 (bundle)",
+)
+def indicators_stix(request: HttpRequest, id: int) -> dict[str, Any]:
+    case = selectors.case_for(actor(request), id)
+    return json.loads(stix.bundle_json(case))
+
+
+# --- Region -------------------------------------------------------------------------------------
+
+
+def _table(table: Any) -> dict[str, Any]:
+    if table is None:
+        return {"published": False, "reason": "differencing", "rows": []}
+    return {
+        "published": table.published,
+        "reason": table.reason,
+        "rows": [{"label": label, "count": count} for label, count in table.rows()]
+        if table.published
+        else [],
+    }
+
+
+@router.get(
+    "/crisis/aggregates",
+    response=AggregatesOut,
+    summary="Indicateurs régionaux des crises (agrégés, règles de diffusion appliquées)",
+)
+def aggregates(request: HttpRequest) -> dict[str, Any]:
+    result = selectors.region_aggregates(actor(request))
+    return {
+        "crises": result.total,
+        "open": result.open_cases,
+        "by_category": _table(result.by_category),
+        "by_departement": _table(result.by_departement),
+        "by_phase": _table(result.by_phase),
+        "mean_days": str(result.mean_days) if result.mean_days else None,
+    }
+
+
+@router.get("/crisis/templates", response=list[TemplateOut], summary="Modèles de crise")
+def list_templates(request: HttpRequest) -> list[dict[str, str]]:
+    access.require(actor(request), CrisisPerm.REPORT)
+    return [{"code": code, "title": title} for code, title in selectors.templates()]
+
+
+__all__ = ["ObjectId", "router"]
