@@ -47,7 +47,12 @@ class SServers:
         return path
 
     def start(
-        self, name: str, issued: Issued, *options: str, chain: list[Issued] = (), address: str = "127.0.0.1"  # type: ignore[assignment]
+        self,
+        name: str,
+        issued: Issued,
+        *options: str,
+        chain: tuple[Issued, ...] = (),
+        address: str = "127.0.0.1",
     ) -> SServer:
         cert = self.write(f"{name}.crt", issued.cert_pem)
         key = self.write(f"{name}.key", issued.key_pem)
@@ -92,6 +97,19 @@ class SServers:
 # -- certificates for chains -------------------------------------------------------------------
 
 
+CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
 def make_intermediate(root: Issued, name: str = "Carbet Test Intermediate CA") -> Issued:
     key = rsa_key(2048)
     certificate = (
@@ -103,14 +121,7 @@ def make_intermediate(root: Issued, name: str = "Carbet Test Intermediate CA") -
         .not_valid_before(NOW - dt.timedelta(days=20))
         .not_valid_after(NOW + dt.timedelta(days=1000))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )  # fmt: skip
+        .add_extension(CA_KEY_USAGE, critical=True)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(root.key.public_key()),  # type: ignore[attr-defined]
             critical=False,

@@ -38,8 +38,10 @@ ROOT = Path(__file__).resolve().parents[3]
 def legacy_leaf(issuer: Issued, address: str, directory: str) -> Issued:
     """A 1024-bit RSA leaf signed in SHA-1 (``cryptography`` refuses SHA-1; the CLI does not)."""
     key = rsa_key(1024)
-    csr = x509.CertificateSigningRequestBuilder().subject_name(_name("appliance")).sign(
-        key, hashes.SHA256()
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(_name("appliance"))
+        .sign(key, hashes.SHA256())
     )
     paths = {kind: os.path.join(directory, f"legacy-{kind}.pem") for kind in
              ("csr", "ca", "cakey", "ext", "out")}  # fmt: skip
@@ -58,7 +60,9 @@ def legacy_leaf(issuer: Issued, address: str, directory: str) -> Issued:
         return _pem(x509.load_pem_x509_certificate(handle.read()), key)
 
 
-async def _closes_without_a_word(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _closes_without_a_word(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
     """Accepts, reads what the client says, and hangs up: nothing to identify it by."""
     with contextlib.suppress(Exception):
         await asyncio.wait_for(reader.read(4096), 2)
@@ -142,7 +146,7 @@ def test_tls10_only_server_is_identified_and_every_tls_check_runs(scanned, legac
                   "tls.cipher.weak", "tls.protocol.tls13_missing"):  # fmt: skip
         assert check in found, (check, sorted(found))
     assert evidence["certificate"]["key_bits"] == 1024
-    assert evidence["certificate"]["trusted"] is True  # the lab CA signed it: trust is not the issue
+    assert evidence["certificate"]["trusted"] is True  # the lab CA signed it: trust is fine
 
 
 def test_tls10_only_server_is_graded_for_it(scanned):
