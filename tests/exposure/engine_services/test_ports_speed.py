@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
+import subprocess
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -19,6 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from carbet.engines.exposure import runner
 from carbet.engines.exposure.core import (
     BudgetExceeded,
     ScanConfig,
@@ -131,6 +135,33 @@ def test_same_open_set_as_the_reference_and_silent_ports_are_filtered(mixed):
     assert outcome.srtt is not None  # the address answered: its round trip was measured
     # Every connect is paid from the budget, the silent ports' retries included.
     assert ctx.spent("t") == outcome.attempts == len(mixed.ports) + len(mixed.silent)
+
+
+@pytest.mark.skipif(shutil.which("nmap") is None, reason="nmap is not installed")
+def test_same_open_and_filtered_sets_as_nmap(mixed):
+    """nmap's connect scan as the reference: the same open set, the same filtered ports."""
+    output = subprocess.run(
+        ["nmap", "-sT", "-Pn", "-n", "-p", ",".join(map(str, mixed.ports)), "-oX", "-",
+         mixed.address],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    states: dict[str, set[int]] = {}
+    for port in ET.fromstring(output).iter("port"):
+        state = port.find("state")
+        if state is not None:
+            states.setdefault(state.get("state", ""), set()).add(int(port.get("portid", "0")))
+    ctx = ScanContext(ScanConfig())
+    outcome = run(discovery.discover_states(ctx, "t", mixed.address, mixed.ports))
+    assert set(outcome.open) == states.get("open", set()) == set(mixed.open)
+    assert set(outcome.filtered) == states.get("filtered", set()) == set(mixed.silent)
+
+
+def test_a_scan_through_the_runner_keeps_the_filtered_ports(mixed):
+    config = ScanConfig(ports=tuple(mixed.ports), read_timeout=0.3, tls_full=False,
+                        web_paths=False, mail_dns=False)  # fmt: skip
+    (result,) = runner.scan([mixed.address], config)
+    assert result.evidence["filtered_ports"] == {mixed.address: sorted(mixed.silent)}
+    assert result.evidence["open_ports"] == {mixed.address: sorted(mixed.open)}
 
 
 def test_scan_address_reports_the_filtered_ports(mixed):
