@@ -174,6 +174,32 @@ def test_sonicwall_and_exchange(store):
     assert kev_cves(cu8) == [] and to_verify(cu8) == ["CVE-2021-26855"]
 
 
+def test_exchange_builds_are_judged_by_the_advisory_even_when_nvd_names_the_cve(tmp_path):
+    """NVD files Exchange by year and cumulative update, never by build: its entries cannot
+    decide for the build a scan reads, so the advisory's build ranges do."""
+    store = FeedStore(tmp_path / "feeds.sqlite")
+    store.begin()
+    store.put_cves(
+        [
+            (
+                ("CVE-2021-26855", "2021-03-02", "2021-03-02", 9.8, "3.1", "", "ProxyLogon"),
+                [("CVE-2021-26855", "microsoft", "exchange_server", "2019", "", "", "", "",
+                  "cpe:2.3:a:microsoft:exchange_server:2019:cumulative_update_8:*:*:*:*:*:*")],
+            )
+        ]
+    )  # fmt: skip
+    store.put_kev(
+        [("CVE-2021-26855", "Microsoft", "Exchange Server", "Microsoft Exchange Server RCE",
+          "2021-11-03", "2021-04-16", "Known", "Apply updates.")]
+    )  # fmt: skip
+    store.commit()
+    try:
+        assert kev_cves(found(store, "Microsoft Exchange", "15.2.792.3")) == ["CVE-2021-26855"]
+        assert found(store, "Microsoft Exchange", "15.2.792.10") == []
+    finally:
+        store.close()
+
+
 def test_kev_products_match_whole_words_only():
     assert appliances.kev_concerns("cisco_asa", "Cisco", "Adaptive Security Appliance (ASA)")
     assert not appliances.kev_concerns("cisco_asa", "Cisco", "Small Business RV Series Routers")

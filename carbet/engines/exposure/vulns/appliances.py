@@ -33,6 +33,9 @@ class KevProduct:
     vendors: tuple[str, ...]
     words: tuple[str, ...]
     version_vendor: str  # the rules of :func:`versions.compare` to use
+    # False when NVD files the product under names, not the versions a scan reads (Exchange:
+    # "2019" + "cumulative_update_8", never a build): NVD then cannot decide for a build.
+    nvd_versions: bool = True
 
 
 KEV_PRODUCTS: dict[str, KevProduct] = {
@@ -55,7 +58,9 @@ KEV_PRODUCTS: dict[str, KevProduct] = {
         KevProduct("cisco_asa", ("cisco",), ("adaptive security appliance", "asa"), "cisco"),
         KevProduct("sonicwall_sma", ("sonicwall",), ("sma", "secure mobile access"), "sonicwall"),
         KevProduct("sonicwall_sonicos", ("sonicwall",), ("sonicos",), "sonicwall"),
-        KevProduct("exchange", ("microsoft",), ("exchange server",), "microsoft"),
+        KevProduct(
+            "exchange", ("microsoft",), ("exchange server",), "microsoft", nvd_versions=False
+        ),
     )
 }
 

@@ -20,6 +20,7 @@ from carbet.engines.exposure.checks import define
 from carbet.engines.exposure.core import Observation, ScanConfig, ServiceInfo
 from carbet.engines.exposure.vulns.appliances import (
     AFFECTED,
+    KEV_PRODUCTS,
     KNOWN_FIXES,
     UNSURE,
     family_of,
@@ -183,7 +184,8 @@ def match_service(service: ServiceInfo, store: FeedStore) -> list[Observation]:
             observations[-1].evidence["not_listed"] = len(ranked) - MAX_CVE_PER_SERVICE
     family = family_of(service.product) or str(service.extra.get("appliance_family", ""))
     if family:
-        described = {row.cve_id for row in rows} if version else set()
+        comparable = KEV_PRODUCTS[family].nvd_versions if family in KEV_PRODUCTS else True
+        described = {row.cve_id for row in rows} if version and comparable else set()
         observations += kev_by_product(service, version, family, described, store)
     return observations
 
