@@ -431,3 +431,63 @@ PORT_UNIDENTIFIED = define(
     ),
     references=("ANSSI, Guide d'hygiène informatique",),
 )
+
+
+# Attack probes (tls/attacks.py), in the manner of SSLyze and testssl.sh.
+TLS_HEARTBLEED = define(
+    id="tls.heartbleed",
+    category="tls",
+    severity=4,
+    title_fr="Faille Heartbleed : la mémoire du serveur peut être lue à distance",
+    title_en="Heartbleed: the server's memory can be read remotely",
+    remediation_fr=(
+        "Le serveur répond à une requête « heartbeat » malformée : n'importe qui sur internet peut "
+        "lire des morceaux de sa mémoire (mots de passe, clés privées, données de patients). "
+        "Mettez à jour OpenSSL (ou l'équipement) immédiatement, puis faites émettre un nouveau "
+        "certificat avec une nouvelle clé et changez les mots de passe qui ont transité."
+    ),
+    remediation_en=(
+        "The server answers a malformed heartbeat request: anyone can read its memory (passwords, "
+        "private keys). Update OpenSSL or the device now, then rekey, reissue the certificate and "
+        "change passwords."
+    ),
+    references=("CVE-2014-0160", "RFC 6520"),
+)
+
+
+TLS_FALLBACK_SCSV_MISSING = define(
+    id="tls.fallback_scsv.missing",
+    category="tls",
+    severity=1,
+    title_fr="Protection contre le repli de version (TLS_FALLBACK_SCSV) absente",
+    title_en="No downgrade protection (TLS_FALLBACK_SCSV)",
+    remediation_fr=(
+        "Le serveur accepte plusieurs versions de TLS mais n'empêche pas un attaquant de forcer "
+        "un client à se replier sur la plus ancienne. Le mieux est de ne garder que TLS 1.2 et "
+        "1.3 ; sinon, demandez la mise à jour du logiciel TLS, qui gère ce signal depuis 2014."
+    ),
+    remediation_en=(
+        "The server accepts several TLS versions but ignores the fallback signal, so a client can "
+        "be pushed down to the oldest. Keep TLS 1.2/1.3 only, or update the TLS software."
+    ),
+    references=("RFC 7507", ANSSI_TLS),
+)
+
+
+TLS_EMS_MISSING = define(
+    id="tls.ems.missing",
+    category="tls",
+    severity=1,
+    title_fr="Extension « Extended Master Secret » non prise en charge",
+    title_en="Extended Master Secret not supported",
+    remediation_fr=(
+        "En TLS 1.2 et avant, le serveur ne lie pas la clé de session à l'échange complet "
+        "(RFC 7627) : cela ouvre la porte à l'attaque « triple handshake ». Demandez la mise à "
+        "jour du logiciel TLS du serveur, ou le passage à TLS 1.3."
+    ),
+    remediation_en=(
+        "Under TLS ≤ 1.2 the server does not bind the session key to the whole handshake "
+        "(RFC 7627, triple handshake attack). Update the TLS software or move to TLS 1.3."
+    ),
+    references=("RFC 7627", ANSSI_TLS),
+)

@@ -62,6 +62,11 @@ def _u16_list(data: bytes) -> bytes:
     return struct.pack("!H", len(data)) + data
 
 
+def extension(kind: int, body: bytes) -> bytes:
+    """One encoded extension (type, length, body)."""
+    return _extension(kind, body)
+
+
 def _extension(kind: int, body: bytes) -> bytes:
     return struct.pack("!HH", kind, len(body)) + body
 
@@ -90,10 +95,12 @@ def build_client_hello(
     key_share_groups: tuple[int, ...] | list[int] = (),
     offer_deflate: bool = False,
     status_request: bool = False,
+    extra_extensions: bytes = b"",
 ) -> bytes:
     """One TLS record holding a ClientHello for ``version`` (TLS 1.3 via supported_versions);
     ``offer_deflate`` also offers TLS compression, to see whether the server accepts it;
-    ``status_request`` asks for a stapled OCSP response (RFC 6066 §8)."""
+    ``status_request`` asks for a stapled OCSP response (RFC 6066 §8); ``extra_extensions``
+    (already encoded) are appended as they are (the attack probes' heartbeat, EMS...)."""
     legacy_version = min(version, TLS12)
     suite_bytes = struct.pack(f"!{len(suites)}H", *suites)
     if version < TLS13:
@@ -111,6 +118,7 @@ def build_client_hello(
         extensions += _extension(EXT_EC_POINT_FORMATS, _u8_list(b"\x00"))
     if version >= TLS12:
         extensions += _SIGNATURE_ALGORITHMS_EXTENSION
+    extensions += extra_extensions
     if version >= TLS13:
         extensions += _extension(EXT_SUPPORTED_VERSIONS, _u8_list(struct.pack("!H", TLS13)))
         shares = b"".join(_key_share_entry(group) for group in key_share_groups)

@@ -23,6 +23,7 @@ from carbet.engines.exposure.core import (
     ScanContext,
     TargetResult,
 )
+from carbet.engines.exposure.tls import attacks
 from carbet.engines.exposure.tls import checks as tls_checks  # noqa: F401 - registers the TLS checks
 from carbet.engines.exposure.tls.chain import (
     HS_CERTIFICATE_STATUS,
@@ -410,6 +411,8 @@ async def scan_tls(
                 TLS_COMPRESSION.observe(port, "compression TLS (DEFLATE) acceptée")
             )
     _renegotiation(result, port, evidence, accepted, probe_results)
+    if ctx.config.tls_full:
+        await attacks.run(scan, result, evidence, accepted)
     await _certificates(scan, result, evidence, accepted, probe_results, chain_check, _now(now))
     if scan.errors:
         probe_error_notes(result, port, evidence, scan.errors)
