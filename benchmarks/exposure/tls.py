@@ -11,6 +11,8 @@ certificate validity, and print the time ratios.
 SSLyze lives in its own venv (``.bench-venv/sslyze-venv``, created here; its pins would fight
 Carbet's), testssl.sh is the Debian package, run on a small sample (it takes tens of seconds per
 endpoint). Run alone: ``.venv/bin/python benchmarks/exposure/tls.py [--quick] [--count N]``.
+``--legacy``: one TLS 1.0-only ``openssl s_server`` (security level 0, RSA 1024, SHA-1) scanned
+end to end (identification, TLS, attack probes, grade) vs testssl.sh (issue 19).
 """
 
 from __future__ import annotations
@@ -459,6 +461,98 @@ def measure(quick: bool = False, count: int | None = None) -> list[dict[str, Any
     return rows
 
 
+# -- a legacy-only appliance (issue 19): found, judged and graded, vs testssl.sh ----------------
+
+
+def _legacy_carbet(address: str, port: int, ca_file: str) -> tuple[float, dict[str, Any]]:
+    """Carbet as a user runs it: the runner (identification, TLS, attack probes, grade)."""
+    from carbet.engines.exposure import runner
+
+    config = ScanConfig(ports=(port,), port_hints=((port, "https"),), ca_file=ca_file,
+                        mail_dns=False, web_paths=False)  # fmt: skip
+    started = time.perf_counter()
+    (result,) = runner.scan([address], config)
+    seconds = time.perf_counter() - started
+    evidence = result.evidence.get("tls", {}).get(str(port), {})
+    checks = {observation.check for observation in result.observations}
+    attacks = evidence.get("attacks", {})
+    return seconds, {
+        "protocols": sorted(k for k, v in evidence.get("protocols", {}).items() if v),
+        "heartbleed": bool(attacks.get("heartbleed")),
+        "fallback_scsv": attacks.get("fallback_scsv"),
+        "weak_key": "tls.cert.weak_key" in checks,
+        "sha1": "tls.cert.sha1_signature" in checks,
+        "grade": result.scores.get("grade"),
+    }
+
+
+def _legacy_testssl(address: str, port: int, ca_file: str) -> tuple[float, dict[str, Any]]:
+    binary = shutil.which("testssl") or shutil.which("testssl.sh")
+    if binary is None:
+        raise FileNotFoundError("testssl")
+    with tempfile.TemporaryDirectory() as directory:
+        output = os.path.join(directory, "out.json")
+        command = [binary, "--quiet", "--color", "0", "--warnings", "off", "--nodns", "none",
+                   "-p", "-S", "-H", "-Z", "--add-ca", ca_file, "--jsonfile", output,
+                   f"{address}:{port}"]  # fmt: skip
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, timeout=900, cwd=directory)
+        seconds = time.perf_counter() - started
+        with open(output) as handle:
+            findings = {item.get("id", ""): item.get("finding", "") for item in json.load(handle)}
+    protocols = sorted(
+        key for name, key in TESTSSL_PROTOCOLS.items()
+        if findings.get(name, "").startswith("offered")
+    )  # fmt: skip
+    key_size = findings.get("cert_keySize", "")
+    return seconds, {
+        "protocols": protocols,
+        "heartbleed": findings.get("heartbleed", "").startswith("VULNERABLE"),
+        "fallback_scsv": None,  # one protocol only: nothing to fall back from
+        "weak_key": "1024" in key_size,
+        "sha1": "SHA1" in findings.get("cert_signatureAlgorithm", "").upper(),
+        "grade": findings.get("overall_grade") or "(no grade without -g)",
+    }
+
+
+def measure_legacy() -> list[dict[str, Any]]:
+    """One TLS 1.0-only ``openssl s_server`` at security level 0 (1024-bit key, SHA-1)."""
+    from tests.exposure.engine_tls.servers import make_ca
+    from tests.exposure.engine_tls.sserver import SServers
+    from tests.exposure.engine_tls.test_tls_legacy import legacy_leaf
+
+    directory = tempfile.mkdtemp(prefix="carbet-bench-legacy-")
+    ca = make_ca()
+    ca_file = os.path.join(directory, "ca.pem")
+    Path(ca_file).write_bytes(ca.cert_pem)
+    servers = SServers(directory)
+    address = "127.23.0.10"
+    try:
+        server = servers.start("legacy", legacy_leaf(ca, address, directory), "-tls1",
+                               "-cipher", "ALL:@SECLEVEL=0", "-legacy_renegotiation",
+                               address=address)  # fmt: skip
+        ours_s, ours = _legacy_carbet(address, server.port, ca_file)
+        try:
+            theirs_s, theirs = _legacy_testssl(address, server.port, ca_file)
+        except FileNotFoundError:
+            return []
+    finally:
+        servers.close()
+    keys = ("protocols", "heartbleed", "weak_key", "sha1")
+    same = [key for key in keys if ours[key] == theirs[key]]
+    return [
+        {
+            "bench": "tls: TLS 1.0-only appliance (SECLEVEL 0, RSA 1024, SHA-1), end to end",
+            "carbet_s": round(ours_s, 2),
+            "anchor": "testssl.sh 3.0 (-p -S -H -Z)",
+            "anchor_s": round(theirs_s, 1),
+            "ratio": round(theirs_s / ours_s, 1),
+            "agreement": f"{len(same)}/{len(keys)} verdicts ({', '.join(same)})",
+            "notes": f"carbet={ours}; testssl={theirs}",
+        }
+    ]
+
+
 def print_table(rows: list[dict[str, Any]]) -> None:
     print(f"{'bench':58} {'carbet':>8} {'anchor':>9} {'ratio':>6}  agreement / anchor")
     for row in rows:
@@ -475,8 +569,11 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="20 endpoints, 1 testssl sample")
     parser.add_argument("--count", type=int, help="number of TLS endpoints (default 100)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--legacy", action="store_true", help="only the TLS 1.0-only appliance")
     arguments = parser.parse_args()
     if arguments.serve:
         serve(arguments.serve)
+    elif arguments.legacy:
+        print_table(measure_legacy())
     else:
         print_table(measure(quick=arguments.quick, count=arguments.count))
