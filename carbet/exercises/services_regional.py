@@ -20,10 +20,11 @@ from carbet.core.models import Structure
 from carbet.core.tenancy import Actor
 from carbet.engines.exercises import jsonformat
 from carbet.exercises import services_console as console
-from carbet.exercises.choices import ExerciseStatus, InjectScope
+from carbet.exercises.choices import ExerciseStatus, InjectScope, LogKind
 from carbet.exercises.models import (
     Exercise,
     Inject,
+    LogEntry,
     RegionalExercise,
     ScenarioVersion,
     SendingProfile,
@@ -112,6 +113,22 @@ def create_regional(
     return regional
 
 
+def _log_all(ids: list[int], text: str, actor: Actor, now, label: str = "") -> None:
+    LogEntry.objects.bulk_create(
+        [
+            LogEntry(
+                exercise_id=pk,
+                kind=LogKind.CONSOLE,
+                text=text,
+                actor_label=label or actor_label(actor),
+                at=now,
+            )
+            for pk in ids
+        ],
+        batch_size=500,
+    )
+
+
 def _regional_title(scenario) -> str:
     from carbet.engines.exercises import render
 
@@ -134,10 +151,18 @@ def start_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None =
         RegionalExercise.objects.filter(pk=regional.pk).update(
             status=ExerciseStatus.RUNNING, started_at=now, pauses=[]
         )
-        children = _children(regional)
-        for child in children:
-            if child.status in (ExerciseStatus.DRAFT, ExerciseStatus.SCHEDULED):
-                console.begin(child, now)
+        locked.started_at, locked.pauses = now, []
+        children = [
+            c
+            for c in _children(regional)
+            if c.status in (ExerciseStatus.DRAFT, ExerciseStatus.SCHEDULED)
+        ]
+        ids = [c.pk for c in children]
+        Exercise.objects.filter(pk__in=ids).update(
+            status=ExerciseStatus.RUNNING, started_at=now, pauses=[]
+        )
+        console.schedule_pending(ids, locked)
+        _log_all(ids, _("Début de l'exercice (régional)."), actor, now)
         if children:
             console.ensure_clock(children[0], actor)
     regional.refresh_from_db()
@@ -151,14 +176,15 @@ def pause_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None =
         locked = RegionalExercise.objects.select_for_update().get(pk=regional.pk)
         if locked.status != ExerciseStatus.RUNNING:
             raise ExerciseError(_("Seul un exercice en cours peut être mis en pause."))
+        pauses = [*locked.pauses, [now.isoformat(), None]]
         RegionalExercise.objects.filter(pk=regional.pk).update(
-            status=ExerciseStatus.PAUSED,
-            paused_at=now,
-            pauses=[*locked.pauses, [now.isoformat(), None]],
+            status=ExerciseStatus.PAUSED, paused_at=now, pauses=pauses
         )
-        for child in _children(regional):
-            if child.status == ExerciseStatus.RUNNING:
-                console.suspend(child, now, label)
+        ids = [c.pk for c in _children(regional) if c.status == ExerciseStatus.RUNNING]
+        Exercise.objects.filter(pk__in=ids).update(
+            status=ExerciseStatus.PAUSED, paused_at=now, pauses=pauses
+        )
+        _log_all(ids, _("Pause : plus aucun envoi."), actor, now, label)
     regional.refresh_from_db()
     audit.record(actor, "exercise.regional_pause", regional, ip=ip)
 
@@ -176,10 +202,14 @@ def resume_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None 
         RegionalExercise.objects.filter(pk=regional.pk).update(
             status=ExerciseStatus.RUNNING, paused_at=None, pauses=pauses
         )
-        children = _children(regional)
-        for child in children:
-            if child.status == ExerciseStatus.PAUSED:
-                console.unsuspend(child, now, label)
+        locked.pauses = pauses
+        children = [c for c in _children(regional) if c.status == ExerciseStatus.PAUSED]
+        ids = [c.pk for c in children]
+        Exercise.objects.filter(pk__in=ids).update(
+            status=ExerciseStatus.RUNNING, paused_at=None, pauses=pauses
+        )
+        console.schedule_pending(ids, locked)
+        _log_all(ids, _("Reprise : les injects suivants sont décalés."), actor, now, label)
         if children:
             console.ensure_clock(children[0], actor)
     regional.refresh_from_db()
