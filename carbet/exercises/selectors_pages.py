@@ -34,8 +34,6 @@ from carbet.exercises.models import (
     Expectation,
     Inject,
     LogEntry,
-    Participant,
-    PressItem,
     RegionalExercise,
     Reply,
 )
@@ -204,45 +202,22 @@ def _result(expectation: Expectation) -> Any:
 # --- Public spaces -------------------------------------------------------------------------
 
 
-def _reaches(inject: Inject, participant: Participant) -> bool:
-    audience = inject.audience or {}
-    if audience.get("all") or not audience:
-        return True
-    cell_code = participant.cell.code if participant.cell_id else None
-    return (
-        (cell_code is not None and cell_code in (audience.get("cells") or []))
-        or participant.role in (audience.get("roles") or [])
-        or participant.pk in (audience.get("participants") or [])
-    )
-
-
 def player_feed(link: AccessLink) -> dict[str, Any]:
-    """What a player's space shows: messages and documents addressed to them, simulated press
-    and social posts once published, and their own replies. Only injects already sent."""
-    exercise = link.exercise
-    participant = link.participant
-    sent = exercise.injects.filter(state=InjectState.SENT).order_by("-sent_at", "-id")
-    messages = [
-        i
-        for i in sent.filter(channel__in=(Channel.EMAIL, Channel.MESSAGE, Channel.DOCUMENT))
-        if participant is None or _reaches(i, participant)
-    ]
-    press = list(
-        PressItem.objects.filter(exercise=exercise, published_at__lte=timezone.now()).order_by(
-            "-published_at", "-id"
-        )
-    )
-    replies = list(
-        Reply.objects.filter(exercise=exercise, participant=participant).order_by("-received_at")
-        if participant is not None
-        else []
-    )
+    """What a player's space shows: messages and documents addressed to them (who receives
+    what is decided by ``carbet.exercises.selectors.player_feed``), simulated press and social
+    posts once published, and their own replies. Only injects already sent."""
+    from carbet.exercises.selectors import player_feed as core_feed
+
+    feed = core_feed(link)
+    messages = sorted(feed.injects, key=lambda i: (i.sent_at or timezone.now(), i.pk), reverse=True)
+    now = timezone.now()
+    press = [p for p in feed.press if p.published_at <= now]
     return {
         "messages": messages,
         "documents": [m for m in messages if m.channel == Channel.DOCUMENT],
         "press": [p for p in press if p.channel == Channel.PRESS],
         "social": [p for p in press if p.channel == Channel.SOCIAL],
-        "replies": replies,
+        "replies": sorted(feed.replies, key=lambda r: r.received_at, reverse=True),
     }
 
 

@@ -98,7 +98,9 @@ def structure_detail(request, pk: int):
 
 @login_required
 def library(request):
-    access.require(request.user, ExercisePerm.VIEW)
+    # The region's library is the centre's working material (structures see their exercise's
+    # own copy on the exercise page).
+    access.require_centre(request.user, ExercisePerm.MANAGE)
     versions = ScenarioVersion.objects.order_by("level", "title", "-created_at")
     levels = [
         {
@@ -121,7 +123,7 @@ def library(request):
 
 @login_required
 def scenario_detail(request, pk: int):
-    access.require(request.user, ExercisePerm.VIEW)
+    access.require_centre(request.user, ExercisePerm.MANAGE)
     version = _version(pk)
     scenario = sel.scenario_from(version.data)
     return render(
@@ -145,7 +147,7 @@ def _version(pk: Any) -> ScenarioVersion:
 
 @login_required
 def scenario_export(request, pk: int):
-    access.require(request.user, ExercisePerm.VIEW)
+    access.require_centre(request.user, ExercisePerm.MANAGE)
     version = _version(pk)
     response = HttpResponse(
         services_scenarios.export_scenario(version), content_type="application/json"
