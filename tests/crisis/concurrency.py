@@ -32,12 +32,15 @@ from carbet.crisis.models import CrisisCase
 from carbet.crisis.services_log import append_entry
 case = CrisisCase.objects.visible_to(SYSTEM).get(pk=int(sys.argv[1]))
 writer, count, go = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+case.structure  # connected and warm before the release
+open(f"{go}.ready.{writer}", "w").close()
 while not os.path.exists(go):
-    time.sleep(0.005)
+    time.sleep(0.002)
+started = time.time()
 for i in range(count):
     append_entry(SYSTEM, case, text=f"writer {writer} entry {i}", kind="fact",
                  author_label=f"writer {writer}")
-print(json.dumps({"writer": writer, "done": count}))
+print(json.dumps({"writer": writer, "done": count, "start": started, "end": time.time()}))
 """
 
 CHECK = """
@@ -46,11 +49,13 @@ from carbet.core.tenancy import SYSTEM
 from carbet.crisis.models import CrisisCase, LogEntry
 from carbet.crisis.services_log import verify_log
 case = CrisisCase.objects.visible_to(SYSTEM).get(pk=%d)
-sequences = list(LogEntry.objects.filter(case=case).order_by("sequence").values_list("sequence", flat=True))
-texts = set(LogEntry.objects.filter(case=case, text__startswith="writer ").values_list("text", flat=True))
+rows = LogEntry.objects.filter(case=case)
+sequences = list(rows.order_by("sequence").values_list("sequence", flat=True))
+texts = set(rows.filter(text__startswith="writer ").values_list("text", flat=True))
 result = verify_log(case)
-print(json.dumps({"count": len(sequences), "contiguous": sequences == list(range(1, len(sequences) + 1)),
-                  "writer_entries": len(texts), "chain_ok": result.ok, "checked": result.checked}))
+contiguous = sequences == list(range(1, len(sequences) + 1))
+print(json.dumps({"count": len(sequences), "contiguous": contiguous, "writer_entries": len(texts),
+                  "chain_ok": result.ok, "checked": result.checked}))
 """
 
 
@@ -61,9 +66,11 @@ def prepare(env: dict[str, str]) -> int:
 
 
 def run_writers(env: dict[str, str], case_id: int, writers: int, per_writer: int, go: Path) -> dict:
-    """Start ``writers`` processes, release them together, wait; returns the check and the
-    elapsed wall time of the appends (from the release to the last writer's exit)."""
+    """Start ``writers`` processes, release them together once all are connected, wait;
+    returns the check and the wall time of the appends (first start to last end)."""
     go.unlink(missing_ok=True)
+    for old in go.parent.glob(go.name + ".ready.*"):
+        old.unlink()
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, str(case_id), str(n), str(per_writer), str(go)],
@@ -75,18 +82,25 @@ def run_writers(env: dict[str, str], case_id: int, writers: int, per_writer: int
         )
         for n in range(writers)
     ]
-    time.sleep(3)  # let every process import Django and connect
-    started = time.monotonic()
+    deadline = time.monotonic() + 300
+    while len(list(go.parent.glob(go.name + ".ready.*"))) < writers:
+        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+            break
+        time.sleep(0.05)
     go.write_text("go")
-    errors = []
+    errors, starts, ends = [], [], []
     for process in processes:
         out, err = process.communicate(timeout=600)
         if process.returncode != 0:
             errors.append(err[-2000:])
-    elapsed = time.monotonic() - started
+            continue
+        done = json.loads(out.strip().splitlines()[-1])
+        starts.append(done["start"])
+        ends.append(done["end"])
+    elapsed = (max(ends) - min(starts)) if starts else 0.0
     check = django_script(env, CHECK % case_id)
     assert isinstance(check, dict)
     return {**check, "errors": errors, "elapsed": elapsed}
 
 
-__all__ = ["json", "prepare", "run_writers"]
+__all__ = ["prepare", "run_writers"]

@@ -43,18 +43,34 @@ def case(region, keys):
     from carbet.crisis import services
 
     Contact.objects.create(
-        structure=region.a, role="it_provider", name="Infogérance Sud",
-        organisation_name="InfoSud", email="support@infosud.test", phone="0596000000",
+        structure=region.a,
+        role="it_provider",
+        name="Infogérance Sud",
+        organisation_name="InfoSud",
+        email="support@infosud.test",
+        phone="0596000000",
     )
-    Contact.objects.create(structure=region.a, role="dpo", name="Déléguée DPO", email="dpo@alpha.test")
+    Contact.objects.create(
+        structure=region.a, role="dpo", name="Déléguée DPO", email="dpo@alpha.test"
+    )
     report = services.report_incident(
-        region.users["director"], region.a, what="Écrans de rançon sur les postes des urgences",
-        since=T0 - dt.timedelta(hours=1), affected="Urgences, admissions",
-        contact_name="Dr Alpha", contact_phone="0600000000", now=T0,
+        region.users["director"],
+        region.a,
+        what="Écrans de rançon sur les postes des urgences",
+        since=T0 - dt.timedelta(hours=1),
+        affected="Urgences, admissions",
+        contact_name="Dr Alpha",
+        contact_phone="0600000000",
+        now=T0,
     )
     return services.qualify_report(
-        region.users["centre_analyst"], report, qualification="crisis", severity=4,
-        personal_data=True, category="ransomware", note="Rançongiciel confirmé",
+        region.users["centre_analyst"],
+        report,
+        qualification="crisis",
+        severity=4,
+        personal_data=True,
+        category="ransomware",
+        note="Rançongiciel confirmé",
         now=T0 + dt.timedelta(minutes=30),
     )
 

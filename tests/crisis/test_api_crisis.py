@@ -30,10 +30,18 @@ def test_report_qualify_and_run_the_case(api, region):
     assert response.status_code == 201, response.content
     report = response.json()
     assert report["status"] == "new" and report["case_id"] is None
-    assert_error(api("director").post(
-        f"/crisis/reports/{report['id']}/qualify",
-        {"qualification": "crisis", "severity": 4, "personal_data": True, "category": "ransomware"},
-    ), 403)
+    assert_error(
+        api("director").post(
+            f"/crisis/reports/{report['id']}/qualify",
+            {
+                "qualification": "crisis",
+                "severity": 4,
+                "personal_data": True,
+                "category": "ransomware",
+            },
+        ),
+        403,
+    )
     qualified = api("centre_analyst").post(
         f"/crisis/reports/{report['id']}/qualify",
         {"qualification": "crisis", "severity": 4, "personal_data": True, "category": "ransomware"},
@@ -43,24 +51,39 @@ def test_report_qualify_and_run_the_case(api, region):
     detail = api("director").get(f"/crisis/cases/{case_id}").json()
     assert detail["phase"] == "qualification" and detail["open_tasks"] > 10
     assert {d["kind"] for d in detail["declarations"]} == {"ars", "cnil", "police", "insurer"}
-    entry = api("referent").post(f"/crisis/cases/{case_id}/log", {"text": "Serveurs isolés", "kind": "action"})
+    entry = api("referent").post(
+        f"/crisis/cases/{case_id}/log", {"text": "Serveurs isolés", "kind": "action"}
+    )
     assert entry.status_code == 201 and "ref@alpha.test" in entry.json()["author"]
     body = entry.json()
     assert body["sequence"] == 3 and len(body["entry_hash"]) == 64
-    fixed = api("referent").post(f"/crisis/log-entries/{body['id']}/correction", {"text": "Serveurs isolés à 9 h", "verified": True})
+    fixed = api("referent").post(
+        f"/crisis/log-entries/{body['id']}/correction",
+        {"text": "Serveurs isolés à 9 h", "verified": True},
+    )
     assert fixed.status_code == 201 and fixed.json()["supersedes"] == body["id"]
     log = api("director").get(f"/crisis/cases/{case_id}/log", kind="action").json()
     assert "results" in log, log
     assert [e["superseded"] for e in log["results"]] == [True, False]
     assert api("director").get(f"/crisis/cases/{case_id}/log/verify").json()["ok"]
-    assert_error(api("referent").post(f"/crisis/cases/{case_id}/log", {"text": "x", "kind": "rumeur"}), 422)
-    task = api("referent").post(f"/crisis/cases/{case_id}/tasks", {"workstream": "care", "title": "Délestage", "priority": 1})
+    assert_error(
+        api("referent").post(f"/crisis/cases/{case_id}/log", {"text": "x", "kind": "rumeur"}), 422
+    )
+    task = api("referent").post(
+        f"/crisis/cases/{case_id}/tasks",
+        {"workstream": "care", "title": "Délestage", "priority": 1},
+    )
     assert task.status_code == 201
     done = api("referent").patch(f"/crisis/tasks/{task.json()['id']}", {"status": "done"})
     assert done.json()["status"] == "done"
     decision = api("director").post(
         f"/crisis/cases/{case_id}/decisions",
-        {"title": "Arrêt du SI", "options": ["oui", "non"], "chosen": "oui", "decided_by": "Directrice"},
+        {
+            "title": "Arrêt du SI",
+            "options": ["oui", "non"],
+            "chosen": "oui",
+            "decided_by": "Directrice",
+        },
     )
     assert decision.status_code == 201
     ars = next(d for d in detail["declarations"] if d["kind"] == "ars")
@@ -68,17 +91,42 @@ def test_report_qualify_and_run_the_case(api, region):
     assert sent.json()["status"] == "sent" and sent.json()["reference"] == "SIG-1"
     board = api("director").get(f"/crisis/cases/{case_id}/board").json()
     urgences = next(a for a in board["activities"] if a["name"] == "Urgences")
-    changed = api("referent").patch(f"/crisis/activities/{urgences['id']}", {"mode": "degraded", "procedure": "papier"})
+    changed = api("referent").patch(
+        f"/crisis/activities/{urgences['id']}", {"mode": "degraded", "procedure": "papier"}
+    )
     assert changed.json()["mode"] == "degraded"
-    ioc = api("referent").post(f"/crisis/cases/{case_id}/indicators", {"type": "ipv4", "value": "203.0.113.9", "tlp": "green"})
+    ioc = api("referent").post(
+        f"/crisis/cases/{case_id}/indicators",
+        {"type": "ipv4", "value": "203.0.113.9", "tlp": "green"},
+    )
     assert ioc.status_code == 201
-    assert_error(api("referent").post(f"/crisis/cases/{case_id}/indicators", {"type": "ipv4", "value": "nope"}), 422)
+    assert_error(
+        api("referent").post(
+            f"/crisis/cases/{case_id}/indicators", {"type": "ipv4", "value": "nope"}
+        ),
+        422,
+    )
     bundle = api("director").get(f"/crisis/cases/{case_id}/indicators/stix").json()
-    assert bundle["type"] == "bundle" and bundle["objects"][0]["pattern"] == "[ipv4-addr:value = '203.0.113.9']"
-    assert_error(api("director").post(f"/crisis/cases/{case_id}/phase", {"phase": "containment", "reason": "x"}), 403)
-    moved = api("centre_analyst").post(f"/crisis/cases/{case_id}/phase", {"phase": "containment", "reason": "isolement"})
+    assert (
+        bundle["type"] == "bundle"
+        and bundle["objects"][0]["pattern"] == "[ipv4-addr:value = '203.0.113.9']"
+    )
+    assert_error(
+        api("director").post(
+            f"/crisis/cases/{case_id}/phase", {"phase": "containment", "reason": "x"}
+        ),
+        403,
+    )
+    moved = api("centre_analyst").post(
+        f"/crisis/cases/{case_id}/phase", {"phase": "containment", "reason": "isolement"}
+    )
     assert moved.json()["phase"] == "containment"
-    assert_error(api("centre_analyst").post(f"/crisis/cases/{case_id}/phase", {"phase": "containment", "reason": "x"}), 422)
+    assert_error(
+        api("centre_analyst").post(
+            f"/crisis/cases/{case_id}/phase", {"phase": "containment", "reason": "x"}
+        ),
+        422,
+    )
 
 
 def test_another_structure_and_the_ars_see_nothing_of_a_case(api, region, case):
@@ -108,7 +156,16 @@ def test_another_structure_and_the_ars_see_nothing_of_a_case(api, region, case):
             ("post", f"/crisis/obligations/{obligation.pk}/sent", {"reference": "x"}),
             ("patch", f"/crisis/activities/{activity.pk}", {"mode": "stopped"}),
             ("post", f"/crisis/cases/{case.pk}/phase", {"phase": "closed", "reason": "x"}),
-            ("post", f"/crisis/reports/{case.report_id}/qualify", {"qualification": "crisis", "severity": 1, "personal_data": False, "category": "ransomware"}),
+            (
+                "post",
+                f"/crisis/reports/{case.report_id}/qualify",
+                {
+                    "qualification": "crisis",
+                    "severity": 1,
+                    "personal_data": False,
+                    "category": "ransomware",
+                },
+            ),
         ):
             response = getattr(client, method)(path, body)
             assert response.status_code in (403, 404), (role, path, response.status_code)
@@ -116,10 +173,13 @@ def test_another_structure_and_the_ars_see_nothing_of_a_case(api, region, case):
         assert listed.status_code == 403 or listed.json()["results"] == []
         reports = client.get("/crisis/reports")
         assert reports.status_code == 403 or reports.json()["results"] == []
-    assert_error(api("director_b").post(
-        f"/crisis/structures/{region.a.pk}/reports",
-        {"what": "x", "contact_name": "x", "contact_phone": "1"},
-    ), 404)
+    assert_error(
+        api("director_b").post(
+            f"/crisis/structures/{region.a.pk}/reports",
+            {"what": "x", "contact_name": "x", "contact_phone": "1"},
+        ),
+        404,
+    )
     assert LogEntry.objects.filter(case=case).count() == before
     task.refresh_from_db()
     assert task.status == "todo"

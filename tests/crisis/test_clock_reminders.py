@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 
 from carbet.crisis import selectors, services, services_clock
@@ -60,12 +61,16 @@ def test_sent_declarations_are_recorded_and_logged(case, region):
     cnil.refresh_from_db()
     assert cnil.sent_at == AWARE + 60 * H and cnil.reference == "CNIL-2026-123"
     assert "ref@alpha.test" in cnil.sent_by
-    assert LogEntry.objects.filter(case=case, kind="communication", text__contains="CNIL-2026-123").exists()
+    assert LogEntry.objects.filter(
+        case=case, kind="communication", text__contains="CNIL-2026-123"
+    ).exists()
     rows = {d["kind"]: d for d in selectors.declarations(case)}
     assert rows["cnil"]["status"] == "sent" and rows["cnil"]["reference"] == "CNIL-2026-123"
-    services_clock.set_reference(region.users["director"], case.obligations.get(kind="police"), reference="PV 77")
+    services_clock.set_reference(
+        region.users["director"], case.obligations.get(kind="police"), reference="PV 77"
+    )
     assert case.obligations.get(kind="police").reference == "PV 77"
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionDenied):
         services_clock.mark_obligation_sent(region.users["director_b"], cnil)
 
 
@@ -73,7 +78,9 @@ def test_facts_change_the_clock(case, region):
     services.update_facts(region.users["centre_analyst"], case, insurer_delay_hours=120)
     assert case.obligations.get(kind="insurer").due_at == AWARE + 120 * H
     services_clock.set_applicable(
-        region.users["centre_analyst"], case.obligations.get(kind="insurer"), applicable=False,
+        region.users["centre_analyst"],
+        case.obligations.get(kind="insurer"),
+        applicable=False,
         note="pas de contrat cyber",
     )
     assert services_clock.send_reminders(now=AWARE + 500 * H) == 3  # ars, cnil, police; not insurer
@@ -88,7 +95,9 @@ def test_a_closed_case_is_not_reminded_and_the_command_runs(case, region, mail, 
 
 
 def test_without_personal_data_no_cnil(region, keys):
-    opened = services.open_case_for(region.users["centre_admin"], region.b, category="deni-service", now=T0)
+    opened = services.open_case_for(
+        region.users["centre_admin"], region.b, category="deni-service", now=T0
+    )
     cnil = opened.obligations.get(kind="cnil")
     assert not cnil.applicable and cnil.due_at is None
     services.update_facts(region.users["centre_admin"], opened, personal_data=True)

@@ -28,15 +28,24 @@ def test_evidence_is_encrypted_fingerprinted_and_has_its_custody(case, region):
     user = region.users["referent"]
     secret = b"Journal pare-feu : patient DUPONT Jean, IPP 123456\n"
     evidence = services_evidence.add_evidence(
-        user, case, SimpleUploadedFile("pare-feu.txt", secret), holder="RSSI",
-        description="Export du pare-feu", collected_at=T0 + H,
+        user,
+        case,
+        SimpleUploadedFile("pare-feu.txt", secret),
+        holder="RSSI",
+        description="Export du pare-feu",
+        collected_at=T0 + H,
     )
     assert evidence.encrypted and evidence.size == len(secret)
     stored = uploads.upload_path(evidence.stored_name).read_bytes()
     assert b"DUPONT" not in stored and b"patient" not in stored  # encrypted at rest
     assert services_evidence.read_evidence(user, evidence) == secret
     services_evidence.add_custody(
-        user, evidence, holder="PRIS Cyber Réponse", action="transferred", reason="analyse", at=T0 + 2 * H
+        user,
+        evidence,
+        holder="PRIS Cyber Réponse",
+        action="transferred",
+        reason="analyse",
+        at=T0 + 2 * H,
     )
     assert [c.action for c in evidence.custody.order_by("at")] == ["collected", "transferred"]
     assert LogEntry.objects.filter(case=case, text__contains=evidence.sha256).exists()
@@ -102,7 +111,13 @@ def test_indicators_and_stix_bundle(case, region):
     assert case.indicators.get(type="domain").value == "evil.example"
     with pytest.raises(ValueError):
         services_evidence.add_indicator(user, case, type="ipv4", value="203.0.113.7", tlp="amber")
-    for kind, value in (("ipv4", "999.1.1.1"), ("ipv6", "1.2.3.4"), ("md5", "xyz"), ("domain", "a b"), ("url", "javascript:x")):
+    for kind, value in (
+        ("ipv4", "999.1.1.1"),
+        ("ipv6", "1.2.3.4"),
+        ("md5", "xyz"),
+        ("domain", "a b"),
+        ("url", "javascript:x"),
+    ):
         with pytest.raises(ValueError):
             services_evidence.add_indicator(user, case, type=kind, value=value, tlp="amber")
     text = stix.bundle_json(case)
@@ -117,11 +132,21 @@ def test_indicators_and_stix_bundle(case, region):
     assert red.object_marking_refs == [stix2.TLP_RED.id]
     assert any(o.type == "marking-definition" for o in bundle.objects)  # AMBER+STRICT statement
     assert region.a.name not in text
-    assert json.loads(stix.bundle_json(case))["objects"][0]["id"] == json.loads(text)["objects"][0]["id"]
+    assert (
+        json.loads(stix.bundle_json(case))["objects"][0]["id"]
+        == json.loads(text)["objects"][0]["id"]
+    )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(kind=st.sampled_from(["ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "filename"]), value=st.text(max_size=80))
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kind=st.sampled_from(
+        ["ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "filename"]
+    ),
+    value=st.text(max_size=80),
+)
 def test_any_indicator_value_is_normalised_or_refused(kind, value):
     try:
         services_evidence.normalise_indicator(kind, value)
@@ -136,15 +161,23 @@ def test_provider_access_is_narrow_and_expires(case, region):
     with pytest.raises(PermissionDenied):  # the cell asks; the centre grants
         tokens.grant_provider_access(region.users["director"], pris, days=7)
     with pytest.raises(ValueError):
-        tokens.grant_provider_access(region.users["centre_analyst"], case.stakeholders.get(kind="ars"))
-    access, token = tokens.grant_provider_access(region.users["centre_analyst"], pris, days=7, now=T0)
+        tokens.grant_provider_access(
+            region.users["centre_analyst"], case.stakeholders.get(kind="ars")
+        )
+    access, token = tokens.grant_provider_access(
+        region.users["centre_analyst"], pris, days=7, now=T0
+    )
     assert access.token_hash != token and token not in access.token_hash
     assert tokens.access_for(token, now=T0 + H) == access
     assert tokens.access_for(token + "x", now=T0 + H) is None
     assert tokens.access_for(token, now=T0 + 8 * 24 * H) is None  # expired
-    entry = tokens.provider_append(access, text="Point d'entrée : VPN sans MFA", kind="fact", now=T0 + H)
+    entry = tokens.provider_append(
+        access, text="Point d'entrée : VPN sans MFA", kind="fact", now=T0 + H
+    )
     assert entry.author_label == "Cyber Réponse (PRIS, PRIS-2025-014)" and entry.author_id is None
-    indicator = tokens.provider_add_indicator(access, type="ipv4", value="198.51.100.9", tlp="amber", now=T0 + H)
+    indicator = tokens.provider_add_indicator(
+        access, type="ipv4", value="198.51.100.9", tlp="amber", now=T0 + H
+    )
     assert indicator.added_by.startswith("Cyber Réponse")
     tokens.revoke(region.users["centre_analyst"], access)
     assert tokens.access_for(token) is None
@@ -152,18 +185,29 @@ def test_provider_access_is_narrow_and_expires(case, region):
         tokens.provider_append(access, text="après révocation", kind="fact")
 
 
-def test_lessons_become_findings_actions_roadmap_fact_and_a_scenario(case, region, django_capture_on_commit_callbacks):
+def test_lessons_become_findings_actions_roadmap_fact_and_a_scenario(
+    case, region, django_capture_on_commit_callbacks
+):
     from carbet.findings.models import ActionItem, Finding
 
     user = region.users["director"]
     services_lessons.add_lesson(user, case, kind="worked", text="Les procédures papier ont tenu")
     services_lessons.add_lesson(
-        user, case, kind="improve", text="Sauvegardes accessibles depuis le domaine",
-        recommendation="Sauvegardes hors ligne et testées", workstream="technical", severity=4,
+        user,
+        case,
+        kind="improve",
+        text="Sauvegardes accessibles depuis le domaine",
+        recommendation="Sauvegardes hors ligne et testées",
+        workstream="technical",
+        severity=4,
     )
     services_lessons.add_lesson(
-        user, case, kind="improve", text="Annuaire de crise incomplet",
-        recommendation="Tenir l'annuaire de crise à jour", workstream="communication",
+        user,
+        case,
+        kind="improve",
+        text="Annuaire de crise incomplet",
+        recommendation="Tenir l'annuaire de crise à jour",
+        workstream="communication",
     )
     with pytest.raises(PermissionDenied):  # the centre publishes
         services_lessons.publish_lessons(user, case)
@@ -171,10 +215,14 @@ def test_lessons_become_findings_actions_roadmap_fact_and_a_scenario(case, regio
     assert result == {"findings_created": 2, "findings_updated": 0, "actions": 2}
     findings = Finding.objects.filter(structure=region.a, source="crisis")
     assert findings.count() == 2 and findings.filter(severity=4).exists()
-    assert ActionItem.objects.filter(structure=region.a, title="Sauvegardes hors ligne et testées").exists()
+    assert ActionItem.objects.filter(
+        structure=region.a, title="Sauvegardes hors ligne et testées"
+    ).exists()
     again = services_lessons.publish_lessons(region.users["centre_analyst"], case)
     assert again["actions"] == 0 and Finding.objects.filter(source="crisis").count() == 2
-    services.change_phase(region.users["centre_analyst"], case, "containment", reason="x", now=T0 + H)
+    services.change_phase(
+        region.users["centre_analyst"], case, "containment", reason="x", now=T0 + H
+    )
     text = services_lessons.exercise_scenario(case)
     scenario, problems = jsonformat.parse(text)
     assert problems == [] and scenario.injects and len(scenario.objectives) == 2
@@ -187,13 +235,18 @@ def test_the_ars_sees_aggregates_only(region, keys):
     admin = region.users["centre_admin"]
     for n in range(10):
         services.open_case_for(
-            admin, region.a if n % 2 else region.b,
-            category="ransomware" if n < 5 else "messagerie", now=T0,
+            admin,
+            region.a if n % 2 else region.b,
+            category="ransomware" if n < 5 else "messagerie",
+            now=T0,
         )
     aggregates = selectors.region_aggregates(region.users["ars_viewer"], now=T0)
     assert aggregates.total == 10 and aggregates.by_category.published
     rows = dict(aggregates.by_category.rows())
-    assert rows["Rançongiciel sur le système d'information"] == 5 and rows["Messagerie compromise"] == 5
+    assert (
+        rows["Rançongiciel sur le système d'information"] == 5
+        and rows["Messagerie compromise"] == 5
+    )
     # All in one phase: the phase table would state each case's phase, so it is withheld.
     assert not aggregates.by_phase.published
     # Two départements of five: crossed with the categories nothing below five can be isolated.

@@ -17,9 +17,13 @@ H = dt.timedelta(hours=1)
 
 def test_a_decision_keeps_its_options_and_is_logged(case, region):
     decision = services_work.record_decision(
-        region.users["director"], case, title="Arrêt du système d'information",
+        region.users["director"],
+        case,
+        title="Arrêt du système d'information",
         options=["Tout arrêter", "Isoler les serveurs seulement", ""],
-        chosen="Tout arrêter", rationale="Propagation en cours", decided_by="Directrice",
+        chosen="Tout arrêter",
+        rationale="Propagation en cours",
+        decided_by="Directrice",
         decided_at=T0 + H,
     )
     assert decision.options == ["Tout arrêter", "Isoler les serveurs seulement"]
@@ -28,15 +32,26 @@ def test_a_decision_keeps_its_options_and_is_logged(case, region):
     assert entry.event_at == T0 + H
     with pytest.raises(ValueError):
         services_work.record_decision(
-            region.users["director"], case, title="x", options=[], chosen="", rationale="", decided_by="x"
+            region.users["director"],
+            case,
+            title="x",
+            options=[],
+            chosen="",
+            rationale="",
+            decided_by="x",
         )
 
 
 def test_tasks_by_workstream_and_their_log(case, region):
     user = region.users["referent"]
     task = services_work.add_task(
-        user, case, workstream="care", title="Plan de délestage", owner="Cadre de santé",
-        priority=1, due_at=T0 + 3 * H,
+        user,
+        case,
+        workstream="care",
+        title="Plan de délestage",
+        owner="Cadre de santé",
+        priority=1,
+        due_at=T0 + 3 * H,
     )
     assert task.phase == case.phase
     services_work.update_task(user, task, status="doing", now=T0 + H)
@@ -44,7 +59,9 @@ def test_tasks_by_workstream_and_their_log(case, region):
     services_work.update_task(user, task, status="done", now=T0 + 2 * H)
     task.refresh_from_db()
     assert task.done_at == T0 + 2 * H
-    assert LogEntry.objects.filter(case=case, kind="action", text__contains="Plan de délestage").exists()
+    assert LogEntry.objects.filter(
+        case=case, kind="action", text__contains="Plan de délestage"
+    ).exists()
     counts = services_work.tasks_by_workstream(case)
     assert counts["care"]["done"] == 1 and counts["technical"]["open"] >= 1
     with pytest.raises(ValueError):
@@ -64,10 +81,16 @@ def test_exit_checklist(case, region):
 
 def test_sitreps_cover_what_changed_since_the_last_one_and_go_to_the_cell(case, region, mail):
     user = region.users["director"]
-    services_log.append_entry(user, case, text="Urgences en mode papier", kind="situation", event_at=T0 + H, now=T0 + H)
-    services_log.append_entry(user, case, text="Rumeur sur les réseaux", kind="fact", event_at=T0 + H, now=T0 + H)
+    services_log.append_entry(
+        user, case, text="Urgences en mode papier", kind="situation", event_at=T0 + H, now=T0 + H
+    )
+    services_log.append_entry(
+        user, case, text="Rumeur sur les réseaux", kind="fact", event_at=T0 + H, now=T0 + H
+    )
     activity = case.activities.get(name="Urgences")
-    services_board.set_activity_mode(user, activity, mode="degraded", procedure="Dossiers papier", now=T0 + H)
+    services_board.set_activity_mode(
+        user, activity, mode="degraded", procedure="Dossiers papier", now=T0 + H
+    )
     first = services_work.draft_sitrep(user, case, now=T0 + 2 * H)
     assert first.number == 1 and first.period_start is None
     body = first.body
@@ -86,7 +109,9 @@ def test_sitreps_cover_what_changed_since_the_last_one_and_go_to_the_cell(case, 
         services_work.edit_sitrep(user, first, body="x")
     with pytest.raises(ValueError):
         services_work.send_sitrep(user, first)
-    services_log.append_entry(user, case, text="Serveurs isolés", kind="situation", event_at=T0 + 3 * H, now=T0 + 3 * H)
+    services_log.append_entry(
+        user, case, text="Serveurs isolés", kind="situation", event_at=T0 + 3 * H, now=T0 + 3 * H
+    )
     second = services_work.draft_sitrep(user, case, now=T0 + 4 * H)
     assert second.number == 2 and second.period_start == T0 + 2 * H
     assert "Serveurs isolés" in second.body and "Rumeur" not in second.body
@@ -103,7 +128,9 @@ def test_board_activities_and_assets(case, region):
     with pytest.raises(ValueError):  # another structure's asset
         services_board.add_asset(user, case, asset=region.b.assets.first())
     pharmacy = case.activities.get(name="Pharmacie")
-    services_board.set_activity_mode(user, pharmacy, mode="stopped", impact="Pas de délivrance", now=T0 + H)
+    services_board.set_activity_mode(
+        user, pharmacy, mode="stopped", impact="Pas de délivrance", now=T0 + H
+    )
     pharmacy.refresh_from_db()
     assert pharmacy.mode == "stopped" and pharmacy.since == T0 + H
     view = selectors.director_view(case, now=T0 + 2 * H)
@@ -115,10 +142,17 @@ def test_board_activities_and_assets(case, region):
 def test_stakeholders_and_calls(case, region):
     user = region.users["director"]
     pris = services_board.add_stakeholder(
-        user, case, kind="pris", name="Cyber Réponse", organisation="CR SAS",
-        qualification_ref="PRIS-2025-014", phone="0100000000",
+        user,
+        case,
+        kind="pris",
+        name="Cyber Réponse",
+        organisation="CR SAS",
+        qualification_ref="PRIS-2025-014",
+        phone="0100000000",
     )
-    entry = services_board.record_call(user, pris, text="Intervention sur site demain 8 h", event_at=T0 + H)
+    entry = services_board.record_call(
+        user, pris, text="Intervention sur site demain 8 h", event_at=T0 + H
+    )
     assert entry.stakeholder_id == pris.pk and entry.kind == "communication"
     assert "Cyber Réponse" in entry.text or "CR SAS" in entry.text
     with pytest.raises(ValueError):

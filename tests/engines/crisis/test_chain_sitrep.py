@@ -52,7 +52,9 @@ def test_naive_and_aware_utc_times_seal_alike():
 @settings(max_examples=60, deadline=None)
 @given(
     index=st.integers(0, 9),
-    field=st.sampled_from(["text", "author_label", "source", "kind", "verified", "event_at", "case_id"]),
+    field=st.sampled_from(
+        ["text", "author_label", "source", "kind", "verified", "event_at", "case_id"]
+    ),
 )
 def test_any_rewrite_is_reported_at_that_entry(index, field):
     rows = build(10)

@@ -41,7 +41,9 @@ def test_durations_add_up_revisited_phases_and_stop_at_closure():
 
 
 def test_due_times_from_the_facts():
-    facts = clock.Facts(aware_at=T0, qualified_at=T0 + 2 * H, personal_data=True, insurer_delay_hours=120)
+    facts = clock.Facts(
+        aware_at=T0, qualified_at=T0 + 2 * H, personal_data=True, insurer_delay_hours=120
+    )
     due = {d.kind: d for d in clock.obligations(facts)}
     assert due["ars"].due_at == T0 + 2 * H  # "sans délai": due once qualified
     assert due["cnil"].due_at == T0 + 72 * H and due["cnil"].applicable

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from carbet.engines.crisis import templates
 
 DATA = Path(__file__).resolve().parents[3] / "carbet" / "crisis" / "templates_data"
-EXPECTED = {"ransomware", "prestataire", "vol-donnees", "messagerie", "deni-service", "dispositif-medical"}
+EXPECTED = {
+    "ransomware",
+    "prestataire",
+    "vol-donnees",
+    "messagerie",
+    "deni-service",
+    "dispositif-medical",
+}
 
 
 def test_the_six_shipped_templates_are_valid():
@@ -78,8 +85,30 @@ def test_too_big_and_too_deep():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["format", "code", "title", "phases", "tasks", "alert", "workstream", "items", "checklists", "contacts", "kind", "activities", "version"]), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "format",
+                    "code",
+                    "title",
+                    "phases",
+                    "tasks",
+                    "alert",
+                    "workstream",
+                    "items",
+                    "checklists",
+                    "contacts",
+                    "kind",
+                    "activities",
+                    "version",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=30,
 )
 
