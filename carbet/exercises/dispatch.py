@@ -81,6 +81,8 @@ from carbet.exercises.service import EXERCISE_MANDATE
 
 log = logging.getLogger("carbet.exercises")
 MAX_SLEEP = 1.0
+# The exercise's scenario snapshot is big (every inject's text): never loaded by the clock.
+HEAVY = ("exercise__scenario", "exercise__variables", "exercise__report_summary")
 STALE_CLAIM = timedelta(seconds=90)
 
 
@@ -250,6 +252,7 @@ def _claim(ids: list[int], claim: str, now: datetime) -> list[Inject]:
     return list(
         Inject.objects.filter(pk__in=ids, state=InjectState.SENDING, claim_id=claim)
         .select_related("exercise", "exercise__profile")
+        .defer(*HEAVY)
         .order_by("due_at", "id")
     )
 
@@ -357,6 +360,7 @@ def tick(exercise_ids: list[int], claim: str, mailer: Mailer, result: ClockResul
             due_at__lte=now,
         )
         .select_related("exercise", "exercise__structure")
+        .defer(*HEAVY)
         .order_by("due_at", "id")
     )
     if not due:
@@ -387,11 +391,15 @@ def recover(exercise_ids: list[int], now: datetime | None = None) -> int:
     from carbet.exercises import replies
 
     now = now or timezone.now()
-    stuck = Inject.objects.filter(
-        exercise_id__in=exercise_ids,
-        state=InjectState.SENDING,
-        claimed_at__lt=now - STALE_CLAIM,
-    ).select_related("exercise", "exercise__profile")
+    stuck = (
+        Inject.objects.filter(
+            exercise_id__in=exercise_ids,
+            state=InjectState.SENDING,
+            claimed_at__lt=now - STALE_CLAIM,
+        )
+        .select_related("exercise", "exercise__profile")
+        .defer(*HEAVY)
+    )
     resolved = 0
     for inject in stuck:
         exercise, profile = inject.exercise, inject.exercise.profile

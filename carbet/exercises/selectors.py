@@ -26,10 +26,12 @@ from carbet.exercises.mailing import recipients_of
 from carbet.exercises.models import (
     AccessLink,
     Exercise,
+    Expectation,
     ExpectationResult,
     Inject,
     LogEntry,
     RegionalExercise,
+    Reply,
 )
 from carbet.exercises.service import ExercisePerm
 
@@ -180,43 +182,45 @@ class RegionalBoard:
     totals: dict[str, int]
 
 
+def _counts(queryset, *fields) -> Counter:
+    return Counter(
+        {
+            tuple(row[f] for f in fields): row["n"]
+            for row in queryset.values(*fields).annotate(n=Count("id")).order_by()
+        }
+    )
+
+
 def regional_console(regional: RegionalExercise) -> RegionalBoard:
-    """Structures × expectations (met / partial / not met / not evaluated), in four queries
-    whatever the number of structures."""
+    """Structures × expectations (met / partial / not met / not evaluated): five grouped
+    queries whatever the number of structures (no join of injects with expectations)."""
     children = list(
         Exercise.objects.filter(regional=regional)
         .select_related("structure")
-        .annotate(
-            n_sent=Count("injects", filter=Q(injects__state=InjectState.SENT), distinct=True),
-            n_pending=Count("injects", filter=Q(injects__state=InjectState.PENDING), distinct=True),
-            n_expect=Count("expectations", distinct=True),
-        )
+        .only("pk", "status", "structure__name")
         .order_by("structure__name")
     )
-    outcomes: dict[int, Counter] = {}
-    for exercise_id, outcome in ExpectationResult.objects.filter(
-        expectation__exercise__regional=regional
-    ).values_list("expectation__exercise_id", "outcome"):
-        outcomes.setdefault(exercise_id, Counter())[outcome] += 1
-    replies = dict(
-        Exercise.objects.filter(regional=regional)
-        .annotate(n=Count("replies"))
-        .values_list("pk", "n")
+    injects = _counts(Inject.objects.filter(exercise__regional=regional), "exercise_id", "state")
+    expected = _counts(Expectation.objects.filter(exercise__regional=regional), "exercise_id")
+    outcomes = _counts(
+        ExpectationResult.objects.filter(expectation__exercise__regional=regional),
+        "expectation__exercise_id",
+        "outcome",
     )
+    replies = _counts(Reply.objects.filter(exercise__regional=regional), "exercise_id")
     rows, totals = [], Counter()
     for child in children:
-        counted = outcomes.get(child.pk, Counter())
-        row = {code: counted.get(code, 0) for code in Outcome.values}
-        row["pending"] = child.n_expect - sum(row.values())
+        row = {code: outcomes.get((child.pk, code), 0) for code in Outcome.values}
+        row["pending"] = expected.get((child.pk,), 0) - sum(row.values())
         totals.update(row)
         rows.append(
             BoardRow(
                 child.pk,
                 child.structure.name,
                 child.status,
-                child.n_sent,
-                child.n_pending,
-                replies.get(child.pk, 0),
+                injects.get((child.pk, InjectState.SENT.value), 0),
+                injects.get((child.pk, InjectState.PENDING.value), 0),
+                replies.get((child.pk,), 0),
                 row,
             )
         )
@@ -264,3 +268,65 @@ def log_for(exercise: Exercise, kinds: tuple[str, ...] = ()) -> QuerySet[LogEntr
 
 
 REPLY = LogKind.REPLY
+
+
+def board_rows(regional: RegionalExercise) -> list[dict]:
+    """The regional board as rows for the pages (same keys as ``selectors_pages``'s board:
+    exercise, structure, met, partly, not_met, pending, total, share, sent, replies), from
+    ``regional_console``'s grouped queries: a constant number of queries, no scenario loaded."""
+    board = regional_console(regional)
+    children = {
+        child.pk: child
+        for child in Exercise.objects.filter(regional=regional)
+        .select_related("structure")
+        .defer("scenario", "variables", "report_summary", "objectives")
+    }
+    rows = []
+    for row in board.rows:
+        total = sum(row.outcomes.values())
+        met = row.outcomes.get(Outcome.MET, 0)
+        child = children[row.exercise_id]
+        rows.append(
+            {
+                "exercise": child,
+                "structure": child.structure,
+                "met": met,
+                "partly": row.outcomes.get(Outcome.PARTIAL, 0),
+                "not_met": row.outcomes.get(Outcome.NOT_MET, 0),
+                "pending": row.outcomes.get("pending", 0),
+                "total": total,
+                "share": round(100 * met / total) if total else None,
+                "sent": row.sent,
+                "replies": row.replies,
+            }
+        )
+    return rows
+
+
+def regional_inject_rows(regional: RegionalExercise) -> list[dict]:
+    """The regional injects with how many structures have each sent / pending / other, in one
+    grouped query (same keys as ``selectors_pages.regional_injects``)."""
+    rows: dict[str, dict] = {}
+    grouped = (
+        Inject.objects.filter(exercise__regional=regional, scope="regional")
+        .values("ref", "title", "channel", "state", "offset_seconds")
+        .annotate(n=Count("id"), due=Max("due_at"))
+        .order_by("offset_seconds", "ref")
+    )
+    labels = dict(Inject._meta.get_field("channel").choices)
+    for item in grouped:
+        row = rows.setdefault(
+            item["ref"],
+            {
+                "ref": item["ref"],
+                "title": item["title"],
+                "channel": labels.get(item["channel"], item["channel"]),
+                "sent": 0,
+                "pending": 0,
+                "other": 0,
+                "due_at": item["due"],
+            },
+        )
+        key = {"sent": "sent", "pending": "pending"}.get(item["state"], "other")
+        row[key] += item["n"]
+    return list(rows.values())
