@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -316,6 +317,7 @@ def stakeholders(request, pk: int):
             "accesses": ProviderAccess.objects.filter(case=case).select_related("stakeholder"),
             "pris": StakeholderKind.PRIS,
             "new_link": request.session.pop(f"crisis-link-{case.pk}", None),
+            "now": timezone.now(),
         },
     )
 
