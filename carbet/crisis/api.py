@@ -446,9 +446,7 @@ def append_entry(request: HttpRequest, id: int, payload: EntryIn) -> Status:
 )
 def correct_entry(request: HttpRequest, id: int, payload: CorrectionIn) -> Status:
     user = actor(request)
-    entry = access.visible_or_404(
-        user, LogEntry.objects.select_related("case"), id, CrisisPerm.VIEW
-    )
+    entry = access.visible_or_404(user, LogEntry, id, CrisisPerm.VIEW)
     selectors.case_for(user, entry.case_id, CrisisPerm.CONTRIBUTE)
     fixed = _run(lambda: services_log.correct_entry(user, entry, **payload.model_dump()))
     return Status(201, fixed)
@@ -489,7 +487,7 @@ def create_task(request: HttpRequest, id: int, payload: TaskIn) -> Status:
 @router.patch("/crisis/tasks/{int:id}", response=TaskOut, summary="Mettre à jour une tâche")
 def update_task(request: HttpRequest, id: int, payload: TaskPatch) -> Any:
     user = actor(request)
-    task = access.visible_or_404(user, Task.objects.select_related("case"), id, CrisisPerm.VIEW)
+    task = access.visible_or_404(user, Task, id, CrisisPerm.VIEW)
     selectors.case_for(user, task.case_id, CrisisPerm.CONTRIBUTE)
     return _run(lambda: services_work.update_task(user, task, **payload.model_dump()))
 
@@ -529,9 +527,7 @@ def list_declarations(request: HttpRequest, id: int) -> list[dict[str, Any]]:
 )
 def obligation_sent(request: HttpRequest, id: int, payload: SentIn) -> dict[str, Any]:
     user = actor(request)
-    obligation = access.visible_or_404(
-        user, Obligation.objects.select_related("case"), id, CrisisPerm.VIEW
-    )
+    obligation = access.visible_or_404(user, Obligation, id, CrisisPerm.VIEW)
     selectors.case_for(user, obligation.case_id, CrisisPerm.CONTRIBUTE)
     _run(lambda: services_clock.mark_obligation_sent(user, obligation, **payload.model_dump()))
     return next(d for d in _declarations(obligation.case) if d["id"] == obligation.pk)
@@ -555,9 +551,7 @@ def board(request: HttpRequest, id: int) -> dict[str, Any]:
 )
 def update_activity(request: HttpRequest, id: int, payload: ActivityPatch) -> Any:
     user = actor(request)
-    activity = access.visible_or_404(
-        user, Activity.objects.select_related("case"), id, CrisisPerm.VIEW
-    )
+    activity = access.visible_or_404(user, Activity, id, CrisisPerm.VIEW)
     selectors.case_for(user, activity.case_id, CrisisPerm.CONTRIBUTE)
     return _run(lambda: services_board.set_activity_mode(user, activity, **payload.model_dump()))
 
@@ -565,9 +559,7 @@ def update_activity(request: HttpRequest, id: int, payload: ActivityPatch) -> An
 @router.patch("/crisis/case-assets/{int:id}", response=AssetOut, summary="État d'un système")
 def update_asset(request: HttpRequest, id: int, payload: AssetPatch) -> Any:
     user = actor(request)
-    row = access.visible_or_404(
-        user, CrisisAsset.objects.select_related("case"), id, CrisisPerm.VIEW
-    )
+    row = access.visible_or_404(user, CrisisAsset, id, CrisisPerm.VIEW)
     selectors.case_for(user, row.case_id, CrisisPerm.CONTRIBUTE)
     return _run(lambda: services_board.set_asset_state(user, row, **payload.model_dump()))
 
