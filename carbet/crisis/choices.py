@@ -53,7 +53,7 @@ class Cell(models.TextChoices):
 
 
 class EntryKind(models.TextChoices):
-    FACT = "fact", _("Fait")
+    FACT = "fact", _("Fait (constat)")
     DECISION = "decision", _("Décision")
     ACTION = "action", _("Action")
     COMMUNICATION = "communication", _("Communication")
