@@ -44,6 +44,7 @@ import ssl
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -316,22 +317,22 @@ def _publish(inject: Inject, claim: str) -> None:
         _finish(inject, claim, kind, text % {"t": inject.title}, {"channel": inject.channel})
 
 
-def _send_mail(inject: Inject, claim: str, mailer: Mailer, people: list[Participant]) -> bool:
+def _prepare_mail(inject: Inject, claim: str, people: list[Participant]):
+    """(profile, message, envelope, to) of a claimed mail inject, or None after failing it."""
     exercise, profile = inject.exercise, inject.exercise.profile
     if profile is None:
         _fail(inject, claim, _("Aucun profil d'envoi n'est choisi pour cet exercice."))
-        return False
+        return None
     to = sorted({p.email for p in recipients_of(inject, people) if p.email})
     if not to:
         _fail(inject, claim, _("Aucun participant destinataire n'a d'adresse e-mail."))
-        return False
+        return None
     message = build_message(exercise, inject, profile, to)
     envelope = to + ([profile.reply_address] if profile.imap_host else [])
-    try:
-        refused = mailer.send(profile, message, envelope)
-    except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-        _fail(inject, claim, f"{type(exc).__name__}: {exc}")
-        return False
+    return profile, message, envelope, to
+
+
+def _sent(inject: Inject, claim: str, message, to: list[str], refused: dict) -> bool:
     return _finish(
         inject,
         claim,
@@ -340,6 +341,33 @@ def _send_mail(inject: Inject, claim: str, mailer: Mailer, people: list[Particip
         {"to": to, "refused": sorted(refused), "message_id": message["Message-ID"]},
         message_id=message["Message-ID"],
     )
+
+
+def _send_mails(
+    injects: list[Inject], claim: str, mailer: Mailer, people: dict, result: ClockResult
+) -> None:
+    """Send the claimed mail injects over ``PARALLEL`` SMTP connections at once; each
+    message's state is committed (by this thread) as soon as its server answered."""
+    jobs = {}
+    for inject in injects:
+        prepared = _prepare_mail(inject, claim, people.get(inject.exercise_id, []))
+        if prepared is None:
+            result.failed += 1
+            continue
+        profile, message, envelope, to = prepared
+        future = mailer.pool().submit(mailer.send, profile, message, envelope)
+        jobs[future] = (inject, message, to)
+    for future in as_completed(jobs):
+        inject, message, to = jobs[future]
+        try:
+            refused = future.result()
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            _fail(inject, claim, f"{type(exc).__name__}: {exc}")
+            result.failed += 1
+            continue
+        if _sent(inject, claim, message, to, refused):
+            result.sent += 1
+            result.lateness.append((timezone.now() - inject.due_at).total_seconds())
 
 
 def _participants(exercise_ids: set[int]) -> dict[int, list[Participant]]:
@@ -370,20 +398,12 @@ def tick(exercise_ids: list[int], claim: str, mailer: Mailer, result: ClockResul
     due = _refuse_unmandated(due, _mandated(exercises, timezone.localdate(now)), result)
     claimed = _claim([i.pk for i in due], claim, now)
     people = _participants({i.exercise_id for i in claimed})
+    _send_mails([i for i in claimed if i.channel == Channel.EMAIL], claim, mailer, people, result)
     for inject in claimed:
-        if inject.channel == Channel.EMAIL:
-            ok = _send_mail(inject, claim, mailer, people.get(inject.exercise_id, []))
-        else:
+        if inject.channel != Channel.EMAIL:
             _publish(inject, claim)
-            ok = True
-        if ok:
+            result.published += 1
             result.lateness.append((timezone.now() - inject.due_at).total_seconds())
-            if inject.channel == Channel.EMAIL:
-                result.sent += 1
-            else:
-                result.published += 1
-        else:
-            result.failed += 1
 
 
 def recover(exercise_ids: list[int], now: datetime | None = None) -> int:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 import time
-from email.message import EmailMessage
+from concurrent.futures import ThreadPoolExecutor
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 
 from django.utils import timezone
@@ -17,6 +21,8 @@ from carbet.exercises.models import Exercise, Inject, Participant, SendingProfil
 
 SMTP_TIMEOUT = 30
 IDLE_CHECK = 5.0
+# SMTP connections used at once for a burst (200 structures getting the same inject).
+PARALLEL = 4
 PERSON_ROLES = {
     "directeur": ParticipantRole.DIRECTOR,
     "animateur": ParticipantRole.ANIMATOR,
@@ -39,10 +45,20 @@ def reply_address(profile: SendingProfile, exercise: Exercise, inject: Inject) -
 
 
 class Mailer:
-    """SMTP connections kept open across ticks, one per sending profile."""
+    """SMTP connections kept open across the clock's passes: one per sending profile and per
+    sending thread (``dispatch`` sends a burst over a few connections at once)."""
 
-    def __init__(self) -> None:
-        self.connections: dict[int, tuple[smtplib.SMTP, float]] = {}
+    def __init__(self, parallel: int = PARALLEL) -> None:
+        self.connections: dict[tuple[int, int], tuple[smtplib.SMTP, float]] = {}
+        self.lock = threading.Lock()
+        self.parallel = parallel
+        self._pool: ThreadPoolExecutor | None = None
+
+    def pool(self) -> ThreadPoolExecutor:
+        """The sending threads (SMTP only: no database work happens in them)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="exercise-smtp")
+        return self._pool
 
     def _connect(self, profile: SendingProfile) -> smtplib.SMTP:
         context = ssl.create_default_context()
@@ -60,7 +76,9 @@ class Mailer:
         return server
 
     def server(self, profile: SendingProfile) -> smtplib.SMTP:
-        held = self.connections.get(profile.pk)
+        key = (profile.pk, threading.get_ident())
+        with self.lock:
+            held = self.connections.get(key)
         if held is not None:
             server, used = held
             if time.monotonic() - used < IDLE_CHECK:
@@ -70,23 +88,27 @@ class Mailer:
                     return server
             except (smtplib.SMTPException, OSError):
                 pass
-            self.drop(profile.pk)
+            self.drop(key)
         server = self._connect(profile)
-        self.connections[profile.pk] = (server, time.monotonic())
+        with self.lock:
+            self.connections[key] = (server, time.monotonic())
         return server
 
-    def send(self, profile: SendingProfile, message: EmailMessage, rcpts: list[str]) -> dict:
+    def send(self, profile: SendingProfile, message: Message, rcpts: list[str]) -> dict:
+        key = (profile.pk, threading.get_ident())
         server = self.server(profile)
         try:
             refused = server.send_message(message, to_addrs=rcpts)
         except (smtplib.SMTPException, OSError):
-            self.drop(profile.pk)
+            self.drop(key)
             raise
-        self.connections[profile.pk] = (server, time.monotonic())
+        with self.lock:
+            self.connections[key] = (server, time.monotonic())
         return refused
 
-    def drop(self, profile_id: int) -> None:
-        held = self.connections.pop(profile_id, None)
+    def drop(self, key: tuple[int, int]) -> None:
+        with self.lock:
+            held = self.connections.pop(key, None)
         if held is None:
             return
         try:
@@ -95,8 +117,11 @@ class Mailer:
             held[0].close()
 
     def close(self) -> None:
-        for profile_id in list(self.connections):
-            self.drop(profile_id)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        for key in list(self.connections):
+            self.drop(key)
 
 
 # --- who receives what ---------------------------------------------------------------------
@@ -122,23 +147,25 @@ def recipients_of(inject: Inject, participants: list[Participant]) -> list[Parti
 
 def build_message(
     exercise: Exercise, inject: Inject, profile: SendingProfile, to: list[str]
-) -> EmailMessage:
+) -> Message:
     """The e-mail of an inject: the simulated sender's name, always within the centre's own
-    exercise domain, and "EXERCICE" in the subject and on the first line."""
+    exercise domain, and "EXERCICE" in the subject and on the first line. Built with the
+    ``compat32`` classes (headers encoded here once): ten times cheaper than parsing every
+    header through the modern policy, which matters when 200 structures get it at once."""
     domain = profile.sender_domain
     local = inject.sender_local or "cellule-exercice"
-    message = EmailMessage()
-    message["From"] = formataddr((inject.sender_name or _("Exercice"), f"{local}@{domain}"))
-    message["To"] = ", ".join(to)
-    message["Reply-To"] = reply_address(profile, exercise, inject)
-    message["Subject"] = f"[EXERCICE] {inject.subject or inject.title}"
-    message["Date"] = format_datetime(timezone.now())
-    message["Message-ID"] = message_id_of(exercise, inject, domain)
-    message["X-Carbet-Exercise"] = exercise.reply_key
-    message["X-Carbet-Inject"] = str(inject.pk)
     footer = _(
         "Ce message fait partie d'un exercice de crise. Répondez à ce message comme vous le "
         "feriez en situation réelle : votre réponse est versée au journal de l'exercice."
     )
-    message.set_content(f"{BANNER}\n\n{inject.body}\n\n-- \n{footer}\n")
+    message = MIMEText(f"{BANNER}\n\n{inject.body}\n\n-- \n{footer}\n", "plain", "utf-8")
+    name = inject.sender_name or str(_("Exercice"))
+    message["From"] = formataddr((name, f"{local}@{domain}"), charset="utf-8")
+    message["To"] = ", ".join(to)
+    message["Reply-To"] = reply_address(profile, exercise, inject)
+    message["Subject"] = Header(f"[EXERCICE] {inject.subject or inject.title}", "utf-8").encode()
+    message["Date"] = format_datetime(timezone.now())
+    message["Message-ID"] = message_id_of(exercise, inject, domain)
+    message["X-Carbet-Exercise"] = exercise.reply_key
+    message["X-Carbet-Inject"] = str(inject.pk)
     return message

@@ -82,6 +82,11 @@ def test_a_synchronised_start_sends_to_every_structure(region, version, profile,
     rows = {row.exercise_id: row for row in board.rows}
     assert rows[child.pk].outcomes == {"met": 1, "partial": 0, "not_met": 0, "pending": 0}
     assert board.totals["met"] == 1 and board.totals["pending"] == 2
+    rows = {row["exercise"].pk: row for row in selectors.board_rows(regional)}
+    assert rows[child.pk]["met"] == 1 and rows[child.pk]["share"] == 100
+    assert rows[child.pk]["sent"] == 4 and rows[child.pk]["structure"] == region.a
+    press = selectors.regional_inject_rows(regional)
+    assert [(r["ref"], r["sent"], r["pending"]) for r in press] == [("I2", 3, 0)]
     regional_services.pause_regional(analyst, regional)
     assert set(regional.children.values_list("status", flat=True)) == {"paused"}
     regional_services.resume_regional(analyst, regional)
