@@ -363,9 +363,7 @@ def access_grant(request, pk: int, stakeholder: int):
 
     granted = attempt(
         request,
-        lambda: tokens.grant_provider_access(
-            request.user, case, row, days=form.cleaned_data["days"]
-        ),
+        lambda: tokens.grant_provider_access(request.user, row, days=form.cleaned_data["days"]),
     )
     if granted and isinstance(granted, tuple):
         _access, token = granted
