@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -225,15 +225,6 @@ def with_corrections(case: CrisisCase, entries: Any) -> Iterator[LogEntry]:
         yield entry
 
 
-def log_authors(case: CrisisCase) -> list[str]:
-    return list(
-        LogEntry.objects.filter(case=case)
-        .order_by("author_label")
-        .values_list("author_label", flat=True)
-        .distinct()[:200]
-    )
-
-
 # ---- the regulatory clock ---------------------------------------------------------------
 
 
@@ -420,7 +411,3 @@ def _duration_bands(cases: QuerySet[CrisisCase]) -> list[tuple[str, int]]:
                 counts[index] += 1
                 break
     return [(str(label), n) for (label, _limit), n in zip(bands, counts, strict=True)]
-
-
-def last_activity(case: CrisisCase) -> dt.datetime | None:
-    return LogEntry.objects.filter(case=case).aggregate(m=Max("recorded_at"))["m"]
