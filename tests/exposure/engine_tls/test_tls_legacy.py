@@ -68,6 +68,25 @@ async def _closes_without_a_word(
         await asyncio.wait_for(reader.read(4096), 2)
 
 
+async def _version_intolerant(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """The issue's appliance: a ClientHello above TLS 1.0 gets the connection reset (what
+    Python's handshake saw as ConnectionResetError); a TLS 1.0 one gets a TLS 1.0 flight."""
+    header = await reader.readexactly(5)
+    body = await reader.readexactly(int.from_bytes(header[3:5], "big"))
+    if int.from_bytes(body[4:6], "big") > 0x0301:
+        writer.transport.abort()
+        return
+    hello = servers.server_hello_body(0x0301, 0x002F, b"\xff\x01\x00\x01\x00")
+    flight = (
+        servers.handshake(2, hello)
+        + servers.handshake(11, servers.certificate_body([servers.SSL3_LEAF_DER[-1]]))
+        + servers.handshake(14, b"")
+    )
+    writer.write(servers.record(22, 0x0301, flight))
+    await writer.drain()
+    await servers.drain_and_close(reader, writer)
+
+
 class LegacyLab:
     def __init__(self) -> None:
         self.directory = tempfile.mkdtemp(prefix="carbet-legacy-")
@@ -105,6 +124,8 @@ def legacy_lab():
         servers.SSL3_LEAF_DER.append(ssl3_leaf.certificate.public_bytes(serialization.Encoding.DER))
         endpoint = lab.loopback.add("ssl3", "127.19.0.12", servers.ssl3_responder)
         lab.endpoints["ssl3"] = (endpoint.address, endpoint.port)
+        endpoint = lab.loopback.add("intolerant", "127.19.0.14", _version_intolerant)
+        lab.endpoints["intolerant"] = (endpoint.address, endpoint.port)
         endpoint = lab.loopback.add("mute", "127.19.0.13", _closes_without_a_word)
         lab.endpoints["mute"] = (endpoint.address, endpoint.port)
         yield lab
@@ -125,7 +146,7 @@ def scan(lab: LegacyLab, *names: str) -> dict[str, TargetResult]:
 
 @pytest.fixture(scope="module")
 def scanned(legacy_lab):
-    return scan(legacy_lab, "tls10", "tls11", "ssl3", "mute")
+    return scan(legacy_lab, "tls10", "tls11", "ssl3", "intolerant", "mute")
 
 
 def checks_of(result: TargetResult) -> set[str]:
@@ -197,3 +218,12 @@ def test_carbet_scan_json_reports_the_tls10_server(legacy_lab, tmp_path):
     assert {"tls.protocol.tls10", "tls.cert.weak_key", "tls.cert.sha1_signature"} <= checks
     assert target["grade"] in ("C", "D", "E", "F") and target["score"] <= 79
     assert any(cap["check"] == "tls.protocol.tls10" for cap in target["caps"])
+
+
+def test_a_server_resetting_modern_hellos_is_found_by_the_tls10_hello(scanned, legacy_lab):
+    result = scanned["intolerant"]
+    port = legacy_lab.endpoints["intolerant"][1]
+    (service,) = [s for s in result.services if s.port == port]
+    assert service.tls and service.extra["tls_hello"] == {"version": "TLS 1.0"}, service
+    assert "tls.protocol.tls10" in checks_of(result)
+    assert result.scores["grade"] not in ("A+", "A"), result.scores  # TLS 1.0 caps at B
