@@ -120,6 +120,12 @@ def probed():
             "-cipher", "ECDHE-RSA-AES128-SHA:ECDHE+AESGCM:@SECLEVEL=0", address="127.22.0.12",
         )  # fmt: skip
         endpoints["openssl"] = (server.address, server.port)
+        server = sservers.start(
+            "serverpref", make_leaf(ca, ["127.22.0.13"]), "-no_ssl3", "-no_tls1", "-no_tls1_3",
+            "-serverpref", "-cipher", "ECDHE-RSA-AES128-SHA:ECDHE+AESGCM:@SECLEVEL=0",
+            address="127.22.0.13",
+        )  # fmt: skip
+        endpoints["serverpref"] = (server.address, server.port)
         names = list(endpoints)
         ports = tuple(endpoints[name][1] for name in names)
         config = ScanConfig(
@@ -146,8 +152,10 @@ def test_the_vulnerable_stack_is_caught_by_every_probe(probed):
     result = probed["vulnerable"]
     assert probe_checks(result) == PROBE_CHECKS, result.observations
     assert attacks(result) == {
-        "heartbleed": True, "extended_master_secret": False, "fallback_scsv": False,
-    }  # fmt: skip
+        "heartbleed": True,
+        "extended_master_secret": False,
+        "fallback_scsv": False,
+    }  # fmt: skip (one suite: no order to speak of)
     assert result.scores["grade"] in ("D", "E", "F")  # Heartbleed is critical
 
 
@@ -177,3 +185,8 @@ def test_heartbeat_request_shape():
 @given(st.binary(max_size=64))
 def test_heartbeat_answer_reader_never_raises(data):
     assert heartbeat_answered(data) == (len(data) >= 5 and data[0] == 24 and data[1] == 3)
+
+
+def test_server_cipher_order_is_reported(probed):
+    assert attacks(probed["openssl"])["server_cipher_order"] is False
+    assert attacks(probed["serverpref"])["server_cipher_order"] is True

@@ -13,6 +13,7 @@ connection, never a finished handshake, never a byte of the server's memory kept
   accepting at least two versions.
 * **Extended Master Secret** (RFC 7627): offered in a TLS ≤ 1.2 ClientHello; a server that
   supports it echoes the extension in its ServerHello.
+* **Server cipher order** (evidence only): the accepted suites offered in reverse order.
 """
 
 from __future__ import annotations
@@ -134,10 +135,31 @@ async def run(
                 result.observations.append(
                     TLS_EMS_MISSING.observe(port, f"extension absente en {PROTOCOL_NAMES[best]}")
                 )
+        order = await _server_order(scan, best, accepted[best])
+        if order is not None:
+            attacks["server_cipher_order"] = order
     versions = sorted(accepted)
     if len(versions) >= 2:
         await _fallback(scan, result, attacks, accepted, versions)
     evidence["attacks"] = attacks
+
+
+async def _server_order(scan: Any, version: int, suites: list[int]) -> bool | None:
+    """Does the server impose its own suite order? The accepted suites offered in reverse: a
+    server that follows the client picks the (new) first. Evidence only, as SSLyze reports it."""
+    if len(suites) < 2:
+        return None
+    reverse = list(reversed(suites))
+    wire = build_client_hello(version, reverse, scan.server_name, groups=DEFAULT_GROUPS)
+    try:
+        hello, _alert = await _first_hello(scan, wire)
+    except BudgetExceeded:
+        return None
+    if hello is None or hello.negotiated_version != version:
+        return None
+    if hello.cipher_suite == suites[0] and suites[0] != reverse[0]:
+        return True
+    return False if hello.cipher_suite == reverse[0] else None
 
 
 async def _fallback(
