@@ -75,8 +75,16 @@ def gauges(scan: Scan | None) -> tuple[list[Gauge], Gauge | None]:
                 )
             )
     overall = scan.scores.get("overall") or {}
+    # The caps that hold the grade down (a critical finding, an untrusted certificate...), so
+    # the reader sees why a good average still reads D or F.
+    caps = [
+        _("Note plafonnée à %(grade)s : %(reason)s")
+        % {"grade": cap["grade"], "reason": cap["reason"]}
+        for cap in overall.get("caps") or []
+        if cap.get("grade") and cap.get("reason")
+    ]
     return items, Gauge(
-        "overall", category_label("overall"), overall.get("score"), overall.get("grade", ""), []
+        "overall", category_label("overall"), overall.get("score"), overall.get("grade", ""), caps
     )
 
 

@@ -40,11 +40,20 @@ def _flat(engine_scores: dict[str, Any]) -> dict[str, Any]:
             "grade": value.get("grade", ""),
             "reasons": list(value.get("reasons", [])),
             "lost": [
-                {"check": e.get("check"), "points": e.get("points"), "title": e.get("title")}
+                {
+                    "check": e.get("check"),
+                    "points": e.get("points"),
+                    "title": e.get("title"),
+                    "severity": e.get("severity"),
+                }
                 for e in value.get("lost", [])
             ],
         }
-    flat["overall"] = {"score": engine_scores.get("score"), "grade": engine_scores.get("grade", "")}
+    flat["overall"] = {
+        "score": engine_scores.get("score"),
+        "grade": engine_scores.get("grade", ""),
+        "caps": list(engine_scores.get("caps") or []),
+    }
     return flat
 
 
