@@ -32,5 +32,12 @@ def description_of(service: DigitalService) -> Description:
     )
 
 
+@lru_cache(maxsize=512)
+def _derived(description: Description) -> tuple[Applicable, ...]:
+    # Descriptions take few distinct values (7 × 3 × 3 × 3 × 2 × 3): a region's thousands of
+    # services share a few dozen derivations.
+    return tuple(derive(measures(), description))
+
+
 def applicable(service: DigitalService) -> list[Applicable]:
-    return derive(measures(), description_of(service))
+    return list(_derived(description_of(service)))

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.bydesign import catalogue
+from carbet.bydesign.bulk import update_many
 from carbet.bydesign.choices import DataKind, Hosting, Status
 from carbet.bydesign.facts import facts_for
 from carbet.bydesign.models import Decision, DigitalService, MeasureState
@@ -272,25 +273,18 @@ def recompute(
         result = evaluate(service, states[service.pk], items)
         value = Decimal(str(result.value))
         missing = len(result.missing_essentials)
-        if (
-            added
-            or updated
-            or service.index_value != value
-            or service.essentials_missing != missing
-        ):
+        if added or updated:
             dirty.add(service.structure_id)
         if service.index_value != value or service.essentials_missing != missing:
+            dirty.add(service.structure_id)
             report.indexes_changed += 1
-        service.index_value, service.essentials_missing, service.computed_at = value, missing, now
-        touched_services.append(service)
+            service.index_value, service.essentials_missing = value, missing
+            service.computed_at = now
+            touched_services.append(service)
     with transaction.atomic():
         MeasureState.objects.bulk_create(new, batch_size=1000)
-        MeasureState.objects.bulk_update(
-            changed, ["auto_status", "auto_source", "auto_reason", "auto_on"], batch_size=1000
-        )
-        DigitalService.objects.bulk_update(
-            touched_services, ["index_value", "essentials_missing", "computed_at"], batch_size=1000
-        )
+        update_many(changed, ["auto_status", "auto_source", "auto_reason", "auto_on"])
+        update_many(touched_services, ["index_value", "essentials_missing", "computed_at"])
     report.states_written = len(new) + len(changed)
     if findings and dirty:
         report.structures_with_findings = write_findings(sorted(dirty))

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
+from carbet.bydesign.bulk import update_many
 from carbet.bydesign.choices import ServiceKind, Status
 from carbet.bydesign.facts import facts_for
 from carbet.bydesign.models import Decision, DigitalService, TrackMark, TrackPush, TrackStatus
@@ -128,25 +129,23 @@ def _compute_chunk(ids: list[int], today: date) -> dict[int, TrackStatus]:
                 pushed=pushed[structure_id],
             )
         )
+        values = (state.step, state.progress, state.next_step, essentials, state.essentials_done)
         row = existing.get(structure_id)
         if row is None:
             row = TrackStatus(structure_id=structure_id)
             new.append(row)
+        elif values == (row.step, row.progress, row.next_step, row.essentials, row.essentials_done):
+            continue
         else:
             changed.append(row)
-        row.step, row.progress, row.next_step = state.step, state.progress, state.next_step
-        row.essentials, row.essentials_done, row.computed_at = (
-            essentials,
-            state.essentials_done,
-            now,
-        )
+        row.step, row.progress, row.next_step, row.essentials, row.essentials_done = values
+        row.computed_at = now
         existing[structure_id] = row
     with transaction.atomic():
         TrackStatus.objects.bulk_create(new, batch_size=1000)
-        TrackStatus.objects.bulk_update(
+        update_many(
             changed,
             ["step", "progress", "next_step", "essentials", "essentials_done", "computed_at"],
-            batch_size=1000,
         )
     return existing
 
