@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from carbet.engines.exposure.mail.psl import organisational_domain
+
 POLICIES = ("none", "quarantine", "reject")
 KNOWN_TAGS = frozenset(
     {"v", "p", "sp", "np", "pct", "rua", "ruf", "adkim", "aspf", "fo", "rf", "ri", "psd", "t"}
@@ -114,30 +116,6 @@ def _check_values(record: DmarcRecord) -> None:
                 record.warnings.append(f"{name}: unusable address {uri[:80]!r}")
                 continue
             targets.append((uri, match.group(2).rstrip(".").lower()))
-
-
-def organisational_domain(domain: str) -> str:
-    """The registrable domain, approximated without the Public Suffix List: the last two
-    labels, or three under the few two-label public suffixes common in French health."""
-    labels = domain.lower().rstrip(".").split(".")
-    two_label_suffixes = {
-        "co.uk",
-        "org.uk",
-        "ac.uk",
-        "com.fr",
-        "asso.fr",
-        "gouv.fr",
-        "nom.fr",
-        "com.au",
-        "co.jp",
-        "com.br",
-        "tm.fr",
-        "gov.uk",
-        "nhs.uk",
-    }
-    if len(labels) >= 3 and ".".join(labels[-2:]) in two_label_suffixes:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
 
 
 def needs_authorisation(domain: str, report_domain: str) -> bool:

@@ -59,10 +59,10 @@ from carbet.engines.exposure.mail.dmarc import (
     authorisation_name,
     is_dmarc,
     needs_authorisation,
-    organisational_domain,
     parse_dmarc,
 )
 from carbet.engines.exposure.mail.dnsclient import Answer, DnsClient, client_for
+from carbet.engines.exposure.mail.psl import organisational_domain
 from carbet.engines.exposure.mail.smtp import (
     fetch_mta_sts_policy,
     mx_matches,
