@@ -129,10 +129,37 @@ class ExerciseForm(forms.Form):
 
 
 class ExerciseEditForm(forms.ModelForm):
+    """Date, duration, speed-up, and the variables that personalise the messages (for a
+    regional exercise, each structure's own: its name, its director, its software)."""
+
     class Meta:
         model = Exercise
         fields = ["title", "planned_start", "duration_minutes", "compression", "continuity_test"]
         widgets = {"planned_start": DateTimeInput}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.variables or {}
+        self.variable_names: list[tuple[str, str]] = []
+        for row in (self.instance.scenario or {}).get("variables") or []:
+            name = str(row.get("name", ""))
+            if not name:
+                continue
+            key = f"var_{name}"
+            self.variable_names.append((key, name))
+            self.fields[key] = forms.CharField(
+                label=_("Variable « %(name)s »") % {"name": name},
+                help_text=row.get("description") or "",
+                required=False,
+                max_length=200,
+                initial=current.get(name, ""),
+            )
+
+    def variables(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(key, "").strip() for key, name in self.variable_names}
+
+    def variables_changed(self) -> bool:
+        return any(key in self.changed_data for key, _name in self.variable_names)
 
 
 class ParticipantForm(forms.Form):

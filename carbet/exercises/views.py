@@ -298,7 +298,14 @@ def exercise_edit(request, pk: int):
     exercise = exercise_for(request, pk, ExercisePerm.MANAGE)
     form = ExerciseEditForm(request.POST or None, instance=exercise)
     if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if not name.startswith("var_")
+        }
+        if form.variables_changed():
+            # The injects are copied again with the new values (before the start only).
+            fields["variables"] = form.variables()
         try:
             services.update_exercise(
                 request.user, Exercise.objects.get(pk=exercise.pk), ip=client_ip(request), **fields

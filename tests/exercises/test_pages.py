@@ -248,3 +248,26 @@ def test_public_space_refuses_forged_revoked_and_foreign_tokens(region, exercise
         assert Client().get(path).status_code == 404
     assert Client().post(f"/x/{token}/", {"body": "après révocation"}).status_code == 404
     assert not Reply.objects.filter(exercise=exercise).exists()
+
+
+def test_editing_the_variables_rewrites_the_messages_before_the_start(region, exercise):
+    client = client_of(region, "centre_analyst")
+    start = timezone.localtime(exercise.planned_start).strftime("%Y-%m-%dT%H:%M")
+    form = {
+        "title": exercise.title,
+        "planned_start": start,
+        "duration_minutes": exercise.duration_minutes,
+        "compression": exercise.compression,
+        "var_structure": "CH du Lamantin",
+        "var_logiciel": "Sillage",
+    }
+    page = client.get(f"/exercices/{exercise.pk}/modifier/").content.decode()
+    assert 'value="Hopital Manager"' in page  # the current value is shown
+    assert client.post(f"/exercices/{exercise.pk}/modifier/", form).status_code == 302
+    exercise.refresh_from_db()
+    assert exercise.variables["logiciel"] == "Sillage"
+    assert exercise.injects.get(ref="I1").subject == "Écrans noirs sur Sillage"
+    services_console.start(SYSTEM, exercise)
+    form["var_logiciel"] = "Autre"
+    response = client.post(f"/exercices/{exercise.pk}/modifier/", form)
+    assert response.status_code == 200 and "ne se modifie plus" in response.content.decode()
