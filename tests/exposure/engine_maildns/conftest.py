@@ -23,7 +23,7 @@ from carbet.engines.exposure.core import ScanConfig, ScanContext, TargetResult
 from carbet.engines.exposure.mail.probe import scan_domain
 
 from .authdns import AuthoritativeServer
-from .pki import TestCA
+from .pki import TestCA, spki_sha256
 from .zones import (
     DNS_HOST,
     HOSTILE_SMTP_HOST,
@@ -137,7 +137,9 @@ def mail_lab(tmp_path_factory):
     smtp_cert = ca.issue("mx", ["mx.good.carbet.test"])
     https_cert = ca.issue("mta-sts", [*MTA_STS_POLICIES, "mta-sts.mtasts-nopolicy.carbet.test"])
 
-    dns_server = AuthoritativeServer(build_zones(), host=DNS_HOST).start()
+    # mx.good publishes DANE ("3 1 1": the SHA-256 of its certificate's public key).
+    mx_tlsa = "3 1 1 " + spki_sha256(smtp_cert.cert_file)
+    dns_server = AuthoritativeServer(build_zones(mx_tlsa), host=DNS_HOST).start()
 
     smtp_port = _port_free_on([SMTP_TLS_HOST, SMTP_PLAIN_HOST, HOSTILE_SMTP_HOST])
     hostile = _HostileSmtp(HOSTILE_SMTP_HOST, smtp_port)

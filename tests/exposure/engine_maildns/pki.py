@@ -81,3 +81,14 @@ class TestCA:
             )
         )
         return Issued(cert_file, key_file)
+
+
+def spki_sha256(cert_file: Path) -> str:
+    """Hex SHA-256 of a PEM certificate's SubjectPublicKeyInfo (a TLSA "x 1 1" record)."""
+    import hashlib
+
+    cert = x509.load_pem_x509_certificate(Path(cert_file).read_bytes())
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(spki).hexdigest()

@@ -153,8 +153,10 @@ def _signed(origin: str, text: str) -> tuple[dns.zone.Zone, dns.rdtypes.ANY.DNSK
     return zone, dnskey
 
 
-def build_zones() -> list[dns.zone.Zone]:
-    good, good_key = _signed("good.carbet.test.", GOOD)
+def build_zones(mx_tlsa: str = "") -> list[dns.zone.Zone]:
+    """``mx_tlsa``: the DANE record of mx.good (from its certificate, issued at run time)."""
+    good_text = GOOD + (f"_25._tcp.mx TLSA {mx_tlsa}\n" if mx_tlsa else "")
+    good, good_key = _signed("good.carbet.test.", good_text)
     island, _island_key = _signed("island.carbet.test.", SIGNED_ONLY)
     bogus, _bogus_key = _signed("bogus.carbet.test.", SIGNED_ONLY)
     # The parent publishes DS for good (matching) and bogus (a key the zone never used).

@@ -448,3 +448,8 @@ DNS_CNAME_DANGLING = define(
     ),
     references=("OWASP subdomain takeover",),
 )
+
+
+# DNSSEC of MX zones, DANE and IPv6 parity: declared next door (this module's size), and
+# registered with the mail checks through this import.
+from carbet.engines.exposure.mail import checks_transport as _transport  # noqa: E402, F401

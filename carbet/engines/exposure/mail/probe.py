@@ -8,11 +8,7 @@ SMTP and MTA-STS connections go to the addresses that nameserver gives, on
 ``result.evidence["dns"]``; what is wrong becomes Observations of the "mail" checks declared
 in :mod:`.maildns_checks`.
 
-DNSSEC, what "validated" means here: either the resolver set the AD bit (it validated the
-whole chain), or our own check passed: the DNSKEY set is signed by one of its keys, the SOA
-set is signed by the zone's keys, and one DS published at the parent matches a key that signs
-the DNSKEY set. The parent's own chain up to the root is not checked by us (a validating
-resolver does that).
+DNSSEC: see :mod:`.dnssec` for what "validated" means.
 """
 
 from __future__ import annotations
@@ -20,10 +16,6 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
-
-import dns.dnssec
-import dns.exception
-import dns.name
 
 from carbet.engines.exposure.checks import Check
 from carbet.engines.exposure.core import Observation, ScanContext, TargetResult, recording
@@ -55,6 +47,7 @@ from carbet.engines.exposure.mail.checks import (
     MAIL_STARTTLS_MISSING,
     MAIL_TLSRPT_MISSING,
 )
+from carbet.engines.exposure.mail.dane import mx_dane
 from carbet.engines.exposure.mail.dmarc import (
     authorisation_name,
     is_dmarc,
@@ -62,6 +55,8 @@ from carbet.engines.exposure.mail.dmarc import (
     parse_dmarc,
 )
 from carbet.engines.exposure.mail.dnsclient import Answer, DnsClient, client_for
+from carbet.engines.exposure.mail.dnssec import zone_apex, zone_status
+from carbet.engines.exposure.mail.ipv6 import mx_ipv6_parity, ns_ipv6_parity
 from carbet.engines.exposure.mail.psl import organisational_domain
 from carbet.engines.exposure.mail.smtp import (
     fetch_mta_sts_policy,
@@ -91,6 +86,7 @@ async def scan_domain(ctx: ScanContext, domain: str, result: TargetResult) -> No
             _dkim(dns_client, domain, evidence, has_mail=bool(mx_hosts)),
             _mail_transport(ctx, dns_client, domain, mx_hosts, evidence),
             _dnssec(dns_client, domain, evidence),
+            ns_ipv6_parity(ctx, dns_client, domain, evidence),
             _caa(dns_client, domain, evidence),
             _dangling(dns_client, domain, evidence),
         )
@@ -359,10 +355,14 @@ async def _starttls_all(
 
     probes = await asyncio.gather(*(one(host) for host in mx_hosts))
     evidence["smtp"] = probes
+    # DNSSEC of the MX zones and DANE, then IPv6 parity: both need what STARTTLS saw.
+    transport = await asyncio.gather(
+        mx_dane(ctx, client, probes, evidence), mx_ipv6_parity(ctx, client, probes, evidence)
+    )
     without = [p["host"] for p in probes if p.get("reachable") and not p.get("starttls")]
     bad_cert = [p["host"] for p in probes if p.get("starttls") and p.get("cert_ok") is False]
     unreachable = [p["host"] for p in probes if not p.get("reachable") and not p.get("refused")]
-    found: list[Observation] = []
+    found: list[Observation] = [obs for batch in transport for obs in batch]
     if without:
         found.append(
             _obs(MAIL_STARTTLS_MISSING, "no STARTTLS: " + ", ".join(without), port, hosts=without)
@@ -393,79 +393,18 @@ async def _starttls_all(
     return found
 
 
-async def zone_apex(client: DnsClient, domain: str) -> str:
-    """The zone that holds ``domain`` (the owner of its SOA)."""
-    # With DO set: the DNSSEC check asks the apex's SOA the same way, and gets it from cache.
-    answer = await client.query(domain, "SOA", dnssec=True)
-    if answer.records:
-        # A dnspython RRset or a LightRRset: both name their owner with to_text -> str.
-        owner: str = answer.records[0].name.to_text(omit_final_dot=True)
-        return owner.lower()
-    if answer.authority_soa:
-        return answer.authority_soa
-    return domain
-
-
 async def _dnssec(client: DnsClient, domain: str, evidence: dict[str, Any]) -> list[Observation]:
     apex = await zone_apex(client, domain)
-    keys, soa, ds = await asyncio.gather(
-        client.query(apex, "DNSKEY", dnssec=True),
-        client.query(apex, "SOA", dnssec=True),
-        client.query(apex, "DS", dnssec=True),
-    )
-    info: dict[str, Any] = {"zone": apex, "ad": keys.authenticated or soa.authenticated}
+    info, _keys = await zone_status(client, apex)
     evidence["dnssec"] = info
-    if keys.error:
-        info["status"] = "unknown"
-        info["error"] = keys.error
-        return []
-    if not keys.records:
-        info["status"] = "unsigned"
+    status = info["status"]
+    if status == "unsigned":
         return [_obs(DNS_DNSSEC_MISSING, f"no DNSKEY at {apex}", zone=apex)]
-    info["algorithms"] = sorted({dns.dnssec.algorithm_to_text(k.algorithm) for k in keys.rdatas()})
-    info["ds"] = [r.to_text() for r in ds.rdatas()][:10]
-    problems = _verify_zone(apex, keys, soa, ds)
-    info["problems"] = problems
-    if info["ad"]:
-        info["status"] = "validated"  # by the resolver, whole chain
-        return []
-    if problems:
-        info["status"] = "bogus"
-        return [_obs(DNS_DNSSEC_BOGUS, "; ".join(problems), zone=apex)]
-    if not ds.rdatas():
-        info["status"] = "signed_no_ds"
+    if status == "bogus":
+        return [_obs(DNS_DNSSEC_BOGUS, "; ".join(info["problems"]), zone=apex)]
+    if status == "signed_no_ds":
         return [_obs(DNS_DNSSEC_INCOMPLETE, f"{apex} is signed but has no DS", zone=apex)]
-    info["status"] = "validated"  # our own check: keys, SOA signature and DS match
     return []
-
-
-def _verify_zone(apex: str, keys: Answer, soa: Answer, ds: Answer) -> list[str]:
-    problems: list[str] = []
-    zone = dns.name.from_text(apex)
-    key_set = keys.records[0]
-    keyring = {zone: key_set}
-    for label, answer in (("DNSKEY", keys), ("SOA", soa)):
-        if not answer.records or not answer.signatures:
-            problems.append(f"{label} set is not signed")
-            continue
-        try:
-            dns.dnssec.validate(answer.records[0], answer.signatures[0], keyring)
-        except (dns.exception.ValidationFailure, dns.exception.DNSException, ValueError) as exc:
-            problems.append(f"{label} signature does not verify: {exc}"[:160])
-    ds_records = ds.rdatas()
-    if ds_records:
-        matched = False
-        for ds_record in ds_records:
-            for key in key_set:
-                try:
-                    candidate = dns.dnssec.make_ds(zone, key, ds_record.digest_type)
-                except (dns.exception.UnsupportedAlgorithm, ValueError, dns.exception.DNSException):
-                    continue
-                if candidate == ds_record:
-                    matched = True
-        if not matched:
-            problems.append("no DS at the parent matches a DNSKEY")
-    return problems
 
 
 async def _caa(client: DnsClient, domain: str, evidence: dict[str, Any]) -> list[Observation]:

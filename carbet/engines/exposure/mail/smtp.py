@@ -8,6 +8,7 @@ error string in the evidence, never a hang or an exception.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import ssl
 from dataclasses import dataclass, field
@@ -121,6 +122,8 @@ async def _smtp_dialogue(
         cert = ssl_object.getpeercert() or {}
         result["cert_not_after"] = cert.get("notAfter", "")
         result["cert_subject"] = _flatten_name(cert.get("subject", ()))
+        leaf = ssl_object.getpeercert(binary_form=True)
+        result["cert_sha256"] = hashlib.sha256(leaf).hexdigest() if leaf else ""
     writer.write(b"QUIT\r\n")
     await writer.drain()
 
