@@ -21,8 +21,9 @@ The guarantee when a worker dies (SIGKILL, power loss) at any point:
 * before the claim commits: the rows are still ``pending``; the next run sends them;
 * between the claim and the SMTP transaction, or after a refused/failed one: nothing left;
   the row stays ``sending``; it is resolved below;
-* after the server accepted the message and before ``sent`` committed (a window of one
-  message): the row stays ``sending`` too.
+* after the server accepted the message and before ``sent`` committed (accepted messages are
+  committed in groups of at most ``SETTLE_EVERY``, within ``SETTLE_SECONDS``): the rows stay
+  ``sending`` too.
 
 A ``sending`` row older than ``STALE_CLAIM`` (longer than any SMTP exchange can last, so its
 worker is dead) is resolved by ``recover``: a non-mail inject is put back to ``pending`` (its
@@ -49,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Case, CharField, Min, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,6 +83,9 @@ from carbet.exercises.service import EXERCISE_MANDATE
 
 log = logging.getLogger("carbet.exercises")
 MAX_SLEEP = 1.0
+# Accepted mails are marked sent in groups of this size, or after this long, at the latest.
+SETTLE_EVERY = 25
+SETTLE_SECONDS = 0.2
 # The exercise's scenario snapshot is big (every inject's text): never loaded by the clock.
 HEAVY = ("exercise__scenario", "exercise__variables", "exercise__report_summary")
 STALE_CLAIM = timedelta(seconds=90)
@@ -332,15 +336,50 @@ def _prepare_mail(inject: Inject, claim: str, people: list[Participant]):
     return profile, message, envelope, to
 
 
-def _sent(inject: Inject, claim: str, message, to: list[str], refused: dict) -> bool:
-    return _finish(
-        inject,
-        claim,
-        LogKind.SENT,
-        _("Courriel envoyé à %(n)d participant(s) : %(t)s") % {"n": len(to), "t": inject.title},
-        {"to": to, "refused": sorted(refused), "message_id": message["Message-ID"]},
-        message_id=message["Message-ID"],
-    )
+def _settle(sent: list, claim: str) -> int:
+    """Mark a group of accepted mail injects ``sent`` and log them, in one transaction; only
+    the rows still claimed by ``claim`` are touched. Returns how many were settled."""
+    if not sent:
+        return 0
+    now = timezone.now()
+    by_pk = {item[0].pk: item for item in sent}
+    with transaction.atomic():
+        mine = list(
+            Inject.objects.select_for_update()
+            .filter(pk__in=list(by_pk), state=InjectState.SENDING, claim_id=claim)
+            .values_list("pk", flat=True)
+        )
+        if not mine:
+            return 0
+        Inject.objects.filter(pk__in=mine).update(
+            state=InjectState.SENT,
+            sent_at=now,
+            error="",
+            message_id=Case(
+                *[When(pk=pk, then=Value(str(by_pk[pk][1]["Message-ID"]))) for pk in mine],
+                output_field=CharField(),
+            ),
+        )
+        LogEntry.objects.bulk_create(
+            [
+                LogEntry(
+                    exercise_id=by_pk[pk][0].exercise_id,
+                    kind=LogKind.SENT,
+                    inject_id=pk,
+                    text=_("Courriel envoyé à %(n)d participant(s) : %(t)s")
+                    % {"n": len(by_pk[pk][2]), "t": by_pk[pk][0].title},
+                    actor_label=str(SYSTEM),
+                    data={
+                        "to": by_pk[pk][2],
+                        "refused": sorted(by_pk[pk][3]),
+                        "message_id": str(by_pk[pk][1]["Message-ID"]),
+                    },
+                    at=now,
+                )
+                for pk in mine
+            ]
+        )
+    return len(mine)
 
 
 def _send_mails(
@@ -357,6 +396,19 @@ def _send_mails(
         profile, message, envelope, to = prepared
         future = mailer.pool().submit(mailer.send, profile, message, envelope)
         jobs[future] = (inject, message, to)
+    accepted: list = []
+    flushed = time.monotonic()
+
+    def flush() -> None:
+        nonlocal flushed
+        done = _settle(accepted, claim)
+        result.sent += done
+        if done:
+            at = timezone.now()
+            result.lateness += [(at - item[0].due_at).total_seconds() for item in accepted]
+        accepted.clear()
+        flushed = time.monotonic()
+
     for future in as_completed(jobs):
         inject, message, to = jobs[future]
         try:
@@ -365,9 +417,12 @@ def _send_mails(
             _fail(inject, claim, f"{type(exc).__name__}: {exc}")
             result.failed += 1
             continue
-        if _sent(inject, claim, message, to, refused):
-            result.sent += 1
-            result.lateness.append((timezone.now() - inject.due_at).total_seconds())
+        accepted.append((inject, message, to, refused))
+        # States are committed in small groups: a worker dying in between leaves those rows
+        # "sending", resolved by ``recover`` (the archive, or "uncertain"): never resent blind.
+        if len(accepted) >= SETTLE_EVERY or time.monotonic() - flushed > SETTLE_SECONDS:
+            flush()
+    flush()
 
 
 def _participants(exercise_ids: set[int]) -> dict[int, list[Participant]]:
