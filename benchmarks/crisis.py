@@ -241,7 +241,7 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=300)
     parser.add_argument("--activities", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--writers", type=int, default=20)
+    parser.add_argument("--writers", type=int, default=20, help="0: skip the writers")
     parser.add_argument("--per-writer", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="keep the data directories")
     args = parser.parse_args()
@@ -273,6 +273,8 @@ def main() -> None:
         result = verify_log(case)
         walked = time.perf_counter() - started
         print(f"verify:  {result.checked} entries walked in {walked:.2f} s, intact {result.ok}")
+        if args.writers <= 0:
+            return
         sqlite = writers(env, tmp / "writers-sqlite", args.writers, args.per_writer)
         report_writers("SQLite", sqlite, args.writers, args.per_writer)
         if postgres_available():

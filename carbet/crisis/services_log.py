@@ -13,7 +13,10 @@ database and rotates with the audit key; old keys stay to verify what they seale
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, transaction
@@ -35,6 +38,27 @@ MAX_TEXT = 20000
 def _lock_case(case_id: int) -> None:
     if connection.vendor == "postgresql":
         list(CrisisCase.objects.select_for_update().filter(pk=case_id).values_list("pk"))
+
+
+@contextmanager
+def _queue() -> Iterator[None]:
+    """On SQLite, writers queue on an OS file lock before opening their transaction.
+
+    SQLite's own wait for the write lock is a retry loop with growing sleeps (up to 100 ms),
+    so twenty processes appending at once spend most of their time asleep; a blocking
+    ``flock`` wakes the next writer as soon as the previous one commits. Only taken outside an
+    enclosing transaction (inside one, the write lock is already held: waiting here could
+    deadlock against a writer waiting for that lock)."""
+    name = str(connection.settings_dict.get("NAME") or "")
+    if connection.vendor != "sqlite" or connection.in_atomic_block or "memory" in name:
+        yield
+        return
+    descriptor = os.open(f"{name}.crisis-log.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def _row(entry: LogEntry) -> dict[str, Any]:
@@ -74,7 +98,7 @@ def append_entry(
     if key is None:
         raise RuntimeError("no audit key available to seal the main courante")
     now = now or timezone.now()
-    with transaction.atomic():
+    with _queue(), transaction.atomic():
         _lock_case(case.pk)
         last = (
             LogEntry.objects.filter(case_id=case.pk)
