@@ -306,59 +306,9 @@ def coverage(
         status__in=HELD_STATUSES, started_at__year=year
     )
     latest: dict[int, Exercise] = {}
-    for exercise in held.order_by("started_at"):
+    for exercise in held.defer("scenario").order_by("started_at"):
         latest[exercise.structure_id] = exercise
     return [CoverageRow(s, latest.get(s.pk), s.pk in latest) for s in structures]
-
-
-def regional_board(regional: RegionalExercise) -> list[dict[str, Any]]:
-    """Structures × expectations: how many met, partly met, not met, still to judge."""
-    rows = []
-    children = regional.children.select_related("structure").order_by("structure__name")
-    for child in children:
-        tally: Counter = Counter()
-        for expectation in Expectation.objects.filter(exercise=child).select_related("result"):
-            result = _result(expectation)
-            tally[result.outcome if result is not None else "pending"] += 1
-        total = sum(tally.values())
-        rows.append(
-            {
-                "exercise": child,
-                "structure": child.structure,
-                "met": tally[Outcome.MET],
-                "partly": tally[Outcome.PARTIAL],
-                "not_met": tally[Outcome.NOT_MET],
-                "pending": tally["pending"],
-                "total": total,
-                "share": round(100 * tally[Outcome.MET] / total) if total else None,
-                "sent": child.injects.filter(state=InjectState.SENT).count(),
-                "replies": child.replies.count(),
-            }
-        )
-    return rows
-
-
-def regional_injects(regional: RegionalExercise) -> list[dict[str, Any]]:
-    """The regional injects (sent to every structure) with how many structures have them."""
-    rows: dict[str, dict[str, Any]] = {}
-    for inject in Inject.objects.filter(exercise__regional=regional, scope="regional").order_by(
-        "offset_seconds", "id"
-    ):
-        row = rows.setdefault(
-            inject.ref,
-            {
-                "ref": inject.ref,
-                "title": inject.title,
-                "channel": inject.get_channel_display(),
-                "sent": 0,
-                "pending": 0,
-                "other": 0,
-                "due_at": inject.due_at,
-            },
-        )
-        key = {"sent": "sent", "pending": "pending"}.get(inject.state, "other")
-        row[key] += 1
-    return list(rows.values())
 
 
 def ars_summary(year: int) -> dict[str, Any]:
@@ -396,7 +346,8 @@ def ars_summary(year: int) -> dict[str, Any]:
 
 
 def exercise_filter(actor: Actor, perm: Any) -> QuerySet[Exercise]:
-    return Exercise.objects.visible_to(actor, perm).select_related("structure")
+    """Exercises for lists: the scenario snapshot (large JSON) is not loaded."""
+    return Exercise.objects.visible_to(actor, perm).select_related("structure").defer("scenario")
 
 
 __all__ = [
@@ -411,8 +362,6 @@ __all__ = [
     "links_by_participant",
     "objectives_of",
     "player_feed",
-    "regional_board",
-    "regional_injects",
     "retex_summary",
     "scenario_from",
 ]

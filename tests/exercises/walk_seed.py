@@ -90,3 +90,16 @@ API_OBJECT_PARAMETERS = {
     ("expectations", "id"): lambda region: _exercise(region.a).expectations.get(ref="E1"),
     ("regional", "id"): _regional,
 }
+
+# Key pages for the accessibility pass in Chromium (tests/browser/test_a11y_pages.py, demo
+# region accounts); every page, public spaces included, is also in
+# tests/exercises/test_browser_a11y.py.
+A11Y_PAGES = [
+    ("analyst", "/exercices/"),
+    ("analyst", "/exercices/bibliotheque/"),
+    ("analyst", "/exercices/bibliotheque/import/"),
+    ("analyst", "/exercices/couverture/"),
+    ("analyst", "/exercices/regional/"),
+    ("director", "/exercices/structures/{structure}/"),
+    ("ars", "/exercices/ars/"),
+]
