@@ -101,7 +101,7 @@ def create_service(
             ip=ip,
             changes={k: v for k, v in cleaned.items() if k != "description"},
         )
-    recompute([service])
+    recompute([service], findings="always")
     return service
 
 
@@ -135,7 +135,7 @@ def update_service(
             service.review_reason = ",".join(changed)
         service.save()
         audit.record(actor, "bydesign.service.update", service, ip=ip, changes=changes)
-    recompute([service])
+    recompute([service], findings="always")
     return service
 
 
@@ -181,7 +181,7 @@ def set_status(
             ip=ip,
             changes={"measure": code, "status": [old, status], "reason": reason},
         )
-    recompute([service])
+    recompute([service], findings="always")
     return state
 
 
@@ -234,6 +234,14 @@ def _refresh_states(
     return new, changed
 
 
+def _unmet(items: list[Applicable], states: dict[str, MeasureState]) -> frozenset[str]:
+    return frozenset(
+        item.code
+        for item in items
+        if item.essential and _effective(states.get(item.code)) not in (Status.DONE, Status.NA)
+    )
+
+
 def evaluate(
     service: DigitalService, states: dict[str, MeasureState], items: list[Applicable] | None = None
 ) -> index_engine.IndexResult:
@@ -248,9 +256,13 @@ def recompute(
     services: Iterable[DigitalService],
     *,
     today: date | None = None,
-    findings: bool = True,
+    findings: str = "changed",
 ) -> RecomputeReport:
-    """Refresh automatic statuses and the cyber index of ``services`` (and their findings)."""
+    """Refresh automatic statuses and the cyber index of ``services``, and their findings.
+
+    ``findings``: ``"changed"`` rewrites the findings of the structures whose unmet essential
+    measures changed (or that were never computed), ``"always"`` those of every structure
+    touched (after a person's change: a new name or a new status), ``"never"`` none."""
     today = today or timezone.localdate()
     services = list(services)
     report = RecomputeReport(services=len(services))
@@ -265,6 +277,7 @@ def recompute(
     now = timezone.now()
     for service in services:
         items = catalogue.applicable(service)
+        before = _unmet(items, states[service.pk])
         added, updated = _refresh_states(
             service, items, states[service.pk], facts[service.structure_id], today
         )
@@ -273,7 +286,11 @@ def recompute(
         result = evaluate(service, states[service.pk], items)
         value = Decimal(str(result.value))
         missing = len(result.missing_essentials)
-        if added or updated:
+        if (
+            findings == "always"
+            or service.computed_at is None
+            or before != frozenset(result.missing_essentials)
+        ):
             dirty.add(service.structure_id)
         if service.index_value != value or service.essentials_missing != missing:
             dirty.add(service.structure_id)
@@ -286,7 +303,7 @@ def recompute(
         update_many(changed, ["auto_status", "auto_source", "auto_reason", "auto_on"])
         update_many(touched_services, ["index_value", "essentials_missing", "computed_at"])
     report.states_written = len(new) + len(changed)
-    if findings and dirty:
+    if findings != "never" and dirty:
         report.structures_with_findings = write_findings(sorted(dirty))
     return report
 
@@ -294,7 +311,7 @@ def recompute(
 def recompute_structure(actor: Actor, structure: Structure) -> RecomputeReport:
     """On demand, from the structure's page: the same work as the night's, for one structure."""
     require(actor, BydesignPerm.EDIT, structure)
-    return recompute(DigitalService.objects.filter(structure=structure))
+    return recompute(DigitalService.objects.filter(structure=structure), findings="always")
 
 
 # --- Findings --------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ def sign(
     )
     outcome, months, conditions, risks = _check(values)
     today = today or timezone.localdate()
-    services.recompute([service], today=today)
+    services.recompute([service], today=today, findings="always")
     service.refresh_from_db()
     valid_until = add_months(today, months) - timedelta(days=1)
     signer = getattr(actor, "get_full_name", lambda: "")() or str(actor)
