@@ -262,6 +262,11 @@ class TargetScan:
         ]
         jobs += [self._address(address, server_name) for address in allowed]
         await _gather_budgeted(jobs)
+        if server_name:
+            # IPv6 parity of the web ports, once discovery has seen every address.
+            from carbet.engines.exposure.web.ipv6 import web_ipv6_parity
+
+            await web_ipv6_parity(self.ctx, result, server_name, allowed)
 
     def _in_scope(self, address: str, name: str, cnames: list[str]) -> bool:
         """Ask the policy before anything touches ``address``: reached as the target itself,

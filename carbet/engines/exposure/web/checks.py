@@ -238,3 +238,7 @@ WEB_DIRECTORY_LISTING = define(
     remediation_en="The server lists directory contents. Disable directory listing.",
     references=(ANSSI_WEB,),
 )
+
+
+# IPv6 parity: declared next door, registered with the web checks through this import.
+from carbet.engines.exposure.web import checks_ipv6 as _ipv6  # noqa: E402, F401
