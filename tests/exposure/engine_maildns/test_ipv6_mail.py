@@ -104,3 +104,15 @@ def test_soa_reader_on_a_corrupted_real_question(noise, where):
     corrupted = bytes(wire[:position]) + noise + bytes(wire[position:])
     # A question carries no answer: never a serial, never an exception.
     assert read_soa_serial(corrupted, "ok.lab6.test") is None
+
+
+def test_an_exhausted_budget_concludes_nothing(lab):
+    # One connection per host: the IPv4 side is asked, the IPv6 side never is. "Not asked"
+    # must not read as "unreachable over IPv6".
+    result = _scan(lab, "v4only", "v4only", per_target_budget=1)
+    assert fired(result) & IPV6_CHECKS == set()
+    assert "mail.dane.mismatch" not in fired(result)
+    [pair] = result.evidence["dns"]["ipv6"]["mx"]
+    assert pair == {"host": "mx.ok.lab6.test", "budget": True}
+    [host] = result.evidence["dns"]["ipv6"]["ns"]["hosts"]
+    assert host["budget"] is True

@@ -37,6 +37,7 @@ from carbet.engines.exposure.mail.smtp import probe_starttls
 
 MAX_NS = 4
 ADDRESSES_PER_FAMILY = 2
+BUDGET = "request budget exhausted"  # the probes' error when the budget ran out
 MAX_DNS_TCP = 65535
 
 
@@ -80,6 +81,8 @@ async def _mx_pair(ctx: ScanContext, probe: dict[str, Any]) -> dict[str, Any] | 
     if other is None:
         return {"host": host, "refused": True}
     second = await probe_starttls(ctx, host, other)
+    if second.get("error") == BUDGET:
+        return {"host": host, "budget": True}  # not asked: nothing concluded
     by_family = {("v6" if is_v6(used) else "v4"): probe, ("v6" if is_v6(other) else "v4"): second}
     pair: dict[str, Any] = {"host": host}
     for family, seen in by_family.items():
@@ -168,7 +171,7 @@ async def ask_soa(ctx: ScanContext, ns_host: str, address: str, zone: str) -> di
             finally:
                 await close_quietly(writer)
     except BudgetExceeded:
-        seen["error"] = "request budget exhausted"
+        seen["error"] = BUDGET
         return seen
     except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
         seen["error"] = f"{type(exc).__name__}: {exc}"[:160]
@@ -208,6 +211,9 @@ async def ns_ipv6_parity(
     evidence.setdefault("ipv6", {})["ns"] = {"zone": zone, "hosts": list(infos)}
     unreachable, differs = [], []
     for info in infos:
+        if any(r.get("error") == BUDGET for r in info["v4"] + info["v6"]):
+            info["budget"] = True  # some address was not asked: nothing concluded
+            continue
         v4 = {r["serial"] for r in info["v4"] if r["serial"] is not None}
         v6 = {r["serial"] for r in info["v6"] if r["serial"] is not None}
         if info["v6"] and v4 and not v6:
