@@ -205,11 +205,12 @@ class TargetScan:
         # The probe modules, imported here (not at module level) so that importing the runner
         # stays cheap for code that only wants its helpers.
         from carbet.engines.exposure.mail import probe as maildns
-        from carbet.engines.exposure.tls import identify
+        from carbet.engines.exposure.tls import identify, starttls
         from carbet.engines.exposure.tls import probe as tls
         from carbet.engines.exposure.web import probe as web
 
         self.tls = tls
+        self.starttls = starttls
         self.identify = identify
         self.web = web
         self.maildns = maildns
@@ -314,6 +315,13 @@ class TargetScan:
             jobs.append(
                 self.tls.scan_tls(self.ctx, target, address, service.port, server_name, self.result)
             )
+        elif protocol := self.starttls.protocol_for(service):  # IMAP, POP3, FTP, LDAP...
+            jobs.append(
+                self.tls.scan_tls(
+                    self.ctx, target, address, service.port, server_name, self.result,
+                    starttls=protocol,
+                )
+            )  # fmt: skip
         if services.is_http(service):
             host = server_name or (f"[{address}]" if ":" in address else address)
             default = 443 if service.tls else 80

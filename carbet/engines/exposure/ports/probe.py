@@ -46,6 +46,7 @@ from carbet.engines.exposure.ports.framing import (
 )
 from carbet.engines.exposure.ports.verdicts import is_http as is_http
 from carbet.engines.exposure.ports.verdicts import observations_for
+from carbet.engines.exposure.tls import starttls
 from carbet.engines.exposure.web import appliances
 
 # Ports whose protocol speaks only when spoken to, and the probe that suits them.
@@ -73,6 +74,8 @@ CLIENT_FIRST: dict[int, str] = {
     5432: "postgresql",
     1433: "mssql",
     1521: "oracle",
+    389: "ldap",
+    5222: "xmpp",
 }
 HTTP_READ_CAP = 64 * 1024
 BANNER_READ_CAP = 16 * 1024
@@ -480,6 +483,17 @@ class Prober:
     async def postgresql(self) -> dict[str, Any] | None:
         reply = await self.exchange(db.POSTGRES_SSL_REQUEST, lambda d: len(d) >= 1, 1)
         return db.parse_postgres_ssl_reply(reply)
+
+    async def ldap(self) -> dict[str, Any] | None:  # the StartTLS request identifies LDAP
+        reply = await self.exchange(
+            starttls.ldap_starttls_request(), starttls.ldap_message_complete, 4096
+        )
+        return starttls.parse_ldap_service(reply)
+
+    async def xmpp(self) -> dict[str, Any] | None:
+        header = starttls.xmpp_stream_header(self.server_name or self.address)
+        reply = await self.exchange(header, starttls.xmpp_features_complete, 16384)
+        return starttls.parse_xmpp_features(reply)
 
     async def mssql(self) -> dict[str, Any] | None:
         reply = await self.exchange(db.tds_prelogin_request(), _tds_done, 4096)

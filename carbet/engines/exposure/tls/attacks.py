@@ -66,7 +66,7 @@ async def _heartbleed(scan: Any, version: int, suites: list[int]) -> bool | None
     scan.probes += 1
     try:
         async with ctx.slot(scan.target):
-            reader, writer = await ctx.open_connection(scan.target, scan.address, scan.port)
+            reader, writer = await scan.connect()
             try:
                 writer.write(hello)
                 await asyncio.wait_for(writer.drain(), ctx.config.read_timeout)

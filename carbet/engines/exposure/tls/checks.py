@@ -491,3 +491,24 @@ TLS_EMS_MISSING = define(
     ),
     references=("RFC 7627", ANSSI_TLS),
 )
+
+
+TLS_STARTTLS_MISSING = define(
+    id="tls.starttls.missing",
+    category="tls",
+    severity=3,
+    title_fr="Messagerie, annuaire ou base de données sans chiffrement (STARTTLS refusé)",
+    title_en="Mail, directory or database service without encryption (STARTTLS refused)",
+    remediation_fr=(
+        "Ce service (IMAP, POP3, LDAP, PostgreSQL ou XMPP) refuse de passer en chiffré : les mots "
+        "de passe et les données (courriels, annuaire, base) circulent en clair sur internet. "
+        "Demandez à votre prestataire d'activer TLS avec un certificat valide et de refuser les "
+        "connexions non chiffrées, ou de fermer ce port s'il n'a pas à être joignable."
+    ),
+    remediation_en=(
+        "This service (IMAP, POP3, LDAP, PostgreSQL or XMPP) refuses to switch to TLS: passwords "
+        "and data travel in clear text. Enable TLS with a valid certificate and refuse clear "
+        "connections, or close the port."
+    ),
+    references=(ANSSI_TLS, "RFC 8314", "RFC 2595", "RFC 4513"),
+)

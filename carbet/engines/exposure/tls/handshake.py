@@ -8,11 +8,13 @@ as candidates for one verification, never to the scan's trust store.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
 import warnings
 
 from carbet.engines.exposure.core import BudgetExceeded, ScanContext, close_quietly
+from carbet.engines.exposure.tls.starttls import open_starttls
 
 X509_V_FLAG_NO_CHECK_TIME = 0x200000  # expiry is its own check, trust is about the chain only
 
@@ -55,9 +57,26 @@ async def _handshake_leaf(
     port: int,
     server_name: str | None,
     context: ssl.SSLContext,
+    starttls: str | None = None,
 ) -> bytes | None:
-    """One full handshake under the target's slot and timeouts; the leaf certificate (DER)."""
+    """One full handshake under the target's slot and timeouts; the leaf certificate (DER).
+    With ``starttls``, the protocol's plaintext opening first, then TLS on the same stream."""
     async with ctx.slot(target):
+        if starttls:
+            _reader, writer = await open_starttls(
+                ctx, target, address, port, starttls, server_name,
+                timeout=ctx.config.connect_timeout,
+            )  # fmt: skip
+            try:
+                await writer.start_tls(
+                    context,
+                    server_hostname=server_name or None,
+                    ssl_handshake_timeout=ctx.config.read_timeout,
+                )
+            except BaseException:
+                writer.transport.abort()
+                raise
+            return await _leaf_of(writer)
         _reader, writer = await ctx.open_connection(
             target,
             address,
@@ -67,10 +86,14 @@ async def _handshake_leaf(
             ssl_handshake_timeout=ctx.config.read_timeout,
             timeout=ctx.config.connect_timeout + ctx.config.read_timeout,
         )
-        ssl_object = writer.get_extra_info("ssl_object")
-        leaf = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-        await close_quietly(writer)
-        return leaf
+        return await _leaf_of(writer)
+
+
+async def _leaf_of(writer: asyncio.StreamWriter) -> bytes | None:
+    ssl_object = writer.get_extra_info("ssl_object")
+    leaf = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+    await close_quietly(writer)
+    return leaf
 
 
 async def verify_chain(
@@ -80,11 +103,12 @@ async def verify_chain(
     port: int,
     server_name: str | None,
     extra_pem: str = "",
+    starttls: str | None = None,
 ) -> tuple[bool | None, str, bytes | None]:
     """(trusted?, OpenSSL's reason when not, leaf DER when the handshake got that far)."""
     context = _verify_context(ctx.config.ca_file, extra_pem)
     try:
-        leaf = await _handshake_leaf(ctx, target, address, port, server_name, context)
+        leaf = await _handshake_leaf(ctx, target, address, port, server_name, context, starttls)
         return True, "", leaf
     except ssl.SSLCertVerificationError as exc:
         return False, str(exc.verify_message or exc.reason or exc), None
@@ -95,14 +119,19 @@ async def verify_chain(
 
 
 async def fetch_leaf(
-    ctx: ScanContext, target: str, address: str, port: int, server_name: str | None
+    ctx: ScanContext,
+    target: str,
+    address: str,
+    port: int,
+    server_name: str | None,
+    starttls: str | None = None,
 ) -> bytes | None:
     """The leaf certificate by a full, non-verifying handshake (TLS 1.3-only servers)."""
     context = ScanContext.insecure_ssl_context()
     context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
     context.set_ciphers("ALL:@SECLEVEL=0")
     try:
-        return await _handshake_leaf(ctx, target, address, port, server_name, context)
+        return await _handshake_leaf(ctx, target, address, port, server_name, context, starttls)
     except BudgetExceeded:
         raise
     except (ssl.SSLError, OSError, TimeoutError, ConnectionError):

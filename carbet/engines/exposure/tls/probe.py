@@ -56,6 +56,7 @@ from carbet.engines.exposure.tls.hello import (
     parse_sslv2_server_hello,
     sslv2_record_length,
 )
+from carbet.engines.exposure.tls.starttls import open_starttls, starttls_offered
 from carbet.engines.exposure.tls.suites import (
     DEFAULT_GROUPS,
     LEGACY_VERSIONS,
@@ -106,9 +107,16 @@ class _PortScan:
     """State of one TLS port's scan: probe counter, errors (deduplicated), findings."""
 
     def __init__(
-        self, ctx: ScanContext, target: str, address: str, port: int, server_name: str | None
+        self,
+        ctx: ScanContext,
+        target: str,
+        address: str,
+        port: int,
+        server_name: str | None,
+        starttls: str | None = None,
     ) -> None:
         self.ctx = ctx
+        self.starttls = starttls  # "imap", "ldap"...: the plaintext opening before each probe
         self.target = target
         self.address = address
         self.port = port
@@ -116,6 +124,15 @@ class _PortScan:
         self.probes = 0
         self.errors: dict[str, int] = {}
         self.garbage = False
+
+    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A stream ready for the first TLS byte (after the STARTTLS opening when there is one).
+        The caller holds a slot."""
+        if self.starttls:
+            return await open_starttls(
+                self.ctx, self.target, self.address, self.port, self.starttls, self.server_name
+            )
+        return await self.ctx.open_connection(self.target, self.address, self.port)
 
     async def probe(self, hello_bytes: bytes, want_flight: bool) -> ProbeResult:
         """One ClientHello → the server's first flight. A probe lost to a timeout or a dropped
@@ -136,9 +153,7 @@ class _PortScan:
         self.probes += 1
         try:
             async with self.ctx.slot(self.target):
-                reader, writer = await self.ctx.open_connection(
-                    self.target, self.address, self.port
-                )
+                reader, writer = await self.connect()
                 try:
                     writer.write(hello_bytes)
                     await asyncio.wait_for(writer.drain(), config.read_timeout)
@@ -203,9 +218,7 @@ class _PortScan:
         self.probes += 1
         try:
             async with self.ctx.slot(self.target):
-                reader, writer = await self.ctx.open_connection(
-                    self.target, self.address, self.port
-                )
+                reader, writer = await self.connect()
                 try:
                     writer.write(build_sslv2_client_hello())
                     return await asyncio.wait_for(
@@ -354,17 +367,21 @@ async def scan_tls(
     result: TargetResult,
     *,
     now: dt.datetime | None = None,
+    starttls: str | None = None,
 ) -> None:
     """Probe one TLS port; add observations and ``evidence["tls"][port]``. Never raises on a
-    hostile peer: what could not be checked goes to ``result.errors``."""
+    hostile peer: what could not be checked goes to ``result.errors``. ``starttls`` names the
+    plaintext protocol ("imap", "ldap"...) each connection opens with (see ``starttls``)."""
     started = time.monotonic()
-    scan = _PortScan(ctx, target, address, port, server_name)
+    scan = _PortScan(ctx, target, address, port, server_name, starttls)
     evidence: dict[str, Any] = result.evidence.setdefault("tls", {}).setdefault(str(port), {})
+    if starttls and not await starttls_offered(scan, result, evidence):
+        return
     versions = (*LEGACY_VERSIONS, TLS13) if ctx.config.tls_full else (TLS12, TLS13)
     try:
         enumerations, chain_check, ssl2_kinds = await gather_or_cancel(
             gather_or_cancel(*(scan.enumerate_version(version) for version in versions)),
-            verify_chain(ctx, target, address, port, server_name),
+            verify_chain(ctx, target, address, port, server_name, starttls=starttls),
             scan.probe_sslv2() if ctx.config.tls_full else _nothing(),
         )
     except BudgetExceeded:
@@ -508,7 +525,9 @@ async def _certificates(
         leaf = verified_leaf
         if leaf is None:
             try:
-                leaf = await fetch_leaf(ctx, scan.target, scan.address, port, server_name)
+                leaf = await fetch_leaf(
+                    ctx, scan.target, scan.address, port, server_name, scan.starttls
+                )
             except BudgetExceeded:
                 leaf = None
         chain_der = [leaf] if leaf else []
@@ -550,7 +569,7 @@ async def _certificates(
 
 async def _trusted_with(scan: _PortScan, extra_pem: str) -> bool | None:
     trusted, _reason, _leaf = await verify_chain(
-        scan.ctx, scan.target, scan.address, scan.port, scan.server_name, extra_pem
+        scan.ctx, scan.target, scan.address, scan.port, scan.server_name, extra_pem, scan.starttls
     )
     return trusted
 
