@@ -14,6 +14,12 @@ connection, never a finished handshake, never a byte of the server's memory kept
 * **Extended Master Secret** (RFC 7627): offered in a TLS ≤ 1.2 ClientHello; a server that
   supports it echoes the extension in its ServerHello.
 * **Server cipher order** (evidence only): the accepted suites offered in reverse order.
+* **CCS injection** (CVE-2014-0224): once the server's first flight is in, two
+  ChangeCipherSpec records, sent early (before any key exchange), in one write. A patched stack
+  refuses the first with unexpected_message (alert 10); a vulnerable one switches its read state
+  to keys derived from an empty master secret, so the second record fails its check
+  (bad_record_mac 20 or decryption_failed 21). Only alerts are read: no waiting on silence,
+  anything else is "could not tell".
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import Any
 
 from carbet.engines.exposure.core import BudgetExceeded, TargetResult
 from carbet.engines.exposure.tls.checks import (
+    TLS_CCS_INJECTION,
     TLS_EMS_MISSING,
     TLS_FALLBACK_SCSV_MISSING,
     TLS_HEARTBLEED,
@@ -43,6 +50,10 @@ CONTENT_HEARTBEAT = 24
 FALLBACK_SCSV = 0x5600
 ALERT_INAPPROPRIATE_FALLBACK = 86
 HEARTBEAT_CLAIMED = 0x4000  # the payload length the request claims (and does not carry)
+CONTENT_CCS = 20
+ALERT_UNEXPECTED_MESSAGE = 10
+ALERT_BAD_RECORD_MAC = 20
+ALERT_DECRYPTION_FAILED = 21
 
 
 def heartbeat_request(version: int) -> bytes:
@@ -93,6 +104,84 @@ async def _heartbleed(scan: Any, version: int, suites: list[int]) -> bool | None
         return None
 
 
+def early_ccs(version: int) -> bytes:
+    """Two ChangeCipherSpec records (RFC 5246 §7.1: one byte, 1), as the CCS probe sends them."""
+    return struct.pack("!BHHB", CONTENT_CCS, version, 1, 1) * 2
+
+
+def ccs_verdict(data: bytes) -> bool | None:
+    """After the early CCS records: True vulnerable (the second failed its MAC), False (the
+    first refused), None (no alert, garbage, anything else)."""
+    records = RecordReader(max_bytes=64 * 1024)
+    try:
+        records.feed(data)
+    except TLSParseError:
+        return None
+    if not records.alerts:
+        return None
+    description = records.alerts[0].description
+    if description in (ALERT_BAD_RECORD_MAC, ALERT_DECRYPTION_FAILED):
+        return True
+    return False if description == ALERT_UNEXPECTED_MESSAGE else None
+
+
+async def _read_until_alert(reader: asyncio.StreamReader, timeout: float) -> bytes:
+    """What the server sends until it alerts or closes (a reset ends the reading, keeping what
+    came before it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    data = b""
+    while len(data) < 64 * 1024:
+        try:
+            chunk = await asyncio.wait_for(reader.read(4096), max(0.0, deadline - loop.time()))
+        except (TimeoutError, ConnectionError, OSError):
+            break
+        if not chunk:
+            break
+        data += chunk
+        if any(data[i] == 21 for i in _record_starts(data)):
+            break
+    return data
+
+
+def _record_starts(data: bytes) -> list[int]:
+    starts, offset = [], 0
+    while offset + 5 <= len(data):
+        starts.append(offset)
+        offset += 5 + struct.unpack("!H", data[offset + 3 : offset + 5])[0]
+    return starts
+
+
+async def _ccs_injection(scan: Any, version: int, suites: list[int]) -> bool | None:
+    """True: vulnerable; False: the early CCS is refused; None: the probe could not tell."""
+    ctx = scan.ctx
+    hello = build_client_hello(version, suites, scan.server_name, groups=DEFAULT_GROUPS)
+    scan.probes += 1
+    try:
+        async with ctx.slot(scan.target):
+            reader, writer = await scan.connect()
+            try:
+                writer.write(hello)
+                await asyncio.wait_for(writer.drain(), ctx.config.read_timeout)
+                records = RecordReader(max_bytes=ctx.config.max_read_bytes)
+                while records.find(HS_SERVER_HELLO_DONE) is None:
+                    chunk = await asyncio.wait_for(reader.read(16384), ctx.config.read_timeout)
+                    if not chunk:
+                        return None
+                    records.feed(chunk)
+                    if records.alerts:
+                        return None
+                writer.write(early_ccs(version))
+                await asyncio.wait_for(writer.drain(), ctx.config.read_timeout)
+                return ccs_verdict(await _read_until_alert(reader, ctx.config.read_timeout))
+            finally:
+                writer.transport.abort()
+    except BudgetExceeded:
+        raise
+    except (TLSParseError, TimeoutError, OSError, ConnectionError):
+        return None
+
+
 async def _first_hello(scan: Any, wire: bytes) -> tuple[Any, int | None]:
     """(ServerHello or None, first alert description or None) for one crafted ClientHello."""
     result = await scan.probe(wire, want_flight=False)
@@ -127,6 +216,7 @@ async def run(
                 TLS_HEARTBLEED.observe(port, "réponse « heartbeat » à une requête malformée",
                                        {"protocol": PROTOCOL_NAMES[best]})
             )  # fmt: skip
+        await _ccs(scan, result, attacks, best, accepted[best])
         server_hello = ems[0]
         if server_hello is not None and server_hello.negotiated_version == best:
             supported = EXT_EXTENDED_MASTER_SECRET in server_hello.extensions
@@ -142,6 +232,25 @@ async def run(
     if len(versions) >= 2:
         await _fallback(scan, result, attacks, accepted, versions)
     evidence["attacks"] = attacks
+
+
+async def _ccs(
+    scan: Any, result: TargetResult, attacks: dict[str, Any], version: int, suites: list[int]
+) -> None:
+    try:
+        vulnerable = await _ccs_injection(scan, version, suites)
+    except BudgetExceeded:
+        return
+    if vulnerable is None:
+        return  # no alert either way: the probe says nothing (as for EMS without a hello)
+    attacks["ccs_injection"] = vulnerable
+    if vulnerable:
+        result.observations.append(
+            TLS_CCS_INJECTION.observe(
+                scan.port, "ChangeCipherSpec prématuré accepté (bad_record_mac ensuite)",
+                {"protocol": PROTOCOL_NAMES[version]},
+            )
+        )  # fmt: skip
 
 
 async def _server_order(scan: Any, version: int, suites: list[int]) -> bool | None:

@@ -512,3 +512,22 @@ TLS_STARTTLS_MISSING = define(
     ),
     references=(ANSSI_TLS, "RFC 8314", "RFC 2595", "RFC 4513"),
 )
+
+
+TLS_CCS_INJECTION = define(
+    id="tls.ccs_injection",
+    category="tls",
+    severity=3,
+    title_fr="Faille « CCS injection » : les échanges chiffrés peuvent être interceptés",
+    title_en="CCS injection: encrypted sessions can be intercepted",
+    remediation_fr=(
+        "Le serveur accepte un message « ChangeCipherSpec » avant l'échange de clés (OpenSSL "
+        "antérieur à juin 2014) : un attaquant placé sur le réseau peut lire et modifier les "
+        "échanges. Mettez à jour OpenSSL ou le logiciel de l'équipement sans attendre."
+    ),
+    remediation_en=(
+        "The server accepts an early ChangeCipherSpec (OpenSSL before June 2014): an attacker on "
+        "the network path can read and alter the traffic. Update OpenSSL or the device's software."
+    ),
+    references=("CVE-2014-0224", "https://www.openssl.org/news/secadv/20140605.txt", ANSSI_TLS),
+)
