@@ -20,6 +20,7 @@ connection, never a finished handshake, never a byte of the server's memory kept
   to keys derived from an empty master secret, so the second record fails its check
   (bad_record_mac 20 or decryption_failed 21). Only alerts are read: no waiting on silence,
   anything else is "could not tell".
+* **Client-initiated renegotiation**: see ``renegotiation`` (a finished TLS 1.2 handshake).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import struct
 from typing import Any
 
 from carbet.engines.exposure.core import BudgetExceeded, TargetResult
+from carbet.engines.exposure.tls import renegotiation
 from carbet.engines.exposure.tls.checks import (
     TLS_CCS_INJECTION,
     TLS_EMS_MISSING,
@@ -42,7 +44,7 @@ from carbet.engines.exposure.tls.hello import (
     build_client_hello,
     extension,
 )
-from carbet.engines.exposure.tls.suites import DEFAULT_GROUPS, PROTOCOL_NAMES, TLS13
+from carbet.engines.exposure.tls.suites import DEFAULT_GROUPS, PROTOCOL_NAMES, TLS12, TLS13
 
 EXT_HEARTBEAT = 0x000F
 EXT_EXTENDED_MASTER_SECRET = 0x0017
@@ -228,6 +230,8 @@ async def run(
         order = await _server_order(scan, best, accepted[best])
         if order is not None:
             attacks["server_cipher_order"] = order
+    if TLS12 in accepted:
+        await renegotiation.run(scan, result, evidence, attacks, accepted[TLS12])
     versions = sorted(accepted)
     if len(versions) >= 2:
         await _fallback(scan, result, attacks, accepted, versions)

@@ -531,3 +531,25 @@ TLS_CCS_INJECTION = define(
     ),
     references=("CVE-2014-0224", "https://www.openssl.org/news/secadv/20140605.txt", ANSSI_TLS),
 )
+
+
+TLS_RENEGOTIATION_CLIENT = define(
+    id="tls.renegotiation.client_initiated",
+    category="tls",
+    severity=1,
+    title_fr="Renégociation à l'initiative du client acceptée",
+    title_en="Client-initiated renegotiation accepted",
+    remediation_fr=(
+        "Le serveur accepte qu'un client redemande une poignée de main au milieu d'une session : "
+        "un seul poste peut ainsi lui faire refaire des calculs coûteux en boucle (déni de "
+        "service), et, sans l'extension RFC 5746, injecter des données dans la session d'un "
+        "autre. Demandez à votre prestataire de désactiver la renégociation initiée par le client "
+        "(ou de passer à TLS 1.3, qui n'en a pas)."
+    ),
+    remediation_en=(
+        "The server lets a client restart the handshake inside a session: one machine can make it "
+        "redo costly work in a loop (denial of service) and, without RFC 5746, inject data into "
+        "another's session. Disable client-initiated renegotiation, or move to TLS 1.3."
+    ),
+    references=("RFC 5746", "CVE-2009-3555", "CVE-2011-1473", ANSSI_TLS),
+)
