@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,7 +24,7 @@ from carbet.crisis.models import CellMember, CrisisCase, LogEntry
 from carbet.crisis.service import CrisisPerm
 from carbet.crisis.views_common import attempt, case_for, case_page, form_errors, row_of
 
-LOG_PAGE = 300  # entries per screen; the print view and the exports take everything
+LOG_PAGE = 100  # entries per screen; the print view and the exports take everything
 
 
 def _filters(request: Any) -> tuple[LogFilterForm, sel.LogFilters]:
@@ -44,20 +45,15 @@ CHAIN_CHECK_SECONDS = 300
 
 
 def _chain(case: CrisisCase, *, fresh: bool = False) -> tuple[Any, Any]:
-    """The chain check shown on the log page. Checking 20,000 seals takes a while, so the
-    screen reuses a check of the same log (same last entry) for five minutes and says when it
-    ran; the print view and the PDF always check afresh."""
+    """The chain check shown on the log page. Checking 20,000 seals takes a while and a cell
+    appends all day, so the screen shows the last full check of the case (at most five minutes
+    old, with its time and what was added since); the print view and the PDF always check
+    afresh."""
     from django.core.cache import cache
 
     from carbet.crisis import services_log
 
-    last = (
-        LogEntry.objects.filter(case=case)
-        .order_by("-sequence")
-        .values_list("sequence", "entry_hash")
-        .first()
-    )
-    key = f"crisis-chain:{case.pk}:{last[0] if last else 0}:{last[1] if last else ''}"
+    key = f"crisis-chain:{case.pk}"
     found = None if fresh else cache.get(key)
     if found is None:
         found = (services_log.verify_log(case), timezone.now())
@@ -198,7 +194,20 @@ def log(request, pk: int):
     chain, chain_at = _chain(case)
     entries = sel.log_entries(case, filters)
     total = entries.count()
-    shown = list(sel.with_corrections(case, entries.order_by("-sequence")[:LOG_PAGE]))
+    before = request.GET.get("avant", "")
+    page = entries.filter(sequence__lt=int(before)) if before.isdigit() else entries
+    shown = list(sel.with_corrections(case, page.order_by("-sequence")[:LOG_PAGE]))
+    # One reverse() for the page, not one per entry.
+    correct = reverse("crisis:correct", args=[case.pk, 987654321])
+    for entry in shown:
+        entry.correct_url = correct.replace("987654321", str(entry.pk))
+    older = (
+        shown[-1].sequence
+        if shown and page.filter(sequence__lt=shown[-1].sequence).exists()
+        else None
+    )
+    query = request.GET.copy()
+    query.pop("avant", None)
     return case_page(
         request,
         case,
@@ -208,12 +217,14 @@ def log(request, pk: int):
             "entries": shown,
             "total": total,
             "truncated": total > len(shown),
+            "older": older,
+            "since_check": max(0, LogEntry.objects.filter(case=case).count() - chain.checked),
             "filter_form": filter_form,
             "filters": filters,
             "entry_form": entry_form,
             "chain": chain,
             "chain_at": chain_at,
-            "query": request.GET.urlencode(),
+            "query": query.urlencode(),
         },
     )
 

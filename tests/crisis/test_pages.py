@@ -363,3 +363,19 @@ def test_the_structure_page_links_the_kit(region, keys):
         region.client("director_b").get(reverse("crisis:kit_pdf", args=[region.a.pk])).status_code
         == 404
     )
+
+
+def test_the_log_pages_back_to_older_entries(region, case):
+    from carbet.crisis import services_log
+
+    user = region.users["director"]
+    for n in range(120):
+        services_log.append_entry(user, case, text=f"Entrée de pagination {n}", kind="fact")
+    client = region.client("director")
+    url = reverse("crisis:log", args=[case.pk])
+    first = client.get(url).content.decode()
+    assert "Entrée de pagination 119" in first and "Entrée de pagination 5<" not in first
+    older = LogEntry.objects.get(text="Entrée de pagination 19").sequence + 1
+    assert "avant=" in first  # the link to the older entries
+    second = client.get(url, {"avant": older}).content.decode()
+    assert "Entrée de pagination 18" in second and "Entrée de pagination 119" not in second
