@@ -15,6 +15,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
+from ninja import Status as HttpStatus
 from pydantic import Field
 
 from carbet.accounts.roles import Perm
@@ -244,7 +245,7 @@ def create_service(request: HttpRequest, payload: ServiceIn):
         actor(request), values.pop("structure"), BydesignPerm.EDIT, see=BydesignPerm.VIEW
     )
     service = services.create_service(actor(request), structure, values, ip=client_ip(request))
-    return 201, _service_out(service, detail=True)
+    return HttpStatus(201, _service_out(service, detail=True))
 
 
 @router.get("/digital-services/{id}", response=ServiceDetailOut, summary="Un service numérique")
@@ -285,7 +286,7 @@ def post_status(request: HttpRequest, id: int, payload: StatusIn):
 def post_decision(request: HttpRequest, id: int, payload: DecisionIn):
     service = _visible(request, id, BydesignPerm.DECIDE)
     services_decision.sign(actor(request), service, payload.model_dump(), ip=client_ip(request))
-    return 201, _service_out(service, detail=True)
+    return HttpStatus(201, _service_out(service, detail=True))
 
 
 def _track_out(structure: Any) -> dict[str, Any]:

@@ -109,3 +109,17 @@ def test_the_night_computes_every_medico_social_structure(bd):
     assert set(TrackStatus.objects.values_list("structure_id", flat=True)) == {bd.a2.pk, bd.b.pk}
     again = nightly.run(reminders=False)
     assert again["services"] == 1
+
+
+def test_the_nightly_command_and_job_kind(bd):
+    import io
+
+    from django.core.management import call_command
+
+    from carbet.jobs.registry import kinds
+
+    out = io.StringIO()
+    call_command("bydesign", "nightly", stdout=out)
+    assert "services: 1" in out.getvalue() and "decision_reminders" in out.getvalue()
+    call_command("bydesign", "recompute", stdout=out)
+    assert "bydesign.nightly" in kinds()
