@@ -63,6 +63,7 @@ class ScanConfig:
     # http https rdp smb dicom hl7 redis mongodb postgresql mssql oracle (see services).
     port_hints: tuple[tuple[int, str], ...] = ()
     smtp_port: int = 25  # where MX hosts are probed for STARTTLS (tests point it elsewhere)
+    ns_port: int = 53  # where name servers are asked directly (IPv6 parity; tests elsewhere)
     mta_sts_port: int = 443  # HTTPS port of mta-sts.<domain> (tests point it elsewhere)
     dns_timeout: float = 3.0  # one DNS query, retries included
     # Where the scan may connect (carbet.engines.netpolicy). None: the analyst's own lab tool

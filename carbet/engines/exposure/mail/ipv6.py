@@ -155,7 +155,7 @@ def read_soa_serial(data: bytes, zone: str) -> int | None:
 
 
 async def ask_soa(ctx: ScanContext, ns_host: str, address: str, zone: str) -> dict[str, Any]:
-    port = int(getattr(ctx.config, "ns_port", 53))
+    port = ctx.config.ns_port
     timeout = ctx.config.read_timeout
     seen: dict[str, Any] = {"address": address, "serial": None}
     try:
@@ -187,7 +187,7 @@ async def _ns_host(ctx: ScanContext, client: DnsClient, host: str, zone: str) ->
     info: dict[str, Any] = {"host": host, "v4": [], "v6": []}
     if not v6.hosts():
         return info
-    port = int(getattr(ctx.config, "ns_port", 53))
+    port = ctx.config.ns_port
     asked = []
     for family, answer in (("v4", v4), ("v6", v6)):
         for address in answer.hosts()[:ADDRESSES_PER_FAMILY]:
