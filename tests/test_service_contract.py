@@ -22,13 +22,16 @@ from carbet.core.choices import mandate_kinds
 from carbet.core.contract import Choice, ContractError, NavEntry, Permission, ServiceSpec
 
 ROOT = Path(settings.BASE_DIR).parent
-SERVICES = ["exposure", "directory", "awareness", "roadmap"]
+SERVICES = ["exposure", "directory", "awareness", "bydesign", "crisis", "exercises", "roadmap"]
 SERVICE_PERMISSIONS = {
     "exposure.view", "exposure.run", "exposure.manage", "feeds.manage",
     "directory.view", "directory.run", "directory.upload", "directory.connection",
     "directory.exception",
     "awareness.view", "awareness.manage", "awareness.nominative", "training.manage",
     "roadmap.view", "roadmap.edit", "roadmap.answer", "backup.edit", "framework.manage",
+    "bydesign.view", "bydesign.edit", "bydesign.decide", "bydesign.vendor", "bydesign.region",
+    "crisis.report", "crisis.view", "crisis.contribute", "crisis.manage", "crisis.aggregates",
+    "exercises.view", "exercises.manage", "exercises.run", "exercises.regional",
 }  # fmt: skip
 SCORES = {"exposure", "directory", "awareness", "roadmap"}
 
@@ -42,7 +45,14 @@ def test_permissions_navigation_and_kinds_after_setup():
     assert {str(p) for p in contract.permissions()} == SERVICE_PERMISSIONS
     assert SERVICE_PERMISSIONS <= set(MATRIX)
     assert {e.url_name for e in contract.nav_entries()} == {
-        "exposure:overview", "directory:index", "awareness:index", "roadmap:home",
+        "exposure:overview",
+        "directory:index",
+        "awareness:index",
+        "roadmap:home",
+        "bydesign:home",
+        "crisis:index",
+        "crisis:ars",
+        "exercises:index",
     }  # fmt: skip  (roadmap:regional is a tab of the regional indicators, not a menu entry)
     for entry in contract.nav_entries():
         reverse(entry.url_name)
@@ -51,9 +61,10 @@ def test_permissions_navigation_and_kinds_after_setup():
     ]  # fmt: skip
     assert {k.code for k in contract.evidence_kinds()} == {
         "exposure_scan", "directory_audit", "phishing_campaign", "restore_test",
+        "security_decision", "crisis_lessons", "exercise",
     }  # fmt: skip
     assert {s.code for s in contract.findings_sources()} == {
-        "exposure", "directory", "awareness", "roadmap",
+        "exposure", "directory", "awareness", "roadmap", "bydesign", "crisis", "exercise",
     }  # fmt: skip
 
 

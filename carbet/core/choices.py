@@ -93,17 +93,13 @@ class Criticality(models.TextChoices):
 
 
 # What a mandate may cover: each service declares its kinds in its spec (carbet.core.contract).
-# "exercise" stays here until the exercises service declares it itself.
-EXERCISE_MANDATE = "exercise"
-KERNEL_MANDATE_KINDS = ((EXERCISE_MANDATE, _("Exercice de crise")),)
 
 
 def mandate_kinds() -> list[tuple[str, str]]:
-    """(code, label) of every kind of mandate: the registered services' and the kernel's."""
+    """(code, label) of every kind of mandate, as the registered services declare them."""
     from carbet.core import contract
 
-    kinds = [(kind.code, kind.label) for kind in contract.mandate_kinds()]
-    return kinds + [kind for kind in KERNEL_MANDATE_KINDS if kind[0] not in dict(kinds)]
+    return [(kind.code, kind.label) for kind in contract.mandate_kinds()]
 
 
 def mandate_kind_label(code: str) -> str:

@@ -14,17 +14,11 @@ class Source(models.TextChoices):
     IMPORT = "import", _("Rapport importé")
 
 
-# Sources of services to come, already named by imported reports and the demo data.
-AWAITED_SOURCES = (("exercise", _("Exercice de crise")), ("crisis", _("Gestion de crise")))
-
-
 def source_choices() -> list[tuple[str, str]]:
-    """(code, label) of every source: the services', the kernel's, then the awaited ones."""
+    """(code, label) of every source: the services', then the kernel's."""
     from carbet.core import contract
 
-    found = [(s.code, s.label) for s in contract.findings_sources()] + list(Source.choices)
-    codes = {code for code, _label in found}
-    return found + [pair for pair in AWAITED_SOURCES if pair[0] not in codes]
+    return [(s.code, s.label) for s in contract.findings_sources()] + list(Source.choices)
 
 
 def source_codes() -> set[str]:

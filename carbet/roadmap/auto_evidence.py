@@ -45,17 +45,12 @@ from carbet.core.models import Structure
 from carbet.engines.roadmap.scoring import condition_holds
 from carbet.roadmap.models import AutoEvidence, Requirement, ServiceFact
 
-# Kinds come from the services' specs (``evidence_kinds``); "exercise" is awaited from the
-# exercises service and already named by the bundled frameworks' rules.
-AWAITED_KINDS = ("exercise",)
-
 
 def kinds() -> tuple[str, ...]:
-    """Every kind of fact a service may record: the registered services' and the awaited."""
+    """Every kind of fact a service may record, as the services' specs declare them."""
     from carbet.core import contract
 
-    declared = tuple(kind.code for kind in contract.evidence_kinds())
-    return declared + tuple(kind for kind in AWAITED_KINDS if kind not in declared)
+    return tuple(kind.code for kind in contract.evidence_kinds())
 
 
 MAX_VALUE_BYTES = 20_000

@@ -8,10 +8,11 @@ import pytest
 
 from carbet.audit.models import AuditEntry
 from carbet.awareness.service import PHISHING_MANDATE
-from carbet.core.choices import EXERCISE_MANDATE, MandateStatus
+from carbet.core.choices import MandateStatus
 from carbet.core.mandates import MandateDecision, MandateRefused, check, require_mandate
 from carbet.core.models import Asset
 from carbet.core.tenancy import SYSTEM
+from carbet.exercises.service import EXERCISE_MANDATE
 from carbet.exposure.service import EXPOSURE_MANDATE
 from tests.conftest import make_mandate, proven
 
