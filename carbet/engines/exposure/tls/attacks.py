@@ -21,6 +21,7 @@ connection, never a finished handshake, never a byte of the server's memory kept
   (bad_record_mac 20 or decryption_failed 21). Only alerts are read: no waiting on silence,
   anything else is "could not tell".
 * **Client-initiated renegotiation**: see ``renegotiation`` (a finished TLS 1.2 handshake).
+* **ROBOT**: see ``robot`` (five RSA key exchanges, judged on the kind of answer only).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import struct
 from typing import Any
 
 from carbet.engines.exposure.core import BudgetExceeded, TargetResult
-from carbet.engines.exposure.tls import renegotiation
+from carbet.engines.exposure.tls import renegotiation, robot
 from carbet.engines.exposure.tls.checks import (
     TLS_CCS_INJECTION,
     TLS_EMS_MISSING,
@@ -232,6 +233,7 @@ async def run(
             attacks["server_cipher_order"] = order
     if TLS12 in accepted:
         await renegotiation.run(scan, result, evidence, attacks, accepted[TLS12])
+    await robot.run(scan, result, evidence, {v: accepted[v] for v in legacy})
     versions = sorted(accepted)
     if len(versions) >= 2:
         await _fallback(scan, result, attacks, accepted, versions)

@@ -553,3 +553,24 @@ TLS_RENEGOTIATION_CLIENT = define(
     ),
     references=("RFC 5746", "CVE-2009-3555", "CVE-2011-1473", ANSSI_TLS),
 )
+
+
+TLS_ROBOT = define(
+    id="tls.robot",
+    category="tls",
+    severity=3,
+    title_fr="Faille ROBOT : le chiffrement RSA du serveur peut être cassé",
+    title_en="ROBOT: the server's RSA encryption can be broken",
+    remediation_fr=(
+        "Le serveur répond différemment selon qu'un échange de clés RSA est bien ou mal formé : "
+        "un attaquant peut s'en servir pour déchiffrer des échanges enregistrés ou signer au nom "
+        "du serveur. Demandez la mise à jour du logiciel de l'équipement, et la désactivation des "
+        "suites à échange de clés RSA (celles sans ECDHE/DHE)."
+    ),
+    remediation_en=(
+        "The server answers differently to well- and badly-formed RSA key exchanges: an attacker "
+        "can decrypt recorded sessions or sign as the server. Update the device's software and "
+        "disable RSA key exchange suites (those without ECDHE/DHE)."
+    ),
+    references=("CVE-2017-13099", "https://robotattack.org/", ANSSI_TLS),
+)
