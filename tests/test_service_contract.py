@@ -52,6 +52,7 @@ def test_permissions_navigation_and_kinds_after_setup():
         "bydesign:home",
         "crisis:index",
         "crisis:ars",
+        "exercises:ars",
         "exercises:index",
     }  # fmt: skip  (roadmap:regional is a tab of the regional indicators, not a menu entry)
     for entry in contract.nav_entries():

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from carbet.accounts.roles import C_ADMIN, C_ANALYST, DIRECTOR, REFERENT
+from carbet.accounts.roles import C_ADMIN, C_ANALYST, DIRECTOR, REFERENT, Perm
 from carbet.core.contract import (
     Choice,
     NavEntry,
@@ -60,22 +60,20 @@ def _connect_library() -> None:
     )
 
 
-def _pages_ready() -> bool:
-    """Whether the pages (views, demo) are in place: the menu entry and the structure link are
-    declared only once their URLs exist, so no page of the platform breaks in between."""
-    from importlib.util import find_spec
-
-    return find_spec("carbet.exercises.views") is not None
-
-
-_PAGES = _pages_ready()
-NAV = (NavEntry(_("Exercices"), "exercises:index", ExercisePerm.VIEW, order=330),) if _PAGES else ()
-STRUCTURE_LINKS = (
-    (StructureLink(_("Exercices de crise"), "exercises:structure", ExercisePerm.VIEW, 345),)
-    if _PAGES
-    else ()
+NAV = (
+    NavEntry(_("Exercices"), "exercises:index", ExercisePerm.VIEW, order=330),
+    # The ARS reads the regional summary (aggregates only); who sees the details has the list.
+    NavEntry(
+        _("Exercices (région)"),
+        "exercises:ars",
+        Perm.REGION_AGGREGATES,
+        order=331,
+        hidden_for=ExercisePerm.VIEW,
+    ),
 )
-DEMO = "carbet.exercises.demo.load" if _PAGES else ""
+STRUCTURE_LINKS = (
+    StructureLink(_("Exercices de crise"), "exercises:structure", ExercisePerm.VIEW, 345),
+)
 
 SERVICE = ServiceSpec(
     name="exercises",
@@ -95,6 +93,6 @@ SERVICE = ServiceSpec(
     periodic_jobs=(PeriodicJob("exercises poll", "*/2 * * * *", "réponses des joueurs (IMAP)"),),
     walk_seed="tests/exercises/walk_seed.py",
     docs="docs/exercises.md",
-    demo=DEMO,
+    demo="carbet.exercises.demo.load",
     on_ready=(_connect_library,),
 )

@@ -50,10 +50,6 @@ MAX_TEXT = 20_000
 MAX_ADHOC_MINUTES = 7 * 24 * 60
 
 
-def _require_run(actor: Actor, exercise: Exercise) -> None:
-    require(actor, ExercisePerm.RUN, exercise.structure)
-
-
 def clock_params(exercise: Exercise) -> dict:
     if exercise.regional_id:
         return {"regional": exercise.regional_id}
@@ -117,7 +113,7 @@ def begin(exercise: Exercise, now: datetime) -> None:
 
 
 def start(actor: Actor, exercise: Exercise, *, ip: str | None = None) -> None:
-    _require_run(actor, exercise)
+    require(actor, ExercisePerm.RUN, exercise.structure)
     if exercise.regional_id:
         raise ExerciseError(
             _(
@@ -165,7 +161,7 @@ def unsuspend(exercise: Exercise, now: datetime, label: str) -> None:
 
 
 def pause(actor: Actor, exercise: Exercise, *, ip: str | None = None) -> None:
-    _require_run(actor, exercise)
+    require(actor, ExercisePerm.RUN, exercise.structure)
     with transaction.atomic():
         locked = Exercise.objects.select_for_update().get(pk=exercise.pk)
         if locked.status != ExerciseStatus.RUNNING:
@@ -176,7 +172,7 @@ def pause(actor: Actor, exercise: Exercise, *, ip: str | None = None) -> None:
 
 
 def resume(actor: Actor, exercise: Exercise, *, ip: str | None = None) -> None:
-    _require_run(actor, exercise)
+    require(actor, ExercisePerm.RUN, exercise.structure)
     with transaction.atomic():
         locked = Exercise.objects.select_for_update().get(pk=exercise.pk)
         if locked.status != ExerciseStatus.PAUSED:
@@ -204,7 +200,7 @@ def _scenario_seconds(exercise: Exercise, now: datetime) -> int:
 def trigger_now(actor: Actor, inject: Inject, *, ip: str | None = None) -> None:
     """Make a pending inject due now; the clock sends it within a second."""
     exercise = inject.exercise
-    _require_run(actor, exercise)
+    require(actor, ExercisePerm.RUN, exercise.structure)
     if exercise.status != ExerciseStatus.RUNNING:
         raise ExerciseError(_("L'exercice doit être en cours pour envoyer un inject."))
     now = timezone.now()
@@ -226,7 +222,7 @@ def trigger_now(actor: Actor, inject: Inject, *, ip: str | None = None) -> None:
 
 def skip(actor: Actor, inject: Inject, reason: str = "", *, ip: str | None = None) -> None:
     exercise = inject.exercise
-    _require_run(actor, exercise)
+    require(actor, ExercisePerm.RUN, exercise.structure)
     skipped = Inject.objects.filter(pk=inject.pk, state=InjectState.PENDING).update(
         state=InjectState.SKIPPED, error=reason[:300]
     )
@@ -267,7 +263,7 @@ def add_adhoc(
     ip: str | None = None,
 ) -> Inject:
     """An inject written during the exercise, due ``in_minutes`` scenario minutes from now."""
-    _require_run(actor, exercise)
+    require(actor, ExercisePerm.RUN, exercise.structure)
     if exercise.status in (ExerciseStatus.FINISHED, ExerciseStatus.CANCELLED):
         raise ExerciseError(_("L'exercice est clos."))
     if channel not in Channel.values:
@@ -326,7 +322,7 @@ def validate_expectation(
     ip: str | None = None,
 ) -> ExpectationResult:
     exercise = expectation.exercise
-    _require_run(actor, exercise)
+    require(actor, ExercisePerm.RUN, exercise.structure)
     if outcome not in Outcome.values:
         raise ExerciseError(_("Résultat inconnu : %(o)s") % {"o": outcome})
     result, _created = ExpectationResult.objects.update_or_create(
@@ -390,7 +386,7 @@ def record_observation(
             raise ExerciseError(_("Ce lien ne permet pas d'observer cet exercice."))
         label, user = person.name, None
     else:
-        _require_run(who, exercise)
+        require(who, ExercisePerm.RUN, exercise.structure)
         person, label = None, actor_label(who)
         user = who if getattr(who, "pk", None) else None
     if not criterion.strip():
@@ -468,7 +464,7 @@ def submit_retex(link: AccessLink, answers: dict[str, Any], role: str = "") -> R
 
 def mark_call_done(actor: Actor, reminder: PhoneReminder, *, ip: str | None = None) -> None:
     exercise = reminder.exercise
-    _require_run(actor, exercise)
+    require(actor, ExercisePerm.RUN, exercise.structure)
     if PhoneReminder.objects.filter(pk=reminder.pk, done_at__isnull=True).update(
         done_at=timezone.now(), done_by=actor if getattr(actor, "pk", None) else None
     ):
@@ -500,7 +496,7 @@ def close(exercise: Exercise, now: datetime, label: str) -> None:
 
 
 def finish(actor: Actor, exercise: Exercise, *, ip: str | None = None) -> None:
-    _require_run(actor, exercise)
+    require(actor, ExercisePerm.RUN, exercise.structure)
     if exercise.status not in LIVE_STATUSES:
         raise ExerciseError(_("Seul un exercice en cours ou en pause peut être terminé."))
     close(exercise, timezone.now(), actor_label(actor))

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
-from carbet.core.access import require
+from carbet.core.access import require_centre
 from carbet.core.models import Structure
 from carbet.core.tenancy import Actor
 from carbet.engines.exercises import jsonformat
@@ -41,16 +41,6 @@ from carbet.exercises.services import (
 MAX_STRUCTURES = 1000
 
 
-def _require(actor: Actor) -> None:
-    require(actor, ExercisePerm.REGIONAL)
-    from carbet.core.tenancy import grants
-
-    if not grants(actor, ExercisePerm.REGIONAL).everything:
-        from carbet.core.access import refusal
-
-        raise refusal()
-
-
 def create_regional(
     actor: Actor,
     version: ScenarioVersion,
@@ -67,7 +57,7 @@ def create_regional(
 ) -> RegionalExercise:
     """A regional exercise and one child exercise per structure (``variables`` by structure
     id: the name, the director, the software names...)."""
-    _require(actor)
+    require_centre(actor, ExercisePerm.REGIONAL)
     if not structures:
         raise ExerciseError(_("Choisissez au moins une structure."))
     if len(structures) > MAX_STRUCTURES:
@@ -142,7 +132,7 @@ def _children(regional: RegionalExercise) -> list[Exercise]:
 
 def start_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None = None) -> None:
     """Start every structure's exercise at the same instant, under one clock job."""
-    _require(actor)
+    require_centre(actor, ExercisePerm.REGIONAL)
     now = timezone.now()
     with transaction.atomic():
         locked = RegionalExercise.objects.select_for_update().get(pk=regional.pk)
@@ -170,7 +160,7 @@ def start_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None =
 
 
 def pause_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None = None) -> None:
-    _require(actor)
+    require_centre(actor, ExercisePerm.REGIONAL)
     now, label = timezone.now(), actor_label(actor)
     with transaction.atomic():
         locked = RegionalExercise.objects.select_for_update().get(pk=regional.pk)
@@ -190,7 +180,7 @@ def pause_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None =
 
 
 def resume_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None = None) -> None:
-    _require(actor)
+    require_centre(actor, ExercisePerm.REGIONAL)
     now, label = timezone.now(), actor_label(actor)
     with transaction.atomic():
         locked = RegionalExercise.objects.select_for_update().get(pk=regional.pk)
@@ -217,7 +207,7 @@ def resume_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None 
 
 
 def finish_regional(actor: Actor, regional: RegionalExercise, *, ip: str | None = None) -> None:
-    _require(actor)
+    require_centre(actor, ExercisePerm.REGIONAL)
     now, label = timezone.now(), actor_label(actor)
     with transaction.atomic():
         locked = RegionalExercise.objects.select_for_update().get(pk=regional.pk)
@@ -237,7 +227,7 @@ def add_regional_adhoc(
     actor: Actor, regional: RegionalExercise, *, ip: str | None = None, **fields
 ) -> list[Inject]:
     """The same ad-hoc inject in every structure's exercise (scope regional)."""
-    _require(actor)
+    require_centre(actor, ExercisePerm.REGIONAL)
     fields["scope"] = InjectScope.REGIONAL
     return [
         console.add_adhoc(actor, child, ip=ip, **fields)

@@ -78,6 +78,8 @@
     var fresh = event.target;
     prepare(fresh);
     if (!fresh || fresh === document.body || !document.contains(fresh)) return;
+    // A polled live region announces itself (aria-live): it never takes the focus.
+    if (fresh.closest && fresh.closest("[aria-live]")) return;
     var active = document.activeElement;
     if (active && active !== document.body && document.contains(active)) return;
     var heading = fresh.querySelector("h1, h2, h3, legend") || fresh;
