@@ -21,6 +21,7 @@ connection, never a finished handshake, never a byte of the server's memory kept
   (bad_record_mac 20 or decryption_failed 21). Only alerts are read: no waiting on silence,
   anything else is "could not tell".
 * **Client-initiated renegotiation**: see ``renegotiation`` (a finished TLS 1.2 handshake).
+* **0-RTT**: see ``early_data`` (a finished TLS 1.3 handshake, the tickets read).
 * **ROBOT**: see ``robot`` (five RSA key exchanges, judged on the kind of answer only).
 """
 
@@ -31,7 +32,7 @@ import struct
 from typing import Any
 
 from carbet.engines.exposure.core import BudgetExceeded, TargetResult
-from carbet.engines.exposure.tls import renegotiation, robot
+from carbet.engines.exposure.tls import early_data, renegotiation, robot
 from carbet.engines.exposure.tls.checks import (
     TLS_CCS_INJECTION,
     TLS_EMS_MISSING,
@@ -234,6 +235,8 @@ async def run(
     if TLS12 in accepted:
         await renegotiation.run(scan, result, evidence, attacks, accepted[TLS12])
     await robot.run(scan, result, evidence, {v: accepted[v] for v in legacy})
+    if TLS13 in accepted:
+        await early_data.run(scan, result, attacks)
     versions = sorted(accepted)
     if len(versions) >= 2:
         await _fallback(scan, result, attacks, accepted, versions)

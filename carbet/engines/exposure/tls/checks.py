@@ -574,3 +574,24 @@ TLS_ROBOT = define(
     ),
     references=("CVE-2017-13099", "https://robotattack.org/", ANSSI_TLS),
 )
+
+
+TLS_EARLY_DATA = define(
+    id="tls.early_data",
+    category="tls",
+    severity=1,
+    title_fr="Données précoces TLS 1.3 (0-RTT) acceptées",
+    title_en="TLS 1.3 early data (0-RTT) accepted",
+    remediation_fr=(
+        "Le serveur permet aux clients d'envoyer des données dès la reprise d'une session "
+        "(0-RTT). Ces données peuvent être rejouées par quiconque les a interceptées : une même "
+        "demande (un formulaire, une commande) pourrait être exécutée deux fois. Sauf besoin "
+        "précis et applications prévues pour, demandez la désactivation du 0-RTT."
+    ),
+    remediation_en=(
+        "The server lets clients send data at session resumption (0-RTT); that data can be "
+        "replayed by anyone who captured it. Unless the applications are built for it, disable "
+        "0-RTT."
+    ),
+    references=("RFC 8446 §8", ANSSI_TLS),
+)
