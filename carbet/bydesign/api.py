@@ -30,7 +30,14 @@ from carbet.bydesign import (
     services_decision,
     services_track,
 )
-from carbet.bydesign.choices import Availability, DataKind, Hosting, Outcome, ServiceKind, Status
+from carbet.bydesign.choices import (
+    Availability,
+    DataKind,
+    DecisionOutcome,
+    Hosting,
+    MeasureStatus,
+    ServiceKind,
+)
 from carbet.bydesign.models import DigitalService
 from carbet.bydesign.service import BydesignPerm
 from carbet.core import access
@@ -40,7 +47,7 @@ router = Router(tags=["services numériques"])
 API_PREFIX = "bydesign"
 
 
-class MeasureOut(Schema):
+class BydesignMeasureOut(Schema):
     code: str
     category: str
     title: str
@@ -57,7 +64,7 @@ class MeasureOut(Schema):
     care: list[str]
 
 
-class DecisionOut(Schema):
+class SecurityDecisionOut(Schema):
     state: str = Field(description="none, valid, expiring, expired, refused ou review.")
     outcome: str | None = None
     valid_from: dt.date | None = None
@@ -66,7 +73,7 @@ class DecisionOut(Schema):
     dossier_sha256: str | None = None
 
 
-class ServiceOut(Schema):
+class DigitalServiceOut(Schema):
     id: int
     structure: StructureRef
     name: str
@@ -81,15 +88,15 @@ class ServiceOut(Schema):
     vendor_name: str
     index: float | None = Field(description="Indice cyber, de 0 à 5.")
     essentials_missing: int
-    decision: DecisionOut
+    decision: SecurityDecisionOut
 
 
-class ServiceDetailOut(ServiceOut):
+class DigitalServiceDetailOut(DigitalServiceOut):
     explanation: list[str]
-    measures: list[MeasureOut]
+    measures: list[BydesignMeasureOut]
 
 
-class ServiceIn(InputSchema):
+class DigitalServiceIn(InputSchema):
     structure: ObjectId
     name: str = Field(min_length=1, max_length=200)
     kind: ServiceKind
@@ -104,7 +111,7 @@ class ServiceIn(InputSchema):
     vendor_email: str = Field(default="", max_length=254)
 
 
-class ServicePatch(InputSchema):
+class DigitalServicePatch(InputSchema):
     name: str = Field(default=None, min_length=1, max_length=200)
     kind: ServiceKind = Field(default=None)
     description: str = Field(default=None, max_length=4000)
@@ -117,42 +124,42 @@ class ServicePatch(InputSchema):
     vendor_name: str = Field(default=None, max_length=200)
 
 
-class StatusIn(InputSchema):
+class MeasureStatusIn(InputSchema):
     code: str = Field(max_length=40)
-    status: Status
+    status: MeasureStatus
     reason: str = Field(default="", max_length=500)
     evidence: str = Field(default="", max_length=4000)
 
 
-class DecisionIn(InputSchema):
-    outcome: Outcome
-    months: Literal[6, 12, 24, 36]
+class SecurityDecisionIn(InputSchema):
+    outcome: DecisionOutcome
+    months: int = Field(ge=6, le=36, description="6, 12, 24 ou 36 mois.")
     conditions: str = Field(default="", max_length=4000)
     residual_risks: str = Field(default="", max_length=4000)
 
 
-class TrackEssentialOut(Schema):
+class BydesignEssentialOut(Schema):
     code: str
     title: str
     status: str
     measured: bool
 
 
-class TrackOut(Schema):
+class BydesignTrackOut(Schema):
     structure: StructureRef
     step: str
     progress: int
     next_step: str
-    essentials: list[TrackEssentialOut]
+    essentials: list[BydesignEssentialOut]
 
 
-class MarkIn(InputSchema):
+class EssentialMarkIn(InputSchema):
     code: str = Field(max_length=40)
     status: Literal["done", "in_progress", "not_done"]
     note: str = Field(default="", max_length=500)
 
 
-class RegionOut(Schema):
+class BydesignRegionOut(Schema):
     protected: bool
     total: int
     steps: list[tuple[str, int | None]]
@@ -161,7 +168,7 @@ class RegionOut(Schema):
     services_valid: int | None
 
 
-class ServiceFilter(Schema):
+class DigitalServiceFilter(Schema):
     structure: ObjectId | None = None
 
 
@@ -182,7 +189,7 @@ def _service_out(service: DigitalService, detail: bool = False) -> dict[str, Any
     out = {
         **{
             name: getattr(service, name)
-            for name in ServiceOut.model_fields
+            for name in DigitalServiceOut.model_fields
             if hasattr(service, name)
         },
         "structure": service.structure,
@@ -202,7 +209,7 @@ def _service_out(service: DigitalService, detail: bool = False) -> dict[str, Any
                 "how": row.measure.how,
                 "essential": row.essential,
                 "status": row.effective,
-                "declared": row.state.status if row.state else Status.NOT_DONE,
+                "declared": row.state.status if row.state else MeasureStatus.NOT_DONE,
                 "verified": row.state.auto_status if row.state else "",
                 "verified_source": row.state.auto_source if row.state else "",
                 "reason": row.state.reason if row.state else "",
@@ -225,8 +232,10 @@ def _visible(request: HttpRequest, pk: int, perm=BydesignPerm.VIEW) -> DigitalSe
     )
 
 
-@router.get("/digital-services", response=Page[ServiceOut], summary="Services numériques")
-def list_services(request: HttpRequest, filters: Query[ServiceFilter], page: Query[PageQuery]):
+@router.get("/digital-services", response=Page[DigitalServiceOut], summary="Services numériques")
+def list_services(
+    request: HttpRequest, filters: Query[DigitalServiceFilter], page: Query[PageQuery]
+):
     access.require(actor(request), BydesignPerm.VIEW)
     rows = DigitalService.objects.visible_to(actor(request), BydesignPerm.VIEW).select_related(
         "structure"
@@ -238,8 +247,10 @@ def list_services(request: HttpRequest, filters: Query[ServiceFilter], page: Que
     return result
 
 
-@router.post("/digital-services", response={201: ServiceDetailOut}, summary="Décrire un service")
-def create_service(request: HttpRequest, payload: ServiceIn):
+@router.post(
+    "/digital-services", response={201: DigitalServiceDetailOut}, summary="Décrire un service"
+)
+def create_service(request: HttpRequest, payload: DigitalServiceIn):
     values = payload.model_dump()
     structure = access.structure_for(
         actor(request), values.pop("structure"), BydesignPerm.EDIT, see=BydesignPerm.VIEW
@@ -248,13 +259,17 @@ def create_service(request: HttpRequest, payload: ServiceIn):
     return HttpStatus(201, _service_out(service, detail=True))
 
 
-@router.get("/digital-services/{id}", response=ServiceDetailOut, summary="Un service numérique")
+@router.get(
+    "/digital-services/{id}", response=DigitalServiceDetailOut, summary="Un service numérique"
+)
 def get_service(request: HttpRequest, id: int):
     return _service_out(_visible(request, id), detail=True)
 
 
-@router.patch("/digital-services/{id}", response=ServiceDetailOut, summary="Modifier un service")
-def patch_service(request: HttpRequest, id: int, payload: ServicePatch):
+@router.patch(
+    "/digital-services/{id}", response=DigitalServiceDetailOut, summary="Modifier un service"
+)
+def patch_service(request: HttpRequest, id: int, payload: DigitalServicePatch):
     service = _visible(request, id, BydesignPerm.EDIT)
     values = payload.model_dump(exclude_unset=True)
     services.update_service(actor(request), service, values, ip=client_ip(request))
@@ -262,9 +277,9 @@ def patch_service(request: HttpRequest, id: int, payload: ServicePatch):
 
 
 @router.post(
-    "/digital-services/{id}/measures", response=ServiceDetailOut, summary="État d'une mesure"
+    "/digital-services/{id}/measures", response=DigitalServiceDetailOut, summary="État d'une mesure"
 )
-def post_status(request: HttpRequest, id: int, payload: StatusIn):
+def post_status(request: HttpRequest, id: int, payload: MeasureStatusIn):
     service = _visible(request, id, BydesignPerm.EDIT)
     services.set_status(
         actor(request),
@@ -280,10 +295,10 @@ def post_status(request: HttpRequest, id: int, payload: StatusIn):
 
 @router.post(
     "/digital-services/{id}/decisions",
-    response={201: ServiceDetailOut},
+    response={201: DigitalServiceDetailOut},
     summary="Signer la décision de sécurité (direction)",
 )
-def post_decision(request: HttpRequest, id: int, payload: DecisionIn):
+def post_decision(request: HttpRequest, id: int, payload: SecurityDecisionIn):
     service = _visible(request, id, BydesignPerm.DECIDE)
     services_decision.sign(actor(request), service, payload.model_dump(), ip=client_ip(request))
     return HttpStatus(201, _service_out(service, detail=True))
@@ -304,14 +319,14 @@ def _track_out(structure: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/structures/{id}/track", response=TrackOut, summary="Parcours médico-social")
+@router.get("/structures/{id}/track", response=BydesignTrackOut, summary="Parcours médico-social")
 def get_track(request: HttpRequest, id: int):
     structure = access.structure_for(actor(request), id, see=BydesignPerm.VIEW)
     return _track_out(structure)
 
 
-@router.post("/structures/{id}/track", response=TrackOut, summary="Marquer un essentiel")
-def post_track(request: HttpRequest, id: int, payload: MarkIn):
+@router.post("/structures/{id}/track", response=BydesignTrackOut, summary="Marquer un essentiel")
+def post_track(request: HttpRequest, id: int, payload: EssentialMarkIn):
     structure = access.structure_for(actor(request), id, BydesignPerm.EDIT, see=BydesignPerm.VIEW)
     services_track.mark(
         actor(request), structure, payload.code, payload.status, payload.note, client_ip(request)
@@ -319,7 +334,7 @@ def post_track(request: HttpRequest, id: int, payload: MarkIn):
     return _track_out(structure)
 
 
-@router.get("/region/track", response=RegionOut, summary="Avancement régional du parcours")
+@router.get("/region/track", response=BydesignRegionOut, summary="Avancement régional du parcours")
 def get_region(request: HttpRequest):
     access.require(actor(request), Perm.REGION_AGGREGATES)
     detail = can(actor(request), BydesignPerm.REGION)

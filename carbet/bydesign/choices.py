@@ -32,14 +32,14 @@ class Availability(models.TextChoices):
     WEEK = "week", _("Plusieurs jours")
 
 
-class Status(models.TextChoices):
+class MeasureStatus(models.TextChoices):
     DONE = "done", _("Fait")
     IN_PROGRESS = "in_progress", _("En cours")
     NOT_DONE = "not_done", _("Pas fait")
     NA = "na", _("Sans objet")
 
 
-class Outcome(models.TextChoices):
+class DecisionOutcome(models.TextChoices):
     ACCEPT = "accept", _("Accepté")
     CONDITIONS = "conditions", _("Accepté sous conditions")
     REFUSE = "refuse", _("Refusé")

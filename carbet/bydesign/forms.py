@@ -5,7 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from carbet.bydesign.choices import Availability, DataKind, Hosting, Outcome, ServiceKind, Status
+from carbet.bydesign.choices import (
+    Availability,
+    DataKind,
+    DecisionOutcome,
+    Hosting,
+    MeasureStatus,
+    ServiceKind,
+)
 from carbet.bydesign.models import DigitalService
 from carbet.engines.bydesign.track import ESSENTIALS
 
@@ -77,7 +84,7 @@ class ServiceForm(forms.ModelForm):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("État"), choices=Status.choices)
+    status = forms.ChoiceField(label=_("État"), choices=MeasureStatus.choices)
     reason = forms.CharField(
         label=_("Pourquoi sans objet"),
         required=False,
@@ -93,7 +100,7 @@ class StatusForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Votre décision"), choices=Outcome.choices)
+    outcome = forms.ChoiceField(label=_("Votre décision"), choices=DecisionOutcome.choices)
     months = forms.TypedChoiceField(
         label=_("Durée de validité"),
         coerce=int,
@@ -135,7 +142,7 @@ class MarkForm(forms.Form):
     code = forms.ChoiceField(choices=[(c, c) for c in ESSENTIALS], widget=forms.HiddenInput)
     status = forms.ChoiceField(
         label=_("Où en êtes-vous ?"),
-        choices=[c for c in Status.choices if c[0] != Status.NA],
+        choices=[c for c in MeasureStatus.choices if c[0] != MeasureStatus.NA],
     )
     note = forms.CharField(label=_("Commentaire"), required=False, max_length=500)
 

@@ -10,7 +10,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from carbet.bydesign.choices import Availability, DataKind, Hosting, Outcome, ServiceKind, Status
+from carbet.bydesign.choices import (
+    Availability,
+    DataKind,
+    DecisionOutcome,
+    Hosting,
+    MeasureStatus,
+    ServiceKind,
+)
 from carbet.core.tenancy import TenantQuerySet
 
 
@@ -60,10 +67,12 @@ class MeasureState(models.Model):
 
     service = models.ForeignKey(DigitalService, on_delete=models.CASCADE, related_name="states")
     code = models.CharField(max_length=40)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_DONE)
+    status = models.CharField(
+        max_length=12, choices=MeasureStatus.choices, default=MeasureStatus.NOT_DONE
+    )
     reason = models.CharField(_("pourquoi sans objet"), max_length=500, blank=True)
     evidence = models.TextField(_("preuve ou commentaire"), blank=True, max_length=4000)
-    auto_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    auto_status = models.CharField(max_length=12, choices=MeasureStatus.choices, blank=True)
     auto_source = models.CharField(max_length=20, blank=True)
     auto_reason = models.CharField(max_length=40, blank=True)
     auto_on = models.DateField(null=True, blank=True)
@@ -86,7 +95,7 @@ class MeasureState(models.Model):
     @property
     def effective(self) -> str:
         """Not applicable (declared, with a reason) wins; then what Carbet measured."""
-        if self.status == Status.NA:
+        if self.status == MeasureStatus.NA:
             return self.status
         return self.auto_status or self.status
 
@@ -95,7 +104,7 @@ class Decision(models.Model):
     """The director's security decision (homologation) on a service, for a limited time."""
 
     service = models.ForeignKey(DigitalService, on_delete=models.CASCADE, related_name="decisions")
-    outcome = models.CharField(_("décision"), max_length=12, choices=Outcome.choices)
+    outcome = models.CharField(_("décision"), max_length=12, choices=DecisionOutcome.choices)
     conditions = models.TextField(_("conditions"), blank=True, max_length=4000)
     residual_risks = models.TextField(_("risques acceptés"), blank=True, max_length=4000)
     valid_from = models.DateField(_("valable à partir du"))
@@ -126,7 +135,7 @@ class Decision(models.Model):
 
     def in_force(self, today: date) -> bool:
         return (
-            self.outcome != Outcome.REFUSE
+            self.outcome != DecisionOutcome.REFUSE
             and self.superseded_at is None
             and self.valid_from <= today <= self.valid_until
         )
@@ -182,7 +191,9 @@ class TrackMark(models.Model):
         "core.Structure", on_delete=models.CASCADE, related_name="track_marks"
     )
     code = models.CharField(max_length=40)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_DONE)
+    status = models.CharField(
+        max_length=12, choices=MeasureStatus.choices, default=MeasureStatus.NOT_DONE
+    )
     note = models.CharField(_("commentaire"), max_length=500, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carbet.bydesign import catalogue, services
-from carbet.bydesign.choices import Category, Status
+from carbet.bydesign.choices import Category, MeasureStatus
 from carbet.bydesign.models import Decision, DigitalService, MeasureState
 from carbet.engines.bydesign.catalogue import Applicable, Measure
 from carbet.engines.bydesign.index import IndexResult
@@ -77,7 +77,7 @@ class MeasureRow:
 
     @property
     def status_label(self) -> str:
-        return str(Status(self.effective).label)
+        return str(MeasureStatus(self.effective).label)
 
     @property
     def auto_text(self) -> str:
@@ -120,7 +120,7 @@ def rows_of(service: DigitalService, items: list[Applicable] | None = None) -> l
             item.measure,
             item.essential,
             states.get(item.code),
-            states[item.code].effective if item.code in states else Status.NOT_DONE,
+            states[item.code].effective if item.code in states else MeasureStatus.NOT_DONE,
         )
         for item in items
     ]

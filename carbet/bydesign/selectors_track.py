@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 
 from carbet.bydesign import track_texts
-from carbet.bydesign.choices import Status
+from carbet.bydesign.choices import MeasureStatus
 from carbet.bydesign.models import Decision, DigitalService, TrackMark, TrackPush, TrackStatus
 from carbet.bydesign.services_track import MEASURED, medico_social
 from carbet.core.models import Structure
@@ -33,7 +33,7 @@ class EssentialRow:
 
     @property
     def status_label(self) -> str:
-        return str(Status(self.status).label)
+        return str(MeasureStatus(self.status).label)
 
 
 def structure_track(structure: Structure, state: TrackStatus) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def structure_track(structure: Structure, state: TrackStatus) -> dict[str, Any]:
                 why=str(text["why"]),
                 how=str(text["how"]),
                 help=[str(h) for h in text["help"]],
-                status=state.essentials.get(code, Status.NOT_DONE),
+                status=state.essentials.get(code, MeasureStatus.NOT_DONE),
                 measured=code in MEASURED or code == "care_record_decision",
                 note=marks[code].note if code in marks else "",
                 link=reverse(link_name, args=[structure.pk]) if link_name else "",
@@ -93,7 +93,7 @@ def regional_progress(detail: bool, today: date) -> dict[str, Any]:
     # One aggregate query (JSON key lookups), not thousands of JSON documents read in Python.
     done_counts = computed.aggregate(
         **{
-            code: Count("pk", filter=Q(**{f"essentials__{code}": Status.DONE}))
+            code: Count("pk", filter=Q(**{f"essentials__{code}": MeasureStatus.DONE}))
             for code in track.ESSENTIALS
         }
     )

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from carbet.audit import services as audit
 from carbet.bydesign import catalogue
 from carbet.bydesign.bulk import update_many
-from carbet.bydesign.choices import DataKind, Hosting, Status
+from carbet.bydesign.choices import DataKind, Hosting, MeasureStatus
 from carbet.bydesign.facts import facts_for
 from carbet.bydesign.models import Decision, DigitalService, MeasureState
 from carbet.bydesign.service import BYDESIGN_SOURCE, BydesignPerm
@@ -162,10 +162,10 @@ def set_status(
     require(actor, BydesignPerm.EDIT, service.structure)
     if code not in {a.code for a in catalogue.applicable(service)}:
         raise ValidationError({"code": _("Cette mesure ne s'applique pas à ce service.")})
-    if status not in Status.values:
+    if status not in MeasureStatus.values:
         raise ValidationError({"status": _("Choisissez un état.")})
     reason, evidence = reason.strip()[:MAX_REASON], evidence.strip()[:MAX_EVIDENCE]
-    if status == Status.NA and not reason:
+    if status == MeasureStatus.NA and not reason:
         raise ValidationError({"reason": _("Dites pourquoi la mesure est sans objet ici.")})
     with transaction.atomic():
         state, _created = MeasureState.objects.get_or_create(service=service, code=code)
@@ -200,7 +200,7 @@ class RecomputeReport:
 
 
 def _effective(state: MeasureState | None) -> str:
-    return state.effective if state else Status.NOT_DONE
+    return state.effective if state else MeasureStatus.NOT_DONE
 
 
 def _refresh_states(
@@ -238,7 +238,8 @@ def _unmet(items: list[Applicable], states: dict[str, MeasureState]) -> frozense
     return frozenset(
         item.code
         for item in items
-        if item.essential and _effective(states.get(item.code)) not in (Status.DONE, Status.NA)
+        if item.essential
+        and _effective(states.get(item.code)) not in (MeasureStatus.DONE, MeasureStatus.NA)
     )
 
 
@@ -344,8 +345,11 @@ def write_findings(structure_ids: list[int]) -> int:
         states[state.service_id][state.code] = state
     for service in services:
         for item in catalogue.applicable(service):
-            if item.essential and _effective(states[service.pk].get(item.code)) != Status.DONE:
-                if _effective(states[service.pk].get(item.code)) != Status.NA:
+            if (
+                item.essential
+                and _effective(states[service.pk].get(item.code)) != MeasureStatus.DONE
+            ):
+                if _effective(states[service.pk].get(item.code)) != MeasureStatus.NA:
                     by_structure[service.structure_id].append(_finding(service, item.code))
     count = 0
     for structure in Structure.objects.filter(pk__in=structure_ids):

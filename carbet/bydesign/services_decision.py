@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.bydesign import pdf, services
-from carbet.bydesign.choices import Outcome
+from carbet.bydesign.choices import DecisionOutcome
 from carbet.bydesign.models import Decision, DigitalService
 from carbet.bydesign.service import DECISION_EVIDENCE, BydesignPerm
 from carbet.core import contract, uploads
@@ -46,7 +46,7 @@ def add_months(day: date, months: int) -> date:
 
 def _check(values: dict[str, Any]) -> tuple[str, int, str, str]:
     outcome = values.get("outcome")
-    if outcome not in Outcome.values:
+    if outcome not in DecisionOutcome.values:
         raise ValidationError(
             {"outcome": _("Choisissez : accepter, accepter sous conditions ou refuser.")}
         )
@@ -58,7 +58,7 @@ def _check(values: dict[str, Any]) -> tuple[str, int, str, str]:
         raise ValidationError({"months": _("La validité va de 6 mois à 3 ans.")})
     conditions = str(values.get("conditions") or "").strip()[:4000]
     risks = str(values.get("residual_risks") or "").strip()[:4000]
-    if outcome == Outcome.CONDITIONS and not conditions:
+    if outcome == DecisionOutcome.CONDITIONS and not conditions:
         raise ValidationError(
             {"conditions": _("Écrivez les conditions : ce qui doit être fait, et pour quand.")}
         )
@@ -178,7 +178,9 @@ def send_reminders(today: date | None = None) -> dict[str, int]:
     refuses, so a rerun neither repeats nor loses one."""
     today = today or timezone.localdate()
     sent = {"before": 0, "after": 0, "failed": 0}
-    current = Decision.objects.filter(superseded_at__isnull=True).exclude(outcome=Outcome.REFUSE)
+    current = Decision.objects.filter(superseded_at__isnull=True).exclude(
+        outcome=DecisionOutcome.REFUSE
+    )
     batches = (
         (
             "before",

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from carbet.audit import services as audit
 from carbet.bydesign.bulk import update_many
-from carbet.bydesign.choices import ServiceKind, Status
+from carbet.bydesign.choices import MeasureStatus, ServiceKind
 from carbet.bydesign.facts import facts_for
 from carbet.bydesign.models import Decision, DigitalService, TrackMark, TrackPush, TrackStatus
 from carbet.bydesign.service import BydesignPerm
@@ -54,7 +54,7 @@ def _care_record_states(ids: list[int], today: date) -> dict[int, str]:
     for structure_id in DigitalService.objects.filter(
         structure_id__in=ids, kind=ServiceKind.CARE_RECORD
     ).values_list("structure_id", flat=True):
-        states[structure_id] = Status.IN_PROGRESS
+        states[structure_id] = MeasureStatus.IN_PROGRESS
     in_force = Decision.objects.filter(
         service__structure_id__in=ids,
         service__kind=ServiceKind.CARE_RECORD,
@@ -63,14 +63,14 @@ def _care_record_states(ids: list[int], today: date) -> dict[int, str]:
         valid_until__gte=today,
     ).exclude(outcome="refuse")
     for structure_id in in_force.values_list("service__structure_id", flat=True):
-        states[structure_id] = Status.DONE
+        states[structure_id] = MeasureStatus.DONE
     return states
 
 
 def _essentials(
     marks: dict[str, str], facts: Facts, care_record: str | None, today: date
 ) -> dict[str, str]:
-    out = {code: marks.get(code, Status.NOT_DONE) for code in track.ESSENTIALS}
+    out = {code: marks.get(code, MeasureStatus.NOT_DONE) for code in track.ESSENTIALS}
     for code, rule in MEASURED.items():
         measured = auto_status(rule, facts, today)
         if measured is not None:
@@ -166,7 +166,7 @@ def mark(
     require(actor, BydesignPerm.EDIT, structure)
     if code not in track.ESSENTIALS:
         raise ValidationError({"code": _("Étape inconnue.")})
-    if status not in (Status.DONE, Status.IN_PROGRESS, Status.NOT_DONE):
+    if status not in (MeasureStatus.DONE, MeasureStatus.IN_PROGRESS, MeasureStatus.NOT_DONE):
         raise ValidationError({"status": _("Choisissez fait, en cours ou pas fait.")})
     with transaction.atomic():
         row, _created = TrackMark.objects.get_or_create(structure=structure, code=code)
