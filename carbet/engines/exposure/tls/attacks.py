@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import Coroutine
 from typing import Any
 
 from carbet.engines.exposure.core import BudgetExceeded, TargetResult
@@ -199,6 +200,7 @@ async def run(
     legacy = sorted(version for version in accepted if version < TLS13)
     port = scan.port
     attacks: dict[str, Any] = {}
+    later: list[Coroutine[Any, Any, None]] = []  # the independent probes, run together
     if legacy:
         best = legacy[-1]
         try:
@@ -220,7 +222,6 @@ async def run(
                 TLS_HEARTBLEED.observe(port, "réponse « heartbeat » à une requête malformée",
                                        {"protocol": PROTOCOL_NAMES[best]})
             )  # fmt: skip
-        await _ccs(scan, result, attacks, best, accepted[best])
         server_hello = ems[0]
         if server_hello is not None and server_hello.negotiated_version == best:
             supported = EXT_EXTENDED_MASTER_SECRET in server_hello.extensions
@@ -232,11 +233,13 @@ async def run(
         order = await _server_order(scan, best, accepted[best])
         if order is not None:
             attacks["server_cipher_order"] = order
+        later.append(_ccs(scan, result, attacks, best, accepted[best]))
     if TLS12 in accepted:
-        await renegotiation.run(scan, result, evidence, attacks, accepted[TLS12])
-    await robot.run(scan, result, evidence, {v: accepted[v] for v in legacy})
+        later.append(renegotiation.run(scan, result, evidence, attacks, accepted[TLS12]))
+    later.append(robot.run(scan, result, evidence, {v: accepted[v] for v in legacy}))
     if TLS13 in accepted:
-        await early_data.run(scan, result, attacks)
+        later.append(early_data.run(scan, result, attacks))
+    await asyncio.gather(*later)  # each handles its own errors and a spent budget
     versions = sorted(accepted)
     if len(versions) >= 2:
         await _fallback(scan, result, attacks, accepted, versions)

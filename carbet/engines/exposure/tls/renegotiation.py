@@ -186,6 +186,8 @@ async def _server_finished(session: _Session, timeout: float) -> None:
         if not chunk:
             raise RenegotiationError("connexion fermée avant le Finished du serveur")
         data += chunk
+        if len(data) > 64 * 1024:
+            raise RenegotiationError("trop de données avant le Finished du serveur")
         kinds = _record_kinds(data)
         if CONTENT_ALERT in kinds and CONTENT_CCS not in kinds:
             raise RenegotiationError("Finished refusé par le serveur")
@@ -232,7 +234,7 @@ async def _renegotiate(scan: Any) -> tuple[bool | None, bool]:
             await asyncio.wait_for(writer.drain(), timeout)
             data = b""
             try:
-                while not _record_kinds(data):
+                while not _record_kinds(data) and len(data) < 70 * 1024:
                     chunk = await asyncio.wait_for(reader.read(4096), timeout)
                     if not chunk:
                         break
