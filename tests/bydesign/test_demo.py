@@ -21,15 +21,19 @@ PASSWORD = "une démo bien gardée 2024"
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("demo", password=PASSWORD, stdout=io.StringIO())
-        yield
-        call_command("flush", interactive=False, verbosity=0)
+@pytest.fixture
+def demo(db):
+    """The demo region, inside the test's transaction (rolled back after it: nothing leaks
+    into the other tests, whatever order they run in)."""
+    call_command("demo", password=PASSWORD, stdout=io.StringIO())
 
 
-def test_the_services_demo(demo):
+def test_the_demo_and_statuses_from_the_other_services_results(demo):
+    _the_services_demo()
+    _automatic_statuses_follow_the_other_services_demo_results()
+
+
+def _the_services_demo():
     hibiscus = Structure.objects.get(name="EHPAD Les Hibiscus")
     care = DigitalService.objects.get(structure=hibiscus, kind="care_record")
     state = selectors.decision_state(care, timezone.localdate())
@@ -40,7 +44,7 @@ def test_the_services_demo(demo):
     assert steps[hibiscus.pk] > steps[ti_kaz.pk]
 
 
-def test_automatic_statuses_follow_the_other_services_demo_results(demo):
+def _automatic_statuses_follow_the_other_services_demo_results():
     today = timezone.localdate()
     structures = list(Structure.objects.all())
     for structure in structures:
