@@ -33,14 +33,15 @@ from carbet.crisis import (
 from carbet.crisis.api_schemas import (
     ActivityOut,
     ActivityPatch,
-    AggregatesOut,
-    AssetOut,
-    AssetPatch,
-    BoardOut,
     CaseDetailOut,
     CaseOut,
     CorrectionIn,
-    DecisionIn,
+    CrisisAggregatesOut,
+    CrisisAssetOut,
+    CrisisAssetPatch,
+    CrisisBoardOut,
+    CrisisDecisionIn,
+    CrisisVerifyOut,
     DecisionOut,
     DeclarationOut,
     EntryIn,
@@ -57,7 +58,6 @@ from carbet.crisis.api_schemas import (
     TaskOut,
     TaskPatch,
     TemplateOut,
-    VerifyOut,
 )
 from carbet.crisis.models import Activity, CrisisAsset, IncidentReport, LogEntry, Obligation, Task
 from carbet.crisis.service import CrisisPerm
@@ -222,7 +222,7 @@ def correct_entry(request: HttpRequest, id: int, payload: CorrectionIn) -> Statu
 
 @router.get(
     "/crisis/cases/{int:id}/log/verify",
-    response=VerifyOut,
+    response=CrisisVerifyOut,
     summary="Vérifier le chaînage de la main courante",
 )
 def verify_log(request: HttpRequest, id: int) -> dict[str, Any]:
@@ -272,7 +272,7 @@ def list_decisions(request: HttpRequest, id: int) -> Any:
     response={201: DecisionOut},
     summary="Enregistrer une décision (options, motif, qui décide)",
 )
-def create_decision(request: HttpRequest, id: int, payload: DecisionIn) -> Status:
+def create_decision(request: HttpRequest, id: int, payload: CrisisDecisionIn) -> Status:
     user = actor(request)
     case = selectors.case_for(user, id, CrisisPerm.CONTRIBUTE)
     decision = _run(lambda: services_work.record_decision(user, case, **payload.model_dump()))
@@ -306,7 +306,7 @@ def obligation_sent(request: HttpRequest, id: int, payload: SentIn) -> dict[str,
 
 @router.get(
     "/crisis/cases/{int:id}/board",
-    response=BoardOut,
+    response=CrisisBoardOut,
     summary="Tableau de continuité : activités et systèmes",
 )
 def board(request: HttpRequest, id: int) -> dict[str, Any]:
@@ -324,8 +324,8 @@ def update_activity(request: HttpRequest, id: int, payload: ActivityPatch) -> An
     return _run(lambda: services_board.set_activity_mode(user, activity, **payload.model_dump()))
 
 
-@router.patch("/crisis/case-assets/{int:id}", response=AssetOut, summary="État d'un système")
-def update_asset(request: HttpRequest, id: int, payload: AssetPatch) -> Any:
+@router.patch("/crisis/case-assets/{int:id}", response=CrisisAssetOut, summary="État d'un système")
+def update_asset(request: HttpRequest, id: int, payload: CrisisAssetPatch) -> Any:
     user = actor(request)
     row = access.visible_or_404(user, CrisisAsset, id, CrisisPerm.VIEW)
     selectors.case_for(user, row.case_id, CrisisPerm.CONTRIBUTE)
@@ -380,7 +380,7 @@ def _table(table: Any) -> dict[str, Any]:
 
 @router.get(
     "/crisis/aggregates",
-    response=AggregatesOut,
+    response=CrisisAggregatesOut,
     summary="Indicateurs régionaux des crises (agrégés, règles de diffusion appliquées)",
 )
 def aggregates(request: HttpRequest) -> dict[str, Any]:

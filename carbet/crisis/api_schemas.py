@@ -134,7 +134,7 @@ class LogFilters(Schema):
     until: dt.datetime | None = None
 
 
-class VerifyOut(Schema):
+class CrisisVerifyOut(Schema):
     ok: bool
     checked: int
     first_broken: int | None
@@ -179,7 +179,7 @@ class DecisionOut(Schema):
     decided_at: dt.datetime
 
 
-class DecisionIn(InputSchema):
+class CrisisDecisionIn(InputSchema):
     title: str = Field(min_length=1, max_length=200)
     options: list[str] = Field(default_factory=list, max_length=10)
     chosen: str = Field(min_length=1, max_length=5000)
@@ -209,7 +209,7 @@ class ActivityPatch(InputSchema):
     impact: str = Field("", max_length=5000)
 
 
-class AssetOut(Schema):
+class CrisisAssetOut(Schema):
     id: int
     label: str
     state: str
@@ -218,14 +218,14 @@ class AssetOut(Schema):
     asset_id: int | None
 
 
-class AssetPatch(InputSchema):
+class CrisisAssetPatch(InputSchema):
     state: Literal["compromised", "isolated", "cleaned", "restored", "verified"]
     note: str = Field("", max_length=300)
 
 
-class BoardOut(Schema):
+class CrisisBoardOut(Schema):
     activities: list[ActivityOut]
-    assets: list[AssetOut]
+    assets: list[CrisisAssetOut]
 
 
 class IndicatorOut(Schema):
@@ -256,7 +256,7 @@ class CountTableOut(Schema):
     rows: list[CountRow]
 
 
-class AggregatesOut(Schema):
+class CrisisAggregatesOut(Schema):
     crises: int
     open: int
     by_category: CountTableOut

@@ -112,7 +112,7 @@ class BoardRowOut(Schema):
     outcomes: dict[str, int]
 
 
-class BoardOut(Schema):
+class ExerciseBoardOut(Schema):
     id: int
     title: str
     status: str
@@ -282,7 +282,7 @@ def coverage(request: HttpRequest, year: int | None = None) -> list:
 
 @router.get(
     "/exercises/regional/{int:id}/board",
-    response=BoardOut,
+    response=ExerciseBoardOut,
     summary="Console régionale : structures × attendus",
 )
 def regional_board(request: HttpRequest, id: int) -> dict[str, Any]:

@@ -38,7 +38,7 @@ router = Router(tags=["vulnérabilités"])
 # --- Schemas ---------------------------------------------------------------------------------
 
 
-class AssetRef(Schema):
+class FindingAssetRef(Schema):
     id: int
     value: str
 
@@ -60,7 +60,7 @@ class FindingOut(Schema):
     cvss: float | None
     epss: float | None
     internet_exposed: bool
-    asset: AssetRef | None
+    asset: FindingAssetRef | None
     first_seen: dt.datetime
     last_seen: dt.datetime
     sla_due: dt.date | None

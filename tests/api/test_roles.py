@@ -43,6 +43,10 @@ def test_ars_sees_only_aggregates_and_me(region, api):
         ("GET", "/api/v1/directory/levels"),
         # The roadmap's regional indicators: aggregates with small groups hidden.
         ("GET", "/api/v1/roadmap/indicators/region"),
+        # The services' regional summaries for the ARS: aggregates, small groups hidden.
+        ("GET", "/api/v1/bydesign/region/track"),
+        ("GET", "/api/v1/exercises/regional-summary"),
+        ("GET", "/api/v1/crisis/aggregates"),
     }
     checked = 0
     for method, template in api_route_inventory():
