@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from carbet.accounts.roles import Perm
 from carbet.core.models import Structure
-from carbet.core.tenancy import Actor, can
+from carbet.core.tenancy import SYSTEM, Actor, can
 
 
 def refusal(message: str | None = None) -> PermissionDenied:
@@ -47,7 +47,11 @@ def require_centre(actor: Actor, perm: Perm) -> None:
     """``perm`` and a centre role: for region-wide settings only the centre edits (the
     phishing library, sending profiles), even when a structure role holds the same right."""
     require(actor, perm)
-    if not (getattr(actor, "is_superuser", False) or getattr(actor, "centre_role", "")):
+    if not (
+        actor is SYSTEM
+        or getattr(actor, "is_superuser", False)
+        or getattr(actor, "centre_role", "")
+    ):
         raise refusal()
 
 

@@ -123,6 +123,10 @@ class ServiceSpec:
     # Dotted path of ``load(structures, users, today) -> int``: the service's demo data, loaded
     # by ``carbet demo load`` through the service's own functions, before the roadmap reads facts.
     demo: str = ""
+    # Dotted path of ``wipe() -> int``: the service's demo rows that the structures' cascade
+    # must not remove on its own (protected history such as a crisis log), removed by
+    # ``carbet demo reset`` — on a database holding only the demo — before the structures go.
+    demo_wipe: str = ""
     on_ready: tuple[Callable[[], None], ...] = field(default=(), compare=False)
 
 
@@ -199,6 +203,11 @@ def evidence_kinds() -> list[Choice]:
 def demo_loaders() -> list[tuple[str, Callable[..., int]]]:
     """(service name, loader) of every service that brings demo data, in service order."""
     return [(spec.name, _resolve(spec.demo)) for spec in services() if spec.demo]
+
+
+def demo_wipers() -> list[tuple[str, Callable[[], int]]]:
+    """(service name, wipe) of every service whose demo rows need their own removal."""
+    return [(spec.name, _resolve(spec.demo_wipe)) for spec in services() if spec.demo_wipe]
 
 
 def periodic_jobs() -> list[PeriodicJob]:

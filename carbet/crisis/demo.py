@@ -356,3 +356,26 @@ def load(structures: dict[str, Any], users: list[Any], today: dt.date | None = N
         with transaction.atomic():
             created += build(structure, users, today)
     return created
+
+
+def wipe() -> int:
+    """Remove every crisis row, for ``carbet demo reset`` on a database that holds only the demo
+    (the kernel checks that first). Cases protect their structure and the main courante refuses
+    DELETE at the database level: the append-only triggers are lifted inside this transaction
+    only, and the foreign keys (deferred) are checked at its commit. Returns the cases removed."""
+    from django.apps import apps
+    from django.db import connection
+
+    from carbet.crisis import triggers
+
+    cases = CrisisCase.objects.count()
+    vendor = connection.vendor
+    tables = [model._meta.db_table for model in apps.get_app_config("crisis").get_models()]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in triggers.DROP.get(vendor, []):
+            cursor.execute(statement)
+        for table in tables:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
+        for statement in triggers.CREATE.get(vendor, []):
+            cursor.execute(statement)
+    return cases

@@ -40,20 +40,25 @@ def send(subject: str, body: str, recipients: Iterable[str]) -> list[str]:
     addresses = list(recipients)
     if not addresses:
         return delivered
-    with mailers.default as connection:
-        for address in addresses:
-            message = EmailMessage(
-                subject=subject[:200],
-                body=body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[address],
-            )
-            try:
-                connection.send_messages([message])
-            except OSError:
-                log.exception("crisis mail not sent", extra={"to": address})
-                continue
-            delivered.append(address)
+    try:
+        # Opening the connection is where a mail server that is down refuses: the report, the
+        # reminder or the sitrep is recorded all the same, and the caller learns who got it.
+        with mailers.default as connection:
+            for address in addresses:
+                message = EmailMessage(
+                    subject=subject[:200],
+                    body=body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[address],
+                )
+                try:
+                    connection.send_messages([message])
+                except OSError:
+                    log.exception("crisis mail not sent", extra={"to": address})
+                    continue
+                delivered.append(address)
+    except OSError:
+        log.exception("crisis mail server unreachable", extra={"to": addresses})
     return delivered
 
 

@@ -99,4 +99,5 @@ SERVICE = ServiceSpec(
     walk_seed="tests/crisis/walk_seed.py",
     docs="docs/crisis.md",
     demo="carbet.crisis.demo.load",
+    demo_wipe="carbet.crisis.demo.wipe",
 )

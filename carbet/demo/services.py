@@ -140,10 +140,12 @@ def load_demo(password: str, *, today: dt.date | None = None) -> LoadReport:
         report.findings = demo_findings.load_findings(structures, users, today=today)
         _load_services(structures, users, today, report)
         if report.findings.loaded:
-            # The services' loaders add their own findings (scans, backups, campaigns).
-            from carbet.findings.models import Finding
+            # The services' loaders add their own findings (scans, backups, campaigns) and
+            # action items (an exercise's RETEX, a crisis' lessons).
+            from carbet.findings.models import ActionItem, Finding
 
             report.findings.findings = Finding.objects.count()
+            report.findings.actions = ActionItem.objects.count()
     return report
 
 
@@ -524,6 +526,8 @@ def reset_demo() -> Counter[str]:
         documents = [m.document.name for m in Mandate.objects.all() if m.document]
         documents += demo_findings.evidence_files()
         audit.record(SYSTEM, "demo.reset", changes=dict(removed))
+        for name, wipe in contract.demo_wipers():
+            removed[name] = wipe()
         Structure.objects.all().delete()
         demo_findings.wipe_campaigns()
         Organisation.objects.all().delete()

@@ -37,7 +37,7 @@ def test_a_described_service_gets_its_measures_index_and_findings(bd):
     assert care.index_value == 0 and care.essentials_missing > 5
     findings = Finding.objects.filter(structure=bd.a2, source="bydesign")
     assert findings.count() == care.essentials_missing
-    assert all(f.severity == 4 for f in findings)  # health data: high
+    assert all(f.severity == 3 for f in findings)  # health data: high
     assert AuditEntry.objects.filter(action="bydesign.service.create").exists()
 
 
