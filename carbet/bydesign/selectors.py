@@ -44,11 +44,11 @@ AUTO_REASONS = {
         "Le dernier scan montre un accès distant sans double authentification."
     ),
     "reporting_good": gettext_lazy(
-        "La dernière simulation d'hameçonnage : au moins 30 % des personnes ont signalé "
+        "La dernière simulation d'hameçonnage : au moins 3 personnes sur 10 ont signalé "
         "le courriel."
     ),
     "reporting_low": gettext_lazy(
-        "La dernière simulation d'hameçonnage : moins de 30 % des personnes ont signalé "
+        "La dernière simulation d'hameçonnage : moins de 3 personnes sur 10 ont signalé "
         "le courriel."
     ),
     "restore_ok": gettext_lazy(
