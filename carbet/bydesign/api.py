@@ -225,7 +225,7 @@ def _service_out(service: DigitalService, detail: bool = False) -> dict[str, Any
 def _visible(request: HttpRequest, pk: int, perm=BydesignPerm.VIEW) -> DigitalService:
     return access.owned_for(
         actor(request),
-        DigitalService.objects.select_related("structure"),
+        DigitalService,  # owned_for applies visible_to and joins the structure
         pk,
         perm,
         see=BydesignPerm.VIEW,

@@ -27,8 +27,14 @@ T = "bydesign/"
 
 
 def service_for(request: HttpRequest, pk: int, perm=BydesignPerm.VIEW) -> DigitalService:
-    queryset = DigitalService.objects.select_related("structure")
-    return access.owned_for(request.user, queryset, pk, perm, see=BydesignPerm.VIEW)
+    # owned_for scopes the lookup with visible_to and joins structure__organisation__ght.
+    return access.owned_for(request.user, DigitalService, pk, perm, see=BydesignPerm.VIEW)
+
+
+def _fresh(request: HttpRequest, row: DigitalService) -> DigitalService:
+    """A second copy of a service already checked by ``service_for`` (the form mutates its
+    instance while validating), read again through the same visibility rule."""
+    return DigitalService.objects.visible_to(request.user, BydesignPerm.VIEW).get(pk=row.pk)
 
 
 @login_required
@@ -121,7 +127,7 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     row = service_for(request, pk, BydesignPerm.EDIT)
     form = ServiceForm(instance=row)
     if request.method == "POST":
-        form = ServiceForm(request.POST, instance=DigitalService.objects.get(pk=row.pk))
+        form = ServiceForm(request.POST, instance=_fresh(request, row))
         if form.is_valid():
             try:
                 services.update_service(request.user, row, form.values(), ip=client_ip(request))

@@ -54,7 +54,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
             "structure": row.structure,
             "page": page,
             "undone": [r for r in page.rows if r.essential and r.effective not in ("done", "na")],
-            "history": Decision.objects.filter(service=row)[:20],
+            "history": row.decisions.all()[:20],
             "form": form,
         },
     )
@@ -73,9 +73,7 @@ def dossier_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def signed_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The dossier exactly as it was signed."""
-    row = access.visible_or_404(
-        request.user, Decision.objects.select_related("service"), pk, BydesignPerm.VIEW
-    )
+    row = access.visible_or_404(request.user, Decision, pk, BydesignPerm.VIEW)
     if not row.dossier:
         raise Http404
     try:

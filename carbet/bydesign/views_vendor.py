@@ -48,7 +48,7 @@ def vendor(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("bydesign:vendor", row.pk)
     now = timezone.now()
     requests = []
-    for item in VendorRequest.objects.filter(service=row).prefetch_related("files"):
+    for item in row.vendor_requests.prefetch_related("files"):
         if item.answered_at:
             state = _("Répondu le %(day)s") % {
                 "day": timezone.localtime(item.answered_at).strftime("%d/%m/%Y")
@@ -85,7 +85,7 @@ def vendor(request: HttpRequest, pk: int) -> HttpResponse:
 def vendor_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     row = access.owned_for(
         request.user,
-        VendorRequest.objects.select_related("service__structure"),
+        VendorRequest,  # owned_for applies visible_to and joins service__structure
         pk,
         BydesignPerm.VENDOR,
         see=BydesignPerm.VIEW,
