@@ -123,7 +123,7 @@ class ExerciseBoardOut(Schema):
 def _exercise(request: HttpRequest, pk: int, perm: str = ExercisePerm.VIEW) -> Exercise:
     return access.owned_for(
         actor(request),
-        Exercise.objects.select_related("structure"),
+        Exercise.objects.visible_to(actor(request), ExercisePerm.VIEW).select_related("structure"),
         pk,
         perm,  # type: ignore[arg-type]
         see=ExercisePerm.VIEW,  # type: ignore[arg-type]
@@ -217,7 +217,9 @@ exercise_finish = _console_route("finish", "Terminer l'exercice")
 def _inject(request: HttpRequest, pk: int) -> Inject:
     return access.owned_for(
         actor(request),
-        Inject.objects.select_related("exercise", "exercise__structure"),
+        Inject.objects.visible_to(actor(request), ExercisePerm.VIEW).select_related(
+            "exercise", "exercise__structure"
+        ),
         pk,
         ExercisePerm.RUN,  # type: ignore[arg-type]
         see=ExercisePerm.VIEW,  # type: ignore[arg-type]
@@ -256,7 +258,9 @@ def skip_inject(request: HttpRequest, id: int, payload: SkipIn) -> Inject:
 def expectation_result(request: HttpRequest, id: int, payload: ResultIn) -> dict[str, Any]:
     expectation = access.owned_for(
         actor(request),
-        Expectation.objects.select_related("exercise", "exercise__structure"),
+        Expectation.objects.visible_to(actor(request), ExercisePerm.VIEW).select_related(
+            "exercise", "exercise__structure"
+        ),
         id,
         ExercisePerm.RUN,  # type: ignore[arg-type]
         see=ExercisePerm.VIEW,  # type: ignore[arg-type]

@@ -37,7 +37,7 @@ from carbet.exercises.forms import (
     ParticipantForm,
     ScenarioImportForm,
 )
-from carbet.exercises.models import AccessLink, Cell, Exercise, Participant, ScenarioVersion
+from carbet.exercises.models import AccessLink, Exercise, Participant, ScenarioVersion
 from carbet.exercises.service import ExercisePerm
 
 LEVEL_HELP = {
@@ -50,7 +50,9 @@ LEVEL_HELP = {
 
 
 def exercise_for(request: Any, pk: int, perm: Any = ExercisePerm.VIEW) -> Exercise:
-    rows = Exercise.objects.select_related("structure", "regional", "profile")
+    rows = Exercise.objects.visible_to(request.user, ExercisePerm.VIEW).select_related(
+        "structure", "regional", "profile"
+    )
     return access.owned_for(request.user, rows, pk, perm, see=ExercisePerm.VIEW)
 
 
@@ -281,9 +283,9 @@ def exercise_detail(request, pk: int):
             "exercise": exercise,
             "checklist": sel.checklist(exercise),
             "participants": participants,
-            "cells": Cell.objects.filter(exercise=exercise),
+            "cells": exercise.cells.all(),
             "injects": exercise.injects.order_by("offset_seconds", "id"),
-            "retex_links": AccessLink.objects.filter(exercise=exercise, purpose=LinkPurpose.RETEX),
+            "retex_links": exercise.links.filter(purpose=LinkPurpose.RETEX),
             "may_manage": may_manage,
             "may_run": can(request.user, ExercisePerm.RUN, structure),
             "editable": exercise.status in (ExerciseStatus.DRAFT, ExerciseStatus.SCHEDULED),
@@ -307,9 +309,9 @@ def exercise_edit(request, pk: int):
             # The injects are copied again with the new values (before the start only).
             fields["variables"] = form.variables()
         try:
-            services.update_exercise(
-                request.user, Exercise.objects.get(pk=exercise.pk), ip=client_ip(request), **fields
-            )
+            # A fresh copy: the form has already written its values on ``exercise``.
+            fresh = Exercise.objects.visible_to(request.user, ExercisePerm.VIEW).get(pk=exercise.pk)
+            services.update_exercise(request.user, fresh, ip=client_ip(request), **fields)
         except services.ExerciseError as exc:
             form.add_error(None, str(exc))
         else:
@@ -383,7 +385,9 @@ def participant_add(request, pk: int):
 
 
 def _participant(request: Any, pk: int) -> Participant:
-    rows = Participant.objects.select_related("exercise__structure")
+    rows = Participant.objects.visible_to(request.user, ExercisePerm.VIEW).select_related(
+        "exercise__structure"
+    )
     return access.owned_for(request.user, rows, pk, ExercisePerm.MANAGE, see=ExercisePerm.VIEW)
 
 
@@ -418,7 +422,9 @@ def link_issue(request, pk: int):
 @login_required
 @require_POST
 def link_revoke(request, pk: int):
-    rows = AccessLink.objects.select_related("exercise__structure")
+    rows = AccessLink.objects.visible_to(request.user, ExercisePerm.VIEW).select_related(
+        "exercise__structure"
+    )
     link = access.owned_for(request.user, rows, pk, ExercisePerm.MANAGE, see=ExercisePerm.VIEW)
     services.revoke_link(request.user, link, ip=client_ip(request))
     messages.success(request, _("Lien révoqué : il n'ouvre plus rien."))

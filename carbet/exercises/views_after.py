@@ -119,7 +119,9 @@ def item_add(request, pk: int):
 @login_required
 @require_POST
 def item_delete(request, pk: int):
-    rows = RetexItem.objects.select_related("exercise__structure")
+    rows = RetexItem.objects.visible_to(request.user, ExercisePerm.VIEW).select_related(
+        "exercise__structure"
+    )
     item = access.owned_for(request.user, rows, pk, ExercisePerm.RUN, see=ExercisePerm.VIEW)
     exercise_pk = item.exercise_id
     try:

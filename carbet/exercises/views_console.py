@@ -119,7 +119,9 @@ def _label(action: str) -> str:
 @login_required
 @require_POST
 def inject_action(request, pk: int, action: str):
-    rows = Inject.objects.select_related("exercise__structure")
+    rows = Inject.objects.visible_to(request.user, ExercisePerm.VIEW).select_related(
+        "exercise__structure"
+    )
     inject = access.owned_for(request.user, rows, pk, ExercisePerm.RUN, see=ExercisePerm.VIEW)
     services = _services()
     try:
@@ -182,7 +184,9 @@ def adhoc(request, pk: int):
 @login_required
 @require_POST
 def expectation_validate(request, pk: int):
-    rows = Expectation.objects.select_related("exercise__structure")
+    rows = Expectation.objects.visible_to(request.user, ExercisePerm.VIEW).select_related(
+        "exercise__structure"
+    )
     expectation = access.owned_for(request.user, rows, pk, ExercisePerm.RUN, see=ExercisePerm.VIEW)
     form = ExpectationForm(request.POST)
     if not form.is_valid():
@@ -208,7 +212,9 @@ def expectation_validate(request, pk: int):
 @login_required
 @require_POST
 def call_done(request, pk: int):
-    rows = PhoneReminder.objects.select_related("exercise__structure")
+    rows = PhoneReminder.objects.visible_to(request.user, ExercisePerm.VIEW).select_related(
+        "exercise__structure"
+    )
     call = access.owned_for(request.user, rows, pk, ExercisePerm.RUN, see=ExercisePerm.VIEW)
     try:
         _services().mark_call_done(request.user, call, ip=client_ip(request))
