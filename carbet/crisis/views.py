@@ -104,7 +104,9 @@ def report_done(request, pk: int):
 def report_qualify(request, pk: int):
     report = access.owned_for(
         request.user,
-        IncidentReport.objects.select_related("structure"),
+        IncidentReport.objects.visible_to(request.user, CrisisPerm.REPORT).select_related(
+            "structure"
+        ),
         pk,
         CrisisPerm.MANAGE,
         see=CrisisPerm.REPORT,

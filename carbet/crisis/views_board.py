@@ -25,8 +25,6 @@ from carbet.crisis.models import (
     ChecklistItem,
     CrisisAsset,
     Evidence,
-    Indicator,
-    Lesson,
 )
 from carbet.crisis.service import CrisisPerm
 from carbet.crisis.views_common import attempt, case_for, case_page, form_errors, row_of
@@ -41,8 +39,8 @@ def board(request, pk: int):
         "board",
         "crisis/board.html",
         {
-            "activities": Activity.objects.filter(case=case).order_by("position", "name"),
-            "assets": CrisisAsset.objects.filter(case=case).order_by("state", "label")[:1000],
+            "activities": case.activities.order_by("position", "name"),
+            "assets": case.assets.order_by("state", "label")[:1000],
             "summary": sel.board_summary(case),
             "activity_form": ActivityForm(),
             "new_activity_form": NewActivityForm(),
@@ -184,8 +182,8 @@ def evidence(request, pk: int):
         "evidence",
         "crisis/evidence.html",
         {
-            "evidence": Evidence.objects.filter(case=case).prefetch_related("custody"),
-            "indicators": Indicator.objects.filter(case=case).order_by("type", "value")[:2000],
+            "evidence": case.evidence.prefetch_related("custody"),
+            "indicators": case.indicators.order_by("type", "value")[:2000],
             "form": form,
             "indicator_form": indicator_form,
             "custody_form": CustodyForm(),
@@ -264,7 +262,7 @@ def exit_page(request, pk: int):
                 _("Enseignement ajouté."),
             ):
                 return redirect("crisis:exit", pk=case.pk)
-    items = list(ChecklistItem.objects.filter(case=case).order_by("checklist", "position", "pk"))
+    items = list(case.checklist.order_by("checklist", "position", "pk"))
     checklists: dict[str, dict] = {}
     for item in items:
         checklists.setdefault(item.checklist, {"title": item.checklist_title, "items": []})
@@ -278,7 +276,7 @@ def exit_page(request, pk: int):
         {
             "exit_items": exit_items,
             "checklists": list(checklists.values()),
-            "lessons": Lesson.objects.filter(case=case).order_by("kind", "pk"),
+            "lessons": case.lessons.order_by("kind", "pk"),
             "form": form,
             "scenario": _scenario(case),
         },

@@ -20,7 +20,7 @@ from carbet.core.tenancy import can
 from carbet.crisis import selectors_pages as sel
 from carbet.crisis.choices import Cell, CellRole
 from carbet.crisis.forms import CorrectionForm, EntryForm, LogFilterForm, PhaseForm
-from carbet.crisis.models import CellMember, CrisisCase, LogEntry
+from carbet.crisis.models import CrisisCase, LogEntry
 from carbet.crisis.service import CrisisPerm
 from carbet.crisis.views_common import attempt, case_for, case_page, form_errors, row_of
 
@@ -72,7 +72,7 @@ def case_detail(request, pk: int):
         {
             "spans": sel.phase_spans(case),
             "phase_form": PhaseForm(phases=sel.next_phases(case)),
-            "members": CellMember.objects.filter(case=case, active=True),
+            "members": case.members.filter(active=True),
             "roles": CellRole.choices,
             "cells": Cell.choices,
             "board": sel.board_summary(case),
@@ -218,7 +218,7 @@ def log(request, pk: int):
             "total": total,
             "truncated": total > len(shown),
             "older": older,
-            "since_check": max(0, LogEntry.objects.filter(case=case).count() - chain.checked),
+            "since_check": max(0, case.log.count() - chain.checked),
             "filter_form": filter_form,
             "filters": filters,
             "entry_form": entry_form,
@@ -300,7 +300,7 @@ def _csv_rows(case: CrisisCase, filters: sel.LogFilters) -> Any:
         _("sceau"),
     ]
     kinds = dict(LogEntry._meta.get_field("kind").choices or [])
-    sequences = dict(LogEntry.objects.filter(case=case).values_list("pk", "sequence"))
+    sequences = dict(case.log.values_list("pk", "sequence"))
     for e in sel.log_entries(case, filters).iterator(chunk_size=2000):
         yield [
             e.sequence,

@@ -43,7 +43,9 @@ TABS = (
 def case_for(request: HttpRequest, pk: Any, perm: Perm | Any = None) -> CrisisCase:
     """The case ``pk`` if the person sits in its cell or works at the centre (else 404), with
     ``perm`` (else 403; seeing is enough without it)."""
-    queryset = CrisisCase.objects.select_related("structure", "report")
+    queryset = CrisisCase.objects.visible_to(request.user, CrisisPerm.VIEW).select_related(
+        "structure", "report"
+    )
     return access.owned_for(
         request.user, queryset, pk, perm or CrisisPerm.VIEW, see=CrisisPerm.VIEW
     )

@@ -23,7 +23,6 @@ from carbet.crisis.forms import (
     TaskUpdateForm,
 )
 from carbet.crisis.models import (
-    Decision,
     Obligation,
     ProviderAccess,
     Sitrep,
@@ -65,7 +64,7 @@ def decisions(request, pk: int):
         case,
         "decisions",
         "crisis/decisions.html",
-        {"decisions": Decision.objects.filter(case=case).order_by("-decided_at"), "form": form},
+        {"decisions": case.decisions.order_by("-decided_at"), "form": form},
     )
 
 
@@ -156,7 +155,7 @@ def sitreps(request, pk: int):
         case,
         "sitreps",
         "crisis/sitreps.html",
-        {"sitreps": Sitrep.objects.filter(case=case).order_by("-number")},
+        {"sitreps": case.sitreps.order_by("-number")},
     )
 
 
@@ -295,13 +294,10 @@ def stakeholders(request, pk: int):
             ):
                 return redirect("crisis:stakeholders", pk=case.pk)
     calls: dict[int, list] = {}
-    from carbet.crisis.models import LogEntry
 
-    for entry in LogEntry.objects.filter(case=case, stakeholder__isnull=False).order_by(
-        "-event_at"
-    )[:500]:
+    for entry in case.log.filter(stakeholder__isnull=False).order_by("-event_at")[:500]:
         calls.setdefault(entry.stakeholder_id, []).append(entry)
-    people = list(Stakeholder.objects.filter(case=case))
+    people = list(case.stakeholders.all())
     for person in people:
         person.calls = calls.get(person.pk, [])[:5]
     return case_page(
@@ -314,7 +310,7 @@ def stakeholders(request, pk: int):
             "form": form,
             "call_form": CallForm(),
             "access_form": ProviderAccessForm(),
-            "accesses": ProviderAccess.objects.filter(case=case).select_related("stakeholder"),
+            "accesses": case.accesses.select_related("stakeholder"),
             "pris": StakeholderKind.PRIS,
             "new_link": request.session.pop(f"crisis-link-{case.pk}", None),
             "now": timezone.now(),
