@@ -26,10 +26,6 @@ CSRF_TRUSTED_ORIGINS = conf.env_list("CARBET_CSRF_TRUSTED_ORIGINS", [])
 
 # Name shown in the interface: one Carbet instance serves one region.
 CARBET_REGION_NAME = os.environ.get("CARBET_REGION_NAME", "Région")
-# How a structure in crisis reaches the centre: printed on the crisis kit and the report page.
-CARBET_CRISIS_HOTLINE = os.environ.get("CARBET_CRISIS_HOTLINE", "")
-CARBET_CRISIS_EMAIL = os.environ.get("CARBET_CRISIS_EMAIL", "")
-CARBET_CRISIS_HOURS = os.environ.get("CARBET_CRISIS_HOURS", "")
 # Lab setting: accept loopback addresses as internet assets (tests and the demo region only).
 CARBET_ALLOW_LOOPBACK_ASSETS = conf.env_bool("CARBET_ALLOW_LOOPBACK_ASSETS", False)
 # Largest network an asset may declare (an IPv4 /22 is 1,024 addresses; IPv6 /118 likewise).

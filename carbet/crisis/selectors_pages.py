@@ -62,7 +62,9 @@ class Hotline:
 
 
 def hotline() -> Hotline:
-    """The centre's crisis number and address (settings, else environment, else empty)."""
+    """The centre's crisis number and address: read by the service itself (a setting if the
+    deployment defines one, else the environment, else empty), so the kernel's settings never
+    name a service."""
 
     def value(name: str) -> str:
         return str(getattr(settings, name, "") or os.environ.get(name, "")).strip()
