@@ -9,7 +9,8 @@ reads this registry instead of naming services:
 * ``carbet/urls.py`` mounts each service's ``urls`` (and ``extra_urls``) at its prefix;
 * the navigation bar, the structure page's service links, the role matrix and its generated
   document, the mandate kinds, the findings sources, the dashboard scores, the roadmap's
-  automatic evidence kinds and the periodic jobs all come from the registered specs.
+  automatic evidence kinds, the software inventory providers and the periodic jobs all come
+  from the registered specs.
 
 Adding a service is adding its folder: no kernel file is edited and no kernel migration is made.
 pretix's plugin meta and Django's own ``AppConfig.ready`` are the model.
@@ -95,6 +96,25 @@ class FastPath:
 
 
 @dataclass(frozen=True)
+class DetectedProduct:
+    """A product a service's latest result shows in one structure (see ``ServiceSpec.inventory``).
+
+    ``source_key`` is stable from one result to the next for the same thing seen at the same
+    place ("exposure:vpn.example:443"), so the inventory updates a line instead of adding one."""
+
+    structure_id: int
+    source: str  # the service's name
+    source_key: str
+    product: str
+    vendor: str = ""
+    version: str = ""
+    location: str = ""  # where it was seen, in plain words ("vpn.example, port 443")
+    asset_id: int | None = None
+    machines: int = 1
+    cpe: str = ""
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """What a service declares to the kernel (see the module docstring)."""
 
@@ -127,6 +147,11 @@ class ServiceSpec:
     # must not remove on its own (protected history such as a crisis log), removed by
     # ``carbet demo reset`` — on a database holding only the demo — before the structures go.
     demo_wipe: str = ""
+    # Dotted paths of ``provide(structure_ids) -> Iterable[DetectedProduct]``: the products and
+    # versions the service's own latest results show in each structure (a scan's banners, an
+    # audit's operating systems), for the services that keep an inventory. ``structure_ids``
+    # None means every structure.
+    inventory: tuple[str, ...] = ()
     on_ready: tuple[Callable[[], None], ...] = field(default=(), compare=False)
 
 
@@ -208,6 +233,17 @@ def demo_loaders() -> list[tuple[str, Callable[..., int]]]:
 def demo_wipers() -> list[tuple[str, Callable[[], int]]]:
     """(service name, wipe) of every service whose demo rows need their own removal."""
     return [(spec.name, _resolve(spec.demo_wipe)) for spec in services() if spec.demo_wipe]
+
+
+def detected_products(structure_ids: Iterable[int] | None = None) -> list[DetectedProduct]:
+    """What every service's latest results show each structure runs (``structure_ids`` None:
+    the whole region), for the services that keep a software inventory."""
+    wanted = None if structure_ids is None else list(structure_ids)
+    found: list[DetectedProduct] = []
+    for spec in services():
+        for path in spec.inventory:
+            found.extend(_resolve(path)(wanted))
+    return found
 
 
 def periodic_jobs() -> list[PeriodicJob]:

@@ -62,4 +62,5 @@ SERVICE = ServiceSpec(
     evidence_kinds=(Choice(DIRECTORY_MANDATE, _("Audit de l'annuaire")),),
     walk_seed="tests/directory/walk_seed.py",
     docs="docs/directory.md",
+    inventory=("carbet.directory.inventory.provide",),
 )

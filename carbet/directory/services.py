@@ -39,6 +39,7 @@ from carbet.directory.models import (
 )
 from carbet.directory.results import result_to_dict
 from carbet.directory.service import DIRECTORY_MANDATE, DirectoryPerm
+from carbet.engines.directory.model import UAC_ACCOUNTDISABLE
 from carbet.jobs import services as jobs
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -287,7 +288,20 @@ def _keep_snapshot(audit_row: DirectoryAudit, snap: Any) -> None:
         "groups": len(snap.groups),
         "trusts": len(snap.trusts),
         "gpos": len(snap.gpos),
+        "systems": operating_systems(snap),
     }
+
+
+def operating_systems(snap: Any) -> dict[str, int]:
+    """How many enabled computers run each operating system ("name|version": count), for the
+    software inventory (``carbet.directory.inventory``)."""
+    found: dict[str, int] = {}
+    for computer in snap.computers:
+        if not computer.os_name or computer.uac & UAC_ACCOUNTDISABLE:
+            continue
+        key = f"{computer.os_name.strip()}|{computer.os_version.strip()}"
+        found[key] = found.get(key, 0) + 1
+    return found
 
 
 def load_snapshot(audit_row: DirectoryAudit):

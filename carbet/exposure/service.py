@@ -59,4 +59,5 @@ SERVICE = ServiceSpec(
     ),
     walk_seed="tests/exposure/walk_seed.py",
     docs="docs/exposure.md",
+    inventory=("carbet.exposure.inventory.provide",),
 )
