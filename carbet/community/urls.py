@@ -7,6 +7,7 @@ from carbet.community import (
     urls_events,
     urls_exchange,
     urls_home,
+    urls_inventory,
     urls_knowledge,
     urls_solutions,
 )
@@ -15,6 +16,7 @@ app_name = "community"
 
 urlpatterns = [
     *urls_home.urlpatterns,
+    *urls_inventory.urlpatterns,
     *urls_alerts.urlpatterns,
     *urls_bulletins.urlpatterns,
     *urls_knowledge.urlpatterns,

@@ -14,11 +14,13 @@ from tests.community import (
     walk_seed_bulletins,
     walk_seed_events,
     walk_seed_exchange,
+    walk_seed_inventory,
     walk_seed_knowledge,
     walk_seed_solutions,
 )
 
 PARTS = (
+    walk_seed_inventory,
     walk_seed_alerts,
     walk_seed_bulletins,
     walk_seed_knowledge,
