@@ -2,7 +2,8 @@
 
 * the directory audit (``carbet.directory``): the latest finished audit of each structure and
   the password rules it triggered;
-* exposure scans, phishing campaigns and restore tests of the backup register: the facts those
+* exposure scans, phishing campaigns, restore tests of the backup register and crisis
+  exercises held: the facts those
   services handed to the roadmap (``contract.record_evidence``), read through the roadmap's
   ``current_facts`` (the latest of each kind: an older, better result never stands in).
 
@@ -25,7 +26,8 @@ from carbet.roadmap.auto_evidence import current_facts
 from carbet.roadmap.models import ServiceFact
 
 CHUNK = 500
-KINDS = ("exposure_scan", "phishing_campaign", "restore_test")
+# "exercise" is the exercises service's fact: a crisis exercise held (and finished).
+KINDS = ("exposure_scan", "phishing_campaign", "restore_test", "exercise")
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -73,6 +75,8 @@ def _from_fact(fact: ServiceFact) -> dict[str, Any]:
         rate = value.get("reporting_rate")
         ok = isinstance(rate, int | float) and not isinstance(rate, bool)
         return {"phishing_on": day, "reporting_rate": float(rate) if ok else None}
+    if fact.kind == "exercise":
+        return {"exercise_on": day}
     return {"restore_on": day, "restore_result": str(value.get("result") or "")}
 
 

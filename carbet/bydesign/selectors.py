@@ -55,12 +55,16 @@ AUTO_REASONS = {
         "Le registre des sauvegardes montre un test de restauration réussi."
     ),
     "restore_failed": gettext_lazy("Le dernier test de restauration du registre n'a pas réussi."),
+    "exercise_held": gettext_lazy(
+        "Un exercice de crise a été joué et clôturé dans Carbet il y a moins d'un an."
+    ),
 }
 SOURCES = {
     "directory": gettext_lazy("audit de l'annuaire"),
     "exposure": gettext_lazy("scan d'exposition"),
     "phishing": gettext_lazy("simulation d'hameçonnage"),
     "backups": gettext_lazy("registre des sauvegardes"),
+    "exercise": gettext_lazy("exercice de crise"),
 }
 
 

@@ -40,6 +40,7 @@ MEASURED = {
     "backups_tested": "backups",
     "mail_protection": "mail_dmarc",
     "staff_awareness": "phishing",
+    "exercise": "exercise",
 }
 DIAGNOSTIC = "diagnostic"
 CHUNK = 500

@@ -50,6 +50,17 @@ def test_measured_essentials_and_the_care_record_decision(bd):
     assert services_track.status_of(bd.a2).essentials["care_record_decision"] == "done"
 
 
+def test_an_exercise_held_within_a_year_checks_the_exercise_essential(bd):
+    """The exercises service hands its fact (``exercise``) through the contract when an
+    exercise is closed; the track reads it: no mark by hand needed, and an old one expires."""
+    assert services_track.status_of(bd.a2).essentials["exercise"] == "not_done"
+    held = timezone.now() - timezone.timedelta(days=400)
+    contract.record_evidence(bd.a2, "exercise", at=held, value={}, reference="exercise:1")
+    assert services_track.status_of(bd.a2).essentials["exercise"] == "not_done"  # too old
+    contract.record_evidence(bd.a2, "exercise", value={"level": 1}, reference="exercise:2")
+    assert services_track.status_of(bd.a2).essentials["exercise"] == "done"
+
+
 def test_steps_follow_the_diagnostic_the_essentials_and_the_roadmap(bd):
     Assessment.objects.create(
         structure=bd.a2,

@@ -14,7 +14,10 @@ DONE, IN_PROGRESS, NOT_DONE, NOT_APPLICABLE = "done", "in_progress", "not_done",
 STATUSES = (DONE, IN_PROGRESS, NOT_DONE, NOT_APPLICABLE)
 
 # How long a fact stays a proof (days): a scan ages fast, an audit or a campaign a year.
-FRESH_DAYS = {"directory": 365, "exposure": 90, "phishing": 365, "backups": 365}
+# An exercise counts for a year: the national instruction asks for one every year.
+FRESH_DAYS = {
+    "directory": 365, "exposure": 90, "phishing": 365, "backups": 365, "exercise": 365,
+}  # fmt: skip
 WEAK_PASSWORD_RULES = frozenset({"weak_password_policy", "no_lockout"})
 SHORT_PASSWORD_RULES = frozenset({"password_length_below_12"})
 GOOD_REPORTING_RATE = 0.3
@@ -35,12 +38,13 @@ class Facts:
     reporting_rate: float | None = None
     restore_on: date | None = None
     restore_result: str = ""
+    exercise_on: date | None = None  # the latest crisis exercise held (exercises service)
 
 
 @dataclass(frozen=True)
 class AutoStatus:
     status: str
-    source: str  # "directory", "exposure", "phishing", "backups"
+    source: str  # "directory", "exposure", "phishing", "backups", "exercise"
     reason: str  # a stable code the app turns into a sentence
     on: date
 
@@ -105,6 +109,15 @@ def _backups(facts: Facts, today: date) -> AutoStatus | None:
     return AutoStatus(IN_PROGRESS, "backups", "restore_failed", on)
 
 
+def _exercise(facts: Facts, today: date) -> AutoStatus | None:
+    """A crisis exercise held within a year is the essential done; an older one, or none,
+    says nothing (the structure's own answer stands: it may have exercised elsewhere)."""
+    on = facts.exercise_on
+    if on is None or not _fresh(on, "exercise", today):
+        return None
+    return AutoStatus(DONE, "exercise", "exercise_held", on)
+
+
 RULES = {
     "password_policy": _password,
     "exposure": _exposure,
@@ -112,6 +125,7 @@ RULES = {
     "mfa_remote": _mfa,
     "phishing": _phishing,
     "backups": _backups,
+    "exercise": _exercise,
 }
 
 
