@@ -378,7 +378,9 @@ async def postgres_no_ssl(reader, writer) -> None:
 
 
 async def garbage(reader, writer) -> None:
-    writer.write(os.urandom(4096))
+    # A fixed first byte: random bytes starting with 0xFF (1 run in 256) read as a telnet
+    # option negotiation (IAC), which is a correct identification, not garbage.
+    writer.write(b"\x00" + os.urandom(4095))
     await writer.drain()
     await asyncio.sleep(1)
 
