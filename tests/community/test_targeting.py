@@ -37,8 +37,12 @@ def big(region) -> Structure:
         finess_ej="970300018", name="Groupe Gamma", legal_status="private"
     )
     return Structure.objects.create(
-        finess_et="970300026", name="Clinique Gamma", organisation=org, category="clinique",
-        beds=520, departement="973",
+        finess_et="970300026",
+        name="Clinique Gamma",
+        organisation=org,
+        category="clinique",
+        beds=520,
+        departement="973",
     )
 
 
@@ -83,17 +87,30 @@ def test_size_bounds_match_structure_size_label(capacity, size):
 
 def test_products_through_active_software_lines(region, big):
     SoftwareLine.objects.create(
-        structure=region.a, origin="exposure", source_key="exposure:vpn.alpha.test:443",
-        vendor="Fortinet", product="FortiOS", version="7.0.12",
+        structure=region.a,
+        origin="exposure",
+        source_key="exposure:vpn.alpha.test:443",
+        vendor="Fortinet",
+        product="FortiOS",
+        version="7.0.12",
     )
     SoftwareLine.objects.create(
-        structure=region.b, origin="declared", name="Dossier de soins NetSoins",
-        vendor="Teranga", product="NetSoins", version="5",
+        structure=region.b,
+        origin="declared",
+        name="Dossier de soins NetSoins",
+        vendor="Teranga",
+        product="NetSoins",
+        version="5",
     )
     # an old line no longer seen does not count
     SoftwareLine.objects.create(
-        structure=big, origin="exposure", source_key="exposure:old.gamma.test:443",
-        vendor="Fortinet", product="FortiOS", version="6.4", active=False,
+        structure=big,
+        origin="exposure",
+        source_key="exposure:old.gamma.test:443",
+        vendor="Fortinet",
+        product="FortiOS",
+        version="6.4",
+        active=False,
     )
     # case-insensitive containment on the product
     assert names(target(products=["fortios"])) == {region.a.name}
