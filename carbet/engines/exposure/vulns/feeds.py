@@ -11,12 +11,13 @@ transaction: a bad file changes nothing. Re-importing the same file changes noth
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cve (
@@ -82,6 +83,72 @@ class KevEntry:
     cvss: float | None
     epss: float | None
     nvd_products: int
+
+
+class FeedRow(NamedTuple):
+    """One vulnerable cpeMatch row with its CVE's dates, scores and text (streamed, cheap)."""
+
+    cve_id: str
+    vendor: str
+    product: str
+    version: str
+    start_incl: str
+    start_excl: str
+    end_incl: str
+    end_excl: str
+    cvss: float | None
+    published: str
+    modified: str
+    description: str
+    epss: float | None
+
+
+@dataclass(frozen=True)
+class KevRecord:
+    """A KEV entry as the catalogue states it, with what NVD and EPSS add."""
+
+    cve_id: str
+    vendor: str
+    product: str
+    name: str
+    date_added: str
+    due_date: str
+    ransomware: str
+    required_action: str
+    cvss: float | None
+    epss: float | None
+    published: str
+    description: str
+    nvd_products: int
+
+
+@dataclass(frozen=True)
+class CertfrRecord:
+    """A CERT-FR alert or advisory, its products (as published) and CVEs."""
+
+    id: str
+    title: str
+    date: str
+    url: str
+    products: tuple[str, ...]
+    cves: tuple[str, ...]
+
+
+STREAM_COLUMNS = """
+SELECT m.cve_id, m.vendor, m.product, coalesce(m.version, ''), coalesce(m.start_incl, ''),
+       coalesce(m.start_excl, ''), coalesce(m.end_incl, ''), coalesce(m.end_excl, ''), c.cvss,
+       coalesce(c.published, ''), coalesce(c.modified, ''), coalesce(c.description, ''), e.epss
+FROM cpe_match m JOIN cve c ON c.id = m.cve_id LEFT JOIN epss e ON e.cve_id = m.cve_id
+"""
+
+KEV_RECORDS = """
+SELECT k.cve_id, coalesce(k.vendor, ''), coalesce(k.product, ''), coalesce(k.name, ''),
+       coalesce(k.date_added, ''), coalesce(k.due_date, ''), coalesce(k.ransomware, ''),
+       coalesce(k.required_action, ''), c.cvss, e.epss, coalesce(c.published, ''),
+       coalesce(c.description, ''), (SELECT count(*) FROM cpe_match m WHERE m.cve_id = k.cve_id)
+FROM kev k LEFT JOIN cve c ON c.id = k.cve_id LEFT JOIN epss e ON e.cve_id = k.cve_id
+ORDER BY k.cve_id
+"""
 
 
 class FeedError(Exception):
@@ -244,6 +311,82 @@ class FeedStore:
             "SELECT alert_id FROM certfr_cve WHERE cve_id = ? ORDER BY alert_id", (cve_id,)
         )
         return [row[0] for row in cursor]
+
+    def stream_rows(
+        self,
+        *,
+        products: Collection[str] | None = None,
+        cves: Collection[str] | None = None,
+        min_cvss: float | None = None,
+    ) -> Iterator[FeedRow]:
+        """Vulnerable cpeMatch rows ordered by CVE id, read as a stream (one SQLite cursor).
+
+        ``products``: only rows of these CPE product names; ``cves``: only these CVEs;
+        ``min_cvss``: only CVEs at or above this score, or in KEV, or named by CERT-FR."""
+        where: list[str] = []
+        params: list[str | float] = []
+        if products is not None:
+            where.append("m.product IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(sorted(set(products))))
+        if cves is not None:
+            where.append("m.cve_id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(sorted(set(cves))))
+        if min_cvss is not None:
+            where.append(
+                "(c.cvss >= ? OR m.cve_id IN (SELECT cve_id FROM kev)"
+                " OR m.cve_id IN (SELECT cve_id FROM certfr_cve))"
+            )
+            params.append(min_cvss)
+        query = STREAM_COLUMNS + (" WHERE " + " AND ".join(where) if where else "")
+        cursor = self.connection.execute(query + " ORDER BY m.cve_id", params)
+        while batch := cursor.fetchmany(2000):
+            yield from map(FeedRow._make, batch)
+
+    def kev_records(self) -> list[KevRecord]:
+        """The whole KEV catalogue, with NVD's score, date and text and EPSS when known."""
+        return [KevRecord(*row) for row in self.connection.execute(KEV_RECORDS)]
+
+    def certfr_records(self) -> list[CertfrRecord]:
+        """Every CERT-FR alert with its CVEs (products as the importer stored them)."""
+        cves: dict[str, list[str]] = {}
+        for alert_id, cve_id in self.connection.execute(
+            "SELECT alert_id, cve_id FROM certfr_cve ORDER BY alert_id, cve_id"
+        ):
+            cves.setdefault(alert_id, []).append(cve_id)
+        records = []
+        for alert_id, title, date, url, products in self.connection.execute(
+            "SELECT id, coalesce(title, ''), coalesce(date, ''), coalesce(url, ''), "
+            "coalesce(products, '[]') FROM certfr ORDER BY id"
+        ):
+            try:
+                names = tuple(str(p) for p in json.loads(products) if isinstance(p, str))
+            except (ValueError, TypeError):
+                names = ()
+            records.append(
+                CertfrRecord(alert_id, title, date, url, names, tuple(cves.get(alert_id, ())))
+            )
+        return records
+
+    def described(self, cves: Collection[str]) -> set[str]:
+        """Those of ``cves`` that NVD describes with at least one vulnerable cpeMatch row."""
+        cursor = self.connection.execute(
+            "SELECT DISTINCT cve_id FROM cpe_match "
+            "WHERE cve_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(cves))),),
+        )
+        return {row[0] for row in cursor}
+
+    def changed_since(self, since: str) -> set[str]:
+        """CVE ids published or modified by NVD, added to KEV or named by a CERT-FR alert
+        dated on or after ``since`` (an ISO date; the feeds' own timestamps compare as text)."""
+        cursor = self.connection.execute(
+            "SELECT id FROM cve WHERE published >= :since OR modified >= :since "
+            "UNION SELECT cve_id FROM kev WHERE date_added >= :since "
+            "UNION SELECT l.cve_id FROM certfr_cve l JOIN certfr a ON a.id = l.alert_id "
+            "WHERE a.date >= :since",
+            {"since": since},
+        )
+        return {row[0] for row in cursor}
 
     def counts(self) -> dict[str, int]:
         tables = {"nvd": "cve", "kev": "kev", "epss": "epss", "certfr": "certfr"}

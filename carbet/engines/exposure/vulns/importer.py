@@ -376,17 +376,23 @@ def _certfr_alert(item: Any, index: int, name: str) -> tuple[tuple[Any, ...], li
     alert_id = str(item.get("id") or item.get("reference") or "")
     if not alert_id:
         raise FeedError(f"{name}: alert #{index + 1} has no id/reference")
+    for field in ("cves", "products", "affected_systems"):
+        if not isinstance(item.get(field) or [], list):
+            raise FeedError(f"{name}: {alert_id}: {field} is not a list")
     cves: list[str] = []
     for cve in item.get("cves") or []:
         value = cve.get("name", "") if isinstance(cve, dict) else str(cve)
-        if not CVE_ID.match(value):
-            raise FeedError(f"{name}: {alert_id}: invalid CVE {value[:40]!r}")
+        if not isinstance(value, str) or not CVE_ID.match(value):
+            raise FeedError(f"{name}: {alert_id}: invalid CVE {str(value)[:40]!r}")
         cves.append(value)
     products = [str(p) for p in item.get("products") or [] if isinstance(p, str)]
     for system in item.get("affected_systems") or []:
-        product = (system or {}).get("product") or {} if isinstance(system, dict) else {}
-        vendor = (product.get("vendor") or {}).get("name", "") if isinstance(product, dict) else ""
-        label = " ".join(x for x in (vendor, product.get("name", "")) if x).strip()
+        product = system.get("product") if isinstance(system, dict) else None
+        product = product if isinstance(product, dict) else {}
+        vendor = product.get("vendor")
+        vendor_name = vendor.get("name", "") if isinstance(vendor, dict) else ""
+        parts = (vendor_name, product.get("name", ""))
+        label = " ".join(x for x in parts if isinstance(x, str) and x).strip()
         if label:
             products.append(label)
     date = str(item.get("date") or "")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cmp_to_key
+from functools import cmp_to_key, lru_cache
 from typing import Any
 
 PRE_RELEASE = frozenset({"alpha", "beta", "rc", "pre", "preview", "dev", "snapshot", "cr"})
@@ -70,7 +70,13 @@ def canonical(version: str, vendor: str = "") -> str:
 
 
 def tokens(version: str) -> list[Token]:
-    return [int(t) if t.isdigit() else t for t in _TOKEN.findall(normalise(version))]
+    return list(_tokens(version))
+
+
+@lru_cache(maxsize=1 << 16)
+def _tokens(version: str) -> tuple[Token, ...]:
+    """Cached: matching a region's inventory compares the same few versions again and again."""
+    return tuple(int(t) if t.isdigit() else t for t in _TOKEN.findall(normalise(version)))
 
 
 def _missing_vs(token: Token) -> int:
@@ -83,7 +89,7 @@ def _missing_vs(token: Token) -> int:
 def compare(a: str, b: str, vendor: str = "") -> int:
     """-1, 0 or 1 like ``cmp``. ``vendor`` is the CPE vendor (reserved for rules that differ
     between vendors; today's rules hold for the ones we see)."""
-    ta, tb = tokens(a), tokens(b)
+    ta, tb = _tokens(a), _tokens(b)
     for index in range(max(len(ta), len(tb))):
         if index >= len(ta):
             return _missing_vs(tb[index])
@@ -127,7 +133,7 @@ def in_range(
 
     A cpeMatch with neither an exact version nor a bound matches every version ("*"); we
     only get here with one or the other."""
-    if not tokens(version):
+    if not _tokens(version):
         return False
     if exact and exact not in ("*", "-"):
         return compare(version, exact, vendor) == 0
