@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from carbet.crisis.choices import IndicatorType, Tlp
 from carbet.crisis.models import CrisisCase, Indicator
+from carbet.engines.tlp import AMBER_STRICT, STIX_MARKINGS
 
 _PATTERN = {
     IndicatorType.IPV4: "ipv4-addr:value",
@@ -27,21 +28,10 @@ _PATTERN = {
     IndicatorType.SHA256: "file:hashes.'SHA-256'",
     IndicatorType.FILENAME: "file:name",
 }
-# STIX 2.1 defines TLP 1.0 markings; TLP 2.0's CLEAR is WHITE, AMBER+STRICT is AMBER plus a
-# statement saying so.
-_TLP = {
-    Tlp.CLEAR: stix2.TLP_WHITE,
-    Tlp.GREEN: stix2.TLP_GREEN,
-    Tlp.AMBER: stix2.TLP_AMBER,
-    Tlp.AMBER_STRICT: stix2.TLP_AMBER,
-    Tlp.RED: stix2.TLP_RED,
-}
-_STRICT = stix2.MarkingDefinition(
-    id="marking-definition--" + str(uuid.uuid5(uuid.NAMESPACE_URL, "carbet:tlp:amber+strict")),
-    created="2026-01-01T00:00:00.000Z",
-    definition_type="statement",
-    definition=stix2.StatementMarking(statement="TLP:AMBER+STRICT"),
-)
+# TLP 2.0 as STIX 2.1 markings (CLEAR is WHITE, AMBER+STRICT is AMBER plus a statement): shared
+# with the community exports (carbet.engines.tlp).
+_TLP = {level: STIX_MARKINGS[level] for level in Tlp}
+_STRICT = AMBER_STRICT
 # Stable ids: the same indicator of the same case is the same STIX object in every export.
 _NAMESPACE = uuid.UUID("6f3b1c0e-5d7a-4c61-9a55-1c0a7e2b9d40")
 
