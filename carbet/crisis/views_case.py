@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -197,10 +196,6 @@ def log(request, pk: int):
     before = request.GET.get("avant", "")
     page = entries.filter(sequence__lt=int(before)) if before.isdigit() else entries
     shown = list(sel.with_corrections(case, page.order_by("-sequence")[:LOG_PAGE]))
-    # One reverse() for the page, not one per entry.
-    correct = reverse("crisis:correct", args=[case.pk, 987654321])
-    for entry in shown:
-        entry.correct_url = correct.replace("987654321", str(entry.pk))
     older = (
         shown[-1].sequence
         if shown and page.filter(sequence__lt=shown[-1].sequence).exists()
