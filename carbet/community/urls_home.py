@@ -1,5 +1,7 @@
-"""Pages of the community service: home (included by carbet.community.urls)."""
+"""Pages of the community service: its home (included by carbet.community.urls)."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from carbet.community import views_home
+
+urlpatterns = [path("", views_home.home, name="home")]
