@@ -75,6 +75,8 @@ class Kind(StrEnum):
     # Files of the directory service, whatever their name.
     AD_SNAPSHOT = "ad_snapshot"
     PINGCASTLE = "pingcastle"
+    # A zip archive read by its caller (a MISP feed): only the signature is checked here.
+    ZIP = "zip"
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ SPECS: dict[Kind, _Spec] = {
     Kind.TABLE: _Spec(gettext_lazy("CSV ou classeur Excel (.xlsx)"), (), ".csv"),
     Kind.AD_SNAPSHOT: _Spec(gettext_lazy("instantané « carbet ad collect »"), (), ".carbetad"),
     Kind.PINGCASTLE: _Spec(gettext_lazy("rapport PingCastle (XML)"), (), ".xml", text=True),
+    Kind.ZIP: _Spec(gettext_lazy("archive ZIP"), (".zip",), ".zip"),
 }
 
 # The sets the services accept (kept as they were before this module).
@@ -232,6 +235,8 @@ def content_matches(kind: Kind, head: bytes, opener: Callable[[], IO[bytes]]) ->
         return mimetype is not None and mimetype.strip() == _ODF_TYPES[kind]
     if kind is Kind.AD_SNAPSHOT:
         return head.startswith(AD_SNAPSHOT_MAGIC)
+    if kind is Kind.ZIP:
+        return head.startswith(ZIP_MAGIC)
     if kind is Kind.TABLE:
         # XLSX (and the legacy formats engines.tabular explains) or text: checked for NULs.
         return head.startswith((ZIP_MAGIC, OLE2_MAGIC)) or b"\x00" not in head
