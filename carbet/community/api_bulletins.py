@@ -179,7 +179,7 @@ def list_deliveries(
 def acknowledge(request: HttpRequest, id: int, payload: CommunityBulletinAckIn):
     delivery = access.owned_for(
         actor(request),
-        BulletinDelivery.objects.select_related("bulletin"),
+        BulletinDelivery,
         id,
         CommunityPerm.ACKNOWLEDGE,
         see=CommunityPerm.VIEW,

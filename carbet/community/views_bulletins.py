@@ -86,7 +86,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def bulletin_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = access.owned_for(
         request.user,
-        BulletinDelivery.objects.select_related("bulletin"),
+        BulletinDelivery,
         pk,
         CommunityPerm.ACKNOWLEDGE,
         see=CommunityPerm.VIEW,

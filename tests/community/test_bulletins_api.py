@@ -106,3 +106,34 @@ def test_centre_routes_refuse_structure_people(region, api, role):  # noqa: F811
     if role in ("director_b", "ars_viewer"):
         text = client.get("/community/bulletin-deliveries").content.decode()
         assert SECRET_A not in text and "applied" not in text
+
+
+def test_every_bulletin_route_refuses_b_and_serves_the_centre(region):
+    """The cross-tenant walk of tests/api, on this part's routes only: B's token gets 403/404
+    on A's bulletin and delivery without any of A's text; the centre's calls reach them."""
+    from carbet.api.urls import api_route_inventory
+    from tests.api.conftest import token_client
+    from tests.api.walk import call, fill, openapi, path_parameters
+    from tests.community.walk_seed_bulletins import API_OBJECT_PARAMETERS, seed
+
+    seed(region.a)
+    objects = {key: str(make(region).pk) for key, make in API_OBJECT_PARAMETERS.items()}
+    schema = openapi()
+    routes = [
+        (method, template)
+        for method, template in api_route_inventory()
+        if template.startswith("/api/v1/community/bulletin")
+    ]
+    assert len(routes) == 7
+    b_client = token_client(region.users["director_b"])
+    centre = token_client(region.users["centre_admin"])
+    for method, template in routes:
+        params = path_parameters(template)
+        path = fill(template, {p: objects[p] for p in params})
+        response = call(b_client, method, template, path, schema)
+        if params:
+            assert response.status_code in (403, 404), (method, path, response.status_code)
+        text = response.content.decode()
+        assert "CH Alpha-Secret" not in text and region.a.name not in text, (method, path)
+        served = call(centre, method, template, path, schema)
+        assert served.status_code != 404 and served.status_code < 500, (method, path)
