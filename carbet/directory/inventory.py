@@ -17,7 +17,9 @@ def _split(key: str) -> tuple[str, str]:
 
 
 def provide(structure_ids: Iterable[int] | None) -> Iterator[DetectedProduct]:
-    audits = DirectoryAudit.objects.filter(status=AuditStatus.DONE)
+    # Only audits that counted the computers' systems (a collected snapshot): a PingCastle
+    # report lists none, and must not make the operating systems look gone.
+    audits = DirectoryAudit.objects.filter(status=AuditStatus.DONE, counts__has_key="systems")
     if structure_ids is not None:
         audits = audits.filter(structure_id__in=list(structure_ids))
     latest = audits.values("structure_id", "domain").annotate(last=Max("id"))
@@ -25,8 +27,11 @@ def provide(structure_ids: Iterable[int] | None) -> Iterator[DetectedProduct]:
         "structure_id", "domain", "counts"
     )
     for structure_id, domain, counts in rows:
-        for key, machines in sorted(((counts or {}).get("systems") or {}).items()):
-            name, version = _split(key)
+        systems = (counts or {}).get("systems")
+        for key, machines in sorted(systems.items() if isinstance(systems, dict) else []):
+            name, version = _split(str(key))
+            if not name.strip() or not isinstance(machines, int) or machines < 1:
+                continue
             yield DetectedProduct(
                 structure_id=structure_id,
                 source="directory",
