@@ -445,6 +445,15 @@ def parse_archive(data: bytes) -> list[engine.SharedEvent]:
 # --- Import: saving -----------------------------------------------------------------------------
 
 
+def _attributes(event: engine.SharedEvent) -> list[dict[str, str]]:
+    """The event's attributes as the model keeps them: type, value, category, comment."""
+    notes = list(event.notes) + [("", "")] * (len(event.attributes) - len(event.notes))
+    return [
+        {"type": kind, "value": value, "category": category, "comment": comment}
+        for (kind, value), (category, comment) in zip(event.attributes, notes, strict=False)
+    ]
+
+
 def _values(event: engine.SharedEvent, feed: FeedImport, now: dt.datetime) -> dict[str, Any]:
     return {
         "info": event.info[:500],
@@ -452,7 +461,7 @@ def _values(event: engine.SharedEvent, feed: FeedImport, now: dt.datetime) -> di
         "threat_level": event.threat_level,
         "tlp": event.tlp if event.tlp in Tlp.values else Tlp.AMBER,
         "org": event.organisation[:200],
-        "attributes": [{"type": kind, "value": value} for kind, value in event.attributes],
+        "attributes": _attributes(event),
         "cves": list(event.cves),
         "feed": feed,
         "imported_at": now,

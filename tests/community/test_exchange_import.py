@@ -109,7 +109,13 @@ def test_a_feed_directory_is_imported_and_pointed_at_tracked_cves(tracked, tmp_p
     assert a.info == "Campagne VPN contre les hôpitaux" and a.org == PEER
     assert a.tlp == "amber" and a.threat_level == 1 and str(a.date) == "2026-11-30"
     assert a.cves == ["CVE-2024-3400", "CVE-2099-0001"]
-    assert {"type": "domain", "value": "c2.example.net"} in a.attributes
+    assert {
+        "type": "domain",
+        "value": "c2.example.net",
+        "category": "Network activity",
+        "comment": "",
+    } in a.attributes
+    assert a.attributes[0]["comment"] == "exploitée"
     assert SharedEvent.objects.get(uuid=EVENT_B).tlp == "green"
     entry = AuditEntry.objects.get(action="community.exchange.import")
     assert entry.changes == {"events": 2, "new": 2, "updated": 0, "attributes": 3}
@@ -121,7 +127,7 @@ def test_a_feed_directory_is_imported_and_pointed_at_tracked_cves(tracked, tmp_p
     assert page.status_code == 200
     body = page.content.decode()
     assert "PAN-OS GlobalProtect" in body  # the tracked vulnerability, pointed out
-    assert "c2.example.net" in body and "TLP:AMBER" in body
+    assert "c2.example.net" in body and "TLP:AMBER" in body and "Network activity" in body
     assert "CVE-2099-0001" not in body.split("Attributs")[0].split("déjà suivies")[1]
 
 

@@ -72,6 +72,8 @@ class SharedEvent:
     references: tuple[str, ...]
     products: tuple[str, ...]
     attributes: tuple[tuple[str, str], ...]  # every (type, value), objects' included
+    # (category, comment) of each attribute, in the order of ``attributes``
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 def _check(item: BulletinExport) -> None:
@@ -296,6 +298,18 @@ def _shape(name: str, data: Any, expected: str) -> tuple[dict[str, Any], list[tu
     return event, attributes
 
 
+def _note(value: Any) -> str:
+    return value[:500] if isinstance(value, str) else ""
+
+
+def _notes(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """(category, comment) of each attribute checked by :func:`_shape`, in the same order."""
+    items = list(event.get("Attribute") or [])
+    for item in event.get("Object") or []:
+        items += item.get("Attribute") or []
+    return [(_note(i.get("category")), _note(i.get("comment"))) for i in items]
+
+
 def _event(name: str, data: Any, expected: str) -> SharedEvent:
     event, attributes = _shape(name, data, expected)
     try:  # pymisp reads what passed the checks above; it raises its own errors on the rest
@@ -323,6 +337,7 @@ def _event(name: str, data: Any, expected: str) -> SharedEvent:
         references=tuple(dict.fromkeys(v for k, v in attributes if k in ("link", "url"))),
         products=tuple(dict.fromkeys(v for k, v in attributes if k == "cpe")),
         attributes=tuple(attributes),
+        notes=tuple(_notes(event)),
     )  # fmt: skip
 
 
