@@ -9,7 +9,7 @@
    entries published, modified, added or alerted on since the day of the last successful run
    (the last run's day included, so nothing falls between two runs), plus every entry for the
    lines that appeared since that run (a product declared today is checked against the whole
-   history, not only today's news);
+   history, not only today's news). The first pass of each day is full;
 3. the regional :class:`Vulnerability` rows and the per-structure :class:`StructureAlert` rows
    are written in bulk (one alert per structure and vulnerability, whatever the number of lines);
 4. each structure's alerts become findings through the ingest service. A full run is
@@ -387,10 +387,22 @@ def _sync_inventories() -> None:
     services_inventory.sync()
 
 
-def last_success() -> MatchRun | None:
-    return (
-        MatchRun.objects.filter(error="", finished_at__isnull=False).order_by("-started_at").first()
-    )
+def last_success(kind: str | None = None) -> MatchRun | None:
+    runs = MatchRun.objects.filter(error="", finished_at__isnull=False)
+    if kind:
+        runs = runs.filter(kind=kind)
+    return runs.order_by("-started_at").first()
+
+
+def _kind(full: bool, previous: MatchRun | None, now: datetime) -> str:
+    """Full when asked, when nothing ran yet, and for the first pass of each day (so a product
+    removed from an inventory has its finding closed within a day); daily otherwise."""
+    if full or previous is None:
+        return FULL
+    last_full = last_success(FULL)
+    if last_full is None or timezone.localdate(last_full.started_at) < timezone.localdate(now):
+        return FULL
+    return DAILY
 
 
 def _matches(full: bool, previous: MatchRun | None, threshold: float, lines: _Counted):
@@ -418,9 +430,9 @@ def run(full: bool) -> dict[str, int]:
     same feeds creates nothing and sends nothing."""
     from carbet.community import mail_alerts
 
-    previous = None if full else last_success()
-    kind = FULL if full or previous is None else DAILY
     now = timezone.now()
+    previous = None if full else last_success()
+    kind = _kind(full, previous, now)
     started = time.monotonic()
     match_run = MatchRun.objects.create(kind=kind, started_at=now)
     lines = _Counted()

@@ -4,6 +4,7 @@ a real SMTP server on loopback (aiosmtpd)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import sqlite3
 
@@ -213,3 +214,15 @@ def test_failed_run_is_recorded(region, feeds, inventories, smtp_inbox, monkeypa
     assert not StructureAlert.objects.visible_to(SYSTEM).exists()
     # A failed run is never the reference of the next daily run.
     assert matching.last_success() is None
+
+
+def test_the_first_pass_of_each_day_is_full(region, feeds, inventories, smtp_inbox):
+    """So a product removed yesterday has its finding closed today without anyone asking."""
+    matching.run(full=True)
+    MatchRun.objects.update(started_at=timezone.now() - dt.timedelta(days=1))
+    services_inventory.delete_line(SYSTEM, inventories["fortios"])
+    assert matching.run(full=False)["full"] == 1
+    finding = Finding.objects.visible_to(SYSTEM).get(source=COMMUNITY_SOURCE)
+    assert finding.status == Status.VERIFIED_CLOSED
+    assert matching.run(full=False)["full"] == 0
+    assert len(smtp_inbox.messages) == len(A_PEOPLE)
