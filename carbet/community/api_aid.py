@@ -292,7 +292,7 @@ def put_own_profile(request: HttpRequest, payload: CommunityAidProfileIn):
     summary="Écrire à une personne de l'annuaire",
 )
 def contact_profile(request: HttpRequest, id: int, payload: CommunityAidAnswerIn):
-    profile = get_object_or_404(selectors_aid.directory(actor(request)), pk=id)
+    profile = get_object_or_404(selectors_aid.profiles_reachable(actor(request)), pk=id)
     structure = _acting(request, payload.structure)
     thread = services_aid.contact_profile(
         actor(request), profile, structure, payload.body, ip=client_ip(request)

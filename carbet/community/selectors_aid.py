@@ -232,6 +232,14 @@ def directory(
     return rows.filter(pk__in=keep)
 
 
+def profiles_reachable(actor: Actor) -> QuerySet[SkillProfile]:
+    """The profiles ``actor`` may reach by id: those in the directory; every one for the
+    centre (which may look but, not being a structure, never writes to them)."""
+    if sees_everything(actor):
+        return SkillProfile.objects.select_related("user", "structure")
+    return directory(actor)
+
+
 def searchable_text(profile: SkillProfile) -> str:
     parts = [*profile.skills, *profile.software, profile.description, profile.structure.name]
     return " ".join(str(p) for p in parts).lower()

@@ -336,7 +336,7 @@ def skills_edit(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def skill_contact(request: HttpRequest, pk: int) -> HttpResponse:
-    profile: SkillProfile = get_object_or_404(selectors_aid.directory(request.user), pk=pk)
+    profile: SkillProfile = get_object_or_404(selectors_aid.profiles_reachable(request.user), pk=pk)
     access.require(request.user, CommunityPerm.AID)
     structures = selectors_aid.acting_structures(request.user).exclude(pk=profile.structure_id)
     if not structures.exists():

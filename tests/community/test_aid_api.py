@@ -114,3 +114,45 @@ def test_skills_directory(region, api, smtp_inbox):
 def test_the_ars_gets_nothing(region, api):
     for path in ("/posts", "/threads", "/skills", "/skills/me"):
         assert_error(api("ars_viewer").get(BASE + path), 403)
+
+
+def _my_routes(region):
+    from carbet.api.urls import api_route_inventory
+    from tests.api.walk import fill, path_parameters
+    from tests.community import walk_seed_aid, walk_seed_solutions
+
+    makers = {**walk_seed_aid.API_OBJECT_PARAMETERS, **walk_seed_solutions.API_OBJECT_PARAMETERS}
+    objects = {key: str(make(region).pk) for key, make in makers.items()}
+    routes = []
+    for method, template in api_route_inventory():
+        if template.startswith(("/api/v1/community/aid", "/api/v1/community/solutions")):
+            path = fill(template, {p: objects[p] for p in path_parameters(template)})
+            routes.append((method, template, path))
+    assert len(routes) >= 25
+    return sorted(routes, key=lambda r: r[0] == "DELETE")
+
+
+def test_every_aid_and_solutions_route_is_refused_to_the_ars(region):
+    """The ARS reads regional aggregates only: each route of both parts is a 403 or a 404."""
+    from tests.api.walk import call, openapi
+
+    client, schema = token_client(region.users["ars_viewer"]), openapi()
+    for method, template, path in _my_routes(region):
+        response = call(client, method, template, path, schema)
+        assert response.status_code in (403, 404), (method, path, response.status_code)
+
+
+def test_the_walk_objects_are_real(region):
+    """Positive control of the walks: the centre reaches every object of both parts (a 403
+    where it may not write for a structure, never a 404 nor an error)."""
+    from tests.api.walk import call, openapi
+
+    client, schema = token_client(region.users["centre_admin"]), openapi()
+    for method, template, path in _my_routes(region):
+        response = call(client, method, template, path, schema)
+        assert response.status_code != 404 and response.status_code < 500, (
+            method,
+            path,
+            response.status_code,
+            response.content[:300],
+        )
