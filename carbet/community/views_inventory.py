@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from carbet.accounts.roles import Perm
 from carbet.audit.services import client_ip
+from carbet.community import selectors_alerts
 from carbet.community import selectors_inventory as selectors
 from carbet.community import services_inventory as services
 from carbet.community.choices import LineOrigin
@@ -78,9 +79,9 @@ def inventory(request: HttpRequest, structure_id: int) -> HttpResponse:
             "form": form,
             "can_export": can(request.user, Perm.EXPORT_RUN, structure),
             "can_region": can(request.user, CommunityPerm.REGION),
-            # The matched alerts block (community/inventory/_alerts.html) is wired by the
-            # alerts part: its view sets ``show_alerts`` and ``alerts`` in this context.
-            "show_alerts": False,
+            # The matched alerts of the structure (community/inventory/_alerts.html).
+            "show_alerts": True,
+            "alerts": selectors_alerts.structure_alerts(request.user, structure),
         },
     )
 

@@ -199,3 +199,11 @@ def test_api_regional_exposure_is_for_the_centre(region, alerts, api):
 
 def a_vuln(alerts) -> int:
     return alerts["a"].vulnerability_id
+
+
+def test_the_inventory_page_shows_the_structures_alerts(region, alerts):
+    response = region.client("director").get(url("inventory", region.a.pk))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Alertes ciblées" in text and url("alert_detail", alerts["a"].pk) in text
+    assert url("alert_detail", alerts["b"].pk) not in text
