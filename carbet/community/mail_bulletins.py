@@ -88,23 +88,34 @@ def render_message(
     return message
 
 
-def send(bulletin: Bulletin, structure: Structure, *, reminder: bool) -> list[str]:
-    """Send the notice (or the reminder) to the structure's people; the addresses reached."""
-    people = recipients(structure)
+def send(
+    bulletin: Bulletin,
+    structure: Structure,
+    *,
+    reminder: bool,
+    people: list[Recipient] | None = None,
+) -> list[str]:
+    """Send the notice (or the reminder) to the structure's people (``people``, found here if
+    not given); the addresses reached (none when the mail server cannot be reached)."""
+    if people is None:
+        people = recipients(structure)
     reached: list[str] = []
     if not people:
         return reached
-    with mailers.default as connection:
-        for person in people:
-            try:
-                connection.send_messages(
-                    [render_message(bulletin, structure, person, reminder=reminder)]
-                )
-            except OSError:
-                log.exception(
-                    "bulletin mail not sent",
-                    extra={"bulletin": bulletin.pk, "structure": structure.pk},
-                )
-                continue
-            reached.append(person.email)
+    try:
+        with mailers.default as connection:
+            for person in people:
+                try:
+                    connection.send_messages(
+                        [render_message(bulletin, structure, person, reminder=reminder)]
+                    )
+                except OSError:
+                    log.exception(
+                        "bulletin mail not sent",
+                        extra={"bulletin": bulletin.pk, "structure": structure.pk},
+                    )
+                    continue
+                reached.append(person.email)
+    except OSError:  # the mail server cannot be reached at all
+        log.exception("mail server unreachable", extra={"bulletin": bulletin.pk})
     return reached

@@ -56,19 +56,45 @@ def render(text: str, *, heading_offset: int = 1) -> SafeString:
     return mark_safe(_MD.renderer.render(tokens, _MD.options, {}))  # noqa: S308
 
 
+def _inline_text(token: Any) -> str:
+    parts = []
+    href = ""
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "link_open":
+            href = str(child.attrGet("href") or "")
+        elif child.type == "link_close" and href and _SAFE_HREF.match(href):
+            parts.append(f" ({href})")
+    return "".join(parts)
+
+
 def plain(text: str) -> str:
-    """The text of ``text`` without its Markdown marks (for plain-text e-mails)."""
+    """The text of ``text`` without its Markdown marks (for plain-text e-mails); list items keep
+    their "-" or "1." marker."""
     out: list[str] = []
+    lists: list[list[int]] = []  # [counter] per open ordered list, [-1] for a bullet list
+    marker = ""
     for token in _MD.parse(text or ""):
-        if token.type == "inline":
-            out.append(
-                "".join(
-                    c.content
-                    if c.type in ("text", "code_inline")
-                    else ("\n" if c.type in ("softbreak", "hardbreak") else "")
-                    for c in token.children or ()
-                )
-            )
+        if token.type == "bullet_list_open":
+            lists.append([-1])
+        elif token.type == "ordered_list_open":
+            lists.append([int(token.attrGet("start") or 1) - 1])
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif token.type == "list_item_open" and lists:
+            counter = lists[-1]
+            if counter[0] < 0:
+                marker = "- "
+            else:
+                counter[0] += 1
+                marker = f"{counter[0]}. "
+        elif token.type == "inline":
+            indent = "  " * max(0, len(lists) - 1)
+            out.append(indent + marker + _inline_text(token))
+            marker = ""
         elif token.type in ("fence", "code_block"):
             out.append(token.content.rstrip("\n"))
-    return "\n\n".join(part for part in out if part)
+    return "\n\n".join(part for part in out if part.strip())

@@ -282,7 +282,13 @@ def publish(actor: Actor, bulletin: Bulletin, *, ip: str | None = None, notify: 
         locked.save(update_fields=["status", "published_at", "updated_at"])
         BulletinDelivery.objects.bulk_create(
             [
-                BulletinDelivery(bulletin=locked, structure_id=pk, delivered_at=now)
+                # notify=False: marked as told, so no later run mails them either
+                BulletinDelivery(
+                    bulletin=locked,
+                    structure_id=pk,
+                    delivered_at=now,
+                    emailed_at=None if notify else now,
+                )
                 for pk in targets
             ],
             ignore_conflicts=True,
@@ -303,7 +309,8 @@ def publish(actor: Actor, bulletin: Bulletin, *, ip: str | None = None, notify: 
 
 def mail_deliveries(bulletin: Bulletin) -> int:
     """E-mail the structures of ``bulletin`` not yet told (claimed row by row, so two runs never
-    send twice); the number of structures told."""
+    send twice); the number of structures told. A structure none of whose people could be
+    reached (mail server down) is released, and the next ``send_reminders`` run tries again."""
     pending = (
         BulletinDelivery.objects.visible_to(SYSTEM)
         .filter(bulletin=bulletin, emailed_at__isnull=True)
@@ -319,11 +326,16 @@ def mail_deliveries(bulletin: Bulletin) -> int:
         )
         if not claimed:
             continue
-        addresses = mail.send(bulletin, delivery.structure, reminder=False)
-        BulletinDelivery.objects.visible_to(SYSTEM).filter(pk=delivery.pk).update(
-            recipients=addresses
-        )
+        people = mail.recipients(delivery.structure)
+        addresses = mail.send(bulletin, delivery.structure, reminder=False, people=people)
+        row = BulletinDelivery.objects.visible_to(SYSTEM).filter(pk=delivery.pk)
+        if people and not addresses:
+            row.update(emailed_at=None)
+            continue
+        row.update(recipients=addresses)
         told += 1 if addresses else 0
+    if not told:
+        return 0
     audit.record(
         SYSTEM,
         "community.bulletin.mailed",
@@ -471,6 +483,14 @@ def send_reminders(now: datetime | None = None) -> int:
     (beyond "read"): at most once per ``remind_after_days`` and three times in all. The number
     of structures reminded; running it twice sends nothing more."""
     now = now or timezone.now()
+    unsent = (
+        BulletinDelivery.objects.visible_to(SYSTEM)
+        .filter(bulletin__status=BulletinStatus.PUBLISHED, emailed_at__isnull=True)
+        .values_list("bulletin_id", flat=True)
+        .distinct()
+    )
+    for bulletin in Bulletin.objects.filter(pk__in=list(unsent)):
+        mail_deliveries(bulletin)  # notices a mail server failure kept from going out
     candidates = (
         BulletinDelivery.objects.visible_to(SYSTEM)
         .filter(

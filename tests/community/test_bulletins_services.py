@@ -199,3 +199,38 @@ def test_system_can_publish_and_audience_counts(region):
     assert services.audience({"departements": ["not a departement"]}) == 0
     bulletin = services.save_bulletin(SYSTEM, {"title": "t", "body": "b", "sizes": ["small"]})
     assert services.publish(SYSTEM, bulletin, notify=False) == 2
+
+
+def test_notices_a_mail_server_failure_kept_back_go_out_with_the_next_run(
+    region, smtp_inbox, django_capture_on_commit_callbacks
+):
+    import socket
+
+    from django.test import override_settings
+
+    with socket.socket() as probe:  # a loopback port nobody listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    down = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": closed, "timeout": 5},
+        }
+    }
+    bulletin = draft(region, structures=[region.b.pk], severity="low")
+    with override_settings(MAILERS=down), django_capture_on_commit_callbacks(execute=True):
+        assert services.publish(region.users["centre_admin"], bulletin) == 1
+    delivery = BulletinDelivery.objects.get(bulletin=bulletin)
+    assert delivery.emailed_at is None and not smtp_inbox.messages
+    assert services.send_reminders() == 0  # a low bulletin gets no reminder, but its notice:
+    assert set(smtp_inbox.by_recipient()) == {"dir@beta.test"}
+    delivery.refresh_from_db()
+    assert delivery.emailed_at is not None and delivery.recipients == ["dir@beta.test"]
+    services.send_reminders()
+    assert len(smtp_inbox.messages) == 1
+
+
+def test_deliveries_published_without_notice_are_never_mailed_later(region, smtp_inbox):
+    published(region, structures=[region.b.pk], severity="low")
+    assert services.send_reminders() == 0
+    assert not smtp_inbox.messages

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from carbet.community import services_bulletins as services
 from carbet.community.forms_bulletins import AcknowledgeForm
-from carbet.community.markdown import render
+from carbet.community.markdown import plain, render
 
 CVE = st.builds(
     lambda year, number: f"CVE-{year}-{number:04d}",
@@ -112,3 +112,15 @@ def test_acknowledge_form_requires_a_reason_for_not_concerned(status, reason):
         assert valid == bool(reason.strip())
     else:
         assert valid
+
+
+def test_plain_text_of_the_mails_keeps_lists_and_link_addresses():
+    text = plain("## Quoi\n\n1. un\n2. deux\n\n- a\n\n[avis](https://x.test/a) **gras**")
+    assert "Quoi" in text and "##" not in text and "**" not in text
+    assert "1. un" in text and "2. deux" in text and "- a" in text
+    assert "avis (https://x.test/a)" in text
+
+
+@given(st.text(max_size=200))
+def test_plain_text_never_fails(text):
+    assert isinstance(plain(text), str)
