@@ -35,15 +35,20 @@ def misp_event(uid: str, info: str, *, tlp: str, cves: list[str], domain: str = 
     event.set_date("2026-11-30")
     event.threat_level_id = 1
     event.analysis = 2
+    # pymisp's to_feed(with_distribution=True), once called in a process (the engine's
+    # misp_event does), requires a distribution on every event and attribute it writes later.
+    event.distribution = 1
     org = MISPOrganisation()
     org.name = PEER
     org.uuid = "0b9e6b4a-2f0e-4b54-8c2e-3d1c5e7a9b11"
     event.Orgc = org
     event.add_tag(f"tlp:{tlp}")
     for cve in cves:
-        event.add_attribute("vulnerability", cve, comment="exploitée")
+        event.add_attribute("vulnerability", cve, comment="exploitée", distribution=5)
     if domain:
-        event.add_attribute("domain", domain, category="Network activity", to_ids=True)
+        event.add_attribute(
+            "domain", domain, category="Network activity", to_ids=True, distribution=5
+        )
     return event
 
 
