@@ -226,3 +226,21 @@ def test_the_first_pass_of_each_day_is_full(region, feeds, inventories, smtp_inb
     assert finding.status == Status.VERIFIED_CLOSED
     assert matching.run(full=False)["full"] == 0
     assert len(smtp_inbox.messages) == len(A_PEOPLE)
+
+
+def test_the_command_and_the_job_run_the_pass(region, feeds, inventories, smtp_inbox):
+    import io
+
+    from django.core.management import call_command
+
+    from carbet.jobs import services as jobs
+    from carbet.jobs.models import Job, JobStatus
+
+    out = io.StringIO()
+    call_command("community", "match", "--full", stdout=out)
+    assert "new_alerts: 1" in out.getvalue() and f"emails: {len(A_PEOPLE)}" in out.getvalue()
+    job = jobs.submit("community.match", actor=SYSTEM, params={"full": False})
+    jobs.execute(str(job.pk))
+    job = Job.objects.get(pk=job.pk)
+    assert job.status == JobStatus.SUCCEEDED and job.result["emails"] == 0
+    assert len(smtp_inbox.messages) == len(A_PEOPLE)
