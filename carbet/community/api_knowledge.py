@@ -22,7 +22,7 @@ from carbet.api.auth import actor
 from carbet.api.pagination import Page, PageQuery, paginate
 from carbet.api.schemas import InputSchema
 from carbet.audit.services import client_ip
-from carbet.community import markdown, search
+from carbet.community import search
 from carbet.community import selectors_knowledge as selectors
 from carbet.community import services_knowledge as services
 from carbet.community.choices import ArticleKind, ArticleStatus
@@ -116,7 +116,7 @@ def _detail(article: Article) -> dict[str, Any]:
     return {
         **_summary(article),
         "body": article.body,
-        "body_html": str(markdown.render(article.body)),
+        "body_html": str(selectors.body_html(article.body)),
         "created_at": article.created_at,
     }
 

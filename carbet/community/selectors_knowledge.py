@@ -19,6 +19,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.safestring import SafeString
+from markdown_it import MarkdownIt
 
 from carbet.community import markdown, search
 from carbet.community.choices import ArticleKind, ArticleStatus
@@ -29,6 +30,14 @@ from carbet.core.tenancy import Actor, can
 
 MAX_RESULTS = 50
 DIFF_CONTEXT = 3
+_HEADINGS = MarkdownIt("commonmark")
+
+
+def body_html(text: str) -> SafeString:
+    """The safe HTML of an article's text, its highest heading made an ``<h2>`` (the page's
+    title is the ``<h1>``) whether the author started with ``#`` or ``###``."""
+    levels = [int(t.tag[1:]) for t in _HEADINGS.parse(text or "") if t.type == "heading_open"]
+    return markdown.render(text, heading_offset=2 - min(levels) if levels else 1)
 
 
 def can_write(actor: Actor | None) -> bool:

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carbet.audit.services import client_ip
-from carbet.community import markdown
 from carbet.community import selectors_knowledge as selectors
 from carbet.community import services_knowledge as services
 from carbet.community.forms_knowledge import ArticleForm, SearchForm
@@ -65,7 +64,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
         T + "article.html",
         {
             "article": row,
-            "body": markdown.render(row.body, heading_offset=1),
+            "body": selectors.body_html(row.body),
             "can_write": selectors.can_write(request.user),
         },
     )
@@ -137,7 +136,7 @@ def version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return render(
         request,
         T + "version.html",
-        {"article": row, "version": old, "body": markdown.render(old.body, heading_offset=1)},
+        {"article": row, "version": old, "body": selectors.body_html(old.body)},
     )
 
 

@@ -216,6 +216,13 @@ def test_the_centre_writes_publishes_and_compares(kb):
     assert client.get(f"/communaute/savoir/{article.slug}/comparer/?a=x&b=-4").status_code == 200
 
 
+def test_headings_start_below_the_page_title():
+    for text in ("# Un\n\n## Deux", "### Un\n\n#### Deux", "Un\n===\n\nDeux\n---"):
+        html = str(selectors.body_html(text))
+        assert "<h2>Un</h2>" in html and "<h3>Deux</h3>" in html, html
+    assert "<h" not in str(selectors.body_html("Texte seul."))
+
+
 def test_diff_lines_groups_changes_with_context():
     before = "\n".join(f"ligne {i}" for i in range(20))
     after = before.replace("ligne 3", "ligne trois").replace("ligne 17", "ligne dix-sept")
