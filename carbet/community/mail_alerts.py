@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -35,6 +36,11 @@ from carbet.core.tenancy import SYSTEM
 log = logging.getLogger("carbet.community.alerts")
 # An alert not delivered (no server, every address refused) is retried for this long.
 RETRY_DAYS = 7
+# Only news is e-mailed: an entry that became news (NVD publication, KEV addition, CERT-FR
+# alert) in the last days. What was already known when a structure's product was first seen
+# (the first full pass on a region, a product declared today matching a 2021 CVE) is on its
+# alerts page and in its action plan, not in dozens of e-mails on the same morning.
+NEWS_DAYS = 7
 
 
 def people(structure: Structure) -> list[Recipient]:
@@ -144,6 +150,10 @@ def send_pending(now: datetime | None = None) -> int:
             sent_at__isnull=True,
             status=AlertStatus.NEW,
             matched_at__gte=now - timedelta(days=RETRY_DAYS),
+        )
+        .filter(
+            Q(vulnerability__published="")
+            | Q(vulnerability__published__gte=(now - timedelta(days=NEWS_DAYS)).date().isoformat())
         )
         .select_related("structure__organisation", "vulnerability")
         .order_by("pk")

@@ -244,3 +244,19 @@ def test_the_command_and_the_job_run_the_pass(region, feeds, inventories, smtp_i
     job = Job.objects.get(pk=job.pk)
     assert job.status == JobStatus.SUCCEEDED and job.result["emails"] == 0
     assert len(smtp_inbox.messages) == len(A_PEOPLE)
+
+
+def test_an_entry_known_long_ago_is_shown_and_planned_but_not_mailed(
+    region, feeds, inventories, smtp_inbox
+):
+    """The first pass on a region (or a product declared today) meets entries that were news
+    years ago: each becomes an alert on the structure's page and a finding in its plan, but
+    only what became news in the last days is e-mailed (no flood of old CVEs one morning)."""
+    import_feeds(kev_file(feeds / "kev-old.json", [dict(FORTIOS_KEV, dateAdded="2024-02-09")]))
+    result = matching.run(full=True)
+    assert result["new_alerts"] == 1 and result["emails"] == 0
+    alert = StructureAlert.objects.visible_to(SYSTEM).get()
+    assert alert.structure == region.a and alert.sent_at is None
+    assert alert.vulnerability.published == "2024-02-09"
+    assert Finding.objects.filter(structure=region.a, source=COMMUNITY_SOURCE).exists()
+    assert smtp_inbox.messages == []

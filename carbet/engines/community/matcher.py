@@ -56,6 +56,8 @@ class Match:
     fixed_in: str
     advisories: tuple[str, ...]  # CERT-FR ids
     required_action: str
+    # When the entry became news: the latest of NVD's publication, KEV's addition and the
+    # CERT-FR alerts' dates (a 2021 CVE added to KEV today is today's news). ISO date.
     published: str
 
 
@@ -156,7 +158,7 @@ class _Run:
             fixed_in=fixed,
             advisories=tuple(a.id for a in alerts),
             required_action=kev.required_action if kev else "",
-            published=row.published or (kev.date_added if kev else ""),
+            published=_news_date(row.published, kev.date_added if kev else "", alerts),
         )
 
     # ------------------------------------------------------------------ KEV without NVD data
@@ -242,6 +244,11 @@ class _Run:
                     required_action="",
                     published=alert.date,
                 )
+
+
+def _news_date(published: str, kev_added: str, alerts: list[CertfrRecord]) -> str:
+    dates = [d[:10] for d in (published, kev_added, *(a.date for a in alerts)) if d]
+    return max(dates) if dates else ""
 
 
 def _index(lines: Iterable[ProductLine] | Index) -> Index:
