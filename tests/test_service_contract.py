@@ -22,7 +22,10 @@ from carbet.core.choices import mandate_kinds
 from carbet.core.contract import Choice, ContractError, NavEntry, Permission, ServiceSpec
 
 ROOT = Path(settings.BASE_DIR).parent
-SERVICES = ["exposure", "directory", "awareness", "bydesign", "crisis", "exercises", "roadmap"]
+SERVICES = [
+    "exposure", "directory", "awareness", "bydesign", "crisis", "exercises", "roadmap",
+    "community",
+]  # fmt: skip
 SERVICE_PERMISSIONS = {
     "exposure.view", "exposure.run", "exposure.manage", "feeds.manage",
     "directory.view", "directory.run", "directory.upload", "directory.connection",
@@ -32,6 +35,8 @@ SERVICE_PERMISSIONS = {
     "bydesign.view", "bydesign.edit", "bydesign.decide", "bydesign.vendor", "bydesign.region",
     "crisis.report", "crisis.view", "crisis.contribute", "crisis.manage", "crisis.aggregates",
     "exercises.view", "exercises.manage", "exercises.run", "exercises.regional",
+    "community.view", "community.inventory", "community.acknowledge", "community.aid",
+    "community.interest", "community.publish", "community.region", "community.exchange",
 }  # fmt: skip
 SCORES = {"exposure", "directory", "awareness", "roadmap"}
 
@@ -50,6 +55,7 @@ def test_permissions_navigation_and_kinds_after_setup():
         "awareness:index",
         "roadmap:home",
         "bydesign:home",
+        "community:home",
         "crisis:index",
         "crisis:ars",
         "exercises:ars",
@@ -66,7 +72,16 @@ def test_permissions_navigation_and_kinds_after_setup():
     }  # fmt: skip
     assert {s.code for s in contract.findings_sources()} == {
         "exposure", "directory", "awareness", "roadmap", "bydesign", "crisis", "exercise",
+        "community",
     }  # fmt: skip
+
+
+def test_inventory_providers_are_declared_by_the_services_that_see_products():
+    """The software inventory reads what exposure scans and directory audits saw through the
+    contract (``ServiceSpec.inventory``), never by importing those services."""
+    declaring = {spec.name for spec in contract.services() if spec.inventory}
+    assert declaring == {"exposure", "directory"}
+    assert contract.detected_products([]) == []
 
 
 def test_score_providers_in_a_fresh_process():
