@@ -1,6 +1,6 @@
 """Cross-tenant walk hooks of the community service: mutual aid (joined by walk_seed.py).
 
-Structure A posts for its GHT only (B has no GHT: 404), answers a post of a third structure C
+Structure A posts for its GHT only (B has no GHT: 404), talks about it with a third structure C
 (the A–C conversation: 404 for B) and has a person in the skills directory who chose not to
 appear (404 for B). Every text holds the marker."""
 
@@ -11,7 +11,7 @@ from typing import Any
 from carbet.accounts.models import Membership, User
 from carbet.accounts.roles import StructureRole
 from carbet.community import services_aid
-from carbet.community.models import AidPost, AidThread, SkillProfile
+from carbet.community.models import AidMessage, AidPost, AidThread, SkillProfile
 from carbet.core.models import Organisation, Structure
 from carbet.core.tenancy import SYSTEM
 
@@ -63,25 +63,18 @@ def _third_structure() -> Structure:
 
 
 def _thread(structure_a: Any) -> AidThread:
-    """A's answer to a post of C: a conversation between A and a third structure."""
+    """A conversation between A and a third structure C about A's post. Written row by row:
+    nothing of C may be shown to B either (every small id of the walk must be refused to B),
+    so C has no post of its own, and A's post is for A's GHT, which C is not in."""
     c = _third_structure()
-    found = AidThread.objects.filter(structure=structure_a, owner=c).first()
-    if found is not None:
-        return found
-    post = services_aid.create_post(
-        SYSTEM,
-        c,
-        {
-            "kind": "request",
-            "topic": "equipment",
-            "title": "Disque de sauvegarde à emprunter",
-            "body": "Pour une semaine.",
-            "audience": "community",
-        },
-    )
-    return services_aid.answer_post(
-        SYSTEM, post, structure_a, f"{SECRET} : nous pouvons vous prêter le nôtre."
-    )
+    post = _post(structure_a)
+    thread, created = AidThread.objects.get_or_create(post=post, structure=c, owner=structure_a)
+    if created:
+        AidMessage.objects.create(thread=thread, structure=c, body="Nous sommes intéressés.")
+        AidMessage.objects.create(
+            thread=thread, structure=structure_a, body=f"{SECRET} : voici ses disponibilités."
+        )
+    return thread
 
 
 def _profile(structure_a: Any) -> SkillProfile:
