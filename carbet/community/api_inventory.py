@@ -100,8 +100,9 @@ class CommunityInventoryRegionOut(Schema):
 
 
 class CommunityInventoryProductQuery(CommunityInventoryRegionFilter):
+    # Optional so that the right is checked first (403), not the query (422); no product: none.
     vendor: str = Field(default="", max_length=200)
-    product: str = Field(max_length=200)
+    product: str = Field(default="", max_length=200)
 
 
 def _line(request: HttpRequest, pk: int, perm=CommunityPerm.INVENTORY) -> SoftwareLine:

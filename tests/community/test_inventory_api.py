@@ -132,3 +132,10 @@ def test_the_regional_aggregate_is_for_the_centre_only(region, api):
 
 def test_the_regional_limit_is_bounded(region, api):
     assert_error(api("centre_admin").get(f"{BASE}/region", limit=100000), 422)
+
+
+def test_the_drill_down_checks_the_right_before_the_query(region, api):
+    """The ARS (aggregates only) and structures get 403 even without parameters."""
+    for role in ("ars_viewer", "director"):
+        assert_error(api(role).get(f"{BASE}/region/product"), 403)
+    assert api("centre_analyst").get(f"{BASE}/region/product").json()["count"] == 0
