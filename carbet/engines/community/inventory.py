@@ -132,6 +132,50 @@ _WINDOWS_CLIENT = re.compile(
 )
 
 
+# Edition words Active Directory and people add to a Windows name ("Windows Server 2019
+# Datacenter", "Windows 10 Professionnel"): NVD files every edition under the same product.
+_WINDOWS_EDITIONS = frozenset(
+    "standard datacenter essentials foundation web storage enterprise entreprise pro "
+    "professional professionnel home famille education éducation ltsc ltsb n kn evaluation "
+    "édition edition for workstations iot multi session".split()
+)
+# The build an AD ``operatingSystemVersion`` gives ("10.0 (19045)") names the client release
+# NVD files Windows 10 and 11 under (windows_10_22h2...).
+_WINDOWS_RELEASES = {
+    "10": {
+        "10240": "1507", "14393": "1607", "17763": "1809", "19041": "2004", "19042": "20h2",
+        "19043": "21h1", "19044": "21h2", "19045": "22h2",
+    },
+    "11": {"22000": "21h2", "22621": "22h2", "22631": "23h2", "26100": "24h2", "26200": "25h2"},
+}  # fmt: skip
+_AD_VERSION = re.compile(r"^\s*([0-9]+\.[0-9]+)\s*\(([0-9]{4,6})\)\s*$")
+
+
+def _without_edition(product: str) -> str:
+    if not product.startswith("windows"):
+        return product
+    words = product.split(" ")
+    while len(words) > 2 and words[-1] in _WINDOWS_EDITIONS:
+        words.pop()
+    return " ".join(words)
+
+
+def _windows_release(alias: Alias, version: str) -> tuple[Alias, str] | None:
+    """Windows with an AD version "10.0 (19045)": the version as NVD writes it ("10.0.19045")
+    and, for Windows 10 and 11, the release's product (windows_10_22h2); None when the version
+    is not AD's or the product not Windows."""
+    found = _AD_VERSION.match(version)
+    vendor, product = alias.pairs[0]
+    if not found or vendor != "microsoft" or not product.startswith("windows_"):
+        return None
+    nvd_version = ".".join(found.groups())
+    client = product.removeprefix("windows_")
+    release = _WINDOWS_RELEASES.get(client, {}).get(found.group(2))
+    if release is None:
+        return (alias, alias.version) if alias.version else (alias, nvd_version)
+    return Alias("o", (("microsoft", f"windows_{client}_{release}"),)), nvd_version
+
+
 def _trim(core: str) -> str:
     while core and (
         core[-1] in _TRAILING or (core[-1] == ")" and core.count(")") > core.count("("))
@@ -179,6 +223,7 @@ def _product_name(vendor: str, product: str) -> tuple[str, str, str]:
     product_text = normalise_product(product)
     if vendor_text and product_text.startswith(vendor_text + " "):
         product_text = product_text[len(vendor_text) + 1 :]
+    product_text = _without_edition(product_text)
     words = product_text.split(" ")
     tail = ""
     if len(words) > 1 and parse_version(words[-1]) == words[-1]:
@@ -209,6 +254,10 @@ def resolve(vendor: str, product: str, version: str = "") -> tuple[Alias | None,
     """The alias of a typed or detected product and the version to compare ("" unknown)."""
     vendor_text, product_text, tail = _product_name(vendor, product)
     alias = lookup(vendor_text, product_text)
+    if alias is not None:
+        release = _windows_release(alias, version)
+        if release is not None:
+            return release
     clean = parse_version(version) or tail
     if alias is not None and alias.version:
         return alias, alias.version

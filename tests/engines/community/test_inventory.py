@@ -35,6 +35,18 @@ from carbet.engines.exposure.vulns.versions import compare, in_range, tokens
         ("Veeam", "Backup & Replication", "12.1",
          "cpe:2.3:a:veeam:veeam_backup_\\&_replication:12.1:*:*:*:*:*:*:*"),
         ("Cisco", "Cisco IOS", "15.2(4)M3", "cpe:2.3:o:cisco:ios:15.2\\(4\\)m3:*:*:*:*:*:*:*"),
+        # As Active Directory writes them (operatingSystem, operatingSystemVersion): edition
+        # words dropped, the build naming the Windows 10/11 release NVD files it under.
+        ("Microsoft", "Windows Server 2012 R2 Standard", "6.3 (9600)",
+         "cpe:2.3:o:microsoft:windows_server_2012:r2:*:*:*:*:*:*:*"),
+        ("Microsoft", "Windows Server 2019 Datacenter", "10.0 (17763)",
+         "cpe:2.3:o:microsoft:windows_server_2019:10.0.17763:*:*:*:*:*:*:*"),
+        ("", "Windows 10 Professionnel", "10.0 (19045)",
+         "cpe:2.3:o:microsoft:windows_10_22h2:10.0.19045:*:*:*:*:*:*:*"),
+        ("", "Windows 10 Entreprise LTSC", "10.0 (17763)",
+         "cpe:2.3:o:microsoft:windows_10_1809:10.0.17763:*:*:*:*:*:*:*"),
+        ("", "Windows 11 Pro for Workstations", "10.0 (22631)",
+         "cpe:2.3:o:microsoft:windows_11_23h2:10.0.22631:*:*:*:*:*:*:*"),
         ("Éditeur Santé", "Logiciel de soins", "3.2", ""),
         ("", "", "", ""),
     ],
