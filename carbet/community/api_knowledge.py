@@ -70,7 +70,11 @@ class CommunityArticleVersionOut(Schema):
 
 
 class CommunityKnowledgeSearchQuery(Schema):
-    q: str = Field(max_length=500, description="Mots à chercher (opérateurs ignorés).")
+    q: str = Field(
+        default="",
+        max_length=500,
+        description="Mots à chercher (opérateurs ignorés ; vide : aucun résultat).",
+    )
     kind: ArticleKind | None = None
     category: str | None = Field(default=None, max_length=80)
     tag: str | None = Field(default=None, max_length=40)
