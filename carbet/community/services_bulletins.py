@@ -231,10 +231,6 @@ def audience(values: dict[str, Any]) -> int:
 # --- Writing and publishing (the centre) -----------------------------------------------------
 
 
-def _require_writer(actor: Actor) -> None:
-    access.require_centre(actor, CommunityPerm.PUBLISH)
-
-
 def save_bulletin(
     actor: Actor,
     values: dict[str, Any],
@@ -244,7 +240,7 @@ def save_bulletin(
 ) -> Bulletin:
     """Create a draft, or change one (a published bulletin is not rewritten: withdraw it and
     write another)."""
-    _require_writer(actor)
+    access.require_centre(actor, CommunityPerm.PUBLISH)
     cleaned = clean_values(values)
     if bulletin is not None and bulletin.status != BulletinStatus.DRAFT:
         raise ValidationError(_("Seul un brouillon peut être modifié."))
@@ -267,7 +263,7 @@ def save_bulletin(
 def publish(actor: Actor, bulletin: Bulletin, *, ip: str | None = None, notify: bool = True) -> int:
     """Publish a draft: one delivery per targeted structure, then (once committed) the e-mails
     (``notify=False``: none, for the demonstration data). The number of structures reached."""
-    _require_writer(actor)
+    access.require_centre(actor, CommunityPerm.PUBLISH)
     with transaction.atomic():
         locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
         if locked.status != BulletinStatus.DRAFT:
@@ -349,7 +345,7 @@ def mail_deliveries(bulletin: Bulletin) -> int:
 def withdraw(actor: Actor, bulletin: Bulletin, *, ip: str | None = None) -> Bulletin:
     """Withdraw a published bulletin (an error, an outdated advice): structures still find it,
     marked withdrawn, and get no more reminders."""
-    _require_writer(actor)
+    access.require_centre(actor, CommunityPerm.PUBLISH)
     if bulletin.status != BulletinStatus.PUBLISHED:
         raise ValidationError(_("Seul un bulletin publié peut être retiré."))
     with transaction.atomic():

@@ -193,7 +193,7 @@ def clean_declared(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _require_declared(line: SoftwareLine) -> None:
+def _only_declared(line: SoftwareLine) -> None:
     if line.origin != LineOrigin.DECLARED:
         raise ValidationError(
             _(
@@ -235,7 +235,7 @@ def update_line(
     """Change a declared application (fields not given are kept); the CPE is recomputed;
     audited ``community.inventory.update`` with each changed field's before and after."""
     require(actor, CommunityPerm.INVENTORY, line.structure)
-    _require_declared(line)
+    _only_declared(line)
     merged = {name: getattr(line, name) for name in DECLARED_FIELDS}
     merged.update({name: values[name] for name in DECLARED_FIELDS if name in values})
     cleaned = clean_declared(merged)
@@ -266,7 +266,7 @@ def update_line(
 def delete_line(actor: Actor, line: SoftwareLine, ip: str | None = None) -> None:
     """Remove a declared application (the audit trail keeps what it was)."""
     require(actor, CommunityPerm.INVENTORY, line.structure)
-    _require_declared(line)
+    _only_declared(line)
     with transaction.atomic():
         audit.record(
             actor,
