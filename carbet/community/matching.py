@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -57,8 +58,16 @@ NVD_PAGE = "https://nvd.nist.gov/vuln/detail/{id}"
 
 
 def nvd_min_cvss() -> float:
-    """NVD entries at or above this CVSS score are matched (KEV and CERT-FR always are)."""
-    return float(getattr(settings, "CARBET_COMMUNITY_NVD_MIN_CVSS", 9.0))
+    """NVD entries at or above this CVSS score are matched (KEV and CERT-FR always are): a
+    deployment's setting, else the environment, else 9.0. A value that is not a score between 0
+    and 10 is ignored (9.0): a typo must not silence the alerts or flood the region."""
+    name = "CARBET_COMMUNITY_NVD_MIN_CVSS"
+    raw = getattr(settings, name, None) or os.environ.get(name, "")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return 9.0
+    return value if 0.0 <= value <= 10.0 else 9.0
 
 
 def _chunks(values: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:

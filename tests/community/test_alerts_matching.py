@@ -260,3 +260,17 @@ def test_an_entry_known_long_ago_is_shown_and_planned_but_not_mailed(
     assert alert.vulnerability.published == "2024-02-09"
     assert Finding.objects.filter(structure=region.a, source=COMMUNITY_SOURCE).exists()
     assert smtp_inbox.messages == []
+
+
+def test_the_nvd_threshold_is_a_setting_or_the_environment_and_a_typo_keeps_9(
+    settings, monkeypatch
+):
+    monkeypatch.delenv("CARBET_COMMUNITY_NVD_MIN_CVSS", raising=False)
+    assert matching.nvd_min_cvss() == 9.0
+    monkeypatch.setenv("CARBET_COMMUNITY_NVD_MIN_CVSS", "7.5")
+    assert matching.nvd_min_cvss() == 7.5
+    settings.CARBET_COMMUNITY_NVD_MIN_CVSS = 8.0
+    assert matching.nvd_min_cvss() == 8.0
+    for typo in ("neuf", "42", "-1"):
+        settings.CARBET_COMMUNITY_NVD_MIN_CVSS = typo
+        assert matching.nvd_min_cvss() == 9.0
