@@ -8,6 +8,7 @@ from typing import Any
 
 from carbet.community import (
     demo_aid,
+    demo_alerts,
     demo_bulletins,
     demo_events,
     demo_inventory,
@@ -23,6 +24,7 @@ def load(structures: dict[str, Any], users: list[Any], today: date | None = None
     made = 0
     for part in (
         demo_inventory,
+        demo_alerts,
         demo_knowledge,
         demo_bulletins,
         demo_aid,
