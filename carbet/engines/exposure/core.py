@@ -31,9 +31,12 @@ from carbet.engines.netpolicy import REASONS, ConnectPolicy, Refusal, ScopeRefus
 USER_AGENT = "Carbet-Exposure/1.0 (+regional health cyber resource centre; mandated scan)"
 
 # Risky-and-medical ports probed by default (the contract, plus a few remote-access ones).
+# Risky and medical ports, plus the mail and directory ports a hospital's own servers expose
+# (POP3/IMAP with STARTTLS or TLS, submission, LDAP/LDAPS): their STARTTLS and TLS checks run
+# on every default scan, not only when an analyst names the ports.
 DEFAULT_PORTS: tuple[int, ...] = (
-    21, 22, 23, 25, 80, 104, 443, 445, 1433, 1521, 2575, 3306, 3389, 4242, 5432, 5900,
-    6379, 8080, 8443, 9200, 10443, 11112, 27017,
+    21, 22, 23, 25, 80, 104, 110, 143, 389, 443, 445, 465, 587, 636, 993, 995, 1433, 1521,
+    2575, 3306, 3389, 4242, 5432, 5900, 6379, 8080, 8443, 9200, 10443, 11112, 27017,
 )  # fmt: skip
 
 
