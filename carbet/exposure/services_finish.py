@@ -153,6 +153,18 @@ def dmarc_at_reject(targets: list[ScanTarget]) -> bool | None:
     return all(policy == "reject" for policy in policies)
 
 
+# Remote desktops reachable from internet with nothing in front: RDP, VNC and telnet have no
+# second factor of their own, so the scan *measures* an access without MFA. The contrary
+# cannot be measured from outside (a VPN portal may or may not ask for a second factor).
+DIRECT_REMOTE_ACCESS = ("port.rdp", "port.rdp.no_nla", "port.vnc", "port.vnc.noauth", "port.telnet")
+
+
+def mfa_remote_access(observations) -> bool | None:
+    """False when the scan found a remote desktop open to internet (no second factor can stand
+    in front of it), None otherwise: absence of evidence is not MFA."""
+    return False if observations.filter(check_id__in=DIRECT_REMOTE_ACCESS).exists() else None
+
+
 def _tell_roadmap(scan: Scan, targets: list[ScanTarget]) -> None:
     """A complete scan is automatic evidence for the roadmap (no critical exposure, DMARC)."""
     observations = ScanObservation.objects.filter(scan=scan)
@@ -164,7 +176,7 @@ def _tell_roadmap(scan: Scan, targets: list[ScanTarget]) -> None:
             "critical": scan.critical_count,
             "high": observations.filter(severity=3).count(),
             "dmarc_reject": dmarc_at_reject(targets),
-            "mfa_remote_access": None,
+            "mfa_remote_access": mfa_remote_access(observations),
         },
         reference=f"exposure-scan:{scan.pk}",
     )

@@ -81,6 +81,9 @@ def test_a_scan_finds_the_exposed_services_and_writes_findings(
     # A complete scan is the roadmap's automatic evidence (critical exposures counted).
     fact = ServiceFact.objects.get(structure=exposed.a, kind="exposure_scan")
     assert fact.value["critical"] == scan.critical_count >= 1
+    # A remote desktop open to internet is a remote access without a second factor: measured
+    # (the medico-social track and the roadmap read it), never assumed the other way.
+    assert fact.value["mfa_remote_access"] is False
 
 
 @override_settings(MAILERS=LOCMEM)
