@@ -53,6 +53,9 @@ class BydesignMeasureOut(Schema):
     title: str
     why: str
     how: str
+    title_en: str = Field(description="Titre en anglais (vide : non traduit).")
+    why_en: str
+    how_en: str
     essential: bool
     status: str = Field(description="État retenu : done, in_progress, not_done ou na.")
     declared: str = Field(description="État déclaré par la structure.")
@@ -207,6 +210,9 @@ def _service_out(service: DigitalService, detail: bool = False) -> dict[str, Any
                 "title": row.measure.title,
                 "why": row.measure.why,
                 "how": row.measure.how,
+                "title_en": row.measure.title_en,
+                "why_en": row.measure.why_en,
+                "how_en": row.measure.how_en,
                 "essential": row.essential,
                 "status": row.effective,
                 "declared": row.state.status if row.state else MeasureStatus.NOT_DONE,

@@ -6,6 +6,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from django.utils.translation import get_language
+
 from carbet.bydesign.models import DigitalService
 from carbet.engines.bydesign.catalogue import Applicable, Description, Measure, derive, parse
 
@@ -15,6 +17,11 @@ DATA = Path(__file__).resolve().parent / "data" / "measures.json"
 @lru_cache(maxsize=1)
 def measures() -> tuple[Measure, ...]:
     return tuple(parse(json.loads(DATA.read_text(encoding="utf-8"))))
+
+
+def text(measure: Measure, name: str) -> str:
+    """The measure's ``title``, ``why`` or ``how`` in the active language (French by default)."""
+    return measure.text(name, (get_language() or "").startswith("en"))
 
 
 def by_code() -> dict[str, Measure]:

@@ -158,7 +158,9 @@ def explain(result: IndexResult, service: DigitalService) -> list[str]:
             )
         )
     if result.best_next:
-        titles = ", ".join(f"« {names[c].title} »" for c in result.best_next if c in names)
+        titles = ", ".join(
+            f"« {catalogue.text(names[c], 'title')} »" for c in result.best_next if c in names
+        )
         lines.append(_("Ce qui le ferait le plus monter : %(titles)s.") % {"titles": titles})
     return lines
 

@@ -26,6 +26,7 @@ SERVICE_KINDS = (
     "website",
     "other",
 )
+TEXTS = ("title", "why", "how")  # each may have an English ``<name>_en`` beside it
 AUTO_RULES = ("password_policy", "mfa_remote", "exposure", "mail_dmarc", "phishing", "backups")
 
 
@@ -79,6 +80,19 @@ class Measure:
     hygiene: tuple[int, ...] = ()
     care: tuple[str, ...] = ()
     vendor: tuple[str, ...] = ()  # vendor questionnaire questions that inform it
+    title_en: str = ""  # English texts; empty: the French one is shown
+    why_en: str = ""
+    how_en: str = ""
+
+    def text(self, name: str, english: bool) -> str:
+        """The measure's ``title``, ``why`` or ``how``: in English when asked and written."""
+        if name not in TEXTS:
+            raise ValueError(f"{name!r} not in {TEXTS}")
+        french: str = getattr(self, name)
+        if english:
+            translated: str = getattr(self, f"{name}_en")
+            return translated or french
+        return french
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,12 @@ def _text(item: dict[str, Any], key: str, where: str) -> str:
     return value
 
 
+def _optional_text(item: dict[str, Any], key: str, where: str) -> str:
+    if key not in item:
+        return ""
+    return _text(item, key, where)
+
+
 def _measure(item: Any, index: int, known: set[str]) -> Measure:
     where = f"measures[{index}]"
     if not isinstance(item, dict):
@@ -165,6 +185,9 @@ def _measure(item: Any, index: int, known: set[str]) -> Measure:
         hygiene=tuple(hygiene),
         care=tuple(care),
         vendor=tuple(vendor),
+        title_en=_optional_text(item, "title_en", where),
+        why_en=_optional_text(item, "why_en", where),
+        how_en=_optional_text(item, "how_en", where),
     )
 
 

@@ -310,3 +310,33 @@ def test_regional_counts():
     result = track.regional(states, [{}, {"updates": "done"}])
     assert result.by_step["diagnostic"] == 1 and result.by_step["essentials"] == 1
     assert result.by_essential["updates"] == 1
+
+
+def test_every_shipped_measure_has_its_english_texts():
+    for measure in CATALOGUE:
+        for name in ("title", "why", "how"):
+            assert measure.text(name, english=True).strip(), (measure.code, name)
+            assert getattr(measure, f"{name}_en") != getattr(measure, name), (measure.code, name)
+
+
+def test_a_measure_reads_in_english_when_asked_and_falls_back_to_french():
+    base = {
+        "code": "x",
+        "category": "defense",
+        "title": "Titre",
+        "why": "Pourquoi",
+        "how": "Comment",
+    }
+    (translated,) = parse({"measures": [{**base, "title_en": "Title", "how_en": "How"}]})
+    assert translated.text("title", english=True) == "Title"
+    assert translated.text("title", english=False) == "Titre"
+    assert translated.text("why", english=True) == "Pourquoi"  # not written: French
+    assert translated.text("how", english=True) == "How"
+    (french_only,) = parse({"measures": [base]})
+    assert (french_only.title_en, french_only.why_en, french_only.how_en) == ("", "", "")
+    assert french_only.text("how", english=True) == "Comment"
+    with pytest.raises(ValueError):
+        translated.text("code", english=True)
+    for bad in ("", "  ", 3, None):
+        with pytest.raises(CatalogueError, match="why_en"):
+            parse({"measures": [{**base, "why_en": bad}]})
