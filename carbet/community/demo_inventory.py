@@ -63,7 +63,7 @@ DECLARED: dict[str, tuple[dict[str, str], ...]] = {
             "name": "Pare-feu et accès à distance",
             "vendor": "Fortinet",
             "product": "FortiGate",
-            "version": "7.0.12",
+            "version": "7.0.15",
             "hosting": Hosting.ON_SITE,
             "maintainer": "Prestataire informatique",
         },
