@@ -24,9 +24,12 @@ import ssl
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carbet.engines.netpolicy import REASONS, ConnectPolicy, Refusal, ScopeRefused
+
+if TYPE_CHECKING:
+    from carbet.engines.exposure.tls.intermediates import KnownIntermediates
 
 USER_AGENT = "Carbet-Exposure/1.0 (+regional health cyber resource centre; mandated scan)"
 
@@ -73,6 +76,10 @@ class ScanConfig:
     # (``carbet scan TARGET…``), which connects to what it was told to. The platform always
     # sets one, rebuilt from the registry when the scan runs.
     policy: ConnectPolicy | None = None
+    # Intermediate CA certificates known offline (``tls.intermediates``): a chain the server
+    # sent short is completed from them before anything else, never fetched from a third
+    # party. The platform passes its store (learnt and imported), loaded once per scan run.
+    known_intermediates: KnownIntermediates | None = None
 
     def nameserver_address(self) -> tuple[str, int] | None:
         """``IP``, ``IP:PORT``, ``::1``, ``[::1]`` or ``[::1]:PORT`` → (address, port).

@@ -3,12 +3,17 @@
 * **Incomplete chain vs unknown CA.** OpenSSL says "unable to get local issuer certificate"
   both when the server forgot an intermediate and when the issuing authority is simply not
   trusted; the fixes differ entirely (install the full chain vs get another certificate). When
-  the sent chain stops below a root, the missing issuer is looked for where the certificate
-  says it lives (its Authority Information Access "CA Issuers" URL), **only when that URL
-  names the asset itself** (the scanned host name or address) and through the scan's connect
-  policy: Carbet never fetches anything from a third party on a target's behalf. With the
-  issuer in hand, OpenSSL verifies again: trusted now means ``tls.cert.chain_incomplete``;
-  still untrusted (or nothing fetchable) stays ``tls.cert.untrusted``, with the reason.
+  the sent chain stops below a root, the missing issuer is looked for first among the
+  intermediates Carbet knows offline (``tls.intermediates``: learnt from trusted chains,
+  imported by the centre; matched by issuer name and key identifier), then where the
+  certificate says it lives (its Authority Information Access "CA Issuers" URL), **only when
+  that URL names the asset itself** (the scanned host name or address) and through the scan's
+  connect policy: Carbet never fetches anything from a third party on a target's behalf. With
+  the issuer in hand, OpenSSL verifies again (the issuer is a path candidate, never an anchor):
+  trusted now means ``tls.cert.chain_incomplete``; still untrusted stays
+  ``tls.cert.untrusted``, with the reason in plain words (an issuer unknown to Carbet can be
+  taught by importing the authority's intermediates). Chains trusted as sent report their
+  intermediates (``trusted_intermediates``) for the platform to learn.
 * **OCSP stapling.** One crafted TLS ≤ 1.2 ClientHello offering ``status_request`` (RFC 6066
   §8): a CertificateStatus message in the server's first flight is a stapled response.
   TLS 1.3 carries it encrypted, so a TLS 1.3-only server's stapling stays unknown (None).
@@ -31,16 +36,19 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from carbet.engines.exposure.core import BudgetExceeded, ScanContext, TargetResult, close_quietly
 from carbet.engines.exposure.tls.checks import (
+    TLS_CERT_CHAIN_INCOMPLETE,
+    TLS_CERT_UNTRUSTED,
     TLS_OCSP_MUST_STAPLE_MISSING,
     TLS_OCSP_STAPLING_MISSING,
 )
 from carbet.engines.exposure.tls.hello import TLSParseError, _Cursor, build_client_hello
+from carbet.engines.exposure.tls.intermediates import sent_path
 from carbet.engines.exposure.tls.suites import DEFAULT_GROUPS, TLS13
 
 HS_CERTIFICATE_STATUS = 22
 STATUS_TYPE_OCSP = 1
 MAX_ISSUER_BYTES = 64 * 1024  # a CA certificate is a few kilobytes
-MAX_FETCHES = 3  # intermediates fetched for one chain, at most
+MAX_FETCHES = 3  # levels of missing intermediates looked for (store or fetch), at most
 MISSING_ISSUER = ("unable to get local issuer certificate", "unable to get issuer certificate")
 
 
@@ -152,10 +160,12 @@ def _self_issued(der: bytes) -> bool:
 class Completion:
     """The outcome of trying to complete a chain the server sent short."""
 
-    completed: bool = False  # the fetched issuer(s) made OpenSSL trust the chain
+    completed: bool = False  # the issuer(s) found made OpenSSL trust the chain
     fetched: int = 0
     urls: tuple[str, ...] = ()
     reason: str = ""  # why it could not be completed (French, for the evidence)
+    source: str = ""  # "known" (Carbet's store, nothing fetched) or "aia" (the asset's own URL)
+    missing: tuple[str, ...] = ()  # subjects of the intermediates the server should send
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -163,6 +173,8 @@ class Completion:
             "fetched": self.fetched,
             "urls": list(self.urls),
             "reason": self.reason,
+            "source": self.source,
+            "missing": list(self.missing),
         }
 
 
@@ -220,12 +232,56 @@ async def complete_chain(
     verify: Any,
 ) -> Completion:
     """Try to complete a chain OpenSSL could not anchor; ``verify(extra_pem)`` re-runs the
-    verifying handshake with ``extra_pem`` as extra issuers and returns trusted?."""
+    verifying handshake with ``extra_pem`` as extra issuers and returns trusted?.
+
+    Carbet's known intermediates first (offline), then the asset's own AIA URL."""
     if not chain_der or not missing_issuer(trust_error) or _self_issued(chain_der[-1]):
         return Completion(reason="")
+    store = ctx.config.known_intermediates
+    known = store.candidates(chain_der[-1], MAX_FETCHES) if store else []
+    if known:
+        pem = "".join(ssl.DER_cert_to_PEM_cert(item.der) for item in known)
+        if await verify(pem) is True:
+            return Completion(
+                completed=True, source="known", missing=tuple(item.subject for item in known)
+            )
+    completion = await _complete_from_aia(ctx, target, address, server_name, chain_der[-1], verify)
+    if not completion.completed:
+        completion.reason = "; ".join(
+            part for part in (completion.reason, _unknown_issuer(chain_der[-1], known)) if part
+        )
+    return completion
+
+
+def _unknown_issuer(der: bytes, known: list[Any]) -> str:
+    """Why the chain stays untrusted, in plain words, and what the centre can do."""
+    certificate = _load(der)
+    issuer = certificate.issuer.rfc4514_string()[:200] if certificate is not None else "?"
+    if known:
+        return (
+            f"l'émetteur « {issuer} » est connu de Carbet, mais la chaîne ne mène toujours à "
+            "aucune autorité de confiance : l'autorité elle-même n'est pas reconnue"
+        )
+    return (
+        f"émetteur « {issuer} » inconnu de Carbet (ni envoyé par le serveur, ni parmi les "
+        "certificats intermédiaires connus) : si cette autorité est reconnue, importez ses "
+        "certificats intermédiaires (carbet intermediates import) et relancez l'analyse"
+    )
+
+
+async def _complete_from_aia(
+    ctx: ScanContext,
+    target: str,
+    address: str,
+    server_name: str | None,
+    last: bytes,
+    verify: Any,
+) -> Completion:
+    """Follow the AIA "CA Issuers" URLs from ``last``, only those naming the asset itself."""
     fetched: list[bytes] = []
     urls: list[str] = []
-    current = chain_der[-1]
+    current = last
+    reason = ""
     while len(fetched) < MAX_FETCHES:
         candidates = ca_issuer_urls(current)
         if not candidates:
@@ -256,14 +312,85 @@ async def complete_chain(
         reason = ""
     if not fetched:
         return Completion(urls=tuple(urls), reason=reason)
-    pem = "".join(ssl.DER_cert_to_PEM_cert(der) for der in fetched if not _self_issued(der))
+    intermediates = [der for der in fetched if not _self_issued(der)]
+    pem = "".join(ssl.DER_cert_to_PEM_cert(der) for der in intermediates)
     trusted = bool(pem) and await verify(pem) is True
     return Completion(
         completed=trusted,
         fetched=len(fetched),
         urls=tuple(urls),
         reason="" if trusted else (reason or "chaîne toujours non reconnue avec l'intermédiaire"),
+        source="aia" if trusted else "",
+        missing=tuple(_subject(der) for der in intermediates) if trusted else (),
     )
+
+
+def _subject(der: bytes) -> str:
+    certificate = _load(der)
+    return certificate.subject.rfc4514_string() if certificate is not None else "?"
+
+
+def record_chain(
+    result: TargetResult,
+    port: int,
+    evidence: dict[str, Any],
+    chain_der: list[bytes],
+    completion: Completion | None,
+    trust_error: str,
+) -> None:
+    """The chain's verdict beyond the leaf: incomplete (which intermediate, from where), or
+    why it stays untrusted (added to the untrusted finding's detail)."""
+    certificate = evidence["certificate"]
+    if completion is None:
+        return
+    if completion.urls or completion.reason or completion.source:
+        certificate["chain_completion"] = completion.as_dict()
+    if completion.completed:
+        certificate["chain_incomplete"] = True
+        names = ", ".join(f"« {name[:120]} »" for name in completion.missing[:3])
+        where = (
+            "connu de Carbet, rien n'a été téléchargé"
+            if completion.source == "known"
+            else "obtenu sur l'actif lui-même"
+        )
+        result.observations.append(
+            TLS_CERT_CHAIN_INCOMPLETE.observe(
+                port,
+                f"intermédiaire non envoyé par le serveur : {names or '?'} ({where})",
+                {
+                    "sent": len(chain_der),
+                    "aia": list(completion.urls),
+                    "source": completion.source,
+                    "missing": list(completion.missing),
+                },
+            )
+        )
+        return
+    if not completion.reason:
+        return
+    for observation in result.observations:
+        if observation.check == TLS_CERT_UNTRUSTED.id and observation.port == port:
+            observation.detail = f"{trust_error[:80]} — {completion.reason}"[:600]
+            observation.evidence["chain_completion"] = completion.reason
+
+
+def learnable(
+    result: TargetResult,
+    chain_der: list[bytes],
+    trusted: bool | None,
+    verified_leaf: bytes | None,
+) -> None:
+    """Report the intermediates of a sent chain OpenSSL verified as trusted, for the platform
+    to learn (``evidence["trusted_intermediates"]``). Only a chain trusted as sent, whose leaf
+    is the one the verifying handshake saw: never an untrusted or completed chain."""
+    if trusted is not True or len(chain_der) < 2 or verified_leaf != chain_der[0]:
+        return
+    reported = result.evidence.setdefault("trusted_intermediates", [])
+    known = {entry.get("sha256") for entry in reported}
+    for item in sent_path(chain_der):
+        if item.sha256 not in known:
+            known.add(item.sha256)
+            reported.append(item.as_evidence())
 
 
 # -- OCSP stapling ---------------------------------------------------------------------------

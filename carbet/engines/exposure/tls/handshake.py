@@ -26,6 +26,9 @@ def _verify_context(ca_file: str | None, extra_pem: str = "") -> ssl.SSLContext:
     """OpenSSL chain verification against the store, lenient on protocol so old servers verify."""
     if extra_pem:
         completed = _new_verify_context(ca_file)
+        # The extra issuers are path candidates, never anchors: OpenSSL must still reach a root
+        # of the store through them (newer Pythons turn partial chains on by default).
+        completed.verify_flags &= ~ssl.VERIFY_X509_PARTIAL_CHAIN
         completed.load_verify_locations(cadata=extra_pem)
         return completed
     stamp = os.path.getmtime(ca_file) if ca_file and os.path.exists(ca_file) else 0.0

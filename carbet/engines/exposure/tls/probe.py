@@ -28,11 +28,12 @@ from carbet.engines.exposure.tls import checks as tls_checks  # noqa: F401 - reg
 from carbet.engines.exposure.tls.chain import (
     HS_CERTIFICATE_STATUS,
     complete_chain,
+    learnable,
     parse_certificate_status,
+    record_chain,
     stapling,
 )
 from carbet.engines.exposure.tls.checks import (
-    TLS_CERT_CHAIN_INCOMPLETE,
     TLS_COMPRESSION,
     TLS_RENEGOTIATION_INSECURE,
     TLS_UNIDENTIFIED,
@@ -539,20 +540,12 @@ async def _certificates(
         )  # fmt: skip
         if completion.completed:  # a trusted CA after all: only the server's chain is short
             trusted = True
+    else:
+        learnable(result, chain_der, trusted, verified_leaf)
     evidence["certificate"] = certificate_findings(
         result, port, chain_der, trusted, trust_error, server_name, now
     )
-    if completion is not None and (completion.urls or completion.reason):
-        evidence["certificate"]["chain_completion"] = completion.as_dict()
-    if completion is not None and completion.completed:
-        evidence["certificate"]["chain_incomplete"] = True
-        result.observations.append(
-            TLS_CERT_CHAIN_INCOMPLETE.observe(
-                port,
-                f"intermédiaire non envoyé par le serveur ({trust_error[:80]})",
-                {"sent": len(chain_der), "aia": list(completion.urls)},
-            )
-        )
+    record_chain(result, port, evidence, chain_der, completion, trust_error)
     await stapling(scan, result, evidence, accepted, chain_der, trusted)
     seen_leaves = {chain_der[0]} if chain_der else set()
     other_leaves: list[bytes] = []
