@@ -206,7 +206,10 @@ def test_what_a_version_rests_on_is_kept(portals):
     full = fingerprint(portals["owa"])
     assert "version_partial" not in full.extra and full.extra["appliance"] == "mail"
     globalprotect = fingerprint(portals["globalprotect"])
-    assert globalprotect.extra["paths_tried"] == ["/global-protect/login.esp"]
+    # the version path, then static files for a build date (none served here: no date)
+    assert globalprotect.extra["paths_tried"][0] == "/global-protect/login.esp"
+    assert "/global-protect/portal/css/login.css" in globalprotect.extra["paths_tried"]
+    assert "build_date" not in globalprotect.extra
     rdweb = fingerprint(portals["rdweb"])
     assert rdweb.extra["appliance"] == "rds" and rdweb.extra["iis"] == "10.0"
 

@@ -190,6 +190,15 @@ def _fhir(service: ServiceInfo, emit: Emitter) -> None:
 
 def _vpn_portal(service: ServiceInfo, emit: Emitter) -> None:
     if service.extra.get("appliance") == "vpn":
+        built = service.extra.get("build_date")
+        if built and not service.version:  # no version shown: the firmware's build date
+            emit.fire(
+                PORT_VPN_PORTAL,
+                f"{service.product} (micrologiciel construit le {built})",
+                build_date=built,
+                build_source=service.extra.get("build_source", ""),
+            )
+            return
         emit.fire(PORT_VPN_PORTAL, service.product)
 
 

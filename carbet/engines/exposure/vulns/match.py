@@ -14,6 +14,7 @@ level higher for medical and remote-access services, which are the ones attacked
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from typing import Any
 
 from carbet.engines.exposure.checks import define
@@ -28,6 +29,11 @@ from carbet.engines.exposure.vulns.appliances import (
 )
 from carbet.engines.exposure.vulns.cpe import candidates, parse_cpe
 from carbet.engines.exposure.vulns.feeds import FeedStore, KevEntry, MatchRow, feeds_path
+from carbet.engines.exposure.vulns.firmware import (
+    FirmwareJudgement,
+    before_fix_evidence,
+    judge_service,
+)
 from carbet.engines.exposure.vulns.versions import in_range, tokens
 
 MAX_CVE_PER_SERVICE = 25  # the most urgent ones; the evidence says how many were left out
@@ -166,7 +172,9 @@ def service_version(service: ServiceInfo) -> str:
     return version if version and tokens(version) else ""
 
 
-def match_service(service: ServiceInfo, store: FeedStore) -> list[Observation]:
+def match_service(
+    service: ServiceInfo, store: FeedStore, today: date | None = None
+) -> list[Observation]:
     version = service_version(service)
     pairs = candidates(service.product, service.vendor, service.cpe)
     rows = store.matches(pairs) if pairs else []
@@ -186,19 +194,30 @@ def match_service(service: ServiceInfo, store: FeedStore) -> list[Observation]:
     if family:
         comparable = KEV_PRODUCTS[family].nvd_versions if family in KEV_PRODUCTS else True
         described = {row.cve_id for row in rows} if version and comparable else set()
-        observations += kev_by_product(service, version, family, described, store)
+        build = judge_service(service, today)
+        observations += kev_by_product(service, version, family, described, store, build)
     return observations
 
 
 def kev_by_product(
-    service: ServiceInfo, version: str, family: str, described: set[str], store: FeedStore
+    service: ServiceInfo,
+    version: str,
+    family: str,
+    described: set[str],
+    store: FeedStore,
+    build: FirmwareJudgement | None = None,
 ) -> list[Observation]:
     """KEV entries of the appliance ``family`` that NVD did not describe for this product
-    (``described``): matched on the vendor advisory's ranges, or listed to be checked."""
+    (``described``): matched on the vendor advisory's ranges, judged by the firmware's build
+    date (``build``, when no version is shown), or listed to be checked."""
     observations: list[Observation] = []
     unplaced: list[KevEntry] = []
-    for entry in store.kev_entries():
-        if entry.cve_id in described or not kev_concerns(family, entry.vendor, entry.product):
+    judged = build.judged if build else set()
+    entries = {entry.cve_id: entry for entry in store.kev_entries()}
+    for entry in entries.values():
+        if entry.cve_id in described or entry.cve_id in judged:
+            continue
+        if not kev_concerns(family, entry.vendor, entry.product):
             continue
         fix = KNOWN_FIXES.get(entry.cve_id)
         if version and fix is not None and fix.family == family:
@@ -208,8 +227,55 @@ def kev_by_product(
             if state != UNSURE:
                 continue
         unplaced.append(entry)
-    if unplaced:
-        observations.append(_kev_to_verify(service, version, unplaced, store))
+    if build is not None:
+        observations += firmware_observations(service, build, store, entries)
+        extra = build.to_check
+    else:
+        extra = []
+    if unplaced or extra:
+        observations.append(_kev_to_verify(service, version, unplaced, store, build))
+    return observations
+
+
+def firmware_observations(
+    service: ServiceInfo,
+    build: FirmwareJudgement,
+    store: FeedStore | None = None,
+    entries: dict[str, KevEntry] | None = None,
+) -> list[Observation]:
+    """Exploited flaws a firmware built before any fixed version existed cannot be fixed
+    for (one critical finding each), and the very old firmware observation."""
+    observations = [] if build.old is None else [build.old]
+    day = build.built.isoformat()
+    for fix in build.cannot_be_fixed:
+        entry = (entries or {}).get(fix.cve)
+        known = store.certfr_alerts(fix.cve) if store is not None else []
+        certfr = sorted({*known, fix.certfr} - {""})
+        evidence: dict[str, Any] = {"product": service.product, "version": "", "certfr": certfr}
+        evidence.update(before_fix_evidence(fix, build))
+        if entry is not None:
+            evidence["kev"] = {"vendor": entry.vendor, "product": entry.product}
+            evidence["kev"]["added"] = entry.date_added
+            evidence["ransomware"] = entry.ransomware
+        where = f", {', '.join(certfr)}" if certfr else ""
+        observations.append(
+            VULN_KEV.observe(
+                port=service.port,
+                detail=(
+                    f"{service.product} : micrologiciel construit le {day}, avant qu'existe "
+                    f"toute version corrigée de {fix.cve} (corrigée en "
+                    f"{', '.join(fix.fixed)} ; {fix.advisory}{where})"
+                ),
+                evidence=evidence,
+                severity=4,
+                title=f"{fix.cve} — {entry.name if entry and entry.name else fix.name}",
+                cve=fix.cve,
+                cvss=entry.cvss if entry else None,
+                epss=entry.epss if entry else None,
+                kev=True,
+                product=service.product,
+            )
+        )
     return observations
 
 
@@ -246,29 +312,42 @@ def _kev_observation(
 
 
 def _kev_to_verify(
-    service: ServiceInfo, version: str, entries: list[KevEntry], store: FeedStore
+    service: ServiceInfo,
+    version: str,
+    entries: list[KevEntry],
+    store: FeedStore | None,
+    build: FirmwareJudgement | None = None,
 ) -> Observation:
-    listed = entries[:MAX_KEV_TO_VERIFY]
-    items = [
+    """One listing of the KEV entries to check by hand (a build date's own notes first)."""
+    judged = list(build.to_check) if build else []
+    for item in judged:
+        if store is not None:
+            item["certfr"] = sorted({*item["certfr"], *store.certfr_alerts(item["cve"])})
+    items = judged + [
         {
             "cve": entry.cve_id,
             "name": entry.name,
             "added": entry.date_added,
             "ransomware": entry.ransomware,
-            "certfr": store.certfr_alerts(entry.cve_id),
+            "certfr": store.certfr_alerts(entry.cve_id) if store is not None else [],
         }
-        for entry in listed
+        for entry in entries
     ]
+    listed = items[:MAX_KEV_TO_VERIFY]
     why = "version inconnue" if not version else f"version {version} non comparable"
+    evidence = {
+        "product": service.product,
+        "version": version,
+        "kev": listed,
+        "not_listed": len(items) - len(listed),
+    }
+    if build is not None:
+        why = build.why_unknown()
+        evidence.update(build_date=build.built.isoformat(), build_source=build.source)
     return VULN_KEV_TO_VERIFY.observe(
         port=service.port,
-        detail=f"{service.product} ({why}) : {', '.join(e.cve_id for e in listed)}",
-        evidence={
-            "product": service.product,
-            "version": version,
-            "kev": items,
-            "not_listed": len(entries) - len(listed),
-        },
+        detail=f"{service.product} ({why}) : {', '.join(i['cve'] for i in listed)}",
+        evidence=evidence,
         product=f"{service.product} {version}".strip(),
     )
 
@@ -326,13 +405,28 @@ def _observation(
     )
 
 
-def match_services(services: list[ServiceInfo], store: FeedStore | None) -> list[Observation]:
-    """Observations for every known vulnerability of ``services``, most urgent first."""
-    if store is None:
-        return []
+def match_services(
+    services: list[ServiceInfo], store: FeedStore | None, today: date | None = None
+) -> list[Observation]:
+    """Observations for every known vulnerability of ``services``, most urgent first.
+
+    Without feeds, only what needs none is said: an appliance's firmware build date against
+    the advisories written into :mod:`.builds`."""
     observations: list[Observation] = []
     for service in services:
-        if service.product or service.cpe:
-            observations.extend(match_service(service, store))
+        if store is None:
+            observations.extend(_firmware_without_feeds(service, today))
+        elif service.product or service.cpe:
+            observations.extend(match_service(service, store, today))
     observations.sort(key=lambda o: (not o.kev, -(o.epss or 0.0), -(o.cvss or 0.0), o.cve))
+    return observations
+
+
+def _firmware_without_feeds(service: ServiceInfo, today: date | None) -> list[Observation]:
+    build = judge_service(service, today)
+    if build is None:
+        return []
+    observations = firmware_observations(service, build)
+    if build.to_check:
+        observations.append(_kev_to_verify(service, "", [], None, build))
     return observations

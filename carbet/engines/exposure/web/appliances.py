@@ -15,6 +15,8 @@ untrusted bytes, never raises, and returns a version only when the text carries 
 - Citrix NetScaler ADC/Gateway: the plug-in list the gateway hands its clients
   (``/vpn/pluginlist.xml``, plug-in version ``13.1.49.15`` = firmware 13.1-49.15);
 - Palo Alto GlobalProtect (PAN-OS): an explicit ``PAN-OS X.Y.Z[-hN]`` when a page states it;
+- FortiGate and GlobalProtect without a version shown: the firmware's build date, from their
+  static files' ``ETag``/``Last-Modified`` (:mod:`.builddate`; judged by ``vulns.builds``);
 - Cisco ASA: the AnyConnect configuration exchange's ``<version who="sg">9.16(4)27</version>``;
 - SonicWall SMA 100 (``10.2.1.3-27sv`` in the portal's resource URLs) and SonicOS;
 - Exchange/OWA: the ``X-OWA-Version`` header, the eDiscovery export tool's manifest (the full
@@ -28,6 +30,8 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+
+from carbet.engines.exposure.web import builddate
 
 Response = dict[str, Any]  # as ports.parsers.parse_http_response returns it
 Fetch = Callable[[str], Awaitable[Response | None]]
@@ -237,14 +241,23 @@ async def find_version(
         facts["iis"] = iis.group(1)
     found = appliance.parse("/", first)
     tried: list[str] = []
+    seen = [first]
     for path in appliance.paths:
         if found and not found.partial:
             break
         tried.append(path)
         response = await fetch(path)
+        if response is not None:
+            seen.append(response)
         better = from_response(appliance, path, response) if response is not None else None
         if better and (found is None or not better.partial):
             found = better
+    if found is None and appliance.family in builddate.STATIC_PATHS:
+        # No version shown (FortiGate, GlobalProtect): the firmware's build date bounds it.
+        built, asked = await builddate.find_build(appliance.family, seen, fetch)
+        tried += asked
+        if built is not None:
+            facts.update(build_date=built.day, build_source=f"{built.source} de {built.path}")
     if tried:
         facts["paths_tried"] = tried
     return found, facts
