@@ -356,3 +356,33 @@ class ExposureAlert(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class IntermediateSource(models.TextChoices):
+    LEARNED = "learned", _("Appris d'une chaîne reconnue")
+    IMPORTED = "imported", _("Importé par le centre")
+
+
+class KnownIntermediate(models.Model):
+    """An intermediate CA certificate Carbet knows offline, to tell a server that forgets its
+    intermediate from an unknown authority without fetching anything from a third party
+    (``carbet.engines.exposure.tls.intermediates``). Regional, like the profiles: a public
+    authority's certificate belongs to no structure. Learnt only from chains OpenSSL verified
+    as trusted, or imported by the centre (``carbet intermediates import``); never an anchor."""
+
+    der = models.BinaryField(_("certificat (DER)"))
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64, unique=True)
+    subject = models.CharField(_("sujet"), max_length=1000)
+    subject_key_id = models.CharField(_("identifiant de clé (SKI)"), max_length=128, blank=True)
+    not_after = models.DateTimeField(_("fin de validité"), db_index=True)
+    source = models.CharField(_("origine"), max_length=10, choices=IntermediateSource.choices)
+    first_seen = models.DateTimeField(_("vu la première fois"), default=timezone.now)
+    last_seen = models.DateTimeField(_("vu la dernière fois"), default=timezone.now)
+    seen_count = models.PositiveIntegerField(_("nombre de fois vu"), default=1)
+
+    class Meta:
+        verbose_name = _("certificat intermédiaire connu")
+        verbose_name_plural = _("certificats intermédiaires connus")
+
+    def __str__(self) -> str:
+        return self.subject

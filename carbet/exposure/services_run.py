@@ -29,6 +29,7 @@ from carbet.core.tenancy import SYSTEM, Actor
 from carbet.engines import severity as severities
 from carbet.engines.exposure import checks
 from carbet.engines.exposure.core import Observation, ScanConfig, TargetResult, refusal_text
+from carbet.exposure import intermediates
 from carbet.exposure import services_scores as scoring
 from carbet.exposure.models import (
     Scan,
@@ -51,8 +52,9 @@ MAX_BANNER = 1000
 
 def engine_config(scan: Scan) -> ScanConfig:
     """The engine's settings from the scan's profile, plus the installation's resolver/trust,
-    and the connect-time scope policy of the scan's structure, built from the registry *now*
-    (a scan's job only carries the scan's id: the worker builds this, never the request)."""
+    the connect-time scope policy of the scan's structure, built from the registry *now*
+    (a scan's job only carries the scan's id: the worker builds this, never the request), and
+    the known intermediate certificates (``carbet.exposure.intermediates``)."""
     values = dict(scan.config)
     if "ports" in values:
         values["ports"] = tuple(int(p) for p in values["ports"])
@@ -66,9 +68,15 @@ def engine_config(scan: Scan) -> ScanConfig:
         values["nameserver"] = nameserver
     if ca_file:
         values["ca_file"] = ca_file
-    known = set(ScanConfig.__dataclass_fields__) - {"policy"}
+    # The policy and the known intermediates come from the platform, never from a stored
+    # profile: the intermediates are loaded once here, for the whole run.
+    known = set(ScanConfig.__dataclass_fields__) - {"policy", "known_intermediates"}
     values = {k: v for k, v in values.items() if k in known}
-    return ScanConfig(**values, policy=ownership.connect_policy(scan.structure))
+    return ScanConfig(
+        **values,
+        policy=ownership.connect_policy(scan.structure),
+        known_intermediates=intermediates.load_store(),
+    )
 
 
 def run_engine(targets: list[str], config: ScanConfig) -> list[TargetResult]:
@@ -261,6 +269,8 @@ def run_scan(scan: Scan, report: Reporter | None = None) -> dict[str, Any]:
             # declared (or a conflict) since the scan started binds the rest of the scan.
             config = replace(config, policy=ownership.connect_policy(scan.structure))
         results = run_engine([row.target for row in chunk], config)
+        # Intermediates of chains verified as trusted: known to the next scans (idempotent).
+        intermediates.learn(results)
         save_targets(scan, _pair(chunk, results))
     if report is not None:
         report(92, _("Comparaison avec l'analyse précédente et mise à jour des vulnérabilités"))
