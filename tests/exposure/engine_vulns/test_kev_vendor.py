@@ -168,8 +168,15 @@ def test_sonicwall_and_exchange(store):
     assert kev_cves(found(store, "Microsoft Exchange", "15.2.792.3")) == ["CVE-2021-26855"]
     assert kev_cves(found(store, "Microsoft Exchange", "15.2.792.10")) == []
     assert kev_cves(found(store, "Microsoft Exchange", "15.2.858.5")) == []
-    cu5 = found(store, "Microsoft Exchange", "15.2.529", version_partial=True)
-    assert kev_cves(cu5) == ["CVE-2021-26855"]
+    # an OWA path's build stops before the security update's number: a cumulative update that
+    # received a March 2021 update (2019 CU4, 15.2.529 → 15.2.529.13) cannot be decided...
+    cu4 = found(store, "Microsoft Exchange", "15.2.529", version_partial=True)
+    assert kev_cves(cu4) == [] and to_verify(cu4) == ["CVE-2021-26855"]
+    # ...an older one with no update of its own is affected whatever follows
+    rtm_2016 = found(store, "Microsoft Exchange", "15.1.225", version_partial=True)
+    assert kev_cves(rtm_2016) == ["CVE-2021-26855"]
+    assert kev_cves(found(store, "Microsoft Exchange", "15.1.1779.8")) == []  # CU13 + update
+    assert kev_cves(found(store, "Microsoft Exchange", "15.1.1779.7")) == ["CVE-2021-26855"]
     cu8 = found(store, "Microsoft Exchange", "15.2.792", version_partial=True)
     assert kev_cves(cu8) == [] and to_verify(cu8) == ["CVE-2021-26855"]
 
@@ -248,3 +255,16 @@ def test_assessing_any_version_against_any_known_fix_never_raises(cve, version, 
     state, fixed = appliances.KNOWN_FIXES[cve].assess(version, partial=partial)
     assert state in (appliances.AFFECTED, appliances.CLEAR, appliances.UNSURE)
     assert bool(fixed) == (state != appliances.CLEAR)
+
+
+def test_ranges_corrected_against_the_advisories():
+    """The corrections of issue 19 (each checked against the advisory's CVE record or CERT)."""
+    fixes = appliances.KNOWN_FIXES
+    # FG-IR-22-398 lists 5.0 to 5.6 too, with no fix in those branches
+    assert fixes["CVE-2022-42475"].assess("5.6.14") == (appliances.AFFECTED, "6.0.16")
+    assert fixes["CVE-2022-42475"].assess("6.0.16")[0] == appliances.CLEAR
+    # FG-IR-24-015: no 6.0 fix, migrate to a fixed branch
+    assert fixes["CVE-2024-21762"].assess("6.0.17") == (appliances.AFFECTED, "6.2.16")
+    # SA44101's CVE-2019-11510 does not name 8.1
+    assert fixes["CVE-2019-11510"].assess("8.1R14")[0] == appliances.CLEAR
+    assert fixes["CVE-2019-11510"].assess("9.0R3.3") == (appliances.AFFECTED, "9.0R3.4")
