@@ -64,7 +64,8 @@ BUILD_FIXES: tuple[BuildFix, ...] = (
         "5.0 to 5.6 (all), 6.0.0–6.0.15, 6.2.0–6.2.11, 6.4.0–6.4.10, 7.0.0–7.0.8, 7.2.0–7.2.2",
         ("6.0.16", "6.2.12", "6.4.11", "7.0.9", "7.2.3"), date(2022, 11, 1), True,
         "FG-IR-22-398 (updated to list 5.x), CERTFR-2022-ALE-012; 6.4.11 published 2022-11-01, "
-        "7.2.3 2022-11-10 (Fortinet documentation); 6.0.16, 6.2.12, 7.0.9 dates not checked",
+        "7.2.3 2022-11-10, 7.0.9 2022-11-22 (Fortinet documentation); 6.0.16 and 6.2.12 dates "
+        "not checked",
     ),
     BuildFix(
         "CVE-2023-27997", "fortios", "FortiOS SSL-VPN heap overflow (XORtigate)",
@@ -80,8 +81,8 @@ BUILD_FIXES: tuple[BuildFix, ...] = (
         "6.0 (all), 6.2.0–6.2.15, 6.4.0–6.4.14, 7.0.0–7.0.13, 7.2.0–7.2.6, 7.4.0–7.4.2 "
         "(7.6 not affected)",
         ("6.2.16", "6.4.15", "7.0.14", "7.2.7", "7.4.3"), date(2024, 2, 7), True,
-        "FG-IR-24-015, CERTFR-2024-ALE-004; 6.4.15 published 2024-02-07, 7.2.7 2024-02-08 "
-        "(Fortinet documentation); 6.2.16, 7.0.14, 7.4.3 dates not checked",
+        "FG-IR-24-015, CERTFR-2024-ALE-004; 6.4.15, 7.0.14 and 7.4.3 published 2024-02-07, "
+        "7.2.7 2024-02-08 (Fortinet documentation); 6.2.16 date not checked",
     ),
     BuildFix(
         "CVE-2019-1579", "panos", "GlobalProtect pre-authentication code execution",
