@@ -221,6 +221,17 @@ def test_very_old_firmware_is_reported_on_its_own(portals):
     assert len(forti) == 1  # 2021-06-01: five years before TODAY
 
 
+def test_built_before_the_oldest_branch_an_advisory_assesses_is_only_to_check():
+    service = ServiceInfo(443, "https", "Fortinet FortiGate SSL VPN", extra={
+        "build_date": "2016-05-10", "appliance": "vpn", "appliance_family": "fortios"})  # fmt: skip
+    observations = match_services([service], None, today=TODAY)
+    # FG-IR-22-398 lists 5.x: a 2016 firmware cannot hold its fix
+    assert [o.cve for o in by_check(observations, "vuln.kev")] == ["CVE-2022-42475"]
+    items = listed(observations)  # 6.0 came out in 2018: a 2016 firmware is an older branch
+    assert items["CVE-2023-27997"]["build_verdict"] == builds.OLDER_BRANCH
+    assert "non évaluée par l'éditeur" in items["CVE-2024-21762"]["note"]
+
+
 def test_a_version_shown_always_wins_over_a_date():
     service = ServiceInfo(443, "https", "Fortinet FortiOS", "7.0.15", extra={
         "build_date": "2019-01-01", "appliance": "vpn", "appliance_family": "fortios"})  # fmt: skip
@@ -313,3 +324,8 @@ def test_every_flaw_of_the_family_gets_exactly_one_verdict(built, family):
         first = verdict.fix.first_fixed
         if verdict.state in (builds.BEFORE_FIX, builds.BEFORE_FIX_SOME_BRANCHES):
             assert first is not None and built < first - timedelta(days=90)
+        since = verdict.fix.listed_since
+        if verdict.state == builds.BEFORE_FIX:  # a finding: every condition of the claim holds
+            assert verdict.fix.every_branch and (since is None or built >= since)
+        if verdict.state == builds.OLDER_BRANCH:
+            assert since is not None and built < since

@@ -31,7 +31,7 @@ MARGIN = timedelta(days=90)
 OLD_AFTER = timedelta(days=3 * 365)
 
 BEFORE_FIX, BEFORE_FIX_SOME_BRANCHES = "before_fix", "before_fix_branches"
-AFTER_FIX, NO_DATE = "after_fix", "fix_date_unknown"
+AFTER_FIX, NO_DATE, OLDER_BRANCH = "after_fix", "fix_date_unknown", "older_branch"
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,14 @@ class BuildFix:
     first_fixed: date | None  # publication of the first fixed release (None: not checked)
     every_branch: bool  # every branch maintained when the fix came out was affected
     checked: str  # what the entry was checked against
+    # Publication of the oldest branch the advisory lists: a firmware built before it is of an
+    # older branch the vendor no longer assesses, never claimed affected (None: no such bound).
+    listed_since: date | None = None
 
+
+# FortiOS 6.0 reached its end of support on 2022-09-29 (as reported with Bishop Fox's 2023
+# count); Fortinet's lifecycle puts that 54 months after release, i.e. 2018-03-29.
+FORTIOS_6_0 = date(2018, 3, 29)
 
 BUILD_FIXES: tuple[BuildFix, ...] = (
     BuildFix(
@@ -74,6 +81,7 @@ BUILD_FIXES: tuple[BuildFix, ...] = (
         ("6.0.17", "6.2.14", "6.4.13", "7.0.12", "7.2.5"), date(2023, 4, 12), True,
         "FG-IR-23-097, CERTFR-2023-ALE-004; 6.2.14 published 2023-04-12, 6.4.13, 7.0.12, 7.2.5 "
         "and 6.0.17 2023-06-08 (Fortinet documentation, release notes)",
+        FORTIOS_6_0,
     ),
     BuildFix(
         "CVE-2024-21762", "fortios", "FortiOS SSL-VPN out-of-bounds write (sslvpnd)",
@@ -83,6 +91,7 @@ BUILD_FIXES: tuple[BuildFix, ...] = (
         ("6.2.16", "6.4.15", "7.0.14", "7.2.7", "7.4.3"), date(2024, 2, 7), True,
         "FG-IR-24-015, CERTFR-2024-ALE-004; 6.4.15, 7.0.14 and 7.4.3 published 2024-02-07, "
         "7.2.7 2024-02-08 (Fortinet documentation); 6.2.16 date not checked",
+        FORTIOS_6_0,
     ),
     BuildFix(
         "CVE-2019-1579", "panos", "GlobalProtect pre-authentication code execution",
@@ -122,7 +131,7 @@ BUILD_FIXES: tuple[BuildFix, ...] = (
 @dataclass(frozen=True)
 class Verdict:
     fix: BuildFix
-    state: str  # BEFORE_FIX, BEFORE_FIX_SOME_BRANCHES, AFTER_FIX or NO_DATE
+    state: str  # BEFORE_FIX, BEFORE_FIX_SOME_BRANCHES, AFTER_FIX, NO_DATE or OLDER_BRANCH
 
 
 def judge(family: str, built: date) -> list[Verdict]:
@@ -135,6 +144,8 @@ def judge(family: str, built: date) -> list[Verdict]:
             state = NO_DATE  # nothing is claimed on a date that was not checked
         elif built >= fix.first_fixed - MARGIN:
             state = AFTER_FIX
+        elif fix.listed_since is not None and built < fix.listed_since:
+            state = OLDER_BRANCH
         else:
             state = BEFORE_FIX if fix.every_branch else BEFORE_FIX_SOME_BRANCHES
         verdicts.append(Verdict(fix, state))

@@ -39,8 +39,8 @@ VULN_FIRMWARE_OLD = define(
 )
 CERTAINTY_HIGH = (
     "forte : toutes les branches encore maintenues lorsque le correctif est sorti étaient "
-    "touchées ; seule une branche plus ancienne que celles de l'avis, hors support, échapperait "
-    "à ce constat"
+    "touchées, et le micrologiciel a été construit après la sortie de la plus ancienne branche "
+    "que l'avis évalue"
 )
 
 
@@ -73,6 +73,11 @@ def _check_note(verdict: builds.Verdict, built: date) -> str:
         )
     if verdict.state == builds.AFTER_FIX:
         return f"construit le {day}, après le premier correctif ({first}) : à vérifier"
+    if verdict.state == builds.OLDER_BRANCH:
+        return (
+            f"construit le {day}, avant les branches que l'avis évalue ({fix.affected}) : "
+            "branche plus ancienne, hors support, non évaluée par l'éditeur : à vérifier"
+        )
     return f"construit le {day} ; date du premier correctif non vérifiée : à vérifier"
 
 
