@@ -307,6 +307,13 @@ def test_a_build_time_round_trips_through_each_etag_shape(naive, family):
     assert builddate.from_last_modified(http_date(moment), NOW) == moment
 
 
+def test_a_content_hash_etag_is_no_date():
+    assert builddate.from_etag('"9e107d9d372bb6826bd81d3542a419d6"', NOW) is None  # md5
+    assert builddate.from_etag('"1d3_40_4d434fb7"', NOW) == datetime(
+        2011, 1, 28, 23, 22, 31, tzinfo=UTC
+    )
+
+
 @given(st.binary(max_size=3000), st.sampled_from(["fortios", "panos", "other"]))
 def test_linked_paths_never_raise_and_stay_under_the_prefixes(body, family):
     for path in builddate.linked_paths(family, [body]):

@@ -52,7 +52,7 @@ _LINK = re.compile(
     r"""(?:\?[^"'<>\s]{0,100})?["']""",
     re.I,
 )
-_ETAG_TAIL = re.compile(r"([0-9a-f]{8})\s*$", re.I)
+_ETAG_TAIL = re.compile(r"(?<![0-9a-f])[0-9a-f]{0,8}([0-9a-f]{8})\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,10 @@ def _plausible(moment: datetime, now: datetime) -> bool:
 
 
 def from_etag(value: str, now: datetime) -> datetime | None:
-    """The Unix time in an ETag's last eight hex digits (``"6e185d5daf9a"`` → 2019-08-21)."""
+    """The Unix time in an ETag's last eight hex digits (``"6e185d5daf9a"`` → 2019-08-21).
+
+    A longer run of hex digits (more than 16) is a content hash, not a time: refused, since
+    its last digits would give a random date."""
     text = value.strip()
     if text[:2] in ("W/", "w/"):
         text = text[2:]
