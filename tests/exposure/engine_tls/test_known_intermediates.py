@@ -11,8 +11,12 @@ it gets — none must arrive. The store is built from what a previous scan repor
 from __future__ import annotations
 
 import base64
+import json
 import os
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -28,6 +32,7 @@ from .sserver import SServers, make_chain_leaf, make_intermediate
 from .test_chain import certificate, checks_of
 
 pytestmark = pytest.mark.realserver
+ROOT = Path(__file__).resolve().parents[3]
 
 LEAF_ONLY, FULL_CHAIN, UNKNOWN_FULL, UNKNOWN_LEAF, FOREIGN = (
     "127.20.1.10", "127.20.1.11", "127.20.1.12", "127.20.1.14", "127.20.1.13",
@@ -170,6 +175,30 @@ def test_an_imported_intermediate_of_an_unknown_authority_trusts_nothing(lab):
     reason = certificate(result)["certificate"]["chain_completion"]["reason"]
     assert "connu de Carbet" in reason and "autorité elle-même n'est pas reconnue" in reason
     assert lab.foreign_requests == []
+
+
+def test_carbet_scan_takes_a_bundle_of_intermediates(lab, tmp_path):
+    """The analyst's lab tool: ``carbet scan --intermediates PEM``, nothing fetched either."""
+    bundle = tmp_path / "intermediates.pem"
+    bundle.write_bytes(b"# authority bundle\n" + lab.intermediate.cert_pem + lab.root.cert_pem)
+    address, port = lab.endpoints["leafonly"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CARBET_DATA_DIR": str(tmp_path)}
+    completed = subprocess.run(
+        [sys.executable, "-m", "carbet.cli", "scan", address, "--ports", f"{port}:https",
+         "--ca-file", lab.ca_file, "--intermediates", str(bundle), "--json"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    (target,) = json.loads(completed.stdout)["targets"]
+    checks = {finding["check"] for finding in target["findings"]}
+    assert "tls.cert.chain_incomplete" in checks and "tls.cert.untrusted" not in checks
+    assert lab.foreign_requests == []
+    refused = subprocess.run(
+        [sys.executable, "-m", "carbet.cli", "scan", address, "--ports", f"{port}:https",
+         "--intermediates", str(tmp_path / "missing.pem")],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "intermédiaires illisibles" in refused.stderr
 
 
 # -- the store itself, without servers ---------------------------------------------------------

@@ -232,15 +232,21 @@ class Command(BaseCommand):
             help=_("Magasin de certificats de confiance (PEM) pour vérifier les chaînes TLS."),
         )
         parser.add_argument(
+            "--intermediates",
+            metavar="PEM",
+            help=_(
+                "Certificats intermédiaires d'autorités (PEM) pour reconnaître une chaîne "
+                "incomplète sans rien télécharger."
+            ),
+        )
+        parser.add_argument(
             "--json", action="store_true", help=_("Résultat en JSON sur la sortie standard.")
         )
         parser.add_argument(
             "--lang",
             choices=LANGUAGES,
             default="fr",
-            help=_(
-                "Langue des titres des constats (JSON et tableau) : fr (par défaut) ou en."
-            ),
+            help=_("Langue des titres des constats (JSON et tableau) : fr (par défaut) ou en."),
         )
         parser.add_argument(
             "--timeout",
@@ -340,6 +346,8 @@ class Command(BaseCommand):
                     returncode=2,
                 ) from None
             values["ca_file"] = options["ca_file"]
+        if options.get("intermediates"):
+            values["known_intermediates"] = known_intermediates(options["intermediates"])
         if options["timeout"]:
             timeout = options["timeout"]
             values["target_timeout"] = timeout
@@ -351,6 +359,21 @@ class Command(BaseCommand):
                 ScanConfig.per_target_concurrency, options["concurrency"]
             )
         return ScanConfig(**values)
+
+
+def known_intermediates(path: str) -> Any:
+    """The analyst's own bundle of intermediates, as the platform's store would give them."""
+    from carbet.engines.exposure.tls.bundle import BundleError, parse_bundle
+    from carbet.engines.exposure.tls.intermediates import KnownIntermediates
+
+    try:
+        with open(path, "rb") as handle:
+            bundle = parse_bundle(handle.read())
+    except (OSError, BundleError) as exc:
+        raise CommandError(
+            _("Certificats intermédiaires illisibles : %(error)s") % {"error": exc}, returncode=2
+        ) from None
+    return KnownIntermediates(item.der for _line, item in bundle.intermediates)
 
 
 # --- through the platform (this path needs the database) -----------------------------------------
