@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from carbet.core.models import Structure
 from carbet.directory import selectors as directory
-from carbet.directory.models import DirectoryAudit
+from carbet.directory.models import AuditOrigin, DirectoryAudit
 from carbet.engines.bydesign.auto import Facts
+from carbet.engines.directory.rules.common import PASSWORD_ONLY_RULE
 from carbet.roadmap.auto_evidence import current_facts
 from carbet.roadmap.models import ServiceFact
 
@@ -35,22 +36,38 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[start : start + CHUNK]
 
 
+def _admin_mfa(origin: str, result: dict[str, Any]) -> bool | None:
+    """Do all everyday administrators need a second factor (smart card required)? Only a
+    Carbet analysis that ran the rule knows: a PingCastle report, an audit analysed before
+    the rule existed, or a domain without named administrators says nothing (None). An
+    exception on the rule accepts the risk; it does not make the second factor exist."""
+    evaluated = result.get("evaluated")
+    if origin == AuditOrigin.PINGCASTLE or not isinstance(evaluated, list):
+        return None
+    if PASSWORD_ONLY_RULE not in evaluated:
+        return None
+    findings = result.get("findings", [])
+    return not any(isinstance(f, dict) and f.get("rule") == PASSWORD_ONLY_RULE for f in findings)
+
+
 def _directory(ids: list[int]) -> dict[int, dict[str, Any]]:
     latest = directory.latest_by_structure(Structure.objects.filter(pk__in=ids))
     audit_ids = [row["audit"].pk for row in latest if row["audit"]]
     found: dict[int, dict[str, Any]] = {}
     rows = DirectoryAudit.objects.filter(pk__in=audit_ids).values_list(
-        "structure_id", "analysed_at", "created_at", "result"
+        "structure_id", "origin", "analysed_at", "created_at", "result"
     )
-    for structure_id, analysed_at, created_at, result in rows:
+    for structure_id, origin, analysed_at, created_at, result in rows:
+        result = result if isinstance(result, dict) else {}
         rules = frozenset(
             str(f.get("rule"))
-            for f in (result or {}).get("findings", [])
+            for f in result.get("findings", [])
             if isinstance(f, dict) and not f.get("fully_excepted")
         )
         found[structure_id] = {
             "directory_on": timezone.localdate(analysed_at or created_at),
             "directory_rules": rules,
+            "admin_mfa": _admin_mfa(origin, result),
         }
     return found
 

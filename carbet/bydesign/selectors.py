@@ -43,6 +43,14 @@ AUTO_REASONS = {
     "mfa_missing": gettext_lazy(
         "Le dernier scan montre un accès distant sans double authentification."
     ),
+    "mfa_admins_ok": gettext_lazy(
+        "Le dernier audit de l'annuaire montre que chaque administrateur doit présenter une "
+        "carte à puce ou une clé de sécurité."
+    ),
+    "mfa_admins_missing": gettext_lazy(
+        "Le dernier audit de l'annuaire montre des administrateurs qui se connectent avec un "
+        "simple mot de passe."
+    ),
     "reporting_good": gettext_lazy(
         "La dernière simulation d'hameçonnage : au moins 3 personnes sur 10 ont signalé "
         "le courriel."

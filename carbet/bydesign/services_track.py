@@ -31,16 +31,17 @@ from carbet.core.choices import MEDICO_SOCIAL_CATEGORIES
 from carbet.core.models import Structure
 from carbet.core.tenancy import Actor
 from carbet.engines.bydesign import track
-from carbet.engines.bydesign.auto import Facts, auto_status
+from carbet.engines.bydesign.auto import Facts, worst_status
 from carbet.roadmap.models import Assessment, Roadmap, RoadmapStatus
 
-# Essentials Carbet measures itself, with the automatic rule that measures them.
-MEASURED = {
-    "passwords_mfa": "password_policy",
-    "backups_tested": "backups",
-    "mail_protection": "mail_dmarc",
-    "staff_awareness": "phishing",
-    "exercise": "exercise",
+# Essentials Carbet measures itself, with the automatic rules that measure them: an essential
+# made of several (passwords *and* a second factor) is only as done as its weakest measure.
+MEASURED: dict[str, tuple[str, ...]] = {
+    "passwords_mfa": ("password_policy", "mfa_admins", "mfa_remote"),
+    "backups_tested": ("backups",),
+    "mail_protection": ("mail_dmarc",),
+    "staff_awareness": ("phishing",),
+    "exercise": ("exercise",),
 }
 DIAGNOSTIC = "diagnostic"
 CHUNK = 500
@@ -72,8 +73,8 @@ def _essentials(
     marks: dict[str, str], facts: Facts, care_record: str | None, today: date
 ) -> dict[str, str]:
     out = {code: marks.get(code, MeasureStatus.NOT_DONE) for code in track.ESSENTIALS}
-    for code, rule in MEASURED.items():
-        measured = auto_status(rule, facts, today)
+    for code, rules in MEASURED.items():
+        measured = worst_status(rules, facts, today)
         if measured is not None:
             out[code] = measured.status
     if care_record is not None:

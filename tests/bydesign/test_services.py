@@ -99,7 +99,10 @@ def test_no_hds_caps_the_index_and_is_explained(bd):
     assert any("HDS" in line for line in page.explanation)
 
 
-def _audit(structure, rules):
+def _audit(structure, rules, evaluated=None):
+    result = {"findings": [{"rule": r, "fully_excepted": False} for r in rules]}
+    if evaluated is not None:
+        result["evaluated"] = evaluated
     return DirectoryAudit.objects.create(
         structure=structure,
         origin="upload",
@@ -107,7 +110,7 @@ def _audit(structure, rules):
         domain="ehpad.local",
         analysed_at=timezone.now(),
         anssi_level=3,
-        result={"findings": [{"rule": r, "fully_excepted": False} for r in rules]},
+        result=result,
     )
 
 
@@ -154,6 +157,7 @@ def test_automatic_statuses_from_the_other_services_results(bd):
     assert report["services"] == 2
     assert _state(mail, "pro.passwords").auto_status == "not_done"  # no lockout
     assert _state(mail, "pro.passwords").auto_source == "directory"
+    assert _state(mail, "pro.mfa_admins") is None  # the audit did not run the rule: no status
     assert _state(mail, "pro.mail").auto_status == "done"
     assert _state(mail, "pro.encryption").auto_status == "in_progress"  # a high finding
     assert _state(mail, "def.awareness").auto_status == "done"
@@ -200,3 +204,22 @@ def test_deleting_a_service_closes_its_findings(bd):
     assert not Finding.objects.filter(
         structure=bd.a2, source="bydesign", status__in=OPEN_STATUSES
     ).exists()
+
+
+def test_administrators_second_factor_measured_by_the_directory_audit(bd):
+    """An on-site service's "MFA for administrators" measure follows the latest audit: the
+    rule ran and listed nobody → done; it listed administrators → not done."""
+    mail = services.create_service(
+        SYSTEM,
+        bd.a2,
+        {"name": "Serveur de fichiers", "kind": "other", "data_kind": "personal",
+         "hosting": "on_site", "internet_exposed": False, "availability": "day"},
+    )  # fmt: skip
+    rule = "privileged_password_only"
+    _audit(bd.a2, [rule], evaluated=[rule])
+    services.recompute([mail])
+    state = _state(mail, "pro.mfa_admins")
+    assert (state.auto_status, state.auto_source) == ("not_done", "directory")
+    _audit(bd.a2, [], evaluated=[rule])
+    services.recompute([mail])
+    assert _state(mail, "pro.mfa_admins").auto_status == "done"

@@ -134,3 +134,32 @@ def test_the_nightly_command_and_job_kind(bd):
     assert "services: 1" in out.getvalue() and "decision_reminders" in out.getvalue()
     call_command("bydesign", "recompute", stdout=out)
     assert "bydesign.nightly" in kinds()
+
+
+def _audit_with(structure, origin: str, findings: list[str], evaluated: list[str] | None):
+    result: dict = {"findings": [{"rule": rule} for rule in findings]}
+    if evaluated is not None:
+        result["evaluated"] = evaluated
+    DirectoryAudit.objects.create(
+        structure=structure,
+        origin=origin,
+        status="done",
+        domain="e.local",
+        analysed_at=timezone.now(),
+        result=result,
+    )
+
+
+def test_passwords_and_mfa_read_the_administrators_second_factor_from_the_audit(bd):
+    """Strong passwords alone no longer check "passwords and MFA" when the audit shows
+    administrators who sign in with a password alone; a PingCastle report, or an audit made
+    before the rule existed, says nothing of it."""
+    rule = "privileged_password_only"
+    _audit_with(bd.a2, "online", [rule], ["weak_password_policy", rule])
+    assert services_track.status_of(bd.a2).essentials["passwords_mfa"] == "not_done"
+    _audit_with(bd.a2, "online", [], ["weak_password_policy", rule])
+    assert services_track.status_of(bd.a2).essentials["passwords_mfa"] == "done"
+    _audit_with(bd.a2, "online", [rule], None)  # analysed before the rule existed
+    assert services_track.status_of(bd.a2).essentials["passwords_mfa"] == "done"
+    _audit_with(bd.a2, "pingcastle", [], [rule])
+    assert services_track.status_of(bd.a2).essentials["passwords_mfa"] == "done"

@@ -102,6 +102,12 @@ control |= {
     "vuln1_kerberos_properties_preauth_priv": "adm_clean",
     "vuln3_protected_users": "adm_clean",
 }
+# An administrator who must present a smart card (SMARTCARD_REQUIRED): the control of
+# "administrators who sign in with a password alone"; adm_noexpire is one of those.
+user("adm_smartcard", uac=0x200 | 0x40000)
+members("Domain Admins", "adm_smartcard")
+weak["privileged_password_only"] = "adm_noexpire"
+control["privileged_password_only"] = "adm_smartcard"
 # Privileged through nesting only: adm_nested ∈ gg-it-admins ∈ Administrators.
 db.newgroup("gg-it-admins")
 user("adm_nested")

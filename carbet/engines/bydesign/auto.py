@@ -29,6 +29,7 @@ class Facts:
 
     directory_on: date | None = None
     directory_rules: frozenset[str] = field(default_factory=frozenset)  # rules it triggered
+    admin_mfa: bool | None = None  # every everyday administrator needs a smart card / key
     exposure_on: date | None = None
     exposure_critical: int = 0
     exposure_high: int = 0
@@ -91,6 +92,16 @@ def _mfa(facts: Facts, today: date) -> AutoStatus | None:
     return AutoStatus(NOT_DONE, "exposure", "mfa_missing", on)
 
 
+def _mfa_admins(facts: Facts, today: date) -> AutoStatus | None:
+    """The directory audit: administrators who can sign in with a password alone."""
+    on = facts.directory_on
+    if on is None or not _fresh(on, "directory", today) or facts.admin_mfa is None:
+        return None
+    if facts.admin_mfa:
+        return AutoStatus(DONE, "directory", "mfa_admins_ok", on)
+    return AutoStatus(NOT_DONE, "directory", "mfa_admins_missing", on)
+
+
 def _phishing(facts: Facts, today: date) -> AutoStatus | None:
     on = facts.phishing_on
     if on is None or not _fresh(on, "phishing", today):
@@ -123,10 +134,21 @@ RULES = {
     "exposure": _exposure,
     "mail_dmarc": _mail,
     "mfa_remote": _mfa,
+    "mfa_admins": _mfa_admins,
     "phishing": _phishing,
     "backups": _backups,
     "exercise": _exercise,
 }
+
+
+ORDER = {NOT_DONE: 0, IN_PROGRESS: 1, DONE: 2, NOT_APPLICABLE: 3}
+
+
+def worst_status(rules: tuple[str, ...], facts: Facts, today: date) -> AutoStatus | None:
+    """The least advanced of what ``rules`` measured (None: none of them measured anything):
+    an essential made of several measures is only as done as its weakest part."""
+    measured = [s for rule in rules if (s := auto_status(rule, facts, today)) is not None]
+    return min(measured, key=lambda s: ORDER[s.status], default=None)
 
 
 def auto_status(rule: str, facts: Facts, today: date) -> AutoStatus | None:

@@ -27,7 +27,10 @@ SERVICE_KINDS = (
     "other",
 )
 TEXTS = ("title", "why", "how")  # each may have an English ``<name>_en`` beside it
-AUTO_RULES = ("password_policy", "mfa_remote", "exposure", "mail_dmarc", "phishing", "backups")
+AUTO_RULES = (
+    "password_policy", "mfa_remote", "mfa_admins", "exposure", "mail_dmarc", "phishing",
+    "backups",
+)  # fmt: skip
 
 
 class CatalogueError(ValueError):

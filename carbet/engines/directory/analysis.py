@@ -88,6 +88,9 @@ class AnalysisResult:
     collected_at: datetime | None = None
     source: str = "carbet"
     rules_evaluated: int = 0
+    # The ids of the rules that ran: a rule absent from the findings passed only if it ran
+    # (an audit analysed before a rule existed, or a PingCastle report, says nothing of it).
+    evaluated: list[str] = field(default_factory=list)
     # Everything the collector could not read, including skipped single objects: when not
     # empty, the result says the collection was partial even where rules could still run.
     gaps: list[str] = field(default_factory=list)
@@ -124,6 +127,7 @@ class AnalysisResult:
             "collected_at": self.collected_at.isoformat() if self.collected_at else None,
             "source": self.source,
             "gaps": self.gaps,
+            "evaluated": self.evaluated,
         }
 
 
@@ -178,6 +182,7 @@ def analyse(
         collected_at=snapshot.collected_at,
         source=snapshot.collector,
         rules_evaluated=len(rules) - len(not_evaluated),
+        evaluated=sorted(set(rules) - {n.rule for n in not_evaluated}),
         gaps=list(snapshot.gaps),
     )
 

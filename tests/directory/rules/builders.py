@@ -14,6 +14,7 @@ from carbet.engines.directory.model import (
     UAC_ACCOUNTDISABLE,
     UAC_NOT_DELEGATED,
     UAC_SERVER_TRUST_ACCOUNT,
+    UAC_SMARTCARD_REQUIRED,
     UAC_TRUSTED_FOR_DELEGATION,
     UAC_WORKSTATION_TRUST_ACCOUNT,
     Account,
@@ -113,7 +114,8 @@ def clean_snapshot(now: datetime = NOW) -> Snapshot:
         last_logon=days_ago(100),
     )  # fmt: skip
     admin = user(
-        "adm-alice", 1105, uac=UAC_NORMAL | UAC_NOT_DELEGATED, admin_count=1,
+        "adm-alice", 1105, uac=UAC_NORMAL | UAC_NOT_DELEGATED | UAC_SMARTCARD_REQUIRED,
+        admin_count=1,
         last_logon=days_ago(1),
     )  # fmt: skip
     krbtgt = user(
@@ -262,7 +264,7 @@ def add_user(snapshot: Snapshot, sam: str, **fields) -> Account:
 
 def add_admin(snapshot: Snapshot, sam: str, **fields) -> Account:
     """A privileged user that passes every privileged rule unless ``fields`` say otherwise."""
-    values = {"uac": UAC_NORMAL | UAC_NOT_DELEGATED, "admin_count": 1}
+    values = {"uac": UAC_NORMAL | UAC_NOT_DELEGATED | UAC_SMARTCARD_REQUIRED, "admin_count": 1}
     values.update(fields)
     item = add_user(snapshot, sam, **values)
     add_member(snapshot, "Domain Admins", item.dn)

@@ -23,6 +23,10 @@ FUNCTIONAL_LEVEL_NAMES = {
     10: "Windows Server 2025",
 }
 
+# Read outside the rules (security-by-design facts): kept here, where importing it does not
+# register a rule out of the catalogue's order.
+PASSWORD_ONLY_RULE = "privileged_password_only"  # noqa: S105 (a rule id, not a secret)
+
 
 def names(accounts: list[Account]) -> list[str]:
     return sorted((a.sam for a in accounts), key=str.lower)

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from carbet.engines.directory.rules.graph import RuleContext
 
 # Modules that declare rules; imported by all_rules() so the registry is whole.
-RULE_MODULES = ("stale", "systems", "privileged", "permissions", "trusts", "anomalies")
+RULE_MODULES = (
+    "stale", "systems", "privileged", "authentication", "permissions", "trusts", "anomalies",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
