@@ -107,3 +107,19 @@ def test_shuffled_pem_lines_give_line_precise_problems(lines):
         assert 1 <= problem.line <= count and problem.message
     for line, item in bundle.intermediates:
         assert 1 <= line <= count and item.is_ca and not item.self_issued
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=600), max_size=5), st.binary(max_size=600))
+def test_the_store_never_crashes_on_garbage_certificates(ders, probe):
+    """What a server sends (or a corrupted row) is untrusted input to the store too."""
+    from carbet.engines.exposure.tls.intermediates import KnownIntermediates, sent_path
+
+    store = KnownIntermediates([*ders, pem_der(INTERMEDIATE)])
+    assert len(store) == 1 and store.unreadable <= len(ders)
+    assert store.candidates(probe, 3) == []
+    assert sent_path([probe, *ders]) == []
+
+
+def pem_der(issued) -> bytes:  # type: ignore[no-untyped-def]
+    return issued.certificate.public_bytes(serialization.Encoding.DER)
