@@ -238,6 +238,8 @@ CASES: dict[str, tuple[Mutation, str]] = {
     ),
     "vuln1_password_change_priv": (_set("adm-alice", pwd_last_set=days_ago(1200)), "adm-alice"),
     "vuln3_protected_users": (_leave_protected_users, "adm-alice"),
+    # adm-alice loses "smart card required" (0x40000): she can sign in with a password alone.
+    "privileged_password_only": (_set("adm-alice", uac=0x200 | 0x100000), "adm-alice"),
     "privileged_not_delegated": (_delegable_admin, "adm-alice"),
     "vuln4_dnsadmins": (_member("DnsAdmins", "alice"), "alice"),
     "vuln2_privileged_members_no_admincount": (_set("adm-alice", admin_count=0), "adm-alice"),
