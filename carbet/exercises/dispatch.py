@@ -7,14 +7,21 @@ most ``MAX_SLEEP`` so a pause, a trigger or an ad-hoc inject is seen within a se
 1. **claims** the due injects of running exercises in one conditional UPDATE
    (``pending`` → ``sending`` with this run's ``claim_id``): a second clock, a restarted one or
    a console action can never claim the same row, so it is never handled twice;
-2. checks **at that moment** that the structure's mandate covers exercises
-   (``carbet.core.mandates``): without one, the claimed injects fail with the reason and
-   nothing leaves;
-3. sends each e-mail inject in **one SMTP transaction** to the exercise's registered
-   participants it is addressed to (plus, when the profile has a mailbox, a copy to it: the
-   archive), with a Message-ID derived from the inject (``message_id_of``), then marks it
-   ``sent`` *with the same claim id* and writes the log row in the same transaction; other
-   channels (press, social, document, message, phone) only write rows, in one transaction.
+2. checks **at that moment** that each structure's mandate covers exercises (the rule of
+   ``carbet.core.mandates``, one query for every structure of the pass): without one, the
+   structure's due injects fail with the reason and nothing leaves;
+3. builds each e-mail inject's message and hands it to the sending threads: a few persistent
+   SMTP connections (``mailing.Mailer``), several messages each, **one SMTP transaction per
+   inject** to the exercise's registered participants it is addressed to (plus, when the
+   profile has a mailbox, a copy to it: the archive), with a Message-ID derived from the
+   inject (``message_id_of``);
+4. meanwhile writes the other channels (press, social, document, message, phone) of the whole
+   pass in **one transaction** (their rows, ``sent``, the log rows: ``settle.publish_all``);
+5. marks the accepted mails ``sent`` *with the same claim id*, with their log rows, in groups
+   (``settle.settle_mails``: one transaction per ``SETTLE_EVERY`` mails or ``SETTLE_SECONDS``).
+
+A pass thus costs a few statements and commits whatever the number of structures: a regional
+exercise of 200 structures has 200 injects due at the same second.
 
 The guarantee when a worker dies (SIGKILL, power loss) at any point:
 
@@ -23,17 +30,19 @@ The guarantee when a worker dies (SIGKILL, power loss) at any point:
   the row stays ``sending``; it is resolved below;
 * after the server accepted the message and before ``sent`` committed (accepted messages are
   committed in groups of at most ``SETTLE_EVERY``, within ``SETTLE_SECONDS``): the rows stay
-  ``sending`` too.
+  ``sending`` too;
+* for the other channels, before their one transaction commits: the whole group stays
+  ``sending`` and none of its rows (article, call, log) exists.
 
 A ``sending`` row older than ``STALE_CLAIM`` (longer than any SMTP exchange can last, so its
 worker is dead) is resolved by ``recover``: a non-mail inject is put back to ``pending`` (its
-rows are created idempotently: ``get_or_create`` on the inject); a mail inject is looked up by
-its Message-ID in the archive mailbox (IMAP, ``replies.archived``). Since the archive is a
-recipient of the same SMTP transaction, the server accepted the message for everyone iff the
-archive has it: found → ``sent``; not found → ``pending`` (sent again, same Message-ID).
-Without an archive mailbox the fate is unknown and the row becomes ``failed`` with "envoi
-incertain" for the animator to check and trigger again: a player may have to be told by hand,
-but nobody ever receives an inject twice. The reaper of ``carbet/jobs`` restarts the clock
+rows are created idempotently: at most one per inject, an existing one is kept); a mail inject
+is looked up by its Message-ID in the archive mailbox (IMAP, ``replies.archived``). Since the
+archive is a recipient of the same SMTP transaction, the server accepted the message for
+everyone iff the archive has it: found → ``sent``; not found → ``pending`` (sent again, same
+Message-ID). Without an archive mailbox the fate is unknown and the row becomes ``failed`` with
+"envoi incertain" for the animator to check and trigger again: a player may have to be told by
+hand, but nobody ever receives an inject twice. The reaper of ``carbet/jobs`` restarts the clock
 job itself (heartbeats), and the job is idempotent: a new run starts with ``recover``.
 """
 
@@ -45,12 +54,13 @@ import ssl
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import Message
 
 from django.db import transaction
-from django.db.models import Case, CharField, Min, Value, When
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +68,7 @@ from carbet.core import mandates
 from carbet.core.models import Mandate
 from carbet.core.tenancy import SYSTEM
 from carbet.engines.exercises import schedule
+from carbet.exercises import settle
 from carbet.exercises.choices import (
     LIVE_STATUSES,
     Channel,
@@ -71,14 +82,7 @@ from carbet.exercises.mailing import (
     message_id_of,
     recipients_of,
 )
-from carbet.exercises.models import (
-    Exercise,
-    Inject,
-    LogEntry,
-    Participant,
-    PhoneReminder,
-    PressItem,
-)
+from carbet.exercises.models import Exercise, Expectation, Inject, Participant
 from carbet.exercises.service import EXERCISE_MANDATE
 
 log = logging.getLogger("carbet.exercises")
@@ -89,6 +93,9 @@ SETTLE_SECONDS = 0.2
 # The exercise's scenario snapshot is big (every inject's text): never loaded by the clock.
 HEAVY = ("exercise__scenario", "exercise__variables", "exercise__report_summary")
 STALE_CLAIM = timedelta(seconds=90)
+# At most this many injects are claimed by one pass (the earliest due first): a pass, even
+# after a long pause of a big regional exercise, lasts seconds, far below ``STALE_CLAIM``.
+PASS_LIMIT = 1000
 
 
 @dataclass
@@ -145,7 +152,7 @@ def _mandated(exercises: list[Exercise], day) -> set[int]:
     return {e.pk for e in exercises if e.structure_id in covered}
 
 
-def _outcomes(exercise: Exercise) -> dict[str, schedule.InjectOutcome]:
+def _outcomes(exercise: Exercise, injects: list[Inject]) -> dict[str, schedule.InjectOutcome]:
     replied = set(exercise.replies.exclude(inject=None).values_list("inject__ref", flat=True))
     results: dict[str, dict[str, str]] = {}
     for ref, code, outcome in exercise.expectations.exclude(result=None).values_list(
@@ -159,7 +166,7 @@ def _outcomes(exercise: Exercise) -> dict[str, schedule.InjectOutcome]:
             replied=inject.ref in replied,
             expectations=results.get(inject.ref, {}),
         )
-        for inject in exercise.injects.all()
+        for inject in injects
     }
 
 
@@ -183,10 +190,14 @@ def _conditions(exercise: Exercise, now: datetime) -> dict[str, schedule.Decisio
         )
         for i in injects
     ]
-    codes = {i.ref: list(i.expectations.values_list("ref", flat=True)) for i in injects}
+    codes: dict[str, list[str]] = {i.ref: [] for i in injects}
+    for ref, code in Expectation.objects.filter(inject__exercise=exercise).values_list(
+        "inject__ref", "ref"
+    ):  # one query for the exercise, not one per inject
+        codes.setdefault(ref, []).append(code)
     decisions = schedule.decide(
         nodes,
-        _outcomes(exercise),
+        _outcomes(exercise, injects),
         start=exercise.started_at,
         now=now,
         compression=exercise.compression,
@@ -218,14 +229,7 @@ def _filter_conditional(rows: list[Inject], now: datetime, result: ClockResult) 
 
 
 def _log(inject: Inject, kind: str, text: str, data: dict | None = None) -> None:
-    LogEntry.objects.create(
-        exercise_id=inject.exercise_id,
-        kind=kind,
-        inject=inject,
-        text=text,
-        actor_label=str(SYSTEM),
-        data=data or {},
-    )
+    settle.log_row(inject, kind, text, data).save()
 
 
 def _refuse_unmandated(rows: list[Inject], allowed: set[int], result: ClockResult) -> list[Inject]:
@@ -262,151 +266,61 @@ def _claim(ids: list[int], claim: str, now: datetime) -> list[Inject]:
     )
 
 
-def _finish(inject: Inject, claim: str, kind: str, text: str, data: dict, **fields) -> bool:
-    """Mark a claimed inject sent (only if still ours) and log it, in one transaction."""
-    now = timezone.now()
-    with transaction.atomic():
-        done = Inject.objects.filter(
-            pk=inject.pk, state=InjectState.SENDING, claim_id=claim
-        ).update(state=InjectState.SENT, sent_at=now, error="", **fields)
-        if done:
-            LogEntry.objects.create(
-                exercise_id=inject.exercise_id,
-                kind=kind,
-                inject=inject,
-                text=text,
-                actor_label=str(SYSTEM),
-                data=data,
-                at=now,
-            )
-    return bool(done)
+# Kept under this name: the claim test settles a row by hand.
+_finish = settle.finish
 
 
-def _fail(inject: Inject, claim: str, reason: str) -> None:
-    with transaction.atomic():
-        if Inject.objects.filter(pk=inject.pk, state=InjectState.SENDING, claim_id=claim).update(
-            state=InjectState.FAILED, error=reason[:300]
-        ):
-            _log(inject, LogKind.FAILED, reason)
-
-
-def _publish(inject: Inject, claim: str) -> None:
-    """Non-mail channels: rows only, created idempotently with the state change."""
-    exercise = inject.exercise
-    with transaction.atomic():
-        if inject.channel in (Channel.PRESS, Channel.SOCIAL):
-            PressItem.objects.get_or_create(
-                inject=inject,
-                defaults={
-                    "exercise": exercise,
-                    "channel": inject.channel,
-                    "outlet": inject.outlet or inject.sender_name,
-                    "headline": inject.subject or inject.title,
-                    "body": inject.body,
-                },
-            )
-            kind, text = LogKind.PUBLISHED, _("Publication simulée en ligne : %(t)s")
-        elif inject.channel == Channel.PHONE:
-            PhoneReminder.objects.get_or_create(
-                inject=inject,
-                defaults={
-                    "exercise": exercise,
-                    "callee": inject.sender_name,
-                    "script": inject.script or inject.body,
-                },
-            )
-            kind, text = LogKind.PHONE, _("Appel à passer maintenant : %(t)s")
-        else:
-            kind, text = LogKind.PUBLISHED, _("Mis à disposition des joueurs : %(t)s")
-        _finish(inject, claim, kind, text % {"t": inject.title}, {"channel": inject.channel})
-
-
-def _prepare_mail(inject: Inject, claim: str, people: list[Participant]):
-    """(profile, message, envelope, to) of a claimed mail inject, or None after failing it."""
+def _prepare_mail(inject: Inject, people: list[Participant]):
+    """(profile, message, envelope, to) of a claimed mail inject, or the reason it cannot
+    leave (a string)."""
     exercise, profile = inject.exercise, inject.exercise.profile
     if profile is None:
-        _fail(inject, claim, _("Aucun profil d'envoi n'est choisi pour cet exercice."))
-        return None
+        return _("Aucun profil d'envoi n'est choisi pour cet exercice.")
     to = sorted({p.email for p in recipients_of(inject, people) if p.email})
     if not to:
-        _fail(inject, claim, _("Aucun participant destinataire n'a d'adresse e-mail."))
-        return None
+        return _("Aucun participant destinataire n'a d'adresse e-mail.")
     message = build_message(exercise, inject, profile, to)
     envelope = to + ([profile.reply_address] if profile.imap_host else [])
     return profile, message, envelope, to
 
 
-def _settle(sent: list, claim: str) -> int:
-    """Mark a group of accepted mail injects ``sent`` and log them, in one transaction; only
-    the rows still claimed by ``claim`` are touched. Returns how many were settled."""
-    if not sent:
-        return 0
-    now = timezone.now()
-    by_pk = {item[0].pk: item for item in sent}
-    with transaction.atomic():
-        mine = list(
-            Inject.objects.select_for_update()
-            .filter(pk__in=list(by_pk), state=InjectState.SENDING, claim_id=claim)
-            .values_list("pk", flat=True)
-        )
-        if not mine:
-            return 0
-        Inject.objects.filter(pk__in=mine).update(
-            state=InjectState.SENT,
-            sent_at=now,
-            error="",
-            message_id=Case(
-                *[When(pk=pk, then=Value(str(by_pk[pk][1]["Message-ID"]))) for pk in mine],
-                output_field=CharField(),
-            ),
-        )
-        LogEntry.objects.bulk_create(
-            [
-                LogEntry(
-                    exercise_id=by_pk[pk][0].exercise_id,
-                    kind=LogKind.SENT,
-                    inject_id=pk,
-                    text=_("Courriel envoyé à %(n)d participant(s) : %(t)s")
-                    % {"n": len(by_pk[pk][2]), "t": by_pk[pk][0].title},
-                    actor_label=str(SYSTEM),
-                    data={
-                        "to": by_pk[pk][2],
-                        "refused": sorted(by_pk[pk][3]),
-                        "message_id": str(by_pk[pk][1]["Message-ID"]),
-                    },
-                    at=now,
-                )
-                for pk in mine
-            ]
-        )
-    return len(mine)
-
-
-def _send_mails(
+def _submit_mails(
     injects: list[Inject], claim: str, mailer: Mailer, people: dict, result: ClockResult
-) -> None:
-    """Send the claimed mail injects over ``PARALLEL`` SMTP connections at once; each
-    message's state is committed (by this thread) as soon as its server answered."""
-    jobs = {}
+) -> dict[Future, tuple[Inject, Message, list[str]]]:
+    """Build the claimed mail injects' messages and hand them to the sending threads
+    (``Mailer.parallel`` persistent SMTP connections, several messages each); the ones that
+    cannot leave are failed at once, together."""
+    jobs: dict[Future, tuple[Inject, Message, list[str]]] = {}
+    unsendable: list[tuple[Inject, str]] = []
     for inject in injects:
-        prepared = _prepare_mail(inject, claim, people.get(inject.exercise_id, []))
-        if prepared is None:
-            result.failed += 1
+        prepared = _prepare_mail(inject, people.get(inject.exercise_id, []))
+        if isinstance(prepared, str):
+            unsendable.append((inject, prepared))
             continue
         profile, message, envelope, to = prepared
         future = mailer.pool().submit(mailer.send, profile, message, envelope)
         jobs[future] = (inject, message, to)
-    accepted: list = []
+    result.failed += settle.fail_many(unsendable, claim)
+    return jobs
+
+
+def _collect_mails(
+    jobs: dict[Future, tuple[Inject, Message, list[str]]], claim: str, result: ClockResult
+) -> None:
+    """Settle the mails as their server answers: accepted ones marked sent in groups of at
+    most ``SETTLE_EVERY`` or every ``SETTLE_SECONDS``, refused ones failed with them."""
+    accepted: list[settle.Accepted] = []
+    failures: list[tuple[Inject, str]] = []
     flushed = time.monotonic()
 
     def flush() -> None:
         nonlocal flushed
-        done = _settle(accepted, claim)
-        result.sent += done
-        if done:
-            at = timezone.now()
-            result.lateness += [(at - item[0].due_at).total_seconds() for item in accepted]
+        done = settle.settle_mails(accepted, claim)
+        result.sent += len(done)
+        result.lateness += [(i.inject.sent_at - i.inject.due_at).total_seconds() for i in done]
+        result.failed += settle.fail_many(failures, claim)
         accepted.clear()
+        failures.clear()
         flushed = time.monotonic()
 
     for future in as_completed(jobs):
@@ -414,13 +328,16 @@ def _send_mails(
         try:
             refused = future.result()
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            _fail(inject, claim, f"{type(exc).__name__}: {exc}")
-            result.failed += 1
-            continue
-        accepted.append((inject, message, to, refused))
+            failures.append((inject, f"{type(exc).__name__}: {exc}"))
+        else:
+            accepted.append(
+                settle.Accepted(inject, str(message["Message-ID"]), to, sorted(refused))
+            )
         # States are committed in small groups: a worker dying in between leaves those rows
         # "sending", resolved by ``recover`` (the archive, or "uncertain"): never resent blind.
-        if len(accepted) >= SETTLE_EVERY or time.monotonic() - flushed > SETTLE_SECONDS:
+        if len(accepted) + len(failures) >= SETTLE_EVERY or (
+            time.monotonic() - flushed > SETTLE_SECONDS
+        ):
             flush()
     flush()
 
@@ -432,8 +349,11 @@ def _participants(exercise_ids: set[int]) -> dict[int, list[Participant]]:
     return found
 
 
-def tick(exercise_ids: list[int], claim: str, mailer: Mailer, result: ClockResult) -> None:
-    """Handle every inject due now in the running exercises ``exercise_ids``."""
+def tick(exercise_ids: list[int], claim: str, mailer: Mailer, result: ClockResult) -> int:
+    """Handle every inject due now in the running exercises ``exercise_ids``: one claim for
+    all of them, mandates checked once per structure, mails sent over the connection pool
+    while the other channels are written in one transaction, states settled in groups.
+    Returns how many due injects it found (``PASS_LIMIT`` at most)."""
     now = timezone.now()
     due = list(
         Inject.objects.filter(
@@ -444,21 +364,26 @@ def tick(exercise_ids: list[int], claim: str, mailer: Mailer, result: ClockResul
         )
         .select_related("exercise", "exercise__structure")
         .defer(*HEAVY)
-        .order_by("due_at", "id")
+        .order_by("due_at", "id")[:PASS_LIMIT]
     )
+    found = len(due)
     if not due:
-        return
+        return 0
     due = _filter_conditional(due, now, result)
     exercises = list({i.exercise_id: i.exercise for i in due}.values())
     due = _refuse_unmandated(due, _mandated(exercises, timezone.localdate(now)), result)
+    if not due:
+        return found
     claimed = _claim([i.pk for i in due], claim, now)
-    people = _participants({i.exercise_id for i in claimed})
-    _send_mails([i for i in claimed if i.channel == Channel.EMAIL], claim, mailer, people, result)
-    for inject in claimed:
-        if inject.channel != Channel.EMAIL:
-            _publish(inject, claim)
-            result.published += 1
-            result.lateness.append((timezone.now() - inject.due_at).total_seconds())
+    mails = [i for i in claimed if i.channel == Channel.EMAIL]
+    people = _participants({i.exercise_id for i in mails}) if mails else {}
+    jobs = _submit_mails(mails, claim, mailer, people, result)
+    # Written while the mails are on the wire (the sending threads do no database work).
+    published = settle.publish_all([i for i in claimed if i.channel != Channel.EMAIL], claim)
+    result.published += len(published)
+    result.lateness += [(i.sent_at - i.due_at).total_seconds() for i in published]
+    _collect_mails(jobs, claim, result)
+    return found
 
 
 def recover(exercise_ids: list[int], now: datetime | None = None) -> int:
@@ -541,8 +466,9 @@ def run_clock(
                 )
             )
             running = [pk for pk, status in live.items() if status == ExerciseStatus.RUNNING]
+            backlog = False
             if running:
-                tick(running, claim, mailer, result)
+                backlog = tick(running, claim, mailer, result) >= PASS_LIMIT
                 result.ticks += 1
             left = Inject.objects.filter(
                 exercise_id__in=list(live), state__in=(InjectState.PENDING, InjectState.SENDING)
@@ -552,8 +478,8 @@ def run_clock(
             upcoming = left.filter(
                 exercise_id__in=running, state=InjectState.PENDING, due_at__gt=timezone.now()
             ).aggregate(at=Min("due_at"))["at"]
-            wait = MAX_SLEEP
-            if upcoming is not None:
+            wait = 0.0 if backlog else MAX_SLEEP
+            if upcoming is not None and not backlog:
                 wait = min(MAX_SLEEP, max(0.0, (upcoming - timezone.now()).total_seconds()))
             if report is not None and time.monotonic() - last_report > 10:
                 report(0, _("%(n)d envoyé(s)") % {"n": result.sent + result.published})
