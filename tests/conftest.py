@@ -20,7 +20,10 @@ PASSWORD = "correct horse battery staple 42"
 
 def make_user(email: str, centre_role: str = "", **memberships) -> User:
     user = User.objects.create_user(
-        username=email, email=email, password=PASSWORD, centre_role=centre_role,
+        username=email,
+        email=email,
+        password=PASSWORD,
+        centre_role=centre_role,
         full_name=email.split("@")[0],
     )
     for role, scopes in memberships.items():
@@ -80,10 +83,15 @@ def prove(asset: Asset) -> Asset:
 def make_mandate(structure: Structure, **overrides) -> Mandate:
     today = dt.date.today()
     values = dict(
-        structure=structure, reference=f"M-{structure.finess_et}",
-        services=["exposure_scan", "directory_audit"], signed_by_name="Directrice",
-        signed_on=today, valid_from=today, valid_until=today + dt.timedelta(days=365),
-        document_sha256="0" * 64, document_name="mandat.pdf",
+        structure=structure,
+        reference=f"M-{structure.finess_et}",
+        services=["exposure_scan", "directory_audit"],
+        signed_by_name="Directrice",
+        signed_on=today,
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=365),
+        document_sha256="0" * 64,
+        document_name="mandat.pdf",
     )
     # ``covers_<kind>=True/False`` adds or removes a kind (the tests' shorthand).
     kinds = list(values["services"])
@@ -111,16 +119,28 @@ def region(db) -> Region:
         finess_ej="750100125", name="Association Beta", legal_status="private_non_profit"
     )
     a = Structure.objects.create(
-        finess_et="970200010", name="CH Alpha — site principal", organisation=org_a,
-        category="ch", beds=300, departement="972",
+        finess_et="970200010",
+        name="CH Alpha — site principal",
+        organisation=org_a,
+        category="ch",
+        beds=300,
+        departement="972",
     )
     a2 = Structure.objects.create(
-        finess_et="970200028", name="EHPAD Alpha", organisation=org_a, category="ehpad",
-        places=80, departement="972",
+        finess_et="970200028",
+        name="EHPAD Alpha",
+        organisation=org_a,
+        category="ehpad",
+        places=80,
+        departement="972",
     )
     b = Structure.objects.create(
-        finess_et="970200036", name="EHPAD Beta", organisation=org_b, category="ehpad",
-        places=60, departement="971",
+        finess_et="970200036",
+        name="EHPAD Beta",
+        organisation=org_b,
+        category="ehpad",
+        places=60,
+        departement="971",
     )
     for structure, host in ((a, "alpha.test"), (a2, "ehpad-alpha.test"), (b, "beta.test")):
         Asset.objects.create(structure=structure, kind="domain", value=host, **proven())
@@ -140,3 +160,12 @@ def region(db) -> Region:
         "nobody": make_user("nobody@nowhere.test"),
     }
     return r
+
+
+@pytest.fixture(scope="session")
+def imap_server():
+    """One real IMAP server (dovecot on loopback) for the session: see ``tests/mailservers``."""
+    from tests.mailservers import dovecot
+
+    with dovecot() as server:
+        yield server

@@ -14,10 +14,9 @@ tells the clock that a message whose worker died did leave (``dispatch.recover``
 
 from __future__ import annotations
 
-import imaplib
 import re
-import ssl
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
@@ -27,15 +26,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carbet.audit import services as audit
+from carbet.core import imap
 from carbet.core.tenancy import SYSTEM
-from carbet.exercises.choices import LogKind, ReplySource, Security
+from carbet.exercises.choices import LogKind, ReplySource
 from carbet.exercises.models import Exercise, Inject, LogEntry, Reply, SendingProfile
 
-IMAP_TIMEOUT = 30
-MAX_MESSAGES_PER_POLL = 500
 MAX_REPLY_BYTES = 2_000_000
 MAX_BODY = 20_000
-SIZE_RE = re.compile(rb"RFC822\.SIZE (\d+)")
 PLUS_RE = re.compile(r"\+([0-9a-f]{12})-(\d{1,12})@", re.IGNORECASE)
 MSGID_RE = re.compile(r"<inject-(\d{1,12})\.([0-9a-f]{12})@", re.IGNORECASE)
 ADDRESS_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
@@ -150,70 +147,36 @@ class PollResult:
         return dict(vars(self))
 
 
-def connect(profile: SendingProfile) -> imaplib.IMAP4:
-    context = ssl.create_default_context()
-    if profile.imap_security == Security.SSL:
-        client: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-            profile.imap_host, profile.imap_port, ssl_context=context, timeout=IMAP_TIMEOUT
-        )
-    else:
-        client = imaplib.IMAP4(profile.imap_host, profile.imap_port, timeout=IMAP_TIMEOUT)
-        if profile.imap_security == Security.STARTTLS:
-            client.starttls(ssl_context=context)
-    client.login(profile.imap_username, profile.imap_password or "")
-    return client
-
-
-def _fetch(client: imaplib.IMAP4, uid: bytes) -> bytes | None:
-    status, meta = client.uid("FETCH", uid, "(RFC822.SIZE)")
-    header = meta[0] if status == "OK" and meta and isinstance(meta[0], bytes) else b""
-    size = SIZE_RE.search(header)
-    if size is None or int(size.group(1)) > MAX_REPLY_BYTES:
-        return None
-    status, data = client.uid("FETCH", uid, "(BODY.PEEK[])")
-    for item in data or []:
-        if isinstance(item, tuple) and len(item) == 2:
-            return bytes(item[1])
-    return None
+def settings_of(profile: SendingProfile) -> imap.Mailbox:
+    return imap.Mailbox(
+        host=profile.imap_host,
+        port=profile.imap_port,
+        security=profile.imap_security,
+        username=profile.imap_username,
+        password=profile.imap_password or "",
+        folder=profile.imap_folder or "INBOX",
+    )
 
 
 def poll(profile: SendingProfile) -> PollResult:
     result = PollResult()
     now = timezone.now()
-    try:
-        client = connect(profile)
-    except (imaplib.IMAP4.error, OSError, ssl.SSLError) as exc:
-        result.errors.append(f"{type(exc).__name__}: {exc}"[:300])
-        _store(profile, now, result)
-        return result
-    try:
-        status, _data = client.select(profile.imap_folder or "INBOX")
-        if status != "OK":
-            raise imaplib.IMAP4.error(f"dossier {profile.imap_folder!r} introuvable")
-        status, data = client.uid("SEARCH", None, "UNSEEN")
-        uids = (data[0] or b"").split()[:MAX_MESSAGES_PER_POLL] if status == "OK" else []
-        for uid in uids:
-            result.messages += 1
-            raw = _fetch(client, uid)
-            if raw is None:
-                result.skipped += 1
-            elif record(raw) is not None:
-                result.replies += 1
-            else:
-                result.unknown += 1
-            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
-    except (imaplib.IMAP4.error, OSError, ssl.SSLError) as exc:
-        result.errors.append(f"{type(exc).__name__}: {exc}"[:300])
-    finally:
-        try:
-            client.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
+
+    def handle(message: imap.Fetched) -> None:
+        result.messages += 1
+        if message.raw is None:
+            result.skipped += 1
+        elif record(message.raw) is not None:
+            result.replies += 1
+        else:
+            result.unknown += 1
+
+    result.errors = imap.poll_unseen(settings_of(profile), handle, max_bytes=MAX_REPLY_BYTES)
     _store(profile, now, result)
     return result
 
 
-def _store(profile: SendingProfile, now, result: PollResult) -> None:
+def _store(profile: SendingProfile, now: datetime, result: PollResult) -> None:
     SendingProfile.objects.filter(pk=profile.pk).update(
         last_polled_at=now, last_error=(result.errors[0] if result.errors else "")[:300]
     )
@@ -235,24 +198,6 @@ def poll_all() -> dict[str, Any]:
 def archived(profile: SendingProfile, message_id: str) -> bool | None:
     """Whether the archive mailbox holds ``message_id`` (None: no mailbox, or unreachable —
     the caller must then not assume either way)."""
-    if not profile.imap_host or not re.fullmatch(r"<[\w.+-]+@[\w.-]+>", message_id):
+    if not profile.imap_host:
         return None
-    try:
-        client = connect(profile)
-    except (imaplib.IMAP4.error, OSError, ssl.SSLError):
-        return None
-    try:
-        status, _data = client.select(profile.imap_folder or "INBOX", readonly=True)
-        if status != "OK":
-            return None
-        status, data = client.uid("SEARCH", None, "HEADER", "Message-ID", f'"{message_id}"')
-        if status != "OK":
-            return None
-        return bool((data[0] or b"").split())
-    except (imaplib.IMAP4.error, OSError, ssl.SSLError):
-        return None
-    finally:
-        try:
-            client.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
+    return imap.holds_message_id(settings_of(profile), message_id)

@@ -1,20 +1,11 @@
-"""Reports through a real IMAP mailbox: Debian's dovecot on loopback, started once per session
-with a throw-away configuration; reported mails are delivered into it with IMAP APPEND (as a
+"""Reports through a real IMAP mailbox (the session's dovecot on loopback, ``imap_server``):
+reported mails are delivered into it with IMAP APPEND (as a
 mail client would file them) in every forwarding shape, then polled by Carbet."""
 
 from __future__ import annotations
 
 import datetime as dt
-import imaplib
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from email.message import EmailMessage
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -24,97 +15,15 @@ from carbet.awareness import imap_reporting, results
 from carbet.awareness.models import Recipient, ReportingMailbox
 from carbet.engines.awareness import tokens
 from tests.awareness.helpers import sent_campaign
+from tests.mailservers import IMAP_USERS, imap_append
 
 pytestmark = pytest.mark.realserver
-USER, PASSWORD = "signalement", "imap-pass-42"
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def imap_server():
-    if not os.path.exists(DOVECOT):
-        if _in_ci():
-            pytest.fail("dovecot is missing: the IMAP test cannot be skipped in CI")
-        pytest.skip("dovecot is not installed")
-    root = Path(tempfile.mkdtemp(prefix="carbet-dovecot-"))
-    os.chmod(root, 0o755)
-    (root / "mail").mkdir()
-    port = _port()
-    if os.geteuid() == 0:
-        # Dovecot never gives mail access to root: mail is handled as "nobody".
-        uid = gid = 65534
-        os.chown(root / "mail", uid, gid)
-        users = ""
-    else:
-        uid, gid = os.getuid(), os.getgid()
-        name = pwd.getpwuid(uid).pw_name
-        users = f"default_internal_user = {name}\ndefault_login_user = {name}\n"
-    (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
-    (root / "dovecot.conf").write_text(
-        f"""protocols = imap
-listen = 127.0.0.1
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:{root}/mail/%u
-first_valid_uid = 1
-{users}passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={root}/mail/%u
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-"""
-    )
-    process = subprocess.Popen(
-        [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()) from None
-            time.sleep(0.1)
-    yield {"host": "127.0.0.1", "port": port, "root": root}
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(root, ignore_errors=True)
+USER = "signalement"
+PASSWORD = IMAP_USERS[USER]
 
 
 def _append(server, raw: bytes) -> None:
-    client = imaplib.IMAP4(server["host"], server["port"], timeout=10)
-    client.login(USER, PASSWORD)
-    client.append("INBOX", None, None, raw)
-    client.logout()
+    imap_append(server, USER, raw)
 
 
 def _forward(token: str, how: str) -> bytes:

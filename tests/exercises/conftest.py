@@ -1,22 +1,16 @@
 """Fixtures of the exercises tests: a small scenario of our own (independent of the library), a
-real SMTP server (aiosmtpd) and a real IMAP server (dovecot) on loopback, a structure whose
-mandate covers exercises, and an exercise with its people."""
+real SMTP server (aiosmtpd) on loopback (the IMAP server is the session's: tests/conftest.py),
+a structure whose mandate covers exercises, and an exercise with its people."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import pwd
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -27,9 +21,11 @@ from carbet.engines.exercises import model as m
 from carbet.exercises import services
 from carbet.exercises.models import ScenarioVersion, SendingProfile
 from tests.conftest import make_mandate
+from tests.mailservers import IMAP_USERS
+from tests.mailservers import imap_append as shared_append
 
-IMAP_USER, IMAP_PASSWORD = "reponses", "imap-exercise-42"
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+IMAP_USER = "reponses"
+IMAP_PASSWORD = IMAP_USERS[IMAP_USER]
 
 
 def scenario() -> m.Scenario:
@@ -212,64 +208,8 @@ def exercise(region, version, profile):
     return prepared(region.a, version, profile)
 
 
-# --- IMAP (dovecot) ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def imap_server():
-    """Debian's dovecot on loopback (plain IMAP, one maildir user), for the replies mailbox."""
-    if not os.path.exists(DOVECOT):
-        if os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}:
-            pytest.fail("dovecot is missing: the IMAP tests cannot be skipped in CI")
-        pytest.skip("dovecot is not installed")
-    root = Path(tempfile.mkdtemp(prefix="carbet-exercises-imap-"))
-    os.chmod(root, 0o755)
-    (root / "mail").mkdir()
-    port = free_port()
-    if os.geteuid() == 0:
-        uid = gid = 65534  # dovecot never handles mail as root
-        os.chown(root / "mail", uid, gid)
-        users = ""
-    else:
-        uid, gid = os.getuid(), os.getgid()
-        name = pwd.getpwuid(uid).pw_name
-        users = f"default_internal_user = {name}\ndefault_login_user = {name}\n"
-    (root / "passwd").write_text(f"{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n")
-    (root / "dovecot.conf").write_text(
-        "protocols = imap\nlisten = 127.0.0.1\n"
-        f"base_dir = {root}/run\nstate_dir = {root}/state\nlog_path = {root}/dovecot.log\n"
-        "ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n"
-        f"mail_location = maildir:{root}/mail/%u\nfirst_valid_uid = 1\n{users}"
-        "passdb {\n  driver = passwd-file\n"
-        f"  args = scheme=PLAIN username_format=%u {root}/passwd\n}}\n"
-        f"userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={root}/mail/%u\n}}\n"
-        "service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n"
-        f"    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
-    )
-    process = subprocess.Popen(
-        [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()) from None
-            time.sleep(0.1)
-    yield {"host": "127.0.0.1", "port": port, "root": root}
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(root, ignore_errors=True)
+# --- IMAP: the session's dovecot (``imap_server``, tests/conftest.py), its "reponses" user --
 
 
 def imap_append(server: dict, raw: bytes) -> None:
-    import imaplib
-
-    client = imaplib.IMAP4(server["host"], server["port"], timeout=10)
-    client.login(IMAP_USER, IMAP_PASSWORD)
-    client.append("INBOX", None, None, raw)
-    client.logout()
+    shared_append(server, IMAP_USER, raw)
