@@ -13,6 +13,7 @@ Carbet's), testssl.sh is the Debian package, run on a small sample (it takes ten
 endpoint). Run alone: ``.venv/bin/python benchmarks/exposure/tls.py [--quick] [--count N]``.
 ``--legacy``: one TLS 1.0-only ``openssl s_server`` (security level 0, RSA 1024, SHA-1) scanned
 end to end (identification, TLS, attack probes, grade) vs testssl.sh (issue 19).
+``--attacks [--sample K]``: the attack probes vs SSLyze and testssl.sh (``tls_attacks.py``).
 """
 
 from __future__ import annotations
@@ -570,10 +571,17 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, help="number of TLS endpoints (default 100)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--legacy", action="store_true", help="only the TLS 1.0-only appliance")
+    parser.add_argument("--attacks", action="store_true", help="attack probes vs SSLyze/testssl")
+    parser.add_argument("--sample", type=int, default=4, help="testssl.sh sample (--attacks)")
     arguments = parser.parse_args()
     if arguments.serve:
         serve(arguments.serve)
     elif arguments.legacy:
         print_table(measure_legacy())
+    elif arguments.attacks:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from tls_attacks import measure_attacks
+
+        print_table(measure_attacks(arguments.sample))
     else:
         print_table(measure(quick=arguments.quick, count=arguments.count))
