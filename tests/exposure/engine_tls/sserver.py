@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -53,17 +54,24 @@ class SServers:
         *options: str,
         chain: tuple[Issued, ...] = (),
         address: str = "127.0.0.1",
+        www: bool = True,
     ) -> SServer:
+        """``www=False``: no ``-www`` (``-early_data`` refuses it); the server then echoes, and
+        its stdin is a pipe kept open, since an end of file there would end its session."""
         cert = self.write(f"{name}.crt", issued.cert_pem)
         key = self.write(f"{name}.key", issued.key_pem)
-        command = ["openssl", "s_server", "-accept", f"{address}:0", "-cert", cert, "-key", key,
-                   "-www"]  # fmt: skip
+        command = ["openssl", "s_server", "-accept", f"{address}:0", "-cert", cert, "-key", key]
+        if www:
+            command.append("-www")
         if chain:
             command += ["-cert_chain", self.write(f"{name}-chain.pem",
                                                   b"".join(c.cert_pem for c in chain))]  # fmt: skip
         command += list(options)
         process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            command,
+            stdin=subprocess.DEVNULL if www else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         assert process.stdout is not None
         deadline = time.monotonic() + 20
@@ -78,12 +86,16 @@ class SServers:
         if not port:
             process.kill()
             raise RuntimeError(f"openssl s_server {name} did not start: {command}")
+        if not www:  # it logs what it reads: drain its output so that it never blocks
+            threading.Thread(target=process.stdout.read, daemon=True).start()
         server = SServer(name, address, port, process)
         self.started[name] = server
         return server
 
     def close(self) -> None:
         for server in self.started.values():
+            if server.process.stdin:
+                server.process.stdin.close()
             server.process.terminate()
         for server in self.started.values():
             try:

@@ -1,8 +1,11 @@
 """Issue 19 item 4: 0-RTT (TLS 1.3 early data), through the runner, against real
-``openssl s_server`` processes: the default (tickets without early data) and
-``-max_early_data 16384`` (tickets announcing it). The probe finishes a real TLS 1.3 handshake
-with OpenSSL (the server only sends tickets once our Finished checks out), so these tests also
-prove the minimal client's key schedule; RFC 8448's first values are checked on their own.
+``openssl s_server`` processes: the default (tickets without early data), ``-max_early_data
+16384 -early_data`` (tickets announcing it, 0-RTT accepted on resumption) and ``-max_early_data
+16384`` alone (announced, then refused: s_server only takes early data when told to read it;
+SSLyze, which tries it, says no there, and so must we). The probe finishes a real TLS 1.3
+handshake with OpenSSL (the server only sends tickets once our Finished checks out) and
+resumes with the ticket (the server checks our PSK binder), so these tests also prove the
+minimal client's key schedule; RFC 8448's first values are checked on their own.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from carbet.engines.exposure.tls.early_data import (
     _derive,
     _extract,
     client_hello,
+    encrypted_extensions_early_data,
+    parse_ticket,
     ticket_early_data,
 )
 
@@ -43,7 +48,11 @@ def scanned():
             ),
             "early": sservers.start(
                 "early", make_leaf(ca, ["127.24.3.11"]), "-tls1_3", "-max_early_data", "16384",
-                address="127.24.3.11",
+                "-early_data", address="127.24.3.11", www=False,
+            ),
+            "announced": sservers.start(
+                "announced", make_leaf(ca, ["127.24.3.12"]), "-tls1_3", "-max_early_data",
+                "16384", address="127.24.3.12",
             ),
         }  # fmt: skip
         names = list(started)
@@ -75,6 +84,16 @@ def test_early_data_in_tickets_is_reported(scanned):
     assert _attacks(result)["early_data"] is True, result.evidence["tls"]
     [observation] = [o for o in result.observations if o.check == CHECK]
     assert observation.evidence == {"max_early_data_size": 16384}
+    assert "acceptées à la reprise" in observation.detail
+
+
+def test_early_data_announced_then_refused_is_not_reported(scanned):
+    result = scanned["announced"]
+    attacks = _attacks(result)
+    assert attacks["early_data_announced"] == 16384, result.evidence["tls"]
+    assert attacks["early_data"] is False, result.evidence["tls"]
+    assert "early_data_error" not in attacks
+    assert CHECK not in {o.check for o in result.observations}
 
 
 def test_key_schedule_first_values_of_rfc_8448():
@@ -110,3 +129,26 @@ def test_ticket_reader_on_any_bytes(data):
     except ValueError:
         return
     assert size is None or 0 <= size < 2**32
+
+
+@given(st.binary(max_size=120))
+def test_ticket_parser_on_any_bytes(data):
+    try:
+        ticket = parse_ticket(data, b"\x00" * 32, 0.0)
+    except ValueError:
+        return
+    assert ticket.identity and len(ticket.psk) == 32 and 0 <= ticket.age_add < 2**32
+
+
+@given(st.binary(max_size=80))
+def test_encrypted_extensions_reader_on_any_bytes(data):
+    try:
+        encrypted_extensions_early_data(data)
+    except ValueError:
+        pass
+
+
+def test_encrypted_extensions_reader():
+    with_early = b"\x08\x00\x00\x0a\x00\x08\x00\x00\x00\x00\x00\x2a\x00\x00"
+    assert encrypted_extensions_early_data(with_early) is True
+    assert encrypted_extensions_early_data(b"\x08\x00\x00\x02\x00\x00") is False
