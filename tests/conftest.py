@@ -163,6 +163,22 @@ def region(db) -> Region:
 
 
 @pytest.fixture(scope="session")
+def smtp_server():
+    """One real SMTP server (aiosmtpd on loopback) for the session: see ``tests/mailservers``."""
+    from tests.mailservers import smtp_sink
+
+    with smtp_sink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    """The session's SMTP server, emptied of the previous tests' messages."""
+    smtp_server.clear()
+    return smtp_server
+
+
+@pytest.fixture(scope="session")
 def imap_server():
     """One real IMAP server (dovecot on loopback) for the session: see ``tests/mailservers``."""
     from tests.mailservers import dovecot

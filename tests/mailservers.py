@@ -1,9 +1,11 @@
-"""A real IMAP server for the tests that poll a mailbox: Debian's dovecot on loopback, with a
-throw-away configuration (plain IMAP, one maildir per user), started once per test session by
-the ``imap_server`` fixture of ``tests/conftest.py``.
+"""Real mail servers for the tests that send or poll mail, started once per test session by the
+fixtures of ``tests/conftest.py``:
 
-Each area polls its own user's mailbox, so the areas sharing the server never see each other's
-mail. Mail is delivered with IMAP APPEND, as a mail client files a message.
+- ``smtp_server``: aiosmtpd on loopback, keeping every message with its arrival time (the
+  ``smtp`` fixture empties it before each test);
+- ``imap_server``: Debian's dovecot on loopback with a throw-away configuration (plain IMAP,
+  one maildir per user). Each area polls its own user's mailbox, so the areas sharing the
+  server never see each other's mail. Mail is delivered with IMAP APPEND, as a client files it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -35,6 +41,55 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@dataclass
+class Received:
+    at: float
+    envelope_to: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SmtpSink:
+    host: str
+    port: int
+    messages: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[Received]:
+        return [m for m in self.messages if address in m.envelope_to]
+
+    def subjects(self) -> list[str]:
+        with self.lock:
+            return [str(r.message["Subject"]) for r in self.messages]
+
+
+@contextmanager
+def smtp_sink() -> Iterator[SmtpSink]:
+    """aiosmtpd on 127.0.0.1 (an ephemeral port): every message is parsed and kept."""
+    pytest.importorskip("aiosmtpd")
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink("127.0.0.1", _free_port())
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            parsed = message_from_bytes(envelope.content, policy=policy.default)
+            with sink.lock:
+                sink.messages.append(Received(time.time(), list(envelope.rcpt_tos), parsed))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname=sink.host, port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
 
 
 def _config(root: Path, port: int) -> str:

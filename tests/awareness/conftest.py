@@ -1,79 +1,17 @@
-"""Fixtures of the awareness tests: a real SMTP server (aiosmtpd) on loopback, started once per
-session, and a structure ready for a campaign (mandate covering phishing, a mail domain whose
+"""Fixtures of the awareness tests (the SMTP server is the session's: ``smtp`` in
+tests/conftest.py): a structure ready for a campaign (mandate covering phishing, a mail domain whose
 ownership is proven, a staff list, a sending profile)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
-import pytest
 from django.utils import timezone
 
 from carbet.awareness.models import Campaign, EmailTemplate, SmtpProfile, Target
 from carbet.awareness.services_targets import new_pseudonym
 from carbet.core.models import Asset, Mandate
 from tests.conftest import make_mandate, proven
-
-
-@dataclass
-class Received:
-    at: float
-    envelope_to: list[str]
-    message: EmailMessage
-
-
-@dataclass
-class SmtpSink:
-    host: str
-    port: int
-    messages: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.messages.clear()
-
-    def to(self, address: str) -> list[Received]:
-        return [m for m in self.messages if address in m.envelope_to]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def smtp_server():
-    """aiosmtpd on 127.0.0.1: every message is parsed and kept with its arrival time."""
-    pytest.importorskip("aiosmtpd")
-    from aiosmtpd.controller import Controller
-
-    sink = SmtpSink("127.0.0.1", _free_port())
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            parsed = message_from_bytes(envelope.content, policy=policy.default)
-            with sink.lock:
-                sink.messages.append(Received(time.time(), list(envelope.rcpt_tos), parsed))
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname=sink.host, port=sink.port)
-    controller.start()
-    yield sink
-    controller.stop()
-
-
-@pytest.fixture
-def smtp(smtp_server):
-    smtp_server.clear()
-    return smtp_server
 
 
 def phishing_ready(structure, domain: str, *, mandate: bool = True) -> Mandate | None:

@@ -1,16 +1,10 @@
 """Fixtures of the exercises tests: a small scenario of our own (independent of the library), a
-real SMTP server (aiosmtpd) on loopback (the IMAP server is the session's: tests/conftest.py),
-a structure whose mandate covers exercises, and an exercise with its people."""
+structure whose mandate covers exercises, and an exercise with its people (the SMTP and IMAP
+servers are the session's: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
 from django.utils import timezone
@@ -21,7 +15,7 @@ from carbet.engines.exercises import model as m
 from carbet.exercises import services
 from carbet.exercises.models import ScenarioVersion, SendingProfile
 from tests.conftest import make_mandate
-from tests.mailservers import IMAP_USERS
+from tests.mailservers import IMAP_USERS, SmtpSink
 from tests.mailservers import imap_append as shared_append
 
 IMAP_USER = "reponses"
@@ -88,62 +82,7 @@ def version(db) -> ScenarioVersion:
     )
 
 
-# --- SMTP --------------------------------------------------------------------------------
-
-
-@dataclass
-class Received:
-    at: float
-    envelope_to: list[str]
-    message: EmailMessage
-
-
-@dataclass
-class SmtpSink:
-    host: str
-    port: int
-    messages: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.messages.clear()
-
-    def subjects(self) -> list[str]:
-        with self.lock:
-            return [str(r.message["Subject"]) for r in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def smtp_server():
-    """aiosmtpd on 127.0.0.1 (an ephemeral port): every message is kept with its arrival."""
-    from aiosmtpd.controller import Controller
-
-    sink = SmtpSink("127.0.0.1", free_port())
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            parsed = message_from_bytes(envelope.content, policy=policy.default)
-            with sink.lock:
-                sink.messages.append(Received(time.time(), list(envelope.rcpt_tos), parsed))
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname=sink.host, port=sink.port)
-    controller.start()
-    yield sink
-    controller.stop()
-
-
-@pytest.fixture
-def smtp(smtp_server) -> SmtpSink:
-    smtp_server.clear()
-    return smtp_server
+# --- SMTP: the session's aiosmtpd (``smtp``, tests/conftest.py) ---------------------------
 
 
 def make_profile(sink: SmtpSink, imap: dict | None = None) -> SendingProfile:
