@@ -165,6 +165,9 @@ KERNEL_FILES = [
     "carbet/core/choices.py",
     "carbet/core/selectors.py",
     "carbet/core/contract.py",
+    "carbet/core/imap.py",
+    "carbet/core/pageforms.py",
+    "carbet/core/validators.py",
 ]
 
 

@@ -12,6 +12,7 @@ from carbet.community.choices import Hosting
 from carbet.community.selectors_inventory import RegionFilters
 from carbet.core.choices import Category
 from carbet.core.forms import FastSelect
+from carbet.core.validators import one_line
 
 
 class DeclaredLineForm(forms.Form):
@@ -90,7 +91,7 @@ class RegionFilterForm(forms.Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         return RegionFilters(
-            q=" ".join(str(data.get("q") or "").split()),
+            q=one_line(data.get("q") or ""),
             category=data.get("category") or "",
             departement=data.get("departement") or "",
         )

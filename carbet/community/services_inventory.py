@@ -12,7 +12,6 @@ compare it with the feeds.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,6 +30,7 @@ from carbet.core import contract, exports
 from carbet.core.access import require
 from carbet.core.models import Structure
 from carbet.core.tenancy import Actor
+from carbet.core.validators import one_line
 from carbet.engines.community.inventory import to_cpe
 
 DETECTED = (LineOrigin.EXPOSURE.value, LineOrigin.DIRECTORY.value)
@@ -43,15 +43,6 @@ CHUNK = 2000  # ids per UPDATE … WHERE id IN (…): well under SQLite's variab
 
 
 # --- Normalisation --------------------------------------------------------------------------
-
-
-def clean_text(value: Any) -> str:
-    """One line of text: control characters removed, runs of spaces collapsed."""
-    text = "".join(
-        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char
-        for char in str(value if value is not None else "")
-    )
-    return " ".join(text.split())
 
 
 def normalised_cpe(vendor: str, product: str, version: str, given: str = "") -> str:
@@ -77,12 +68,12 @@ def _provided(wanted: list[int] | None) -> tuple[dict[tuple[int, str, str], dict
     found: dict[tuple[int, str, str], dict] = {}
     ignored = 0
     for item in contract.detected_products(wanted):
-        product = clean_text(item.product)[:200]
+        product = one_line(item.product)[:200]
         if item.source not in DETECTED or not product or not item.source_key:
             ignored += 1
             continue
-        vendor = clean_text(item.vendor)[:200]
-        version = clean_text(item.version)[:100]
+        vendor = one_line(item.vendor)[:200]
+        version = one_line(item.version)[:100]
         memo = (vendor, product, version, item.cpe)
         if memo not in cache:
             cache[memo] = normalised_cpe(vendor, product, version, item.cpe)
@@ -91,7 +82,7 @@ def _provided(wanted: list[int] | None) -> tuple[dict[tuple[int, str, str], dict
             "product": product,
             "version": version,
             "cpe": cache[memo],
-            "location": clean_text(item.location)[:300],
+            "location": one_line(item.location)[:300],
             "asset_id": item.asset_id,
             "machines": max(int(item.machines or 0), 0),
         }
@@ -172,7 +163,7 @@ def clean_declared(values: dict[str, Any]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, limit in DECLARED_LIMITS.items():
-        text = clean_text(values.get(name))
+        text = one_line(values.get(name))
         if len(text) > limit:
             errors[name] = _("%(limit)d caractères au plus (vous en avez écrit %(count)d).") % {
                 "limit": limit,

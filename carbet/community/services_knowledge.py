@@ -25,6 +25,7 @@ from carbet.community.models import Article, ArticleVersion
 from carbet.community.service import CommunityPerm
 from carbet.core.access import require
 from carbet.core.tenancy import Actor
+from carbet.core.validators import one_line
 
 EDITABLE = ("title", "kind", "category", "tags", "summary", "body")
 # Slugs the pages use for themselves (``savoir/nouveau/``…): never an article's address.
@@ -42,7 +43,7 @@ def clean_tags(value: str | Iterable[str] | None) -> list[str]:
     items = _TAG_SPLIT.split(value) if isinstance(value, str) else [str(v) for v in value]
     tags: list[str] = []
     for item in items:
-        tag = " ".join(item.split())
+        tag = one_line(item)
         if not tag or tag.casefold() in {t.casefold() for t in tags}:
             continue
         if len(tag) > MAX_TAG_LENGTH:
@@ -59,7 +60,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     cleaned = {name: values[name] for name in EDITABLE if name in values}
     for name in ("title", "category", "summary"):
         if name in cleaned:
-            cleaned[name] = " ".join(str(cleaned[name] or "").split())
+            cleaned[name] = one_line(cleaned[name] or "")
     errors: dict[str, str] = {}
     if not cleaned.get("title"):
         errors["title"] = _("Donnez un titre à l'article.")
@@ -91,7 +92,7 @@ def _author_id(actor: Actor) -> int | None:
 
 
 def _note(note: str, default: str) -> str:
-    return " ".join((note or "").split())[:MAX_NOTE] or default
+    return one_line(note or "")[:MAX_NOTE] or default
 
 
 def _insert(wanted: str, cleaned: dict[str, Any], author_id: int | None, now: Any) -> Article:

@@ -29,8 +29,7 @@ from carbet.community.forms_aid import (
 )
 from carbet.community.models import AidPost, AidThread, SkillProfile
 from carbet.community.service import CommunityPerm
-from carbet.core import access
-from carbet.core.forms import apply_errors
+from carbet.core import access, pageforms
 from carbet.core.tenancy import can
 
 T = "community/aid/"
@@ -73,19 +72,16 @@ def post_new(request: HttpRequest) -> HttpResponse:
     if not structures.exists():
         raise access.refusal(_("Seules les structures publient dans l'entraide."))
     form = PostForm(request.POST or None, structures=structures)
-    if request.method == "POST" and form.is_valid():
-        try:
-            post = services_aid.create_post(
-                request.user,
-                form.cleaned_data["structure"],
-                form.cleaned_data,
-                ip=client_ip(request),
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Annonce publiée."))
-            return redirect("community:aid_post", post.pk)
+    post = pageforms.saved(
+        request,
+        form,
+        lambda: services_aid.create_post(
+            request.user, form.cleaned_data["structure"], form.cleaned_data, ip=client_ip(request)
+        ),
+        _("Annonce publiée."),
+    )
+    if post is not None:
+        return redirect("community:aid_post", post.pk)
     return render(request, T + "post_form.html", {"form": form, "post": None})
 
 
@@ -131,14 +127,15 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
         structures=selectors_aid.acting_structures(request.user),
         editing=True,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services_aid.update_post(request.user, post, form.cleaned_data, ip=client_ip(request))
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Annonce modifiée."))
-            return redirect("community:aid_post", post.pk)
+    if pageforms.saved(
+        request,
+        form,
+        lambda: services_aid.update_post(
+            request.user, post, form.cleaned_data, ip=client_ip(request)
+        ),
+        _("Annonce modifiée."),
+    ):
+        return redirect("community:aid_post", post.pk)
     return render(request, T + "post_form.html", {"form": form, "post": post})
 
 
@@ -186,22 +183,21 @@ def post_answer(request: HttpRequest, pk: int) -> HttpResponse:
     if not structures.exists():
         raise access.refusal(_("Cette annonce n'est pas ouverte à vos structures."))
     form = AnswerForm(request.POST, structures=structures)
-    if form.is_valid():
-        try:
-            thread = services_aid.answer_post(
-                request.user,
-                post,
-                form.cleaned_data["structure"],
-                form.cleaned_data["body"],
-                ip=client_ip(request),
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Message envoyé. La structure est prévenue."))
-            return redirect("community:aid_thread", thread.pk)
-    else:
-        messages.error(request, _("Écrivez votre message."))
+    thread = pageforms.posted(
+        request,
+        form,
+        lambda: services_aid.answer_post(
+            request.user,
+            post,
+            form.cleaned_data["structure"],
+            form.cleaned_data["body"],
+            ip=client_ip(request),
+        ),
+        _("Message envoyé. La structure est prévenue."),
+        invalid=_("Écrivez votre message."),
+    )
+    if thread is not None:
+        return redirect("community:aid_thread", thread.pk)
     return redirect("community:aid_post", post.pk)
 
 
@@ -233,16 +229,15 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form is None:
             raise access.refusal(_("Seules les deux structures de la conversation y écrivent."))
-        if form.is_valid():
-            try:
-                services_aid.write(
-                    request.user, row, form.cleaned_data["body"], ip=client_ip(request)
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, _("Message envoyé. L'autre structure est prévenue."))
-                return redirect("community:aid_thread", row.pk)
+        if pageforms.saved(
+            request,
+            form,
+            lambda: services_aid.write(
+                request.user, row, form.cleaned_data["body"], ip=client_ip(request)
+            ),
+            _("Message envoyé. L'autre structure est prévenue."),
+        ):
+            return redirect("community:aid_thread", row.pk)
     services_aid.mark_read(request.user, row)
     history = [
         {
@@ -313,24 +308,19 @@ def skills_edit(request: HttpRequest) -> HttpResponse:
             "visible": own.visible,
         }
     form = ProfileForm(request.POST or None, initial=initial, structures=structures)
-    if request.method == "POST" and form.is_valid():
-        try:
-            profile = services_aid.save_profile(
-                request.user,
-                form.cleaned_data["structure"],
-                form.cleaned_data,
-                ip=client_ip(request),
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Fiche enregistrée : vous paraissez dans l'annuaire.")
-                if profile.visible
-                else _("Fiche enregistrée : vous ne paraissez pas dans l'annuaire."),
-            )
-            return redirect("community:aid_skills")
+    if pageforms.saved(
+        request,
+        form,
+        lambda: services_aid.save_profile(
+            request.user, form.cleaned_data["structure"], form.cleaned_data, ip=client_ip(request)
+        ),
+        lambda profile: (
+            _("Fiche enregistrée : vous paraissez dans l'annuaire.")
+            if profile.visible
+            else _("Fiche enregistrée : vous ne paraissez pas dans l'annuaire.")
+        ),
+    ):
+        return redirect("community:aid_skills")
     return render(request, T + "skills_form.html", {"form": form, "own": own})
 
 
@@ -342,20 +332,20 @@ def skill_contact(request: HttpRequest, pk: int) -> HttpResponse:
     if not structures.exists():
         raise access.refusal(_("Écrivez à une personne d'une autre structure."))
     form = AnswerForm(request.POST or None, structures=structures)
-    if request.method == "POST" and form.is_valid():
-        try:
-            row = services_aid.contact_profile(
-                request.user,
-                profile,
-                form.cleaned_data["structure"],
-                form.cleaned_data["body"],
-                ip=client_ip(request),
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Message envoyé. La personne est prévenue."))
-            return redirect("community:aid_thread", row.pk)
+    row = pageforms.saved(
+        request,
+        form,
+        lambda: services_aid.contact_profile(
+            request.user,
+            profile,
+            form.cleaned_data["structure"],
+            form.cleaned_data["body"],
+            ip=client_ip(request),
+        ),
+        _("Message envoyé. La personne est prévenue."),
+    )
+    if row is not None:
+        return redirect("community:aid_thread", row.pk)
     return render(
         request,
         T + "skill_contact.html",

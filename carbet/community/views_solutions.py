@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,8 +18,7 @@ from carbet.community import markdown, selectors_solutions, services_solutions
 from carbet.community.forms_solutions import InterestForm, NeedForm, OfferForm
 from carbet.community.models import Need, Offer, OfferInterest
 from carbet.community.service import CommunityPerm
-from carbet.core import access
-from carbet.core.forms import apply_errors
+from carbet.core import access, pageforms
 from carbet.core.tenancy import can
 
 T = "community/solutions/"
@@ -66,16 +64,16 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 def offer_new(request: HttpRequest) -> HttpResponse:
     access.require_centre(request.user, CommunityPerm.PUBLISH)
     form = OfferForm(request.POST or None, actor=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            offer = services_solutions.save_offer(
-                request.user, form.cleaned_data, ip=client_ip(request)
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Offre enregistrée."))
-            return redirect("community:solutions_offer", offer.pk)
+    offer = pageforms.saved(
+        request,
+        form,
+        lambda: services_solutions.save_offer(
+            request.user, form.cleaned_data, ip=client_ip(request)
+        ),
+        _("Offre enregistrée."),
+    )
+    if offer is not None:
+        return redirect("community:solutions_offer", offer.pk)
     return render(request, T + "offer_form.html", {"form": form, "offer": None})
 
 
@@ -84,16 +82,15 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     offer = _offer(request, pk)
     access.require_centre(request.user, CommunityPerm.PUBLISH)
     form = OfferForm(request.POST or None, actor=request.user, offer=offer)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services_solutions.save_offer(
-                request.user, form.cleaned_data, offer, ip=client_ip(request)
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Offre enregistrée."))
-            return redirect("community:solutions_offer", offer.pk)
+    if pageforms.saved(
+        request,
+        form,
+        lambda: services_solutions.save_offer(
+            request.user, form.cleaned_data, offer, ip=client_ip(request)
+        ),
+        _("Offre enregistrée."),
+    ):
+        return redirect("community:solutions_offer", offer.pk)
     return render(request, T + "offer_form.html", {"form": form, "offer": offer})
 
 
@@ -137,21 +134,19 @@ def interest(request: HttpRequest, pk: int) -> HttpResponse:
     if not structures.exists():
         raise access.refusal(_("Cette offre ne s'adresse pas à vos structures."))
     form = InterestForm(request.POST, structures=structures)
-    if form.is_valid():
-        try:
-            services_solutions.set_interest(
-                request.user,
-                offer,
-                form.cleaned_data["structure"],
-                form.cleaned_data,
-                ip=client_ip(request),
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Réponse enregistrée : le centre la voit."))
-    else:
-        messages.error(request, _("Choisissez votre réponse."))
+    pageforms.posted(
+        request,
+        form,
+        lambda: services_solutions.set_interest(
+            request.user,
+            offer,
+            form.cleaned_data["structure"],
+            form.cleaned_data,
+            ip=client_ip(request),
+        ),
+        _("Réponse enregistrée : le centre la voit."),
+        invalid=_("Choisissez votre réponse."),
+    )
     return redirect("community:solutions_offer", offer.pk)
 
 
@@ -197,19 +192,18 @@ def needs(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form is None:
             raise access.refusal(_("Seules les structures déclarent leurs besoins."))
-        if form.is_valid():
-            try:
-                services_solutions.declare_need(
-                    request.user,
-                    form.cleaned_data["structure"],
-                    form.cleaned_data,
-                    ip=client_ip(request),
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, _("Besoin enregistré : le centre le voit."))
-                return redirect("community:solutions_needs")
+        if pageforms.saved(
+            request,
+            form,
+            lambda: services_solutions.declare_need(
+                request.user,
+                form.cleaned_data["structure"],
+                form.cleaned_data,
+                ip=client_ip(request),
+            ),
+            _("Besoin enregistré : le centre le voit."),
+        ):
+            return redirect("community:solutions_needs")
     return render(
         request,
         T + "needs.html",

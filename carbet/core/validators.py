@@ -1,6 +1,10 @@
-"""Django-side wrappers of the pure identifier checks in ``carbet.engines.identifiers``."""
+"""Django-side wrappers of the pure identifier checks in ``carbet.engines.identifiers``, and the
+one way free text typed in a form is made a single clean line (``one_line``)."""
 
 from __future__ import annotations
+
+import unicodedata
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,6 +12,16 @@ from django.core.exceptions import ValidationError
 from carbet.core.choices import AssetKind
 from carbet.engines import identifiers
 from carbet.engines.identifiers import IdentifierError
+
+
+def one_line(value: Any) -> str:
+    """Free text as one line: control characters and line breaks become spaces, runs of spaces
+    collapse, nothing before or after. ``None`` is the empty string."""
+    text = "".join(
+        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char
+        for char in str(value if value is not None else "")
+    )
+    return " ".join(text.split())
 
 
 def address_policy() -> identifiers.AddressPolicy:
