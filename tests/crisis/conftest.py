@@ -1,5 +1,5 @@
 """Fixtures of the crisis tests: the shared region, a real SMTP server (aiosmtpd on loopback,
-the awareness tests' fixture) wired as Django's default mailer, and an open case of structure A
+the session's: tests/conftest.py) wired as Django's default mailer, and an open case of structure A
 whose cell holds A's director and referent."""
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from django.test import override_settings
 from django.utils import timezone
 
 from carbet.core.models import Contact
-from tests.awareness.conftest import smtp, smtp_server  # noqa: F401 - fixtures
 
 T0 = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def mail(smtp):  # noqa: F811 - the imported fixture
+def mail(smtp):
     """Django's default mailer pointed at the loopback SMTP server."""
     mailers = {
         "default": {
