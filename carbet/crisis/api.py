@@ -139,7 +139,7 @@ def case_detail(request: HttpRequest, id: int) -> dict[str, Any]:
             {"phase": label, "days": round(spent.total_seconds() / 86400, 2)}
             for label, spent in view.durations
         ],
-        "declarations": _declarations(case),
+        "declarations": selectors.declarations(case),
         "open_tasks": sum(w["open"] for w in view.workstreams.values()),
         "overdue_tasks": len(view.overdue_tasks),
         "activities_not_normal": view.activity_counts["degraded"] + view.activity_counts["stopped"],
@@ -147,22 +147,6 @@ def case_detail(request: HttpRequest, id: int) -> dict[str, Any]:
         "exit_criteria_done": view.exit_done,
         "exit_criteria_total": view.exit_total,
     }
-
-
-def _declarations(case: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": o.pk,
-            "kind": o.kind,
-            "label": o.get_kind_display(),
-            "applicable": o.applicable,
-            "due_at": o.due_at,
-            "sent_at": o.sent_at,
-            "reference": o.reference,
-            "status": services_clock.obligation_status(o),
-        }
-        for o in case.obligations.all()
-    ]
 
 
 @router.post("/crisis/cases/{int:id}/phase", response=CaseOut, summary="Changer de phase (centre)")
@@ -285,7 +269,7 @@ def create_decision(request: HttpRequest, id: int, payload: CrisisDecisionIn) ->
     summary="Déclarations obligatoires : échéance, envoi, référence",
 )
 def list_declarations(request: HttpRequest, id: int) -> list[dict[str, Any]]:
-    return _declarations(selectors.case_for(actor(request), id))
+    return selectors.declarations(selectors.case_for(actor(request), id))
 
 
 @router.post(
@@ -298,7 +282,7 @@ def obligation_sent(request: HttpRequest, id: int, payload: SentIn) -> dict[str,
     obligation = access.visible_or_404(user, Obligation, id, CrisisPerm.VIEW)
     selectors.case_for(user, obligation.case_id, CrisisPerm.CONTRIBUTE)
     _run(lambda: services_clock.mark_obligation_sent(user, obligation, **payload.model_dump()))
-    return next(d for d in _declarations(obligation.case) if d["id"] == obligation.pk)
+    return next(d for d in selectors.declarations(obligation.case) if d["id"] == obligation.pk)
 
 
 # --- Board, indicators --------------------------------------------------------------------------

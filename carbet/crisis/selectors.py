@@ -86,6 +86,24 @@ def log_entries(
     queryset = LogEntry.objects.filter(case_id=case.pk).annotate(
         superseded=Exists(LogEntry.objects.filter(case_id=case.pk, supersedes_id=OuterRef("pk")))
     )
+    queryset = filter_log(
+        queryset, kind=kind, verified=verified, text=text, since=since, until=until, author=author
+    )
+    order = ("-event_at", "-sequence") if newest_first else ("event_at", "sequence")
+    return queryset.order_by(*order)
+
+
+def filter_log(
+    queryset: QuerySet[LogEntry],
+    *,
+    kind: str | None = None,
+    verified: bool | None = None,
+    text: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    author: str | None = None,
+) -> QuerySet[LogEntry]:
+    """The log's filters, the same for the pages, their exports and the API."""
     if kind:
         queryset = queryset.filter(kind=kind)
     if verified is not None:
@@ -98,8 +116,7 @@ def log_entries(
         queryset = queryset.filter(event_at__gte=since)
     if until:
         queryset = queryset.filter(event_at__lte=until)
-    order = ("-event_at", "-sequence") if newest_first else ("event_at", "sequence")
-    return queryset.order_by(*order)
+    return queryset
 
 
 CSV_HEADER = (
@@ -222,10 +239,11 @@ def director_view(case: CrisisCase, *, now: dt.datetime | None = None) -> Direct
 
 
 def declarations(case: CrisisCase) -> list[dict[str, Any]]:
-    """What was declared when (the director's one click): kind, due, sent, reference."""
+    """What was declared when (the director's one click, the API): kind, due, sent, reference."""
     now = timezone.now()
     return [
         {
+            "id": o.pk,
             "kind": o.kind,
             "label": o.get_kind_display(),
             "applicable": o.applicable,

@@ -39,6 +39,7 @@ from carbet.crisis.models import (
     Sitrep,
     Task,
 )
+from carbet.crisis.selectors import filter_log
 from carbet.crisis.service import CrisisPerm
 from carbet.engines import disclosure
 
@@ -191,18 +192,15 @@ class LogFilters:
 
 
 def log_entries(case: CrisisCase, filters: LogFilters | None = None) -> QuerySet[LogEntry]:
-    entries = LogEntry.objects.filter(case=case)
     f = filters or LogFilters()
-    if f.kind:
-        entries = entries.filter(kind=f.kind)
-    if f.author:
-        entries = entries.filter(author_label__icontains=f.author)
-    if f.verified in ("yes", "no"):
-        entries = entries.filter(verified=f.verified == "yes")
-    if f.since:
-        entries = entries.filter(event_at__gte=f.since)
-    if f.until:
-        entries = entries.filter(event_at__lte=f.until)
+    entries = filter_log(
+        LogEntry.objects.filter(case=case),
+        kind=f.kind,
+        author=f.author,
+        verified={"yes": True, "no": False}.get(f.verified),
+        since=f.since,
+        until=f.until,
+    )
     return entries.order_by("sequence")
 
 
