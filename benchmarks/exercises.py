@@ -9,12 +9,14 @@ ECRAN-Santé exercise, dispatched on time by a real worker, with animators watch
    messages the server received are counted against the e-mail injects (nothing lost, nothing
    twice). Aim: p99 under 2 s.
 2. **Animators**: meanwhile 20 animators refresh the regional console's live part
-   (``/exercices/regional/<id>/direct/``: structures x expectations), each every second
-   through Django's test client in this process. Aim: p95 under 300 ms.
+   (``/exercices/regional/<id>/direct/``: structures x expectations), each every second, over
+   real HTTP (keep-alive, a logged-in session cookie) to ``carbet serve`` (gunicorn, in its own
+   process): the path an animator's browser takes. Aim: p95 under 300 ms.
 3. **E-mails per second**: 200 structures x 10 e-mail injects all due at once (2,000 messages)
-   sent by the clock (claims, mandate check, one SMTP transaction and one committed state
-   change + log row per inject), against the floor: the same 2,000 messages sent by a plain
-   ``smtplib`` loop over one connection, without any database. The ratio is printed.
+   sent by the clock (claim, mandate check, one SMTP transaction per inject over a few
+   persistent connections, states and log rows committed in groups), against the floor: the
+   same 2,000 messages sent by a plain ``smtplib`` loop over one connection, without any
+   database. The ratio is printed.
 
     .venv/bin/python benchmarks/exercises.py                      # 200 x 250, 60x
     .venv/bin/python benchmarks/exercises.py --structures 20 --injects 30 --keep
@@ -24,6 +26,7 @@ ECRAN-Santé exercise, dispatched on time by a real worker, with animators watch
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import shutil
 import smtplib
@@ -247,53 +250,96 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-class Animators:
-    """``count`` threads refreshing the regional console's live part every ``every`` s."""
+def serve(env: dict[str, str], port: int, log: Path, workers: int) -> subprocess.Popen:
+    """Carbet's web server as a user reaches it: ``carbet serve`` (gunicorn, gthread workers)
+    in its own process group, without its own worker (the benchmark starts one)."""
+    process = subprocess.Popen(
+        [PYTHON, "-m", "carbet.cli", "serve", "--no-worker", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers)],
+        cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("carbet serve stopped:\n" + log.read_text()[-3000:])
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/")
+            connection.getresponse().read()
+            connection.close()
+            return process
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("carbet serve did not answer:\n" + log.read_text()[-3000:])
 
-    def __init__(self, analyst, regional_pk: int, count: int = 20, every: float = 1.0):
-        self.analyst, self.path = analyst, f"/exercices/regional/{regional_pk}/direct/"
-        self.count, self.every = count, every
+
+class Animators:
+    """``count`` threads refreshing the regional console's live part every ``every`` s over
+    real HTTP (keep-alive, one connection each) with a logged-in session cookie of a centre
+    analyst whose second factor is verified: what an animator's browser does."""
+
+    def __init__(self, analyst, regional_pk: int, port: int, count: int = 20, every: float = 1):
+        self.path = f"/exercices/regional/{regional_pk}/direct/"
+        self.port, self.count, self.every = port, count, every
         self.latencies: list[float] = []
         self.errors: list[str] = []
         self.stopped = threading.Event()
+        self.cookie = self.session_cookie(analyst)
         self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(count)]
-        from django_otp.plugins.otp_totp.models import TOTPDevice
+        self.warmed = threading.Barrier(count + 1)
 
-        TOTPDevice.objects.get_or_create(user=analyst, name="bench", confirmed=True)
-
-    def client(self):
+    @staticmethod
+    def session_cookie(analyst) -> str:
+        from django.conf import settings
         from django.test import Client
         from django_otp import DEVICE_ID_SESSION_KEY
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=analyst, name="bench", confirmed=True
+        )
         client = Client()
-        client.force_login(self.analyst)
-        device = TOTPDevice.objects.filter(user=self.analyst, name="bench").first()
+        client.force_login(analyst)  # a session row in the database the server reads
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
-        return client
+        return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+    def get(self, connection: http.client.HTTPConnection) -> tuple[int, bytes]:
+        connection.request("GET", self.path, headers={"Cookie": self.cookie, "HX-Request": "true"})
+        response = connection.getresponse()
+        return response.status, response.read()
 
     def run(self) -> None:
-        from django.db import close_old_connections
-
-        client = self.client()
-        client.get(self.path)  # warm-up (templates compiled), not counted
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            while not self.stopped.is_set():
-                started = time.perf_counter()
-                response = client.get(self.path)
-                elapsed = time.perf_counter() - started
-                if response.status_code != 200:
-                    self.errors.append(str(response.status_code))
-                self.latencies.append(elapsed)
-                self.stopped.wait(max(0.0, self.every - elapsed))
-        finally:
-            close_old_connections()
+            self.get(connection)  # warm-up (templates compiled), not counted
+        except (OSError, http.client.HTTPException) as exc:
+            self.errors.append(repr(exc))
+        self.warmed.wait(timeout=120)
+        while not self.stopped.is_set():
+            started = time.perf_counter()
+            try:
+                status, _body = self.get(connection)
+            except (OSError, http.client.HTTPException) as exc:
+                # The server closed an idle keep-alive connection: a browser reconnects.
+                self.errors.append(repr(exc))
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                continue
+            elapsed = time.perf_counter() - started
+            if status != 200:
+                self.errors.append(str(status))
+            self.latencies.append(elapsed)
+            self.stopped.wait(max(0.0, self.every - elapsed))
+        connection.close()
 
     def start(self) -> None:
+        """The animators open the console, then the exercise starts (as in a real exercise)."""
         for thread in self.threads:
             thread.start()
+        self.warmed.wait(timeout=120)
 
     def stop(self) -> None:
         self.stopped.set()
@@ -309,7 +355,7 @@ def bench_dispatch(env, args, tmp: Path) -> dict:
     port = free_port()
     received = tmp / "received.txt"
     sink = start_sink(port, received)
-    worker = None
+    worker = web = None
     try:
         structures, profile, analyst = region(args.structures, port)
         regional, setup = regional_exercise(structures, profile, args.injects, args.compression)
@@ -329,9 +375,11 @@ def bench_dispatch(env, args, tmp: Path) -> dict:
         # console starts an exercise on a running platform, not while its worker boots.
         while time.monotonic() - worker_started < 8:
             time.sleep(0.2)
-        animators = Animators(analyst, regional.pk, args.animators)
-        services_regional.start_regional(SYSTEM, regional)
+        web_port = free_port()
+        web = serve(env, web_port, tmp / "web.log", args.web_workers)
+        animators = Animators(analyst, regional.pk, web_port, args.animators)
         animators.start()
+        services_regional.start_regional(SYSTEM, regional)
         injects = Inject.objects.filter(exercise__regional=regional)
         total = injects.count()
         deadline = time.monotonic() + args.injects * 60 / args.compression + 600
@@ -344,9 +392,10 @@ def bench_dispatch(env, args, tmp: Path) -> dict:
         emails = sum(1 for state, channel, *_ in rows if channel == "email" and state == "sent")
         time.sleep(1.0)
     finally:
-        if worker is not None:
-            os.killpg(worker.pid, 15)
-            worker.wait(timeout=30)
+        for process in (worker, web):
+            if process is not None:
+                os.killpg(process.pid, 15)
+                process.wait(timeout=30)
         stop(sink)
     lateness = [(sent - due).total_seconds() for state, _c, due, sent in rows if state == "sent"]
     lines = received.read_text().splitlines()
@@ -424,6 +473,7 @@ def main() -> None:
     parser.add_argument("--injects", type=int, default=250)
     parser.add_argument("--compression", type=float, default=60.0)
     parser.add_argument("--animators", type=int, default=20)
+    parser.add_argument("--web-workers", type=int, default=2, help="carbet serve --workers")
     parser.add_argument("--burst", type=int, default=10, help="e-mail injects per structure")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()

@@ -5,17 +5,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from carbet.audit.services import client_ip
 from carbet.core import access
-from carbet.exercises import selectors
+from carbet.exercises import livecache, selectors
 from carbet.exercises.choices import ExerciseStatus
 from carbet.exercises.forms import AdhocForm, RegionalForm
 from carbet.exercises.models import RegionalExercise
@@ -23,6 +27,8 @@ from carbet.exercises.service import ExercisePerm
 from carbet.exercises.views import _version
 
 POLL_SECONDS = 5
+# The live part's renderings (this process's): see ``carbet.exercises.livecache``.
+LIVE = livecache.LiveFragments()
 
 
 def _regional_services() -> Any:
@@ -81,6 +87,20 @@ def _board_key(regional: RegionalExercise) -> str:
     return f"exercises:regional:{regional.pk}:{created}:{regional.status}:{int(time.time())}"
 
 
+def _live_key(regional: RegionalExercise, language: str | None = None) -> str:
+    """The live fragment's key: the board's, without the second (``livecache`` ages it)."""
+    created = regional.created_at.timestamp() if regional.created_at else 0
+    language = language or get_language()
+    return f"exercises:regional-live:{regional.pk}:{created}:{regional.status}:{language}"
+
+
+def _forget(regional: RegionalExercise) -> None:
+    """Drop this second's board and this process's live fragments: an action shows at once
+    here, and within ``livecache.FRESH`` seconds in the other processes."""
+    cache.delete(_board_key(regional))
+    LIVE.forget([_live_key(regional, code) for code, _name in settings.LANGUAGES])
+
+
 def _board(regional: RegionalExercise) -> tuple[list[dict], list[dict]]:
     # Grouped queries, a constant number whatever the number of structures, and no scenario
     # snapshot decoded; then cached for the second.
@@ -117,8 +137,16 @@ def regional_console(request, pk: int):
 @login_required
 @require_GET
 def regional_live(request, pk: int):
+    """The console's live part, polled by every animator: its HTML is rendered about once a
+    second per process and language, off the request path (``livecache``); rights are checked
+    on each request, before. It is rendered without the request, so nothing of one user's
+    session can be in it."""
     regional = regional_for(request, pk)
-    return render(request, "exercises/_regional_live.html", _context(regional))
+    html = LIVE.get(
+        _live_key(regional),
+        lambda: render_to_string("exercises/_regional_live.html", _context(regional)),
+    )
+    return HttpResponse(html)
 
 
 @login_required
@@ -136,7 +164,7 @@ def regional_clock(request, pk: int, action: str):
         raise PermissionDenied
     try:
         operation(request.user, regional, ip=client_ip(request))
-        cache.delete(_board_key(regional))
+        _forget(regional)
     except ValueError as exc:
         messages.error(request, str(exc))
     else:
@@ -157,7 +185,7 @@ def regional_adhoc(request, pk: int):
         except ValueError as exc:
             messages.error(request, str(exc))
         else:
-            cache.delete(_board_key(regional))
+            _forget(regional)
             messages.success(
                 request, _("Inject régional ajouté : il part vers toutes les structures.")
             )
