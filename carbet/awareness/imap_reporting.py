@@ -35,17 +35,6 @@ class PollResult:
         return self.__dict__.copy()
 
 
-def settings_of(mailbox: ReportingMailbox) -> imap.Mailbox:
-    return imap.Mailbox(
-        host=mailbox.host,
-        port=mailbox.port,
-        security=mailbox.security,
-        username=mailbox.username,
-        password=mailbox.password or "",
-        folder=mailbox.folder or "INBOX",
-    )
-
-
 def poll(mailbox: ReportingMailbox, now: datetime | None = None) -> PollResult:
     result = PollResult()
     now = now or timezone.now()
@@ -54,7 +43,7 @@ def poll(mailbox: ReportingMailbox, now: datetime | None = None) -> PollResult:
         result.messages += 1
         _handle(message, result, now)
 
-    result.errors = imap.poll_unseen(settings_of(mailbox), handle, max_bytes=MAX_REPORT_BYTES)
+    result.errors = imap.poll_unseen(imap.Mailbox.of(mailbox), handle, max_bytes=MAX_REPORT_BYTES)
     _store(mailbox, now, result)
     return result
 

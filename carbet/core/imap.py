@@ -40,6 +40,19 @@ class Mailbox:
     password: str
     folder: str = "INBOX"
 
+    @classmethod
+    def of(cls, row: object, prefix: str = "") -> Mailbox:
+        """The mailbox a service's row describes in its fields ``<prefix>host``,
+        ``<prefix>port``, ``<prefix>security``, ``<prefix>username``, ``<prefix>password``
+        (decrypted by its field) and ``<prefix>folder``."""
+        values = {name: getattr(row, prefix + name) for name in _FIELDS}
+        values["password"] = values["password"] or ""
+        values["folder"] = values["folder"] or "INBOX"
+        return cls(**values)
+
+
+_FIELDS = ("host", "port", "security", "username", "password", "folder")
+
 
 @dataclass(frozen=True)
 class Fetched:

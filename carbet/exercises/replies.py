@@ -147,17 +147,6 @@ class PollResult:
         return dict(vars(self))
 
 
-def settings_of(profile: SendingProfile) -> imap.Mailbox:
-    return imap.Mailbox(
-        host=profile.imap_host,
-        port=profile.imap_port,
-        security=profile.imap_security,
-        username=profile.imap_username,
-        password=profile.imap_password or "",
-        folder=profile.imap_folder or "INBOX",
-    )
-
-
 def poll(profile: SendingProfile) -> PollResult:
     result = PollResult()
     now = timezone.now()
@@ -171,7 +160,9 @@ def poll(profile: SendingProfile) -> PollResult:
         else:
             result.unknown += 1
 
-    result.errors = imap.poll_unseen(settings_of(profile), handle, max_bytes=MAX_REPLY_BYTES)
+    result.errors = imap.poll_unseen(
+        imap.Mailbox.of(profile, prefix="imap_"), handle, max_bytes=MAX_REPLY_BYTES
+    )
     _store(profile, now, result)
     return result
 
@@ -200,4 +191,4 @@ def archived(profile: SendingProfile, message_id: str) -> bool | None:
     the caller must then not assume either way)."""
     if not profile.imap_host:
         return None
-    return imap.holds_message_id(settings_of(profile), message_id)
+    return imap.holds_message_id(imap.Mailbox.of(profile, prefix="imap_"), message_id)
