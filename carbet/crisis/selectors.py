@@ -71,6 +71,13 @@ def case_for(actor: Actor, pk: Any, perm: Any = CrisisPerm.VIEW) -> CrisisCase:
     return case
 
 
+LOG_ORDERS = {
+    "event": ("event_at", "sequence"),
+    "newest": ("-event_at", "-sequence"),
+    "sequence": ("sequence",),  # the order of the chain: printouts and exports
+}
+
+
 def log_entries(
     case: CrisisCase,
     *,
@@ -80,30 +87,18 @@ def log_entries(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     author: str | None = None,
-    newest_first: bool = False,
+    order: str = "event",
+    mark_superseded: bool = True,
 ) -> QuerySet[LogEntry]:
-    """The case's log, filtered; each entry carries ``superseded`` (a later entry corrects it)."""
-    queryset = LogEntry.objects.filter(case_id=case.pk).annotate(
-        superseded=Exists(LogEntry.objects.filter(case_id=case.pk, supersedes_id=OuterRef("pk")))
-    )
-    queryset = filter_log(
-        queryset, kind=kind, verified=verified, text=text, since=since, until=until, author=author
-    )
-    order = ("-event_at", "-sequence") if newest_first else ("event_at", "sequence")
-    return queryset.order_by(*order)
-
-
-def filter_log(
-    queryset: QuerySet[LogEntry],
-    *,
-    kind: str | None = None,
-    verified: bool | None = None,
-    text: str | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-    author: str | None = None,
-) -> QuerySet[LogEntry]:
-    """The log's filters, the same for the pages, their exports and the API."""
+    """The case's log, filtered (the same filters for the pages, their exports and the API);
+    with ``mark_superseded`` each entry carries ``superseded`` (a later entry corrects it)."""
+    queryset = LogEntry.objects.filter(case_id=case.pk)
+    if mark_superseded:
+        queryset = queryset.annotate(
+            superseded=Exists(
+                LogEntry.objects.filter(case_id=case.pk, supersedes_id=OuterRef("pk"))
+            )
+        )
     if kind:
         queryset = queryset.filter(kind=kind)
     if verified is not None:
@@ -116,7 +111,7 @@ def filter_log(
         queryset = queryset.filter(event_at__gte=since)
     if until:
         queryset = queryset.filter(event_at__lte=until)
-    return queryset
+    return queryset.order_by(*LOG_ORDERS[order])
 
 
 CSV_HEADER = (

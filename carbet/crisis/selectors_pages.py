@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carbet.core.tenancy import Actor
+from carbet.crisis import selectors
 from carbet.crisis.choices import (
     ActivityMode,
     AssetState,
@@ -39,7 +40,6 @@ from carbet.crisis.models import (
     Sitrep,
     Task,
 )
-from carbet.crisis.selectors import filter_log
 from carbet.crisis.service import CrisisPerm
 from carbet.engines import disclosure
 
@@ -193,15 +193,16 @@ class LogFilters:
 
 def log_entries(case: CrisisCase, filters: LogFilters | None = None) -> QuerySet[LogEntry]:
     f = filters or LogFilters()
-    entries = filter_log(
-        LogEntry.objects.filter(case=case),
+    return selectors.log_entries(
+        case,
         kind=f.kind,
         author=f.author,
         verified={"yes": True, "no": False}.get(f.verified),
         since=f.since,
         until=f.until,
+        order="sequence",
+        mark_superseded=False,  # the pages show corrections through ``with_corrections``
     )
-    return entries.order_by("sequence")
 
 
 def superseded_ids(case: CrisisCase) -> dict[int, int]:
