@@ -164,13 +164,15 @@ def post_hide(request: HttpRequest, pk: int) -> HttpResponse:
     post = _post(request, pk)
     access.require_centre(request.user, CommunityPerm.PUBLISH)
     form = HideForm(request.POST)
-    if form.is_valid():
-        services_aid.hide_post(
+    pageforms.posted(
+        request,
+        form,
+        lambda: services_aid.hide_post(
             request.user, post, form.cleaned_data["reason"], ip=client_ip(request)
-        )
-        messages.success(request, _("Annonce masquée : seule sa structure la voit encore."))
-    else:
-        messages.error(request, _("Dites à la structure pourquoi l'annonce est masquée."))
+        ),
+        _("Annonce masquée : seule sa structure la voit encore."),
+        invalid=_("Dites à la structure pourquoi l'annonce est masquée."),
+    )
     return redirect("community:aid_post", post.pk)
 
 
