@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carbet.crisis import selectors_pages as sel
+from carbet.crisis import services_board, services_evidence
 from carbet.crisis.forms import (
     ActivityForm,
     AssetForm,
@@ -27,7 +28,7 @@ from carbet.crisis.models import (
     Evidence,
 )
 from carbet.crisis.service import CrisisPerm
-from carbet.crisis.views_common import attempt, case_for, case_page, form_errors, row_of
+from carbet.crisis.views_common import attempt, attempt_form, case_for, case_page, row_of
 
 
 @login_required
@@ -55,16 +56,12 @@ def board(request, pk: int):
 def activity_add(request, pk: int):
     case = case_for(request, pk, CrisisPerm.CONTRIBUTE)
     form = NewActivityForm(request.POST)
-    if form.is_valid():
-        from carbet.crisis import services_board
-
-        attempt(
-            request,
-            lambda: services_board.add_activity(request.user, case, **form.cleaned_data),
-            _("Activité ajoutée au tableau."),
-        )
-    else:
-        form_errors(request, form)
+    attempt_form(
+        request,
+        form,
+        lambda: services_board.add_activity(request.user, case, **form.cleaned_data),
+        _("Activité ajoutée au tableau."),
+    )
     return redirect("crisis:board", pk=case.pk)
 
 
@@ -74,16 +71,12 @@ def activity_update(request, pk: int, activity: int):
     case = case_for(request, pk, CrisisPerm.CONTRIBUTE)
     row = row_of(request, case, Activity, activity, CrisisPerm.CONTRIBUTE)
     form = ActivityForm(request.POST)
-    if form.is_valid():
-        from carbet.crisis import services_board
-
-        attempt(
-            request,
-            lambda: services_board.set_activity_mode(request.user, row, **form.cleaned_data),
-            _("« %(name)s » mis à jour (et noté dans la main courante).") % {"name": row.name},
-        )
-    else:
-        form_errors(request, form)
+    attempt_form(
+        request,
+        form,
+        lambda: services_board.set_activity_mode(request.user, row, **form.cleaned_data),
+        _("« %(name)s » mis à jour (et noté dans la main courante).") % {"name": row.name},
+    )
     return redirect(f"{_board_url(case.pk)}#act-{row.pk}")
 
 
@@ -98,16 +91,12 @@ def _board_url(pk: int) -> str:
 def asset_add(request, pk: int):
     case = case_for(request, pk, CrisisPerm.CONTRIBUTE)
     form = AssetForm(request.POST)
-    if form.is_valid():
-        from carbet.crisis import services_board
-
-        attempt(
-            request,
-            lambda: services_board.add_asset(request.user, case, **form.cleaned_data),
-            _("Système ajouté."),
-        )
-    else:
-        form_errors(request, form)
+    attempt_form(
+        request,
+        form,
+        lambda: services_board.add_asset(request.user, case, **form.cleaned_data),
+        _("Système ajouté."),
+    )
     return redirect(f"{_board_url(case.pk)}#systemes")
 
 
@@ -117,16 +106,12 @@ def asset_state(request, pk: int, asset: int):
     case = case_for(request, pk, CrisisPerm.CONTRIBUTE)
     row = row_of(request, case, CrisisAsset, asset, CrisisPerm.CONTRIBUTE)
     form = AssetStateForm(request.POST)
-    if form.is_valid():
-        from carbet.crisis import services_board
-
-        attempt(
-            request,
-            lambda: services_board.set_asset_state(request.user, row, **form.cleaned_data),
-            _("État de « %(name)s » mis à jour.") % {"name": row.label},
-        )
-    else:
-        form_errors(request, form)
+    attempt_form(
+        request,
+        form,
+        lambda: services_board.set_asset_state(request.user, row, **form.cleaned_data),
+        _("État de « %(name)s » mis à jour.") % {"name": row.label},
+    )
     return redirect(f"{_board_url(case.pk)}#systemes")
 
 
@@ -137,8 +122,6 @@ def evidence(request, pk: int):
     indicator_form = IndicatorForm()
     if request.method == "POST":
         case = case_for(request, pk, CrisisPerm.CONTRIBUTE)
-        from carbet.crisis import services_evidence
-
         if request.POST.get("what") == "indicator":
             indicator_form = IndicatorForm(request.POST)
             if indicator_form.is_valid() and attempt(
@@ -197,16 +180,12 @@ def custody_add(request, pk: int, evidence: int):
     case = case_for(request, pk, CrisisPerm.CONTRIBUTE)
     row = row_of(request, case, Evidence, evidence, CrisisPerm.CONTRIBUTE)
     form = CustodyForm(request.POST)
-    if form.is_valid():
-        from carbet.crisis import services_evidence
-
-        attempt(
-            request,
-            lambda: services_evidence.add_custody(request.user, row, **form.cleaned_data),
-            _("Étape de la chaîne de conservation notée."),
-        )
-    else:
-        form_errors(request, form)
+    attempt_form(
+        request,
+        form,
+        lambda: services_evidence.add_custody(request.user, row, **form.cleaned_data),
+        _("Étape de la chaîne de conservation notée."),
+    )
     return redirect("crisis:evidence", pk=case.pk)
 
 
@@ -214,8 +193,6 @@ def custody_add(request, pk: int, evidence: int):
 def evidence_download(request, pk: int, evidence: int):
     case = case_for(request, pk)
     row = row_of(request, case, Evidence, evidence, CrisisPerm.VIEW)
-    from carbet.crisis import services_evidence
-
     try:
         data = services_evidence.read_evidence(request.user, row)
     except services_evidence.EvidenceAltered:

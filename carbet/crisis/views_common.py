@@ -93,6 +93,17 @@ def attempt(request: HttpRequest, action: Callable[[], Any], success: str | None
     return result if result is not None else True
 
 
+def attempt_form(
+    request: HttpRequest, form: Any, action: Callable[[], Any], success: str | None = None
+) -> Any:
+    """``attempt`` for a form posted from a page that redirects: an invalid form's errors
+    become a message and nothing is called."""
+    if not form.is_valid():
+        form_errors(request, form)
+        return None
+    return attempt(request, action, success)
+
+
 def form_errors(request: HttpRequest, form: Any) -> None:
     """A form refused on a page that redirects: its errors as one message (the page's own
     form keeps the fields; nothing typed in the other fields is lost thanks to the re-render)."""
