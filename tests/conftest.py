@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -16,6 +19,54 @@ from carbet.accounts.roles import CentreRole, StructureRole
 from carbet.core.models import Asset, Contact, Ght, Mandate, Organisation, Structure
 
 PASSWORD = "correct horse battery staple 42"
+
+# Fixtures that build an expensive data set once per module (the demo region) and let each test
+# of the module run in a savepoint of it; see ``rolled_back_at_the_end``.
+MODULE_SHARED_FIXTURES = ("demo_once",)
+# The browser tests' demo region and live server, built once per session (tests/browser).
+SESSION_SHARED_FIXTURE = "shared_demo"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Order the tests so that shared data sets never meet tests that expect an empty database.
+
+    Within a module, the tests on a module-shared data set run after the module's other tests
+    (the data set is built at its first use and rolled back when the module ends); the browser
+    tests on the session's shared demo run last of all. Otherwise the order is unchanged.
+    """
+    first_seen: dict[str, int] = {}
+    for item in items:
+        first_seen.setdefault(item.nodeid.split("::")[0], len(first_seen))
+
+    def rank(item) -> tuple[bool, int, bool]:
+        names = getattr(item, "fixturenames", ())
+        return (
+            SESSION_SHARED_FIXTURE in names,
+            first_seen[item.nodeid.split("::")[0]],
+            any(name in names for name in MODULE_SHARED_FIXTURES),
+        )
+
+    items.sort(key=rank)  # stable: the collected order holds inside each group
+
+
+@contextmanager
+def rolled_back_at_the_end(django_db_blocker) -> Iterator[None]:
+    """Rows written inside stay for the tests that follow, and are rolled back at the end.
+
+    Django's ``TestCase.setUpTestData`` pattern: pytest-django's ``db`` fixture nests each test
+    in a savepoint of this transaction, so a test that writes is rolled back to the shared data
+    set, never past it. Only for tests using ``db``: a ``transactional_db`` test would commit
+    and flush inside it (the ordering hook above runs those first in their module).
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 def make_user(email: str, centre_role: str = "", **memberships) -> User:

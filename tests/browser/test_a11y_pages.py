@@ -17,24 +17,16 @@ journey (test_keyboard_journey.py).
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
-from django.test import Client
 
-from carbet.accounts.models import User
 from carbet.core.models import Structure
-from carbet.demo import region
 from carbet.findings.models import Finding
 from tests.browser import a11y
 from tests.browser.chromium import chromium_page, session_cookie
-from tests.conftest import login
 from tests.walk_seeds import a11y_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.realserver]
 
-PASSWORD = "une démo bien gardée 2024"
 ACCOUNTS = {
     "analyst": "analyste@centre-demo.test",
     "director": "direction@ch-anse-bleue.test",
@@ -86,21 +78,18 @@ KEY_PAGES: list[tuple[str, str]] = [
 
 
 @pytest.fixture
-def demo_sessions(transactional_db, settings, live_server) -> dict:
-    """The demo region; a logged-in session per role; the ids the page list needs."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.CARBET_REGION_NAME = region.REGION_NAME
-    call_command("demo", password=PASSWORD, stdout=io.StringIO())
-    sessions = {}
-    for role, email in ACCOUNTS.items():
-        client = login(Client(), User.objects.get(email=email))
-        sessions[role] = client.session.session_key
-    structure = Structure.objects.get(name=DIRECTOR_STRUCTURE)
-    finding = Finding.objects.filter(structure=structure).order_by("-severity", "pk").first()
+def demo_sessions(shared_demo) -> dict:
+    """A logged-in session per role on the shared demo region; the ids the page list needs."""
+
+    def ids() -> dict[str, int]:
+        structure = Structure.objects.get(name=DIRECTOR_STRUCTURE)
+        finding = Finding.objects.filter(structure=structure).order_by("-severity", "pk").first()
+        return {"structure": structure.pk, "finding": finding.pk}
+
     return {
-        "sessions": sessions,
-        "values": {"structure": structure.pk, "finding": finding.pk},
+        "url": shared_demo.url,
+        "sessions": {role: shared_demo.session(email) for role, email in ACCOUNTS.items()},
+        "values": shared_demo.read(ids),
     }
 
 
@@ -112,21 +101,18 @@ def _pages() -> dict[str, list[str]]:
     return by_role
 
 
-def test_key_pages_of_every_role_pass_the_automated_accessibility_checks(
-    live_server, demo_sessions
-):
+def test_key_pages_of_every_role_pass_the_automated_accessibility_checks(demo_sessions):
     problems: list[str] = []
     checked: list[str] = []
     values = demo_sessions["values"]
+    url = demo_sessions["url"]
     for role, paths in _pages().items():
         with chromium_page() as page:
             if role != "anonymous":
-                page.context.add_cookies(
-                    [session_cookie(live_server.url, demo_sessions["sessions"][role])]
-                )
+                page.context.add_cookies([session_cookie(url, demo_sessions["sessions"][role])])
             for template in paths:
                 path = template.format(**values)
-                response = page.goto(f"{live_server.url}{path}")
+                response = page.goto(f"{url}{path}")
                 where = f"{role} {path}"
                 if response is None or response.status != 200:
                     problems.append(f"{where}: HTTP {response.status if response else '?'}")

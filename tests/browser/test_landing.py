@@ -8,36 +8,23 @@ the regional dashboard (tests/browser/test_walkthrough.py, through the second fa
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.test import Client
 
-from carbet.accounts.models import User
-from carbet.demo import region
 from tests.browser.chromium import chromium_page, session_cookie
-from tests.conftest import login
+from tests.browser.conftest import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.realserver]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "une démo bien gardée 2024"
+PASSWORD = DEMO_PASSWORD
 DIRECTOR = "directrice@ehpad-hibiscus.test"  # one structure, several open findings
 ORGANISATION_DIRECTOR = "direction@flamboyants.test"
 
 
-@pytest.fixture
-def demo(transactional_db, settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.CARBET_REGION_NAME = region.REGION_NAME
-    call_command("demo", password=PASSWORD, stdout=io.StringIO())
-
-
-def _login(page, live_server, email: str) -> None:
-    page.goto(f"{live_server.url}/")
+def _login(page, url: str, email: str) -> None:
+    page.goto(f"{url}/")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
@@ -48,11 +35,11 @@ def _menu(page) -> list[str]:
     return [text.strip() for text in nav.get_by_role("link").all_inner_texts()]
 
 
-def test_a_director_lands_on_the_dashboard_with_three_priorities(live_server, demo):
+def test_a_director_lands_on_the_dashboard_with_three_priorities(shared_demo):
     from playwright.sync_api import expect
 
     with chromium_page() as page:
-        _login(page, live_server, DIRECTOR)
+        _login(page, shared_demo.url, DIRECTOR)
         expect(page.get_by_role("heading", level=1)).to_have_text("EHPAD Les Hibiscus")
         assert "/tableau-de-bord" in page.url or "/vulnerabilites/" in page.url, page.url
         priorities = page.locator("ol.priorities > li")
@@ -79,11 +66,11 @@ def test_a_director_lands_on_the_dashboard_with_three_priorities(live_server, de
     assert problems == []
 
 
-def test_a_director_of_two_structures_chooses_by_score(live_server, demo):
+def test_a_director_of_two_structures_chooses_by_score(shared_demo):
     from playwright.sync_api import expect
 
     with chromium_page() as page:
-        _login(page, live_server, ORGANISATION_DIRECTOR)
+        _login(page, shared_demo.url, ORGANISATION_DIRECTOR)
         expect(page.get_by_role("heading", level=1)).to_have_text(
             "Tableau de bord de mes structures"
         )
@@ -94,15 +81,14 @@ def test_a_director_of_two_structures_chooses_by_score(live_server, demo):
     assert problems == []
 
 
-def test_the_ars_lands_on_the_indicators_with_one_menu_entry(live_server, demo):
+def test_the_ars_lands_on_the_indicators_with_one_menu_entry(shared_demo):
     from playwright.sync_api import expect
 
     # The ARS needs a second factor: a session already past it (tests.conftest.login).
-    client = login(Client(), User.objects.get(email="ars@ars-demo.test"))
-    key = client.session.session_key
+    key = shared_demo.session("ars@ars-demo.test")
     with chromium_page() as page:
-        page.context.add_cookies([session_cookie(live_server.url, key)])
-        page.goto(f"{live_server.url}/")
+        page.context.add_cookies([session_cookie(shared_demo.url, key)])
+        page.goto(f"{shared_demo.url}/")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Indicateurs régionaux")
         menu = _menu(page)
         assert menu.count("Indicateurs régionaux") == 1, menu
