@@ -7,6 +7,7 @@ import io
 import os
 import stat
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
@@ -24,6 +25,7 @@ from carbet.core.services import mandate_state
 from carbet.demo import region
 from carbet.demo.services import finess_numbers, password_file
 from carbet.engines.identifiers import normalize_finess
+from tests.conftest import rolled_back_at_the_end
 
 PASSWORD = "une démo bien gardée 2024"
 
@@ -39,9 +41,19 @@ def table_counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in models}
 
 
+@pytest.fixture(scope="module")
+def demo_once(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """The demo loaded once for the module (it takes seconds); each test using ``demo`` runs in
+    a savepoint of it and is rolled back to it (tests.conftest.rolled_back_at_the_end)."""
+    with rolled_back_at_the_end(django_db_blocker):
+        with django_db_blocker.unblock():
+            output = load(password=PASSWORD)
+        yield output
+
+
 @pytest.fixture
-def demo(db) -> str:
-    return load(password=PASSWORD)
+def demo(demo_once, db) -> str:
+    return demo_once
 
 
 def test_counts_match_the_described_region(demo):

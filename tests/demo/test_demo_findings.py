@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import socket
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -44,7 +45,7 @@ from carbet.findings.models import (
 from carbet.findings.plans.evidence import APPROVED_REASON
 from carbet.findings.posture import selectors
 from carbet.jobs.models import Job
-from tests.conftest import login
+from tests.conftest import login, rolled_back_at_the_end
 
 PASSWORD = "une démo bien gardée 2024"
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
@@ -80,9 +81,19 @@ def user(email: str) -> User:
     return User.objects.get(email=email)
 
 
+@pytest.fixture(scope="module")
+def demo_once(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """The demo loaded once for the module (it takes seconds); each test using ``demo`` runs in
+    a savepoint of it and is rolled back to it (tests.conftest.rolled_back_at_the_end)."""
+    with rolled_back_at_the_end(django_db_blocker):
+        with django_db_blocker.unblock():
+            output = load(password=PASSWORD)
+        yield output
+
+
 @pytest.fixture
-def demo(db) -> str:
-    return load(password=PASSWORD)
+def demo(demo_once, db) -> str:
+    return demo_once
 
 
 def test_most_structures_have_findings_of_every_severity_and_source(demo):
