@@ -60,7 +60,8 @@ def ccs_stack(leaf_der: bytes, patched: bool):  # type: ignore[no-untyped-def]
                 writer.write(record(21, TLS12, b"\x02\x0a"))  # unexpected_message
                 await writer.drain()
                 return
-            await asyncio.wait_for(reader.readexactly(5), 3)  # the next record cannot decrypt
+            # testssl.sh waits 5 s between its two CCS records: wait longer than that.
+            await asyncio.wait_for(reader.readexactly(5), 10)  # the next record cannot decrypt
             writer.write(record(21, TLS12, b"\x02\x14"))  # bad_record_mac
             await writer.drain()
 
