@@ -98,45 +98,47 @@ def serve() -> None:
 
     lab = LoopbackServers()
     sservers = SServers(lab.directory)
-    ca = make_ca()
-    ca_file = lab.write("bench-ca.pem", ca.cert_pem)
-    no_ems = lab.write("no-ems.cnf", NO_EMS_CONF.encode())
-    endpoints = []
-    for index, (kind, options) in enumerate(SSERVERS.items()):
-        address = f"127.74.0.{10 + index}"
-        leaf = make_leaf(ca, [f"{kind}.bench.test"])
-        saved = os.environ.get("OPENSSL_CONF")
-        if kind == "no_ems":  # s_server has no switch for it; the library's options do
-            os.environ["OPENSSL_CONF"] = no_ems
-        try:
-            # s_server refuses -early_data with -www: that one is a plain echo server.
-            www = "-early_data" not in options
-            server = sservers.start(kind, leaf, *options, address=address, www=www)
-        finally:
-            os.environ.pop("OPENSSL_CONF", None)
-            if saved is not None:
-                os.environ["OPENSSL_CONF"] = saved
-        endpoints.append({"kind": kind, "address": address, "port": server.port,
-                          "name": f"{kind}.bench.test", "crafted": False})  # fmt: skip
-    for index, kind in enumerate(CRAFTED):
-        address = f"127.74.1.{10 + index}"
-        issued = make_leaf(ca, [f"{kind}.bench.test"])
-        der = issued.certificate.public_bytes(serialization.Encoding.DER)
-        patched = not kind.endswith(("_vuln", "_oracle"))
-        family = kind.split("_")[0]
-        if family == "heartbleed":
-            handler = old_stack(der, patched)
-        elif family == "ccs":
-            handler = ccs_stack(der, patched)
-        else:
-            handler = rsa_stack(issued, not patched)
-        endpoint = lab.add(kind, address, handler)
-        endpoints.append({"kind": kind, "address": address, "port": endpoint.port,
-                          "name": f"{kind}.bench.test", "crafted": True})  # fmt: skip
-    print(json.dumps({"ca_file": ca_file, "endpoints": endpoints}), flush=True)
-    sys.stdin.read()
-    sservers.close()
-    lab.close()
+    try:
+        ca = make_ca()
+        ca_file = lab.write("bench-ca.pem", ca.cert_pem)
+        no_ems = lab.write("no-ems.cnf", NO_EMS_CONF.encode())
+        endpoints = []
+        for index, (kind, options) in enumerate(SSERVERS.items()):
+            address = f"127.74.0.{10 + index}"
+            leaf = make_leaf(ca, [f"{kind}.bench.test"])
+            saved = os.environ.get("OPENSSL_CONF")
+            if kind == "no_ems":  # s_server has no switch for it; the library's options do
+                os.environ["OPENSSL_CONF"] = no_ems
+            try:
+                # s_server refuses -early_data with -www: that one is a plain echo server.
+                www = "-early_data" not in options
+                server = sservers.start(kind, leaf, *options, address=address, www=www)
+            finally:
+                os.environ.pop("OPENSSL_CONF", None)
+                if saved is not None:
+                    os.environ["OPENSSL_CONF"] = saved
+            endpoints.append({"kind": kind, "address": address, "port": server.port,
+                              "name": f"{kind}.bench.test", "crafted": False})  # fmt: skip
+        for index, kind in enumerate(CRAFTED):
+            address = f"127.74.1.{10 + index}"
+            issued = make_leaf(ca, [f"{kind}.bench.test"])
+            der = issued.certificate.public_bytes(serialization.Encoding.DER)
+            patched = not kind.endswith(("_vuln", "_oracle"))
+            family = kind.split("_")[0]
+            if family == "heartbleed":
+                handler = old_stack(der, patched)
+            elif family == "ccs":
+                handler = ccs_stack(der, patched)
+            else:
+                handler = rsa_stack(issued, not patched)
+            endpoint = lab.add(kind, address, handler)
+            endpoints.append({"kind": kind, "address": address, "port": endpoint.port,
+                              "name": f"{kind}.bench.test", "crafted": True})  # fmt: skip
+        print(json.dumps({"ca_file": ca_file, "endpoints": endpoints}), flush=True)
+        sys.stdin.read()
+    finally:  # a server that failed to start must not leave the others running
+        sservers.close()
+        lab.close()
 
 
 def start_lab() -> tuple[subprocess.Popen[str], dict[str, Any]]:
