@@ -214,11 +214,24 @@ class _Rebuilder(HTMLParser):
         return self.page
 
 
+# ``<![`` opens a "marked section" (CDATA) only in XML; in an HTML page a browser reads it as a
+# bogus comment up to the next ``>``. Python 3.12's parser asserts on a malformed one instead,
+# so those sections are dropped here, as the browser would drop them.
+MARKED_SECTION_RE = re.compile(r"<!\[[^>]*(?:>|$)")
+
+
 def sanitize(html: str, submit_url: str) -> SanitizedPage:
     """Rebuild ``html`` so that it can be shown as a landing page (see the module docstring)."""
     parser = _Rebuilder(submit_url)
     text = (html or "")[:MAX_INPUT_CHARS]
     if len(html or "") > MAX_INPUT_CHARS:
         parser._note("truncated")
-    parser.feed(text.replace("\x00", ""))
+    text, marked = MARKED_SECTION_RE.subn("", text.replace("\x00", ""))
+    if marked:
+        parser._note("<![")
+    try:
+        parser.feed(text)
+    except (AssertionError, ValueError):  # the stdlib parser's own limits: keep what was built
+        parser._note("unparsable")
+        parser.rawdata = ""
     return parser.finish()

@@ -92,4 +92,15 @@ def test_organisational_domain_is_a_stable_suffix(labels, suffix):
     assert psl.organisational_domain(org) == org
     public = psl.public_suffix(name)
     assert org.endswith(public)
-    assert org.count(".") == public.count(".") + 1
+    if org == public:
+        # The name is itself a public suffix (a generated "tm.fr" is one of the list's
+        # second-level suffixes): it is its own organisational domain, as documented.
+        assert name == org
+    else:
+        assert org.count(".") == public.count(".") + 1
+
+
+def test_a_name_that_is_a_public_suffix_is_its_own_organisational_domain():
+    assert psl.public_suffix("tm.fr") == "tm.fr"
+    assert psl.organisational_domain("tm.fr") == "tm.fr"
+    assert psl.organisational_domain("mail.exemple.tm.fr") == "exemple.tm.fr"
