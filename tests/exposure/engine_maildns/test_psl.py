@@ -103,4 +103,4 @@ def test_organisational_domain_is_a_stable_suffix(labels, suffix):
 def test_a_name_that_is_a_public_suffix_is_its_own_organisational_domain():
     assert psl.public_suffix("tm.fr") == "tm.fr"
     assert psl.organisational_domain("tm.fr") == "tm.fr"
-    assert psl.organisational_domain("mail.exemple.tm.fr") == "exemple.tm.fr"
+    assert psl.organisational_domain("www.exemple.tm.fr") == "exemple.tm.fr"
