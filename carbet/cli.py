@@ -55,7 +55,45 @@ def main(argv: list[str] | None = None) -> None:
 
         if run_standalone(args[1:]):
             return
-    execute_from_command_line(["carbet", *args])
+    from django.db import DatabaseError
+
+    try:
+        execute_from_command_line(["carbet", *args])
+    except DatabaseError:
+        explain_stale_database(args[0])
+        raise
+
+
+# Commands that bring the database up to date themselves, or must see the raw error.
+MIGRATING = {"migrate", "serve", "makemigrations", "showmigrations", "sqlmigrate"}
+
+
+def explain_stale_database(command: str) -> None:
+    """After an upgrade, a command run before the database was migrated meets a missing table
+    or column: say so in plain words and exit, instead of a stack trace. Any other database
+    error is left to its own message (the caller re-raises)."""
+    if command in MIGRATING:
+        return
+    from django.db import DatabaseError
+    from django.utils.translation import gettext as _
+
+    from carbet.ops.preparation import pending_migrations
+
+    try:
+        pending = pending_migrations()
+    except DatabaseError:
+        return
+    if not pending:
+        return
+    sys.stderr.write(
+        _(
+            "La base de données n'est pas à jour pour cette version de Carbet "
+            "(%(n)d migration(s) en attente). Lancez « carbet migrate » (ou redémarrez "
+            "« carbet serve », qui le fait), puis recommencez.\n"
+        )
+        % {"n": len(pending)}
+    )
+    raise SystemExit(2)
 
 
 # Carbet's own commands, in the order a newcomer needs them. The services' commands are found
@@ -105,9 +143,7 @@ def carbet_help() -> str:
 
     service_apps = [f"carbet.{spec.name}" for spec in contract.services()]
     by_service = tuple(
-        name
-        for app in service_apps
-        for name in sorted(n for n, a in own.items() if a == app)
+        name for app in service_apps for name in sorted(n for n, a in own.items() if a == app)
     )
     groups = [
         (title, by_service + names if title == "Services" else names) for title, names in GROUPS
