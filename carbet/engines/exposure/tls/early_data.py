@@ -14,11 +14,13 @@ whether it accepts 0-RTT (an announcement alone is not acceptance: ``openssl s_s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
 import struct
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,72 +264,69 @@ def _keys() -> tuple[x25519.X25519PrivateKey, bytes]:
     return private, private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-async def _tickets(scan: Any) -> Ticket:
-    """The server's first ticket after a finished handshake (max_early_data 0 when it has no
-    early_data extension)."""
-    ctx = scan.ctx
-    timeout = ctx.config.read_timeout
-    private, public = _keys()
-    hello = client_hello(public, scan.server_name)
+@contextlib.asynccontextmanager
+async def _hello_sent(scan: Any, hello: bytes) -> AsyncIterator[tuple[_Reader, Any]]:
+    """One probe connection of the target (its slot held) with ``hello`` sent in a handshake
+    record: the server's records and the writer; the connection is dropped on the way out."""
+    timeout = scan.ctx.config.read_timeout
     scan.probes += 1
-    async with ctx.slot(scan.target):
+    async with scan.ctx.slot(scan.target):
         reader, writer = await scan.connect()
         try:
             writer.write(struct.pack("!BHH", 22, 0x0301, len(hello)) + hello)
             await asyncio.wait_for(writer.drain(), timeout)
-            records = _Reader(reader, timeout)
-            handshake_secret, transcript, _hello = await _handshake_keys(
-                records, hello, private, _extract(b"\x00" * 32, b"\x00" * 32)
-            )
-            client_secret = _derive(handshake_secret, b"c hs traffic", transcript)
-            while True:
-                message = await records.message()
-                transcript += message
-                if message[0] == HS_FINISHED:
-                    break
-            master = _extract(_derive(handshake_secret, b"derived", b""), b"\x00" * 32)
-            records.use(_derive(master, b"s ap traffic", transcript))
-            finished_key = expand_label(client_secret, b"finished", b"", 32)
-            verify = hmac.new(finished_key, hashlib.sha256(transcript).digest(), hashlib.sha256)
-            finished = _handshake(HS_FINISHED, verify.digest())
-            inner = finished + b"\x16"
-            key = expand_label(client_secret, b"key", b"", 16)
-            iv = expand_label(client_secret, b"iv", b"", 12)
-            header = struct.pack("!BHH", 23, 0x0303, len(inner) + 16)
-            sealed = AESGCM(key).encrypt(iv, inner, header)
-            writer.write(b"\x14\x03\x03\x00\x01\x01" + header + sealed)
-            await asyncio.wait_for(writer.drain(), timeout)
-            resumption = _derive(master, b"res master", transcript + finished)
-            while True:
-                message = await records.message()
-                if message[0] == HS_NEW_SESSION_TICKET:
-                    return parse_ticket(message[4:], resumption, time.monotonic())
+            yield _Reader(reader, timeout), writer
         finally:
             writer.transport.abort()
+
+
+async def _tickets(scan: Any) -> Ticket:
+    """The server's first ticket after a finished handshake (max_early_data 0 when it has no
+    early_data extension)."""
+    timeout = scan.ctx.config.read_timeout
+    private, public = _keys()
+    hello = client_hello(public, scan.server_name)
+    async with _hello_sent(scan, hello) as (records, writer):
+        handshake_secret, transcript, _hello = await _handshake_keys(
+            records, hello, private, _extract(b"\x00" * 32, b"\x00" * 32)
+        )
+        client_secret = _derive(handshake_secret, b"c hs traffic", transcript)
+        while True:
+            message = await records.message()
+            transcript += message
+            if message[0] == HS_FINISHED:
+                break
+        master = _extract(_derive(handshake_secret, b"derived", b""), b"\x00" * 32)
+        records.use(_derive(master, b"s ap traffic", transcript))
+        finished_key = expand_label(client_secret, b"finished", b"", 32)
+        verify = hmac.new(finished_key, hashlib.sha256(transcript).digest(), hashlib.sha256)
+        finished = _handshake(HS_FINISHED, verify.digest())
+        inner = finished + b"\x16"
+        key = expand_label(client_secret, b"key", b"", 16)
+        iv = expand_label(client_secret, b"iv", b"", 12)
+        header = struct.pack("!BHH", 23, 0x0303, len(inner) + 16)
+        sealed = AESGCM(key).encrypt(iv, inner, header)
+        writer.write(b"\x14\x03\x03\x00\x01\x01" + header + sealed)
+        await asyncio.wait_for(writer.drain(), timeout)
+        resumption = _derive(master, b"res master", transcript + finished)
+        while True:
+            message = await records.message()
+            if message[0] == HS_NEW_SESSION_TICKET:
+                return parse_ticket(message[4:], resumption, time.monotonic())
 
 
 async def _accepts(scan: Any, ticket: Ticket) -> bool:
     """Offer ``ticket`` with early_data and read the EncryptedExtensions: does the server take
     0-RTT? A server that does not resume the session cannot take it either."""
-    ctx = scan.ctx
-    timeout = ctx.config.read_timeout
     private, public = _keys()
     hello = resumption_hello(public, scan.server_name, ticket)
-    scan.probes += 1
-    async with ctx.slot(scan.target):
-        reader, writer = await scan.connect()
-        try:
-            writer.write(struct.pack("!BHH", 22, 0x0301, len(hello)) + hello)
-            await asyncio.wait_for(writer.drain(), timeout)
-            records = _Reader(reader, timeout)
-            _secret, _transcript, server_hello = await _handshake_keys(
-                records, hello, private, _extract(b"\x00" * 32, ticket.psk)
-            )
-            if server_hello.extensions.get(EXT_PRE_SHARED_KEY) != b"\x00\x00":
-                return False  # a full handshake instead: the ticket, hence 0-RTT, refused
-            return encrypted_extensions_early_data(await records.message())
-        finally:
-            writer.transport.abort()
+    async with _hello_sent(scan, hello) as (records, _writer):
+        _secret, _transcript, server_hello = await _handshake_keys(
+            records, hello, private, _extract(b"\x00" * 32, ticket.psk)
+        )
+        if server_hello.extensions.get(EXT_PRE_SHARED_KEY) != b"\x00\x00":
+            return False  # a full handshake instead: the ticket, hence 0-RTT, refused
+        return encrypted_extensions_early_data(await records.message())
 
 
 async def run(scan: Any, result: TargetResult, attacks: dict[str, Any]) -> None:
